@@ -1,0 +1,409 @@
+//! Walks one environment's folders in parallel, reads each candidate file once, and turns what
+//! [`crate::hcl`] finds into usages: one per module source, with its dependency ID, current
+//! version and, when Baton cannot manage it, the reason.
+
+use crate::env::DirFilter;
+use crate::hcl::{self, FileKind, Files, LoadedFile, UsageKind, VersionSite};
+use crate::source::Source;
+use crate::version;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+
+/// Folders never scanned: caches and generated copies of modules.
+pub const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", ".terragrunt-cache", ".terragrunt-stack"];
+
+/// Files larger than this are reported and not parsed.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    /// The working directory; paths in results are relative to it.
+    pub working_dir: PathBuf,
+    /// Which folders form the environment.
+    pub dirs: DirFilter,
+}
+
+/// A scan that could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The working directory is missing or not a directory.
+    #[error("working directory {0} does not exist or is not a directory")]
+    MissingDir(PathBuf),
+}
+
+/// One module source found in the environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Usage {
+    /// Path relative to the working directory, with `/` separators.
+    pub file: String,
+    /// 1-based line of the `source` attribute.
+    pub line: usize,
+    /// The construct it was found in.
+    pub kind: UsageKind,
+    /// The source as written.
+    pub source: String,
+    /// The dependency ID, when the source could be identified.
+    pub dependency: Option<String>,
+    /// The version as written (`v0.8.0`, `~> 3.0`).
+    pub current: Option<String>,
+    /// Why Baton will not update this usage.
+    pub skipped: Option<String>,
+    /// The resolved source address.
+    #[serde(skip)]
+    pub address: Option<Source>,
+    /// Where the version is written, when Baton can edit it.
+    #[serde(skip)]
+    pub site: Option<VersionSite>,
+}
+
+impl Usage {
+    /// The line to point at for this usage's version.
+    pub fn version_line(&self) -> usize {
+        self.site.as_ref().map_or(self.line, |s| s.line)
+    }
+}
+
+/// A file that could not be read or parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileProblem {
+    /// Path relative to the working directory.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanReport {
+    /// Usages, sorted by file then line.
+    pub usages: Vec<Usage>,
+    /// Files that could not be read or parsed, sorted by file.
+    pub errors: Vec<FileProblem>,
+    /// How many files of the environment were read.
+    #[serde(skip)]
+    pub files_read: usize,
+}
+
+impl ScanReport {
+    /// Usages grouped by dependency ID, in ID order; usages without an ID are left out.
+    pub fn by_dependency(&self) -> Vec<(&str, Vec<&Usage>)> {
+        let mut map: std::collections::BTreeMap<&str, Vec<&Usage>> = Default::default();
+        for u in &self.usages {
+            if let Some(id) = u.dependency.as_deref() {
+                map.entry(id).or_default().push(u);
+            }
+        }
+        map.into_iter().collect()
+    }
+}
+
+/// Scans the environment.
+pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
+    // Absolute paths, so that includes can look above the working directory as Terragrunt does.
+    let root = &std::fs::canonicalize(&request.working_dir)
+        .ok()
+        .filter(|p| p.is_dir())
+        .ok_or_else(|| ScanError::MissingDir(request.working_dir.clone()))?;
+    let files = DiskFiles::default();
+    let (tx, rx) = mpsc::channel::<FileResult>();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .ignore(false)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(true)
+        .parents(true)
+        .follow_links(false)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && e.file_name()
+                    .to_str()
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+        })
+        .build_parallel();
+    walker.run(|| {
+        let tx = tx.clone();
+        let files = &files;
+        let dirs = &request.dirs;
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return ignore::WalkState::Continue;
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return ignore::WalkState::Continue;
+            }
+            let path = entry.path();
+            let Some(kind) = FileKind::of(path) else {
+                return ignore::WalkState::Continue;
+            };
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            if !dirs.matches(rel) {
+                return ignore::WalkState::Continue;
+            }
+            let result = scan_file(path, &relative_name(rel), kind, files);
+            let _ = tx.send(result);
+            ignore::WalkState::Continue
+        })
+    });
+    drop(tx);
+    let mut report = ScanReport::default();
+    for result in rx {
+        report.files_read += 1;
+        report.usages.extend(result.usages);
+        report.errors.extend(result.error);
+    }
+    report
+        .usages
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    report
+        .errors
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Ok(report)
+}
+
+/// A relative path with `/` separators, as used in reports and specs.
+pub fn relative_name(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+struct FileResult {
+    usages: Vec<Usage>,
+    error: Option<FileProblem>,
+}
+
+fn problem(file: &str, line: Option<usize>, column: Option<usize>, message: String) -> FileResult {
+    FileResult {
+        usages: Vec::new(),
+        error: Some(FileProblem {
+            file: file.to_string(),
+            line,
+            column,
+            message,
+        }),
+    }
+}
+
+fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileResult {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            return problem(
+                rel,
+                None,
+                None,
+                format!(
+                    "file is {} bytes, larger than the {} bytes Baton reads; not scanned",
+                    m.len(),
+                    MAX_FILE_BYTES
+                ),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return problem(rel, None, None, format!("cannot read: {e}")),
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return problem(rel, None, None, format!("cannot read: {e}")),
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+            return problem(
+                rel,
+                Some(line),
+                None,
+                format!("not UTF-8 text (invalid byte at offset {at}); not scanned"),
+            );
+        }
+    };
+    if text.contains('\0') {
+        return problem(rel, None, None, "binary file (contains NUL bytes); not scanned".into());
+    }
+    // One bad file must never take the run down, even through a bug in a dependency.
+    let found = catch_unwind(AssertUnwindSafe(|| hcl::find(path, kind, &text, files)));
+    match found {
+        Ok(Ok(found)) => FileResult {
+            usages: found.into_iter().map(|f| usage_from(rel, f)).collect(),
+            error: None,
+        },
+        Ok(Err(e)) => problem(
+            rel,
+            Some(e.line),
+            Some(e.column),
+            format!("cannot parse HCL: {}", e.message),
+        ),
+        Err(_) => problem(rel, None, None, "internal error while parsing; not scanned".into()),
+    }
+}
+
+fn usage_from(rel: &str, f: hcl::Found) -> Usage {
+    let (dependency, address) = match &f.resolved {
+        Ok(src) => (src.dependency_id(), Some(src.clone())),
+        Err(_) => (None, None),
+    };
+    let skipped = skip_reason(&f);
+    Usage {
+        file: rel.to_string(),
+        line: f.line,
+        kind: f.kind,
+        source: f.raw_source,
+        dependency,
+        current: f.current,
+        skipped,
+        address,
+        site: f.site,
+    }
+}
+
+/// Why a usage cannot be managed, or `None` when it can.
+fn skip_reason(f: &hcl::Found) -> Option<String> {
+    let src = match &f.resolved {
+        Ok(src) => src,
+        Err(e) => return Some(format!("unresolvable interpolation: {e}")),
+    };
+    match src {
+        Source::Local(_) => return Some("local path".into()),
+        Source::Unsupported { scheme } => {
+            return Some(format!("unsupported source type ({scheme})"));
+        }
+        Source::Git(_) | Source::Registry(_) => {}
+    }
+    let Some(current) = f.current.as_deref() else {
+        return Some(match src {
+            Source::Registry(_) => "no version constraint (any version may be used)".into(),
+            _ => "unpinned: no ?ref= (follows the default branch)".into(),
+        });
+    };
+    match src {
+        Source::Registry(r) if r.query_version.is_none() => {
+            if let Err(e) = version::Constraint::parse(current) {
+                return Some(e.to_string());
+            }
+        }
+        _ => {
+            if let Some(reason) = ref_problem(current) {
+                return Some(reason);
+            }
+        }
+    }
+    f.not_editable.clone()
+}
+
+/// Why a git ref (or tfr `version=`) is not a version Baton can move.
+pub fn ref_problem(reference: &str) -> Option<String> {
+    if reference.is_empty() {
+        return Some("empty ref".into());
+    }
+    if version::split_tag(reference).is_some() || version::parse_version(reference).is_some() {
+        return None;
+    }
+    let is_hex = reference.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex && (7..=40).contains(&reference.len()) {
+        Some(format!("pinned to commit {reference}, not a version"))
+    } else {
+        Some(format!(
+            "ref {reference:?} is a branch or tag that is not a version"
+        ))
+    }
+}
+
+/// Reads and parses other files (includes) once per run, from any thread.
+#[derive(Default)]
+struct DiskFiles {
+    cache: Mutex<HashMap<PathBuf, Arc<Result<Arc<LoadedFile>, String>>>>,
+}
+
+impl Files for DiskFiles {
+    fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
+        let key = normalize(path);
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return (*hit).clone();
+        }
+        let loaded = load_file(&key);
+        let entry = Arc::new(loaded);
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(key, entry.clone());
+        }
+        (*entry).clone()
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.is_file() || path.is_dir()
+    }
+}
+
+fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (stripped, _) = hcl::strip_bom(&text);
+    let body = hcl::parse(stripped).map_err(|e| {
+        format!(
+            "cannot parse {} at {}:{}: {}",
+            path.display(),
+            e.line,
+            e.column,
+            e.message
+        )
+    })?;
+    Ok(Arc::new(LoadedFile {
+        path: path.to_path_buf(),
+        text: stripped.to_string(),
+        body,
+    }))
+}
+
+/// Removes `.` and `..` components without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ref_problems() {
+        assert_eq!(ref_problem("v1.2.3"), None);
+        assert_eq!(ref_problem("1.2"), None);
+        assert_eq!(ref_problem("vpc-v1.2.0"), None);
+        assert!(ref_problem("").unwrap().contains("empty"));
+        assert!(ref_problem("main").unwrap().contains("branch"));
+        assert!(ref_problem("a1b2c3d").unwrap().contains("commit"));
+        assert!(
+            ref_problem("0123456789abcdef0123456789abcdef01234567")
+                .unwrap()
+                .contains("commit")
+        );
+    }
+
+    #[test]
+    fn normalize_paths() {
+        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+        assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+    }
+}

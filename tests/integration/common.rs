@@ -1,0 +1,51 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+/// The path of a fixture tree under `tests/fixtures`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The `baton` binary with an environment free of the CI runner's variables.
+pub fn baton() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("baton").expect("binary built");
+    for var in [
+        "GITHUB_ACTIONS",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_EVENT_PATH",
+        "GITHUB_TOKEN",
+        "GITHUB_REPOSITORY",
+        "RUST_LOG",
+        "BATON_WORKING_DIR",
+        "BATON_INCLUDE_DIRS",
+        "BATON_EXCLUDE_DIRS",
+        "BATON_FORMAT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("BATON_LOG", "warn");
+    cmd
+}
+
+/// Standard output of a successful run, as UTF-8.
+pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).expect("UTF-8 stdout")
+}
+
+/// Standard error of a run, as UTF-8.
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+/// Writes files into a directory, creating parents.
+pub fn write_tree(root: &Path, files: &[(&str, &[u8])]) {
+    for (rel, content) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+    }
+}

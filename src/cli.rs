@@ -12,7 +12,12 @@ use std::process::ExitCode;
 
 /// Roll Terraform, OpenTofu and Terragrunt module upgrades through dev, stage and prod.
 #[derive(Debug, Parser)]
-#[command(name = "baton", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "baton",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -30,7 +35,12 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct EnvArgs {
     /// Directory to work in; paths in results are relative to it.
-    #[arg(long, env = "BATON_WORKING_DIR", default_value = ".", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
     pub working_dir: PathBuf,
     /// The environment's folders, as doublestar globs relative to the working directory
     /// (`{*dev*}/**`). Repeat the flag or separate globs with commas outside braces. None: all.

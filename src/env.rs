@@ -74,7 +74,9 @@ impl DirFilter {
 }
 
 fn any_prefix_matches(set: &GlobSet, relative: &Path) -> bool {
-    relative.ancestors().any(|p| !p.as_os_str().is_empty() && set.is_match(p))
+    relative
+        .ancestors()
+        .any(|p| !p.as_os_str().is_empty() && set.is_match(p))
 }
 
 fn build_set(globs: &[String]) -> Result<Option<GlobSet>, GlobError> {
@@ -181,7 +183,10 @@ mod tests {
         assert!(m(&f, "_envcommon/vpc.hcl"));
         assert!(m(&f, "acme-dev-1/vpc/terragrunt.hcl"));
         assert!(!m(&f, "acme-prod-1/vpc/terragrunt.hcl"));
-        assert_eq!(split_patterns(&["{_*,*-dev-*}/**"]), vec!["{_*,*-dev-*}/**"]);
+        assert_eq!(
+            split_patterns(&["{_*,*-dev-*}/**"]),
+            vec!["{_*,*-dev-*}/**"]
+        );
         assert_eq!(
             split_patterns(&["dev/**, {a,b}/**", ""]),
             vec!["dev/**", "{a,b}/**"]

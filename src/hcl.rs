@@ -264,7 +264,8 @@ fn find_in_block(
     }
 
     // A `version` attribute next to a registry (or tfr without ?version=) source.
-    let wants_attr = matches!(&found.resolved, Ok(Source::Registry(r)) if r.query_version.is_none());
+    let wants_attr =
+        matches!(&found.resolved, Ok(Source::Registry(r)) if r.query_version.is_none());
     if wants_attr {
         if let Some(attr) = block.body.get_attribute("version") {
             match &attr.value {
@@ -304,7 +305,9 @@ fn literal_ref(expr: &Expression, text: &str) -> Option<(String, Range<usize>)> 
             let raw = text.get(span.clone())?;
             if let Some(i) = raw.find("ref=") {
                 let start = i + 4;
-                let len = raw[start..].find(['&', '#', '/']).unwrap_or(raw.len() - start);
+                let len = raw[start..]
+                    .find(['&', '#', '/'])
+                    .unwrap_or(raw.len() - start);
                 let value = raw[start..start + len].to_string();
                 let at = span.start + start;
                 return Some((value, at..at + len));
@@ -481,9 +484,9 @@ fn eval_traversal(
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     match (root.as_str(), names.as_slice()) {
         ("local", [name]) => {
-            let value = scope
-                .local(name)
-                .ok_or_else(|| format!("local.{name} is not defined in {}", scope.file.display()))?;
+            let value = scope.local(name).ok_or_else(|| {
+                format!("local.{name} is not defined in {}", scope.file.display())
+            })?;
             eval(value, scope, depth + 1)
         }
         // `local.cfg.locals.x` where `cfg = read_terragrunt_config(path)`.
@@ -521,7 +524,12 @@ fn eval_traversal(
     }
 }
 
-fn local_in(scope: &Scope<'_>, path: &Path, name: &str, depth: usize) -> Result<Vec<Piece>, String> {
+fn local_in(
+    scope: &Scope<'_>,
+    path: &Path,
+    name: &str,
+    depth: usize,
+) -> Result<Vec<Piece>, String> {
     scope.in_file(path, |inner| {
         let value = inner
             .local(name)
@@ -710,10 +718,22 @@ mod tests {
 
     #[test]
     fn file_kinds() {
-        assert_eq!(FileKind::of(Path::new("a/main.tf")), Some(FileKind::Terraform));
-        assert_eq!(FileKind::of(Path::new("a/main.tofu")), Some(FileKind::Terraform));
-        assert_eq!(FileKind::of(Path::new("terragrunt.stack.hcl")), Some(FileKind::Stack));
-        assert_eq!(FileKind::of(Path::new("x/region.hcl")), Some(FileKind::Terragrunt));
+        assert_eq!(
+            FileKind::of(Path::new("a/main.tf")),
+            Some(FileKind::Terraform)
+        );
+        assert_eq!(
+            FileKind::of(Path::new("a/main.tofu")),
+            Some(FileKind::Terraform)
+        );
+        assert_eq!(
+            FileKind::of(Path::new("terragrunt.stack.hcl")),
+            Some(FileKind::Stack)
+        );
+        assert_eq!(
+            FileKind::of(Path::new("x/region.hcl")),
+            Some(FileKind::Terragrunt)
+        );
         assert_eq!(FileKind::of(Path::new(".terraform.lock.hcl")), None);
         assert_eq!(FileKind::of(Path::new("README.md")), None);
     }
@@ -761,7 +781,8 @@ module "local" {
 
     #[test]
     fn tfr_query_version_and_version_attribute() {
-        let text = "terraform {\n  source = \"tfr:///terraform-aws-modules/vpc/aws?version=3.5.0\"\n}\n";
+        let text =
+            "terraform {\n  source = \"tfr:///terraform-aws-modules/vpc/aws?version=3.5.0\"\n}\n";
         let f = &find_in("t.hcl", text, &MemFiles::default())[0];
         assert_eq!(site_text(text, f), "3.5.0");
         assert_eq!(f.site.as_ref().unwrap().form, VersionForm::QueryVersion);

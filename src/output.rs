@@ -167,7 +167,9 @@ pub fn scan_markdown(report: &ScanReport) -> String {
         }
     }
     if !report.errors.is_empty() {
-        out.push_str("\n**Files that could not be read**\n\n| File | Line | Problem |\n|---|---|---|\n");
+        out.push_str(
+            "\n**Files that could not be read**\n\n| File | Line | Problem |\n|---|---|---|\n",
+        );
         for e in &report.errors {
             let _ = writeln!(
                 out,

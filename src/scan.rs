@@ -10,10 +10,15 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 /// Folders never scanned: caches and generated copies of modules.
-pub const SKIPPED_DIRS: &[&str] = &[".git", ".terraform", ".terragrunt-cache", ".terragrunt-stack"];
+pub const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".terraform",
+    ".terragrunt-cache",
+    ".terragrunt-stack",
+];
 
 /// Files larger than this are reported and not parsed.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -230,7 +235,12 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
         }
     };
     if text.contains('\0') {
-        return problem(rel, None, None, "binary file (contains NUL bytes); not scanned".into());
+        return problem(
+            rel,
+            None,
+            None,
+            "binary file (contains NUL bytes); not scanned".into(),
+        );
     }
     // One bad file must never take the run down, even through a bug in a dependency.
     let found = catch_unwind(AssertUnwindSafe(|| hcl::find(path, kind, &text, files)));
@@ -245,7 +255,12 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
             Some(e.column),
             format!("cannot parse HCL: {}", e.message),
         ),
-        Err(_) => problem(rel, None, None, "internal error while parsing; not scanned".into()),
+        Err(_) => problem(
+            rel,
+            None,
+            None,
+            "internal error while parsing; not scanned".into(),
+        ),
     }
 }
 
@@ -320,24 +335,24 @@ pub fn ref_problem(reference: &str) -> Option<String> {
     }
 }
 
-/// Reads and parses other files (includes) once per run, from any thread.
+/// A loaded include, or why it could not be loaded.
+type Loaded = Result<Arc<LoadedFile>, String>;
+
+/// Reads and parses other files (includes) once per run, from any thread: the first thread to
+/// ask loads the file while later ones wait for the same slot.
 #[derive(Default)]
 struct DiskFiles {
-    cache: Mutex<HashMap<PathBuf, Arc<Result<Arc<LoadedFile>, String>>>>,
+    cache: Mutex<HashMap<PathBuf, Arc<OnceLock<Loaded>>>>,
 }
 
 impl Files for DiskFiles {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
         let key = normalize(path);
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return (*hit).clone();
-        }
-        let loaded = load_file(&key);
-        let entry = Arc::new(loaded);
-        if let Ok(mut c) = self.cache.lock() {
-            c.insert(key, entry.clone());
-        }
-        (*entry).clone()
+        let slot = match self.cache.lock() {
+            Ok(mut cache) => cache.entry(key.clone()).or_default().clone(),
+            Err(_) => Arc::default(),
+        };
+        slot.get_or_init(|| load_file(&key)).clone()
     }
 
     fn exists(&self, path: &Path) -> bool {
@@ -403,7 +418,10 @@ mod tests {
 
     #[test]
     fn normalize_paths() {
-        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
         assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
     }
 }

@@ -392,9 +392,10 @@ fn parse_registry(s: &str) -> Option<Source> {
     let segments: Vec<&str> = parts.repo.split('/').collect();
     let (host, path) = match segments.len() {
         3 => (PUBLIC_REGISTRY.to_string(), parts.repo),
-        4 if looks_like_host(segments[0]) => {
-            (segments[0].to_ascii_lowercase(), &parts.repo[segments[0].len() + 1..])
-        }
+        4 if looks_like_host(segments[0]) => (
+            segments[0].to_ascii_lowercase(),
+            &parts.repo[segments[0].len() + 1..],
+        ),
         _ => return None,
     };
     let (namespace, name, provider) = registry_triple(path)?;
@@ -427,7 +428,11 @@ fn registry_triple(path: &str) -> Option<(String, String, String)> {
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
     };
     if ok(ns) && ok(name) && ok(provider) {
-        Some((ns.to_string(), name.to_string(), provider.to_ascii_lowercase()))
+        Some((
+            ns.to_string(),
+            name.to_string(),
+            provider.to_ascii_lowercase(),
+        ))
     } else {
         None
     }
@@ -511,7 +516,8 @@ mod tests {
 
     #[test]
     fn patcher_messaging_example() {
-        let raw = "git::git@github.com:gruntwork-io/terraform-aws-messaging.git//modules/sqs?ref=v0.8.0";
+        let raw =
+            "git::git@github.com:gruntwork-io/terraform-aws-messaging.git//modules/sqs?ref=v0.8.0";
         assert_eq!(
             Source::parse(raw).dependency_id().as_deref(),
             Some("gruntwork-io/terraform-aws-messaging/sqs")
@@ -607,7 +613,10 @@ mod tests {
         assert_ref(raw, "3.5.0");
         let raw = "tfr://registry.example.com/acme/vpc/aws//modules/x?version=1.0.0";
         let r = reg(raw);
-        assert_eq!(r.dependency_id(), "registry.example.com/acme/vpc/aws//modules/x");
+        assert_eq!(
+            r.dependency_id(),
+            "registry.example.com/acme/vpc/aws//modules/x"
+        );
         assert_ref(raw, "1.0.0");
         assert_eq!(reg("tfr:///a/b/c").query_version, None);
     }

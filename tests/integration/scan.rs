@@ -34,8 +34,16 @@ fn dev_glob_selects_dev_folders_only() {
     let v = scan_json(&["--include-dirs", "{*dev*}/**"]);
     let files = files_of(&v);
     assert!(files.iter().any(|f| f.starts_with("dev/")));
-    assert!(files.iter().any(|f| f.starts_with("gruntwork-dev-account1/")));
-    assert!(!files.iter().any(|f| f.starts_with("prod/") || f.starts_with("stage/")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("gruntwork-dev-account1/"))
+    );
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with("prod/") || f.starts_with("stage/"))
+    );
     assert!(!files.iter().any(|f| f.starts_with("_envcommon/")));
 }
 
@@ -44,9 +52,18 @@ fn caches_and_comments_are_never_scanned() {
     let v = scan_json(&[]);
     let text = v.to_string();
     assert!(!text.contains("not-be-found"), "cache folders were scanned");
-    assert!(!text.contains("acme/old"), "a commented-out source was found");
-    assert!(!text.contains("acme/older"), "a block-commented source was found");
-    assert!(!text.contains("not/a-module"), "heredoc text was taken for a source");
+    assert!(
+        !text.contains("acme/old"),
+        "a commented-out source was found"
+    );
+    assert!(
+        !text.contains("acme/older"),
+        "a block-commented source was found"
+    );
+    assert!(
+        !text.contains("not/a-module"),
+        "heredoc text was taken for a source"
+    );
 }
 
 #[test]
@@ -56,7 +73,12 @@ fn usages_are_sorted_by_file_then_line() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| (u["file"].as_str().unwrap().to_string(), u["line"].as_u64().unwrap()))
+        .map(|u| {
+            (
+                u["file"].as_str().unwrap().to_string(),
+                u["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
@@ -73,7 +95,10 @@ fn interpolated_envcommon_source_is_identified() {
         .iter()
         .find(|u| u["file"] == "stage/us-east-1/sqs/terragrunt.hcl")
         .expect("sqs usage");
-    assert_eq!(sqs["dependency"], "gruntwork-io/terraform-aws-messaging/sqs");
+    assert_eq!(
+        sqs["dependency"],
+        "gruntwork-io/terraform-aws-messaging/sqs"
+    );
     assert_eq!(sqs["current"], "v0.7.1");
     assert_eq!(sqs["skipped"], Value::Null);
     assert_eq!(sqs["line"], 11);
@@ -81,7 +106,12 @@ fn interpolated_envcommon_source_is_identified() {
 
 #[test]
 fn exclude_dirs_leave_folders_out() {
-    let v = scan_json(&["--include-dirs", "dev/**", "--exclude-dirs", "**/{*alb*}/**"]);
+    let v = scan_json(&[
+        "--include-dirs",
+        "dev/**",
+        "--exclude-dirs",
+        "**/{*alb*}/**",
+    ]);
     let files = files_of(&v);
     assert!(!files.iter().any(|f| f.contains("/alb/")), "{files:?}");
     assert!(files.iter().any(|f| f.contains("/vpc/")));
@@ -185,10 +215,11 @@ fn unreadable_files_are_reported_and_the_rest_goes_on() {
             ("dev/good/main.tf", good),
             ("dev/latin1/main.tf", b"# caf\xe9\nmodule \"x\" {}\n"),
             ("dev/binary/main.tf", b"\x00\x01\x02module"),
-            ("dev/nested/main.tf", "a = ".repeat(1).as_bytes()),
+            ("dev/nested/main.tf", b"a = "),
         ],
     );
-    let deep = format!("{}{}", "x {\n".repeat(400), "}\n".repeat(400));
+    // Deep enough to overflow a recursive parser's stack without the parser's nesting limit.
+    let deep = format!("{}{}", "x {\n".repeat(100_000), "}\n".repeat(100_000));
     std::fs::write(dir.path().join("dev/nested/deep.tf"), deep).unwrap();
     let assert = baton()
         .args(["scan", "--working-dir"])
@@ -201,9 +232,27 @@ fn unreadable_files_are_reported_and_the_rest_goes_on() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["file"].as_str().unwrap().into(), e["message"].as_str().unwrap().into()))
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().into(),
+                e["message"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert!(errors.iter().any(|(f, m)| f == "dev/latin1/main.tf" && m.contains("UTF-8")), "{errors:?}");
-    assert!(errors.iter().any(|(f, m)| f == "dev/binary/main.tf" && m.contains("binary")), "{errors:?}");
-    assert!(errors.iter().any(|(f, _)| f == "dev/nested/main.tf"), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|(f, m)| f == "dev/latin1/main.tf" && m.contains("UTF-8")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(f, m)| f == "dev/binary/main.tf" && m.contains("binary")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|(f, _)| f == "dev/nested/main.tf"),
+        "{errors:?}"
+    );
 }

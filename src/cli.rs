@@ -3,8 +3,10 @@
 
 use crate::env::{DirFilter, GlobError};
 use crate::exit;
+use crate::github::{GitHub, GitHubConfig, GitHubError};
 use crate::output::{self, Format};
 use crate::scan::{ScanError, ScanRequest};
+use crate::spec::Strategy;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Find the versioned module sources in one environment's folders.
     Scan(ScanArgs),
+    /// List the available updates of one environment as a Patcher-compatible JSON spec.
+    Report(ReportArgs),
 }
 
 /// Which folders form the environment.
@@ -72,6 +76,67 @@ pub struct ScanArgs {
     pub format: Format,
 }
 
+/// How to reach GitHub.
+#[derive(Debug, Clone, Args)]
+pub struct GitHubArgs {
+    /// GitHub API URL; GitHub Enterprise Server uses `https://HOST/api/v3`.
+    #[arg(long, env = "GITHUB_API_URL", value_name = "URL")]
+    pub github_api_url: Option<String>,
+    /// Token for the GitHub API. Prefer the environment (`GITHUB_TOKEN`, or `PATCHER_READ_TOKEN`):
+    /// a flag is visible to other processes. Public modules need no token.
+    #[arg(
+        long,
+        env = "GITHUB_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub github_token: Option<String>,
+}
+
+impl GitHubArgs {
+    /// The token: the flag or `GITHUB_TOKEN`, else `PATCHER_READ_TOKEN`.
+    pub fn token(&self) -> Option<String> {
+        self.github_token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .or_else(|| std::env::var("PATCHER_READ_TOKEN").ok())
+            .filter(|t| !t.trim().is_empty())
+    }
+
+    /// A GitHub client for these settings.
+    pub fn client(&self) -> Result<GitHub, GitHubError> {
+        GitHub::new(GitHubConfig {
+            api_url: self.github_api_url.clone(),
+            token: self.token(),
+            ..GitHubConfig::default()
+        })
+    }
+}
+
+/// Flags of `baton report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Report only this dependency ID (`org/repo/module`).
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// Which dependencies to list: `next-safe` lists those with a non-breaking update,
+    /// `next-breaking` also those whose only update is breaking.
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
+    pub update_strategy: Strategy,
+    /// Also write the JSON spec to this file.
+    #[arg(long, env = "BATON_SPEC_FILE", value_name = "FILE")]
+    pub spec_file: Option<PathBuf>,
+    /// Output format on stdout (the spec file is always JSON).
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// GitHub access.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
+
 /// The input was invalid: exit code 2, nothing changed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -92,9 +157,12 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
     init_logging();
+    // One TLS crypto provider for every client (ring: no second C crypto library).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Scan(args) => crate::commands::scan::run(args),
+        Command::Report(args) => crate::commands::report::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -7,10 +7,16 @@
 
 pub mod cli;
 pub mod commands;
+pub mod edit;
 pub mod env;
 pub mod exit;
+pub mod git;
+pub mod github;
 pub mod hcl;
 pub mod output;
+pub mod registry;
+pub mod resolve;
 pub mod scan;
 pub mod source;
+pub mod spec;
 pub mod version;

@@ -2,6 +2,7 @@
 //! per-file problems, as GitHub annotations when running under Actions.
 
 use crate::scan::ScanReport;
+use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -181,6 +182,114 @@ pub fn scan_markdown(report: &ScanReport) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", summary(report));
+    out
+}
+
+/// The report as a readable table.
+pub fn report_text(spec: &Spec) -> String {
+    let mut out = String::new();
+    let rows: Vec<[String; 5]> = spec
+        .dependencies
+        .iter()
+        .map(|d| {
+            [
+                d.id.clone(),
+                d.current_versions.join(", "),
+                d.target_safe_version.clone().unwrap_or_else(|| "-".into()),
+                d.target_breaking_version
+                    .clone()
+                    .unwrap_or_else(|| "-".into()),
+                d.latest_version.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = [
+        "DEPENDENCY".to_string(),
+        "IN USE".into(),
+        "NEXT SAFE".into(),
+        "NEXT BREAKING".into(),
+        "LATEST".into(),
+    ];
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    for u in &spec.unreachable {
+        let _ = writeln!(out, "unreachable: {}: {}", u.id, u.error);
+    }
+    for s in &spec.skipped {
+        let _ = writeln!(out, "skipped: {}:{}: {}", s.file, s.line, s.reason);
+    }
+    let _ = writeln!(
+        out,
+        "{} dependenc{} with updates; {} unreachable; {} usage{} skipped",
+        spec.dependencies.len(),
+        if spec.dependencies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        spec.unreachable.len(),
+        spec.skipped.len(),
+        plural(spec.skipped.len())
+    );
+    out
+}
+
+/// The report as markdown.
+pub fn report_markdown(spec: &Spec) -> String {
+    let mut out = String::from(
+        "| Dependency | In use | Next safe | Next breaking | Latest |\n|---|---|---|---|---|\n",
+    );
+    for d in &spec.dependencies {
+        let link = |v: &Option<String>| match v {
+            Some(v) => match d.release_notes.get(v) {
+                Some(url) => format!("[{v}]({url})"),
+                None => v.clone(),
+            },
+            None => "–".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            cell(&d.id),
+            cell(&d.current_versions.join(", ")),
+            link(&d.target_safe_version),
+            link(&d.target_breaking_version),
+            d.latest_version.as_deref().unwrap_or("–")
+        );
+    }
+    if !spec.unreachable.is_empty() {
+        out.push_str("\n**Could not look up**\n\n");
+        for u in &spec.unreachable {
+            let _ = writeln!(out, "- `{}`: {}", cell(&u.id), cell(&u.error));
+        }
+    }
+    if !spec.skipped.is_empty() {
+        out.push_str(
+            "\n<details><summary>Skipped usages</summary>\n\n| File | Reason |\n|---|---|\n",
+        );
+        for s in &spec.skipped {
+            let _ = writeln!(
+                out,
+                "| `{}:{}` | {} |",
+                cell(&s.file),
+                s.line,
+                cell(&s.reason)
+            );
+        }
+        out.push_str("\n</details>\n");
+    }
     out
 }
 

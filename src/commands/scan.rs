@@ -10,16 +10,7 @@ use std::io::Write as _;
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let request = args.env.scan_request()?;
     let report = scan::scan(&request)?;
-    for e in &report.errors {
-        output::warn_file(&e.file, e.line, e.column, &e.message);
-    }
-    if report.files_read == 0 {
-        log::warn!(
-            "no Terraform or Terragrunt files matched {} in {}",
-            describe_globs(request.dirs.include_globs()),
-            request.working_dir.display()
-        );
-    }
+    super::warn_scan_problems(&report, &request);
     log::info!(
         "{} usages found in {} files",
         report.usages.len(),
@@ -32,12 +23,4 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
-}
-
-fn describe_globs(globs: &[String]) -> String {
-    if globs.is_empty() {
-        "any folder".to_string()
-    } else {
-        format!("--include-dirs {}", globs.join(","))
-    }
 }

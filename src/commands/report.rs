@@ -1,0 +1,86 @@
+//! `baton report`: the available updates of one environment, as a Patcher-compatible spec.
+
+use crate::cli::ReportArgs;
+use crate::exit;
+use crate::output::{self, Format};
+use crate::resolve::{self, Clients};
+use crate::scan::{self, ScanReport};
+use crate::spec::Spec;
+use anyhow::Context as _;
+use std::io::Write as _;
+use std::sync::Arc;
+
+/// Runs `baton report`.
+pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
+    let request = args.env.scan_request()?;
+    let report = scan::scan(&request)?;
+    super::warn_scan_problems(&report, &request);
+    let only = args.dependency.as_deref().filter(|d| !d.is_empty());
+    let spec = build_spec(args, &report, only)?;
+    for u in &spec.unreachable {
+        let place = report
+            .usages
+            .iter()
+            .find(|x| x.dependency.as_deref() == Some(u.id.as_str()));
+        output::warn_file(
+            place.map_or("", |p| p.file.as_str()),
+            place.map(|p| p.version_line()),
+            None,
+            &format!("cannot look up versions of {}: {}", u.id, u.error),
+        );
+    }
+    let json = spec.to_json();
+    if let Some(path) = &args.spec_file {
+        std::fs::write(path, format!("{json}\n"))
+            .with_context(|| format!("cannot write the spec to {}", path.display()))?;
+    }
+    let text = match args.format {
+        Format::Json => format!("{json}\n"),
+        Format::Text => output::report_text(&spec),
+        Format::Markdown => output::report_markdown(&spec),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    log::info!(
+        "{} dependenc{} with updates",
+        spec.dependencies.len(),
+        if spec.dependencies.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    Ok(exit::OK)
+}
+
+/// Looks up versions for the scan's dependencies and builds the spec.
+pub fn build_spec(
+    args: &ReportArgs,
+    report: &ScanReport,
+    only: Option<&str>,
+) -> anyhow::Result<Spec> {
+    let lookups = resolve::lookups_for(report, only);
+    let runtime = super::runtime()?;
+    // octocrab's client must be built inside the runtime it will run on.
+    let _entered = runtime.enter();
+    let clients = Arc::new(Clients {
+        github: args.github.client()?,
+        registry: super::registry_client()?,
+        git_dir: args.env.working_dir.clone(),
+    });
+    let count = lookups.len();
+    let listings = runtime.block_on(resolve::fetch_all(clients.clone(), lookups));
+    log::info!(
+        "looked up {count} module repositories ({} GitHub API requests)",
+        clients.github.requests_sent()
+    );
+    let deps = resolve::plan(report, &listings, only);
+    let dirs = &args.env.scan_request()?.dirs;
+    Ok(Spec::build(
+        dirs.include_pattern(),
+        dirs.exclude_pattern(),
+        report,
+        &deps,
+        args.update_strategy,
+        only,
+    ))
+}

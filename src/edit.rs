@@ -1,0 +1,385 @@
+//! Minimal edits: replace the bytes of a version and nothing else, then re-parse the file to prove
+//! that exactly the intended values changed. Files are never re-printed from a syntax tree
+//! (that would change line endings, heredocs and spacing).
+
+use crate::hcl::{self, FileKind, Files, VersionForm, VersionSite};
+use crate::version::{self, Constraint, Version};
+use std::io::Write as _;
+use std::ops::Range;
+use std::path::Path;
+
+/// One replacement in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Splice {
+    /// Byte range of the old version text.
+    pub span: Range<usize>,
+    /// The old text (checked before replacing).
+    pub old: String,
+    /// The new text.
+    pub new: String,
+}
+
+/// An edit that was refused; the file is left untouched.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EditError {
+    /// The bytes at a span are not what the scan saw (the file changed meanwhile).
+    #[error(
+        "expected {expected:?} at bytes {start}..{end}, found {found:?}; the file changed since it was scanned"
+    )]
+    Mismatch {
+        /// What the scan saw.
+        expected: String,
+        /// What is there now.
+        found: String,
+        /// Span start.
+        start: usize,
+        /// Span end.
+        end: usize,
+    },
+    /// Two replacements overlap.
+    #[error("two edits overlap at bytes {0}..{1}")]
+    Overlap(usize, usize),
+    /// The edited text does not parse, or parses to something other than intended.
+    #[error("the edited file fails verification: {0}")]
+    Verification(String),
+}
+
+/// The new text for a version site, written in the style of the old one; `None` when the site
+/// already admits the target (a range that contains it).
+pub fn new_version_text(form: VersionForm, current: &str, target: &Version) -> Option<String> {
+    match form {
+        VersionForm::GitRef | VersionForm::QueryVersion => {
+            let new = version::format_like(current, target);
+            (new != current).then_some(new)
+        }
+        VersionForm::Attribute => match Constraint::parse(current) {
+            Ok(c) => c.bump_to(current, target).map(|b| b.text),
+            Err(_) => Some(target.to_string()),
+        },
+    }
+}
+
+/// Applies splices to a text. Spans must lie on char boundaries and not overlap.
+pub fn apply(text: &str, splices: &[Splice]) -> Result<String, EditError> {
+    let mut sorted: Vec<&Splice> = splices.iter().collect();
+    sorted.sort_by_key(|s| s.span.start);
+    let mut out = String::with_capacity(text.len() + 16 * splices.len());
+    let mut pos = 0;
+    for s in sorted {
+        if s.span.start < pos {
+            return Err(EditError::Overlap(s.span.start, s.span.end));
+        }
+        let found = text.get(s.span.clone()).unwrap_or_default();
+        if found != s.old {
+            return Err(EditError::Mismatch {
+                expected: s.old.clone(),
+                found: found.to_string(),
+                start: s.span.start,
+                end: s.span.end,
+            });
+        }
+        out.push_str(text.get(pos..s.span.start).unwrap_or_default());
+        out.push_str(&s.new);
+        pos = s.span.end;
+    }
+    out.push_str(text.get(pos..).unwrap_or_default());
+    Ok(out)
+}
+
+/// Applies splices and proves the result: it parses, it has the same module sources in the same
+/// order, and each version is the old one except at the edited sites, which hold the new text.
+pub fn apply_verified(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    splices: &[Splice],
+    files: &dyn Files,
+) -> Result<String, EditError> {
+    let new_text = apply(text, splices)?;
+    let before = hcl::find(path, kind, text, files).map_err(|e| {
+        EditError::Verification(format!("the original does not parse: {}", e.message))
+    })?;
+    let after = hcl::find(path, kind, &new_text, files).map_err(|e| {
+        EditError::Verification(format!(
+            "does not parse at {}:{}: {}",
+            e.line, e.column, e.message
+        ))
+    })?;
+    if before.len() != after.len() {
+        return Err(EditError::Verification(format!(
+            "{} module sources before, {} after",
+            before.len(),
+            after.len()
+        )));
+    }
+    let mut edited = 0;
+    for (b, a) in before.iter().zip(&after) {
+        if b.kind != a.kind || b.line != a.line {
+            return Err(EditError::Verification(format!(
+                "the module source at line {} moved or changed kind",
+                b.line
+            )));
+        }
+        let splice = b
+            .site
+            .as_ref()
+            .and_then(|site| splices.iter().find(|s| s.span == site.span));
+        let expected = match splice {
+            Some(s) => {
+                edited += 1;
+                Some(s.new.as_str())
+            }
+            None => b.current.as_deref(),
+        };
+        if a.current.as_deref() != expected {
+            return Err(EditError::Verification(format!(
+                "the version at line {} reads {:?}, expected {:?}",
+                b.line, a.current, expected
+            )));
+        }
+        if splice.is_none() && b.raw_source != a.raw_source {
+            return Err(EditError::Verification(format!(
+                "the source at line {} changed",
+                b.line
+            )));
+        }
+    }
+    if edited != splices.len() {
+        return Err(EditError::Verification(format!(
+            "{} edits requested, {} version sites matched",
+            splices.len(),
+            edited
+        )));
+    }
+    Ok(new_text)
+}
+
+/// A splice for a version site.
+pub fn splice_for(site: &VersionSite, current: &str, new: String) -> Splice {
+    Splice {
+        span: site.span.clone(),
+        old: current.to_string(),
+        new,
+    }
+}
+
+/// Writes a file atomically: a temporary file in the same folder, with the original's
+/// permissions, flushed to disk, then renamed over the original. A crash leaves the old file or
+/// the new one, never a mix.
+pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".baton-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(contents.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A unified diff of one file, as `git diff` shows it.
+pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hcl::LoadedFile;
+    use std::sync::Arc;
+
+    struct NoFiles;
+    impl Files for NoFiles {
+        fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
+            Err(format!("{} not available", path.display()))
+        }
+        fn exists(&self, _: &Path) -> bool {
+            false
+        }
+    }
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    /// Edits every version site of a text to `to` and returns the new text.
+    fn edit_all(name: &str, text: &str, to: &str) -> Result<String, EditError> {
+        let kind = FileKind::of(Path::new(name)).unwrap();
+        let found = hcl::find(Path::new(name), kind, text, &NoFiles).unwrap();
+        let splices: Vec<Splice> = found
+            .iter()
+            .filter_map(|f| {
+                let site = f.site.as_ref()?;
+                let current = f.current.as_deref()?;
+                let new = new_version_text(site.form, current, &v(to))?;
+                Some(splice_for(site, current, new))
+            })
+            .collect();
+        apply_verified(Path::new(name), kind, text, &splices, &NoFiles)
+    }
+
+    #[test]
+    fn ref_style_is_kept() {
+        assert_eq!(
+            new_version_text(VersionForm::GitRef, "v0.8.0", &v("0.9.1")).as_deref(),
+            Some("v0.9.1")
+        );
+        assert_eq!(
+            new_version_text(VersionForm::GitRef, "0.8.0", &v("0.9.1")).as_deref(),
+            Some("0.9.1")
+        );
+        assert_eq!(
+            new_version_text(VersionForm::GitRef, "v0.9.1", &v("0.9.1")),
+            None
+        );
+    }
+
+    #[test]
+    fn registry_constraints_move_in_their_form() {
+        let t = |c: &str, to: &str| new_version_text(VersionForm::Attribute, c, &v(to));
+        assert_eq!(t("1.2.0", "1.4.0").as_deref(), Some("1.4.0"));
+        assert_eq!(t("= 1.2.0", "1.4.0").as_deref(), Some("= 1.4.0"));
+        assert_eq!(t("~> 3.0", "4.1.0").as_deref(), Some("~> 4.1"));
+        assert_eq!(t("~> 3.0.1", "4.1.0").as_deref(), Some("~> 4.1.0"));
+        assert_eq!(
+            t("~> 4.0", "4.1.0"),
+            None,
+            "the range already admits the target"
+        );
+    }
+
+    #[test]
+    fn crlf_file_changes_only_the_version_bytes() {
+        let old = "terraform {\r\n  source = \"git::https://github.com/a/b.git//x?ref=v1.0.0\" # keep\r\n}\r\n";
+        let new = edit_all("t.hcl", old, "1.2.0").unwrap();
+        assert_eq!(new, old.replace("v1.0.0", "v1.2.0"));
+    }
+
+    #[test]
+    fn bom_tabs_and_comments_are_kept() {
+        let old = "\u{feff}module \"x\" {\n\tsource  = \"acme/x/aws\" // registry\n\tversion = \"1.0.0\" # pinned\n}\n";
+        let new = edit_all("main.tf", old, "1.3.0").unwrap();
+        assert_eq!(new, old.replace("1.0.0", "1.3.0"));
+        assert!(new.starts_with('\u{feff}'));
+    }
+
+    #[test]
+    fn heredocs_with_directives_are_untouched() {
+        let old = r#"locals {
+  doc = <<-EOT
+    %{ for x in ["a"] ~}
+    ref=v1.0.0 ${x}
+    %{ endfor ~}
+  EOT
+}
+module "m" {
+  source = "github.com/a/b//m?ref=v1.0.0"
+  description = <<EOT
+  ?ref=v1.0.0
+EOT
+}
+"#;
+        let new = edit_all("main.tf", old, "2.0.0").unwrap();
+        let expected = old.replacen(
+            "github.com/a/b//m?ref=v1.0.0",
+            "github.com/a/b//m?ref=v2.0.0",
+            1,
+        );
+        assert_eq!(new, expected);
+    }
+
+    #[test]
+    fn interpolated_source_edits_its_literal_part() {
+        let old = "locals {\n  base = \"git::https://github.com/a/b.git\"\n}\nterraform {\n  source = \"${local.base}//vpc?ref=v0.8.0\"\n}\n";
+        let new = edit_all("t.hcl", old, "0.9.1").unwrap();
+        assert_eq!(new, old.replace("v0.8.0", "v0.9.1"));
+    }
+
+    #[test]
+    fn same_module_twice_and_neighbouring_lines() {
+        let old = "module \"a\" {\n  source = \"github.com/a/b//m?ref=v1.0.0\"\n}\nmodule \"b\" {\n  source = \"github.com/a/b//m?ref=v1.0.0\"\n}\nmodule \"c\" { source = \"github.com/a/b//n?ref=v1.0.0\" }\n";
+        let new = edit_all("main.tf", old, "1.1.0").unwrap();
+        assert_eq!(new, old.replace("v1.0.0", "v1.1.0"));
+    }
+
+    #[test]
+    fn stale_spans_are_refused() {
+        let err = apply(
+            "abc",
+            &[Splice {
+                span: 0..1,
+                old: "x".into(),
+                new: "y".into(),
+            }],
+        )
+        .unwrap_err();
+        assert!(matches!(err, EditError::Mismatch { .. }));
+        let overlap = apply(
+            "abcdef",
+            &[
+                Splice {
+                    span: 0..3,
+                    old: "abc".into(),
+                    new: "x".into(),
+                },
+                Splice {
+                    span: 2..4,
+                    old: "cd".into(),
+                    new: "y".into(),
+                },
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(overlap, EditError::Overlap(2, 4));
+    }
+
+    #[test]
+    fn an_edit_that_breaks_the_file_is_refused() {
+        let text = "module \"a\" {\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\n";
+        let span = text.find("v1.0.0").unwrap();
+        let splice = Splice {
+            span: span..span + 6,
+            old: "v1.0.0".into(),
+            new: "v1\"\n}".into(),
+        };
+        let err = apply_verified(
+            Path::new("m.tf"),
+            FileKind::Terraform,
+            text,
+            &[splice],
+            &NoFiles,
+        )
+        .unwrap_err();
+        assert!(matches!(err, EditError::Verification(_)), "{err:?}");
+    }
+
+    #[test]
+    fn atomic_write_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("main.tf");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&path, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn diff_shows_the_one_changed_line() {
+        let d = unified_diff("dev/main.tf", "a\nref=v1\nc\n", "a\nref=v2\nc\n");
+        assert!(d.contains("--- a/dev/main.tf"));
+        assert!(d.contains("-ref=v1\n+ref=v2"));
+    }
+}

@@ -1,0 +1,595 @@
+//! The GitHub REST API, through octocrab, with Baton's own retry policy: octocrab's built-in retry
+//! retries at once (POSTs included) and ignores `Retry-After`, so it is turned off and replaced by
+//! bounded waits that honour GitHub's rate-limit headers.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::BodyExt;
+use octocrab::Octocrab;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The public GitHub API.
+pub const PUBLIC_API: &str = "https://api.github.com";
+
+/// How long and how often to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff for server errors; doubled on each retry.
+    pub backoff: Duration,
+    /// The longest single wait (for `Retry-After` or a rate-limit reset) Baton accepts; a longer
+    /// one fails the request with a message saying when to try again.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 3,
+            backoff: Duration::from_secs(1),
+            max_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Settings for [`GitHub::new`].
+#[derive(Clone, Default)]
+pub struct GitHubConfig {
+    /// API base URL (`https://api.github.com`, `https://ghe.example.com/api/v3`); `None` = public.
+    pub api_url: Option<String>,
+    /// A token; public repositories need none.
+    pub token: Option<String>,
+    /// Per-request timeout; `None` = 30 s.
+    pub timeout: Option<Duration>,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for GitHubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubConfig")
+            .field("api_url", &self.api_url)
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A failed GitHub API call. Messages name the method and URL, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    /// GitHub answered with an error status.
+    #[error("{method} {url} → {status}: {message}{hint}")]
+    Status {
+        /// HTTP method.
+        method: Method,
+        /// Full URL.
+        url: String,
+        /// Status code.
+        status: u16,
+        /// GitHub's message (and validation errors).
+        message: String,
+        /// What to do about it, starting with a separator.
+        hint: String,
+    },
+    /// The rate limit is exhausted for longer than Baton waits.
+    #[error(
+        "{method} {url}: GitHub API rate limit exhausted; it resets in {wait_secs} s (at {reset} UTC epoch). Run again after that, or use a token with a higher limit"
+    )]
+    RateLimited {
+        /// HTTP method.
+        method: Method,
+        /// Full URL.
+        url: String,
+        /// Seconds until the reset.
+        wait_secs: u64,
+        /// The reset time, in seconds since the epoch.
+        reset: u64,
+    },
+    /// The request did not complete (connection, timeout).
+    #[error("{method} {url}: {message} (check the network and --github-api-url)")]
+    Network {
+        /// HTTP method.
+        method: Method,
+        /// Full URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The client could not be built or the URL is invalid.
+    #[error("GitHub API client: {0}")]
+    Config(String),
+    /// GitHub answered something Baton cannot read.
+    #[error("{method} {url}: unexpected response: {message}")]
+    BadResponse {
+        /// HTTP method.
+        method: Method,
+        /// Full URL.
+        url: String,
+        /// What could not be read.
+        message: String,
+    },
+}
+
+impl GitHubError {
+    /// The HTTP status, when GitHub answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// GitHub's message, when GitHub answered.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            GitHubError::Status { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+}
+
+/// A release of a module repository.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct Release {
+    /// The tag it was made from.
+    pub tag_name: String,
+    /// Its title.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its page on GitHub.
+    pub html_url: String,
+    /// Its notes (markdown).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Whether it is a draft.
+    #[serde(default)]
+    pub draft: bool,
+    /// Whether it is marked as a pre-release.
+    #[serde(default)]
+    pub prerelease: bool,
+}
+
+#[derive(Deserialize)]
+struct TagItem {
+    name: String,
+}
+
+/// A GitHub API client.
+pub struct GitHub {
+    crab: Octocrab,
+    api: String,
+    retry: RetryPolicy,
+    requests: AtomicUsize,
+}
+
+impl GitHub {
+    /// Builds a client. The token, if any, is sent as a bearer token and never printed.
+    pub fn new(config: GitHubConfig) -> Result<Self, GitHubError> {
+        let api = config
+            .api_url
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or(PUBLIC_API)
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        let timeout = config.timeout.unwrap_or(Duration::from_secs(30));
+        let mut builder = Octocrab::builder()
+            .base_uri(api.as_str())
+            .map_err(|e| GitHubError::Config(format!("invalid API URL {api:?}: {e}")))?
+            .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+            .set_connect_timeout(Some(timeout))
+            .set_read_timeout(Some(timeout))
+            .set_write_timeout(Some(timeout))
+            .add_header(
+                http::header::USER_AGENT,
+                format!("baton/{}", env!("CARGO_PKG_VERSION")),
+            );
+        if let Some(token) = config.token.filter(|t| !t.trim().is_empty()) {
+            builder = builder.personal_token(token.trim().to_string());
+        }
+        let crab = builder
+            .build()
+            .map_err(|e| GitHubError::Config(format!("{e}")))?;
+        Ok(GitHub {
+            crab,
+            api,
+            retry: config.retry,
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    /// The API base URL in use.
+    pub fn api_url(&self) -> &str {
+        &self.api
+    }
+
+    /// Requests sent so far (retries and pages included).
+    pub fn requests_sent(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Every tag name of a repository (all pages).
+    pub async fn tags(&self, owner: &str, repo: &str) -> Result<Vec<String>, GitHubError> {
+        let items: Vec<TagItem> = self
+            .all_pages(&format!("/repos/{owner}/{repo}/tags?per_page=100"))
+            .await?;
+        Ok(items.into_iter().map(|t| t.name).collect())
+    }
+
+    /// Every published release of a repository (all pages), drafts left out.
+    pub async fn releases(&self, owner: &str, repo: &str) -> Result<Vec<Release>, GitHubError> {
+        let items: Vec<Release> = self
+            .all_pages(&format!("/repos/{owner}/{repo}/releases?per_page=100"))
+            .await?;
+        Ok(items.into_iter().filter(|r| !r.draft).collect())
+    }
+
+    /// GETs a list and follows `Link: <…>; rel="next"` to the end.
+    pub async fn all_pages<T: DeserializeOwned>(&self, route: &str) -> Result<Vec<T>, GitHubError> {
+        let mut out = Vec::new();
+        let mut next = Some(route.to_string());
+        let mut pages = 0;
+        while let Some(route) = next.take() {
+            pages += 1;
+            if pages > 1000 {
+                break;
+            }
+            let (headers, body) = self.send(Method::GET, &route, None).await?;
+            let items: Vec<T> =
+                serde_json::from_slice(&body).map_err(|e| GitHubError::BadResponse {
+                    method: Method::GET,
+                    url: self.full_url(&route),
+                    message: e.to_string(),
+                })?;
+            out.extend(items);
+            next = next_link(&headers);
+        }
+        Ok(out)
+    }
+
+    /// GETs one JSON document.
+    pub async fn get_json<T: DeserializeOwned>(&self, route: &str) -> Result<T, GitHubError> {
+        let (_, body) = self.send(Method::GET, route, None).await?;
+        self.decode(Method::GET, route, &body)
+    }
+
+    /// POSTs a JSON body; returns the decoded response (use `serde_json::Value` for none).
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, GitHubError> {
+        let (_, bytes) = self.send(Method::POST, route, Some(body)).await?;
+        self.decode(Method::POST, route, &bytes)
+    }
+
+    /// PATCHes a JSON body; returns the decoded response.
+    pub async fn patch_json<T: DeserializeOwned>(
+        &self,
+        route: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, GitHubError> {
+        let (_, bytes) = self.send(Method::PATCH, route, Some(body)).await?;
+        self.decode(Method::PATCH, route, &bytes)
+    }
+
+    fn decode<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        route: &str,
+        body: &[u8],
+    ) -> Result<T, GitHubError> {
+        let body = if body.iter().all(u8::is_ascii_whitespace) {
+            b"null".as_slice()
+        } else {
+            body
+        };
+        serde_json::from_slice(body).map_err(|e| GitHubError::BadResponse {
+            method,
+            url: self.full_url(route),
+            message: e.to_string(),
+        })
+    }
+
+    fn full_url(&self, route: &str) -> String {
+        if route.starts_with("http://") || route.starts_with("https://") {
+            route.to_string()
+        } else {
+            format!("{}{}", self.api, route)
+        }
+    }
+
+    /// Sends one request with retries; returns the headers and body of a successful response.
+    pub async fn send(
+        &self,
+        method: Method,
+        route: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(HeaderMap, Bytes), GitHubError> {
+        let url = self.full_url(route);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            log::debug!("{method} {url}");
+            let response = match method {
+                Method::GET => self.crab._get(url.as_str()).await,
+                Method::POST => self.crab._post(url.as_str(), body).await,
+                Method::PATCH => self.crab._patch(url.as_str(), body).await,
+                Method::DELETE => self.crab._delete(url.as_str(), body).await,
+                Method::PUT => self.crab._put(url.as_str(), body).await,
+                _ => {
+                    return Err(GitHubError::Config(format!("unsupported method {method}")));
+                }
+            };
+            let response = match response {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = GitHubError::Network {
+                        method: method.clone(),
+                        url: url.clone(),
+                        message: network_message(&e),
+                    };
+                    if attempt <= self.retry.max_retries {
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(err);
+                }
+            };
+            let (parts, body_stream) = response.into_parts();
+            let bytes = body_stream
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .map_err(|e| GitHubError::Network {
+                    method: method.clone(),
+                    url: url.clone(),
+                    message: network_message(&e),
+                })?;
+            let status = parts.status;
+            if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                return Ok((parts.headers, bytes));
+            }
+            let message = error_message(&bytes, status);
+            match self.wait_for(status, &parts.headers, &message) {
+                Wait::Retry(wait) if attempt <= self.retry.max_retries => {
+                    log::warn!(
+                        "{method} {url} → {}: retrying in {} s",
+                        status.as_u16(),
+                        wait.as_secs_f32()
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Wait::TooLong { wait_secs, reset } => {
+                    return Err(GitHubError::RateLimited {
+                        method,
+                        url,
+                        wait_secs,
+                        reset,
+                    });
+                }
+                _ => {}
+            }
+            let hint = hint_for(status.as_u16(), &method, &message);
+            return Err(GitHubError::Status {
+                method,
+                url,
+                status: status.as_u16(),
+                message,
+                hint,
+            });
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        self.retry
+            .backoff
+            .saturating_mul(1 << attempt.saturating_sub(1).min(6))
+            .min(self.retry.max_wait)
+    }
+
+    fn wait_for(&self, status: StatusCode, headers: &HeaderMap, message: &str) -> Wait {
+        let code = status.as_u16();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        if code == 403 || code == 429 {
+            if let Some(secs) = header("retry-after") {
+                return self.bounded(secs, None);
+            }
+            if header("x-ratelimit-remaining") == Some(0) {
+                let reset = header("x-ratelimit-reset").unwrap_or(0);
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                return self.bounded(reset.saturating_sub(now) + 1, Some(reset));
+            }
+            if code == 429
+                || message
+                    .to_ascii_lowercase()
+                    .contains("secondary rate limit")
+            {
+                // GitHub's advice without a header: wait at least a minute.
+                return self.bounded(60, None);
+            }
+            return Wait::No;
+        }
+        if status.is_server_error() {
+            return Wait::Retry(self.backoff(1));
+        }
+        Wait::No
+    }
+
+    fn bounded(&self, secs: u64, reset: Option<u64>) -> Wait {
+        if Duration::from_secs(secs) <= self.retry.max_wait {
+            Wait::Retry(Duration::from_secs(secs))
+        } else {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            Wait::TooLong {
+                wait_secs: secs,
+                reset: reset.unwrap_or(now + secs),
+            }
+        }
+    }
+}
+
+enum Wait {
+    No,
+    Retry(Duration),
+    TooLong { wait_secs: u64, reset: u64 },
+}
+
+/// The `rel="next"` URL of a `Link` header.
+pub fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(http::header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| p.trim().replace(' ', "") == "rel=\"next\"");
+        is_next.then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+fn error_message(body: &[u8], status: StatusCode) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: Option<String>,
+        #[serde(default)]
+        errors: Vec<serde_json::Value>,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(b) => {
+            let mut msg = b
+                .message
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
+            let details: Vec<String> = b
+                .errors
+                .iter()
+                .filter_map(|e| {
+                    e.get("message")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_string)
+                        .or_else(|| e.get("code").and_then(|c| c.as_str()).map(str::to_string))
+                })
+                .collect();
+            if !details.is_empty() {
+                msg.push_str(": ");
+                msg.push_str(&details.join("; "));
+            }
+            msg
+        }
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_string()
+            } else {
+                text.chars().take(300).collect()
+            }
+        }
+    }
+}
+
+fn hint_for(status: u16, method: &Method, message: &str) -> String {
+    match status {
+        401 => ". The token is invalid or expired: set GITHUB_TOKEN to a valid token".into(),
+        403 if message.contains("Resource not accessible by integration") => {
+            if *method == Method::GET {
+                ". The token cannot read this: give it `contents: read` on the repository".into()
+            } else {
+                ". The token lacks a permission: the workflow needs `contents: write` and `pull-requests: write` (add them under `permissions:`)".into()
+            }
+        }
+        403 | 404 if *method == Method::GET => ". If the repository is private, set GITHUB_TOKEN (or PATCHER_READ_TOKEN) to a token that can read it".into(),
+        _ => String::new(),
+    }
+}
+
+fn network_message(e: &dyn std::error::Error) -> String {
+    // `{:?}` of octocrab errors carries a backtrace; print the causes only.
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        source = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(link: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::LINK, link.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn next_link_is_read_from_the_link_header() {
+        let h = headers(
+            r#"<https://api.github.com/repositories/1/tags?page=2>; rel="next", <https://api.github.com/repositories/1/tags?page=5>; rel="last""#,
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://api.github.com/repositories/1/tags?page=2")
+        );
+        let h =
+            headers(r#"<https://x/tags?page=1>; rel="prev", <https://x/tags?page=1>; rel="first""#);
+        assert_eq!(next_link(&h), None);
+        assert_eq!(next_link(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn error_messages_include_validation_errors() {
+        let body = br#"{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"A pull request already exists for octo:patch-1."}]}"#;
+        assert_eq!(
+            error_message(body, StatusCode::UNPROCESSABLE_ENTITY),
+            "Validation Failed: A pull request already exists for octo:patch-1."
+        );
+        assert_eq!(error_message(b"", StatusCode::NOT_FOUND), "Not Found");
+    }
+
+    #[test]
+    fn hints_name_what_to_do() {
+        assert!(hint_for(404, &Method::GET, "Not Found").contains("GITHUB_TOKEN"));
+        assert!(
+            hint_for(403, &Method::POST, "Resource not accessible by integration")
+                .contains("pull-requests: write")
+        );
+        assert_eq!(hint_for(422, &Method::POST, "Validation Failed"), "");
+    }
+
+    #[test]
+    fn config_debug_hides_the_token() {
+        let c = GitHubConfig {
+            token: Some("ghp_secret".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{c:?}").contains("ghp_secret"));
+    }
+}

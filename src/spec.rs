@@ -1,0 +1,262 @@
+//! The update spec: Gruntwork Patcher's JSON shape (so existing workflows consume it unchanged),
+//! plus extra keys that Baton's own update step and its users read.
+
+use crate::resolve::{Dependency, UsageRef};
+use crate::scan::ScanReport;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+/// Which target an update moves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// The highest version before the next breaking one.
+    NextSafe,
+    /// Up to and including the next breaking version.
+    #[default]
+    NextBreaking,
+}
+
+/// A spec, as `baton report` writes it and `baton update` reads it (Patcher's too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    /// The include globs the report ran with.
+    #[serde(rename = "IncludeDirPattern", default)]
+    pub include_dir_pattern: String,
+    /// The exclude globs the report ran with.
+    #[serde(rename = "ExcludeDirPattern", default)]
+    pub exclude_dir_pattern: String,
+    /// Dependencies with an update; never null.
+    #[serde(rename = "Dependencies", default, deserialize_with = "null_as_empty")]
+    pub dependencies: Vec<SpecDependency>,
+    /// Usages Baton will not update, with the reason.
+    #[serde(rename = "Skipped", default, deserialize_with = "null_as_empty")]
+    pub skipped: Vec<SkippedUsage>,
+    /// Dependencies whose versions could not be looked up.
+    #[serde(rename = "Unreachable", default, deserialize_with = "null_as_empty")]
+    pub unreachable: Vec<Unreachable>,
+}
+
+/// One dependency of the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecDependency {
+    /// `org/repo/module`.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Org.
+    #[serde(rename = "Org", default)]
+    pub org: String,
+    /// Repository.
+    #[serde(rename = "Repo", default)]
+    pub repo: String,
+    /// Module path.
+    #[serde(rename = "Module", default)]
+    pub module: String,
+    /// As in Patcher's spec (always null in Baton's).
+    #[serde(rename = "Constraints", default)]
+    pub constraints: Option<serde_json::Value>,
+    /// Target of `next-safe`, without `v`.
+    #[serde(rename = "TargetSafeVersion", default)]
+    pub target_safe_version: Option<String>,
+    /// Target of `next-breaking`, without `v`.
+    #[serde(rename = "TargetBreakingVersion", default)]
+    pub target_breaking_version: Option<String>,
+    /// Versions in use, lowest first; targets were computed from the first.
+    #[serde(rename = "CurrentVersions", default)]
+    pub current_versions: Vec<String>,
+    /// The newest published version.
+    #[serde(rename = "LatestVersion", default)]
+    pub latest_version: Option<String>,
+    /// `github`, `git` or `registry`.
+    #[serde(rename = "SourceType", default)]
+    pub source_type: Option<String>,
+    /// Every usage updated by this dependency.
+    #[serde(rename = "Usages", default)]
+    pub usages: Vec<UsageRef>,
+    /// Release-notes pages of the targets, by version.
+    #[serde(
+        rename = "ReleaseNotes",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub release_notes: BTreeMap<String, String>,
+}
+
+impl SpecDependency {
+    /// The target for a strategy; `next-breaking` falls back to the safe target.
+    pub fn target(&self, strategy: Strategy) -> Option<&str> {
+        match strategy {
+            Strategy::NextSafe => self.target_safe_version.as_deref(),
+            Strategy::NextBreaking => self
+                .target_breaking_version
+                .as_deref()
+                .or(self.target_safe_version.as_deref()),
+        }
+    }
+}
+
+/// A usage left alone, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SkippedUsage {
+    /// File relative to the working directory.
+    pub file: String,
+    /// Line.
+    pub line: usize,
+    /// Dependency ID, when known.
+    pub dependency: Option<String>,
+    /// The version as written.
+    pub current: Option<String>,
+    /// Why.
+    pub reason: String,
+}
+
+/// A dependency whose versions could not be looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// Dependency ID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// What failed.
+    #[serde(rename = "Error")]
+    pub error: String,
+}
+
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl Spec {
+    /// Builds the spec of a report: only dependencies with an update for the strategy appear.
+    pub fn build(
+        include: String,
+        exclude: String,
+        scan: &ScanReport,
+        deps: &[Dependency],
+        strategy: Strategy,
+        only: Option<&str>,
+    ) -> Spec {
+        let dependencies = deps
+            .iter()
+            .filter(|d| d.has_update())
+            .filter(|d| strategy == Strategy::NextBreaking || d.targets.safe.is_some())
+            .map(spec_dependency)
+            .collect();
+        let skipped = scan
+            .usages
+            .iter()
+            .filter(|u| only.is_none_or(|id| u.dependency.as_deref() == Some(id)))
+            .filter_map(|u| {
+                u.skipped.as_ref().map(|reason| SkippedUsage {
+                    file: u.file.clone(),
+                    line: u.line,
+                    dependency: u.dependency.clone(),
+                    current: u.current.clone(),
+                    reason: reason.clone(),
+                })
+            })
+            .collect();
+        let unreachable = deps
+            .iter()
+            .filter_map(|d| {
+                d.error.as_ref().map(|e| Unreachable {
+                    id: d.id.clone(),
+                    error: e.clone(),
+                })
+            })
+            .collect();
+        Spec {
+            include_dir_pattern: include,
+            exclude_dir_pattern: exclude,
+            dependencies,
+            skipped,
+            unreachable,
+        }
+    }
+
+    /// Compact JSON, as the action's `spec` output and `--spec-file` carry it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// The dependency with this ID.
+    pub fn dependency(&self, id: &str) -> Option<&SpecDependency> {
+        self.dependencies.iter().find(|d| d.id == id)
+    }
+}
+
+fn spec_dependency(d: &Dependency) -> SpecDependency {
+    let targets = [&d.targets.safe, &d.targets.breaking];
+    let release_notes = targets
+        .iter()
+        .filter_map(|t| t.as_ref())
+        .filter_map(|v| d.release_url(v).map(|u| (v.to_string(), u)))
+        .collect();
+    SpecDependency {
+        id: d.id.clone(),
+        org: d.org.clone(),
+        repo: d.repo.clone(),
+        module: d.module.clone(),
+        constraints: None,
+        target_safe_version: d.targets.safe.as_ref().map(ToString::to_string),
+        target_breaking_version: d.targets.breaking.as_ref().map(ToString::to_string),
+        current_versions: d.current.iter().map(ToString::to_string).collect(),
+        latest_version: d.latest.as_ref().map(ToString::to_string),
+        source_type: Some(d.lookup.kind().to_string()),
+        usages: d.usages.clone(),
+        release_notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_patchers_published_spec() {
+        let json = r#"{"IncludeDirPattern":"{*dev*}/**","ExcludeDirPattern":"","Dependencies":[
+ {"ID":"gruntwork-io/terraform-aws-service-catalog/networking/vpc","Org":"gruntwork-io",
+  "Repo":"terraform-aws-service-catalog","Module":"networking/vpc","Constraints":null,
+  "TargetSafeVersion":"0.95.1","TargetBreakingVersion":"0.96.0"}]}"#;
+        let spec: Spec = serde_json::from_str(json).unwrap();
+        let d = spec
+            .dependency("gruntwork-io/terraform-aws-service-catalog/networking/vpc")
+            .unwrap();
+        assert_eq!(d.target(Strategy::NextSafe), Some("0.95.1"));
+        assert_eq!(d.target(Strategy::NextBreaking), Some("0.96.0"));
+        assert!(d.usages.is_empty());
+    }
+
+    #[test]
+    fn null_dependencies_read_as_empty_and_breaking_falls_back_to_safe() {
+        let spec: Spec = serde_json::from_str(r#"{"Dependencies":null}"#).unwrap();
+        assert!(spec.dependencies.is_empty());
+        let d: SpecDependency = serde_json::from_str(
+            r#"{"ID":"a/b","TargetSafeVersion":"1.2.0","TargetBreakingVersion":null}"#,
+        )
+        .unwrap();
+        assert_eq!(d.target(Strategy::NextBreaking), Some("1.2.0"));
+    }
+
+    #[test]
+    fn patcher_keys_come_first_in_order() {
+        let spec = Spec {
+            include_dir_pattern: "{*dev*}/**".into(),
+            exclude_dir_pattern: String::new(),
+            dependencies: vec![],
+            skipped: vec![],
+            unreachable: vec![],
+        };
+        let json = spec.to_json();
+        assert!(
+            json.starts_with(
+                r#"{"IncludeDirPattern":"{*dev*}/**","ExcludeDirPattern":"","Dependencies":[]"#
+            ),
+            "{json}"
+        );
+    }
+}

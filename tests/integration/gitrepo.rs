@@ -1,0 +1,62 @@
+//! Real git repositories for tests: module repositories with tags, live repositories with a bare
+//! `origin`. Each is set up with its own identity and no signing, whatever the machine's config.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs git in `dir` with a fixed identity; panics with git's output on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Baton Tests",
+            "-c",
+            "user.email=tests@baton.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "tag.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A module repository at `root/<owner>/<name>` with one commit per tag.
+pub fn tagged_repo(root: &Path, owner_name: &str, tags: &[&str]) -> PathBuf {
+    let dir = root.join(owner_name);
+    std::fs::create_dir_all(dir.join("modules/vpc")).expect("mkdir");
+    git(&dir, &["init", "-q"]);
+    for tag in tags {
+        std::fs::write(
+            dir.join("modules/vpc/main.tf"),
+            format!("# release {tag}\nvariable \"name\" {{}}\n"),
+        )
+        .expect("write");
+        git(&dir, &["add", "-A"]);
+        git(
+            &dir,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                &format!("release {tag}"),
+            ],
+        );
+        git(&dir, &["tag", tag]);
+    }
+    dir
+}

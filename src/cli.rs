@@ -33,6 +33,11 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the available updates of one environment as a Patcher-compatible JSON spec.
     Report(ReportArgs),
+    /// Update one environment's usages to their targets; with --publish, push a branch and open
+    /// or reuse its pull request.
+    Update(UpdateArgs),
+    /// Show each dependency's versions across the environments, and the promotions pending.
+    Status(StatusArgs),
 }
 
 /// Which folders form the environment.
@@ -94,13 +99,18 @@ pub struct GitHubArgs {
 }
 
 impl GitHubArgs {
-    /// The token: the flag or `GITHUB_TOKEN`, else `PATCHER_READ_TOKEN`.
+    /// The token: the flag or `GITHUB_TOKEN`, else `PATCHER_EXECUTE_TOKEN`, else
+    /// `PATCHER_READ_TOKEN`.
     pub fn token(&self) -> Option<String> {
         self.github_token
             .clone()
-            .filter(|t| !t.trim().is_empty())
-            .or_else(|| std::env::var("PATCHER_READ_TOKEN").ok())
-            .filter(|t| !t.trim().is_empty())
+            .into_iter()
+            .chain(
+                ["PATCHER_EXECUTE_TOKEN", "PATCHER_READ_TOKEN"]
+                    .iter()
+                    .filter_map(|v| std::env::var(v).ok()),
+            )
+            .find(|t| !t.trim().is_empty())
     }
 
     /// A GitHub client for these settings.
@@ -137,6 +147,108 @@ pub struct ReportArgs {
     pub github: GitHubArgs,
 }
 
+/// Flags of `baton status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Directory to work in; globs are relative to it.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// An environment as `NAME=GLOB[,GLOB…]` (`dev='{*dev*}/**'`); commas inside braces belong
+    /// to the glob. Repeat in promotion order: dev, then stage, then prod. None: the
+    /// environments of the config file.
+    #[arg(
+        long = "env",
+        value_name = "NAME=GLOB",
+        value_parser = crate::status::parse_env_flag
+    )]
+    pub envs: Vec<crate::status::EnvSpec>,
+    /// Folders to leave out of every environment, as doublestar globs (`**/{*alb*}/**`).
+    #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
+    pub exclude_dirs: Vec<String>,
+    /// The config file naming the environments, read when no `--env` is given
+    /// [default: baton.toml in the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit with code 1 when an environment uses an older version than the one before it.
+    #[arg(long, env = "BATON_FAIL_ON_DRIFT")]
+    pub fail_on_drift: bool,
+}
+
+/// Flags of `baton update`.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// A spec written by `baton report` (or Patcher) to take targets from.
+    #[arg(
+        long,
+        env = "BATON_SPEC_FILE",
+        value_name = "FILE",
+        conflicts_with = "spec"
+    )]
+    pub spec_file: Option<PathBuf>,
+    /// The spec as JSON text, instead of a file.
+    #[arg(long, env = "BATON_SPEC", value_name = "JSON")]
+    pub spec: Option<String>,
+    /// Update only this dependency ID; it must be in the spec when one is given.
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// `next-safe` moves to the highest non-breaking version; `next-breaking` up to the next
+    /// breaking one (falling back to the safe target when there is none).
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
+    pub update_strategy: Strategy,
+    /// Write nothing; print the changes as a unified diff.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// Commit the edits on --pull-request-branch, force-push it and open or update its pull
+    /// request.
+    #[arg(long, env = "BATON_PUBLISH")]
+    pub publish: bool,
+    /// The branch to push (by convention `<prefix><dependency ID>`).
+    #[arg(long, env = "BATON_PULL_REQUEST_BRANCH", value_name = "BRANCH")]
+    pub pull_request_branch: Option<String>,
+    /// The pull request title.
+    #[arg(long, env = "BATON_PULL_REQUEST_TITLE", value_name = "TITLE")]
+    pub pull_request_title: Option<String>,
+    /// Labels to add to the pull request (comma-separated), e.g. `updates-dev`.
+    #[arg(
+        long,
+        env = "BATON_PULL_REQUEST_LABELS",
+        value_name = "LABELS",
+        value_delimiter = ','
+    )]
+    pub pull_request_labels: Vec<String>,
+    /// Reviewers to request (comma-separated users, or `org/team`).
+    #[arg(
+        long,
+        env = "BATON_PULL_REQUEST_REVIEWERS",
+        value_name = "USERS",
+        value_delimiter = ','
+    )]
+    pub pull_request_reviewers: Vec<String>,
+    /// Open the pull request as a draft.
+    #[arg(long, env = "BATON_DRAFT")]
+    pub draft: bool,
+    /// Commit author, `Name <email>` (default: the GitHub Actions bot).
+    #[arg(long, env = "BATON_COMMIT_AUTHOR", value_name = "AUTHOR")]
+    pub commit_author: Option<String>,
+    /// Commit message subject (default: `Update <dependency> to <version>`).
+    #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
+    pub commit_message: Option<String>,
+    /// GitHub access.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
+
 /// The input was invalid: exit code 2, nothing changed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -163,6 +275,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Scan(args) => crate::commands::scan::run(args),
         Command::Report(args) => crate::commands::report::run(args),
+        Command::Update(args) => crate::commands::update::run(args),
+        Command::Status(args) => crate::commands::status::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

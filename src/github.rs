@@ -8,6 +8,7 @@ use http_body_util::BodyExt;
 use octocrab::Octocrab;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -159,12 +160,13 @@ struct TagItem {
     name: String,
 }
 
-/// A GitHub API client.
+/// A GitHub API client. Clones share the connection pool and the request count.
+#[derive(Clone)]
 pub struct GitHub {
     crab: Octocrab,
     api: String,
     retry: RetryPolicy,
-    requests: AtomicUsize,
+    requests: Arc<AtomicUsize>,
 }
 
 impl GitHub {
@@ -200,7 +202,7 @@ impl GitHub {
             crab,
             api,
             retry: config.retry,
-            requests: AtomicUsize::new(0),
+            requests: Arc::new(AtomicUsize::new(0)),
         })
     }
 

@@ -341,7 +341,7 @@ type Loaded = Result<Arc<LoadedFile>, String>;
 /// Reads and parses other files (includes) once per run, from any thread: the first thread to
 /// ask loads the file while later ones wait for the same slot.
 #[derive(Default)]
-struct DiskFiles {
+pub struct DiskFiles {
     cache: Mutex<HashMap<PathBuf, Arc<OnceLock<Loaded>>>>,
 }
 

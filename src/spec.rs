@@ -5,6 +5,7 @@ use crate::resolve::{Dependency, UsageRef};
 use crate::scan::ScanReport;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
+use std::path::{Component, Path};
 
 /// Which target an update moves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
@@ -183,10 +184,72 @@ impl Spec {
         serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
     }
 
+    /// Reads a spec (Baton's or Patcher's) from JSON.
+    pub fn parse(text: &str) -> Result<Spec, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// Refuses a spec that Baton must not act on: IDs that are empty or hold control characters,
+    /// targets that are not versions, usage paths that leave the working directory.
+    pub fn validate(&self, working_dir: &Path) -> Result<(), String> {
+        let root = std::fs::canonicalize(working_dir).ok();
+        for dep in &self.dependencies {
+            if dep.id.trim().is_empty()
+                || dep.id.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                return Err(format!(
+                    "dependency ID {:?} is empty or holds spaces or control characters",
+                    dep.id
+                ));
+            }
+            for (field, value) in [
+                ("TargetSafeVersion", &dep.target_safe_version),
+                ("TargetBreakingVersion", &dep.target_breaking_version),
+            ] {
+                if let Some(v) = value {
+                    if crate::version::parse_version(v).is_none() {
+                        return Err(format!(
+                            "{field} of {} is {v:?}, which is not a version",
+                            dep.id
+                        ));
+                    }
+                }
+            }
+            for u in &dep.usages {
+                check_inside(&u.file, root.as_deref())
+                    .map_err(|why| format!("usage path {:?} of {} {why}", u.file, dep.id))?;
+            }
+        }
+        Ok(())
+    }
+
     /// The dependency with this ID.
     pub fn dependency(&self, id: &str) -> Option<&SpecDependency> {
         self.dependencies.iter().find(|d| d.id == id)
     }
+}
+
+/// A usage path must be relative, must not climb with `..`, and must not resolve (through
+/// symlinks) outside the working directory.
+fn check_inside(file: &str, root: Option<&Path>) -> Result<(), &'static str> {
+    let path = Path::new(file);
+    if path.is_absolute() || file.starts_with('/') || file.starts_with('\\') {
+        return Err("is absolute");
+    }
+    if path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err("leaves the working directory");
+    }
+    if let Some(root) = root {
+        if let Ok(real) = std::fs::canonicalize(root.join(path)) {
+            if !real.starts_with(root) {
+                return Err("leads outside the working directory through a symlink");
+            }
+        }
+    }
+    Ok(())
 }
 
 fn spec_dependency(d: &Dependency) -> SpecDependency {
@@ -240,6 +303,52 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.target(Strategy::NextBreaking), Some("1.2.0"));
+    }
+
+    fn with_usage(file: &str, target: &str) -> Spec {
+        Spec::parse(&format!(
+            r#"{{"Dependencies":[{{"ID":"a/b","TargetSafeVersion":"{target}","Usages":[{{"File":"{file}","Line":1,"Current":"v1.0.0"}}]}}]}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn validation_refuses_paths_outside_and_non_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            with_usage("dev/main.tf", "1.1.0")
+                .validate(dir.path())
+                .is_ok()
+        );
+        for (file, target) in [
+            ("../etc/passwd", "1.1.0"),
+            ("/etc/passwd", "1.1.0"),
+            ("dev/../../x.tf", "1.1.0"),
+            ("dev/main.tf", "1.1.0; rm -rf /"),
+            ("dev/main.tf", "$(id)"),
+        ] {
+            assert!(
+                with_usage(file, target).validate(dir.path()).is_err(),
+                "{file} {target}"
+            );
+        }
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        let err = with_usage("link/main.tf", "1.1.0").validate(dir.path());
+        assert!(err.is_ok(), "a missing file behind a link is not resolved");
+        std::fs::write(outside.path().join("main.tf"), "").unwrap();
+        let err = with_usage("link/main.tf", "1.1.0")
+            .validate(dir.path())
+            .unwrap_err();
+        assert!(err.contains("symlink"), "{err}");
+    }
+
+    #[test]
+    fn malformed_specs_are_errors() {
+        assert!(Spec::parse("not json").is_err());
+        assert!(Spec::parse(r#"{"Dependencies":{"ID":"a"}}"#).is_err());
+        let err = Spec::parse(r#"{"Dependencies":[{"Org":"a"}]}"#).unwrap_err();
+        assert!(err.to_string().contains("ID"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 pub mod report;
 pub mod scan;
+pub mod status;
+pub mod update;
 
 use crate::output;
 use crate::registry::RegistryClient;

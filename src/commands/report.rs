@@ -2,12 +2,14 @@
 
 use crate::cli::ReportArgs;
 use crate::exit;
+use crate::github::GitHub;
 use crate::output::{self, Format};
 use crate::resolve::{self, Clients};
-use crate::scan::{self, ScanReport};
-use crate::spec::Spec;
+use crate::scan::{self, ScanReport, ScanRequest};
+use crate::spec::{Spec, Strategy};
 use anyhow::Context as _;
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Runs `baton report`.
@@ -58,29 +60,51 @@ pub fn build_spec(
     report: &ScanReport,
     only: Option<&str>,
 ) -> anyhow::Result<Spec> {
-    let lookups = resolve::lookups_for(report, only);
     let runtime = super::runtime()?;
     // octocrab's client must be built inside the runtime it will run on.
     let _entered = runtime.enter();
+    let gh = args.github.client()?;
+    let request = args.env.scan_request()?;
+    resolve(
+        &runtime,
+        &gh,
+        &request,
+        &args.env.working_dir,
+        args.update_strategy,
+        report,
+        only,
+    )
+}
+
+/// Resolves targets for a scan on a running runtime and builds the spec.
+pub fn resolve(
+    runtime: &tokio::runtime::Runtime,
+    github: &GitHub,
+    request: &ScanRequest,
+    git_dir: &Path,
+    strategy: Strategy,
+    report: &ScanReport,
+    only: Option<&str>,
+) -> anyhow::Result<Spec> {
+    let lookups = resolve::lookups_for(report, only);
     let clients = Arc::new(Clients {
-        github: args.github.client()?,
+        github: github.clone(),
         registry: super::registry_client()?,
-        git_dir: args.env.working_dir.clone(),
+        git_dir: git_dir.to_path_buf(),
     });
     let count = lookups.len();
     let listings = runtime.block_on(resolve::fetch_all(clients.clone(), lookups));
     log::info!(
         "looked up {count} module repositories ({} GitHub API requests)",
-        clients.github.requests_sent()
+        github.requests_sent()
     );
     let deps = resolve::plan(report, &listings, only);
-    let dirs = &args.env.scan_request()?.dirs;
     Ok(Spec::build(
-        dirs.include_pattern(),
-        dirs.exclude_pattern(),
+        request.dirs.include_pattern(),
+        request.dirs.exclude_pattern(),
         report,
         &deps,
-        args.update_strategy,
+        strategy,
         only,
     ))
 }

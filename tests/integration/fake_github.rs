@@ -17,6 +17,8 @@ pub struct Repo {
     pub releases: Vec<(String, String)>,
     /// The default branch.
     pub default_branch: String,
+    /// Pull requests, in the order they were opened.
+    pub pulls: Vec<Value>,
 }
 
 /// Everything the stand-in has seen and holds.
@@ -34,6 +36,9 @@ pub struct State {
     pub fail_with: HashMap<String, u16>,
     /// The page size used for lists when the client asks for more.
     pub max_page: usize,
+    /// Lists of pull requests answer empty this many times (as if another run were opening one
+    /// at the same moment), so that the create answers 422.
+    pub hide_pulls: usize,
 }
 
 /// The stand-in server.
@@ -85,6 +90,11 @@ impl FakeGitHub {
                 ..Repo::default()
             },
         );
+    }
+
+    /// The pull requests of a repository.
+    pub fn pulls(&self, full: &str) -> Vec<Value> {
+        self.state.lock().unwrap().repos[full].pulls.clone()
     }
 
     /// The requests seen so far, as `METHOD /path?query`.
@@ -195,6 +205,117 @@ impl Respond for Responder {
                     })
                     .collect();
                 self.page(req, &path, items, max_page)
+            }
+            ("GET", ["pulls"]) => {
+                let q = query(req);
+                if state.hide_pulls > 0 {
+                    state.hide_pulls -= 1;
+                    return self.page(req, &path, vec![], max_page);
+                }
+                let items: Vec<Value> = r
+                    .pulls
+                    .iter()
+                    .filter(|p| {
+                        q.get("state")
+                            .is_none_or(|s| s == "all" || p["state"] == **s)
+                    })
+                    .filter(|p| {
+                        q.get("head").is_none_or(|h| {
+                            format!("{}:{}", owner, p["head"]["ref"].as_str().unwrap_or("")) == *h
+                        })
+                    })
+                    .cloned()
+                    .collect();
+                self.page(req, &path, items, max_page)
+            }
+            ("POST", ["pulls"]) => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let (Some(head), Some(base)) = (body["head"].as_str(), body["base"].as_str())
+                else {
+                    return ResponseTemplate::new(422).set_body_json(json!({
+                        "message": "Validation Failed",
+                        "errors": [{"resource": "PullRequest", "field": "head", "code": "missing_field"}],
+                        "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
+                    }));
+                };
+                let open = r
+                    .pulls
+                    .iter()
+                    .any(|p| p["state"] == "open" && p["head"]["ref"] == head);
+                if open {
+                    return ResponseTemplate::new(422).set_body_json(json!({
+                        "message": "Validation Failed",
+                        "errors": [{
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": format!("A pull request already exists for {owner}:{head}.")
+                        }],
+                        "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                        "status": "422"
+                    }));
+                }
+                let number = r.pulls.len() as u64 + 1;
+                let mut pr = fixture("pulls-create.json");
+                pr["number"] = json!(number);
+                pr["state"] = json!("open");
+                pr["title"] = body["title"].clone();
+                pr["body"] = body["body"].clone();
+                pr["draft"] = json!(body["draft"].as_bool().unwrap_or(false));
+                pr["head"]["ref"] = json!(head);
+                pr["base"]["ref"] = json!(base);
+                pr["labels"] = json!([]);
+                pr["html_url"] = json!(format!("https://github.com/{full}/pull/{number}"));
+                state.repos.get_mut(&full).unwrap().pulls.push(pr.clone());
+                ResponseTemplate::new(201).set_body_json(pr)
+            }
+            ("PATCH", ["pulls", n]) => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let repo = state.repos.get_mut(&full).unwrap();
+                let Some(pr) = repo
+                    .pulls
+                    .iter_mut()
+                    .find(|p| n.parse::<u64>().ok() == p["number"].as_u64())
+                else {
+                    return not_found();
+                };
+                for key in ["title", "body", "state", "base"] {
+                    if let Some(v) = body.get(key) {
+                        pr[key] = v.clone();
+                    }
+                }
+                ResponseTemplate::new(200).set_body_json(pr.clone())
+            }
+            ("POST", ["issues", n, "labels"]) => {
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let repo = state.repos.get_mut(&full).unwrap();
+                let Some(pr) = repo
+                    .pulls
+                    .iter_mut()
+                    .find(|p| n.parse::<u64>().ok() == p["number"].as_u64())
+                else {
+                    return not_found();
+                };
+                let mut labels: Vec<Value> = pr["labels"].as_array().cloned().unwrap_or_default();
+                for name in body["labels"].as_array().cloned().unwrap_or_default() {
+                    if !labels.iter().any(|l| l["name"] == name) {
+                        let mut label = fixture("issue-labels-add.json")[0].clone();
+                        label["name"] = name;
+                        labels.push(label);
+                    }
+                }
+                pr["labels"] = json!(labels);
+                ResponseTemplate::new(200).set_body_json(json!(labels))
+            }
+            ("POST", ["pulls", n, "requested_reviewers"]) => {
+                let repo = state.repos.get_mut(&full).unwrap();
+                match repo
+                    .pulls
+                    .iter()
+                    .find(|p| n.parse::<u64>().ok() == p["number"].as_u64())
+                {
+                    Some(pr) => ResponseTemplate::new(201).set_body_json(pr.clone()),
+                    None => not_found(),
+                }
             }
             ("POST", ["dispatches"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);

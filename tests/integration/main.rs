@@ -6,3 +6,4 @@ mod fake_github;
 mod gitrepo;
 mod report;
 mod scan;
+mod update;

@@ -29,6 +29,8 @@ pub struct Cli {
 /// Baton's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole dev → stage → prod chain in a local sandbox (no token, no network).
+    Demo(DemoArgs),
     /// Find the versioned module sources in one environment's folders.
     Scan(ScanArgs),
     /// List the available updates of one environment as a Patcher-compatible JSON spec.
@@ -36,8 +38,20 @@ pub enum Command {
     /// Update one environment's usages to their targets; with --publish, push a branch and open
     /// or reuse its pull request.
     Update(UpdateArgs),
+    /// On a merged update pull request, send `repository_dispatch` so the next environment opens
+    /// the same update at exactly the version that landed.
+    Promote(PromoteArgs),
     /// Show each dependency's versions across the environments, and the promotions pending.
     Status(StatusArgs),
+}
+
+/// Flags of `baton demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Build the sandbox in this directory and keep it (default: a temporary directory, removed
+    /// at the end).
+    #[arg(long, env = "BATON_DEMO_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Which folders form the environment.
@@ -139,6 +153,10 @@ pub struct ReportArgs {
     /// Also write the JSON spec to this file.
     #[arg(long, env = "BATON_SPEC_FILE", value_name = "FILE")]
     pub spec_file: Option<PathBuf>,
+    /// Promote what landed: target, for each dependency, exactly the version that the previous
+    /// environment's folders (these globs) use on the checked-out commit, not the newest release.
+    #[arg(long, env = "BATON_PROMOTE_FROM", value_name = "GLOB")]
+    pub promote_from: Vec<String>,
     /// Output format on stdout (the spec file is always JSON).
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
@@ -206,6 +224,10 @@ pub struct UpdateArgs {
     /// breaking one (falling back to the safe target when there is none).
     #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
     pub update_strategy: Strategy,
+    /// Promote what landed: target, for each dependency, exactly the version that the previous
+    /// environment's folders (these globs) use on the checked-out commit, not the newest release.
+    #[arg(long, env = "BATON_PROMOTE_FROM", value_name = "GLOB")]
+    pub promote_from: Vec<String>,
     /// Write nothing; print the changes as a unified diff.
     #[arg(long, env = "BATON_DRY_RUN")]
     pub dry_run: bool,
@@ -249,6 +271,30 @@ pub struct UpdateArgs {
     pub github: GitHubArgs,
 }
 
+/// Flags of `baton promote`.
+#[derive(Debug, Clone, Args)]
+pub struct PromoteArgs {
+    /// This environment's folders, where the version that landed is read.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Update branches start with this; the rest of the branch name is the dependency ID.
+    #[arg(long, env = "BATON_PULL_REQUEST_BRANCH_PREFIX", value_name = "PREFIX")]
+    pub pull_request_branch_prefix: Option<String>,
+    /// This environment's name: pull requests labelled `updates-<name>` are promoted too, and the
+    /// name travels in the payload.
+    #[arg(long, env = "BATON_ENVIRONMENT", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// The `repository_dispatch` event type to send (default `<environment>_updates_merged`).
+    #[arg(long, env = "BATON_DISPATCH_EVENT", value_name = "TYPE")]
+    pub dispatch_event: Option<String>,
+    /// The event payload to read (the runner sets `GITHUB_EVENT_PATH`).
+    #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
+    pub event_path: Option<PathBuf>,
+    /// GitHub access.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
+
 /// The input was invalid: exit code 2, nothing changed.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -273,9 +319,11 @@ pub fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Demo(args) => crate::commands::demo::run(args),
         Command::Scan(args) => crate::commands::scan::run(args),
         Command::Report(args) => crate::commands::report::run(args),
         Command::Update(args) => crate::commands::update::run(args),
+        Command::Promote(args) => crate::commands::promote::run(args),
         Command::Status(args) => crate::commands::status::run(args),
     };
     match result {

@@ -5,8 +5,10 @@
 //! [`source`]), [`version`] computes targets, [`output`] renders results, and [`cli`] with
 //! [`commands`] is the application around them.
 
+pub mod action;
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod edit;
 pub mod env;
 pub mod exit;
@@ -14,6 +16,7 @@ pub mod git;
 pub mod github;
 pub mod hcl;
 pub mod output;
+pub mod promote;
 pub mod publish;
 pub mod registry;
 pub mod resolve;

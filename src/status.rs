@@ -810,7 +810,7 @@ mod tests {
     fn environment_lists_need_unique_names() {
         let dev = parse_env_flag("dev=dev/**").unwrap();
         assert!(check_environments(&[]).is_err());
-        assert!(check_environments(&[dev.clone()]).is_ok());
+        assert!(check_environments(std::slice::from_ref(&dev)).is_ok());
         assert!(
             check_environments(&[dev.clone(), dev])
                 .unwrap_err()

@@ -1,5 +1,7 @@
 //! One file per command: each turns its request into results and output, nothing more.
 
+pub mod demo;
+pub mod promote;
 pub mod report;
 pub mod scan;
 pub mod status;
@@ -24,6 +26,106 @@ pub fn registry_client() -> anyhow::Result<RegistryClient> {
         &format!("baton/{}", env!("CARGO_PKG_VERSION")),
         Duration::from_secs(30),
     )?)
+}
+
+/// The environment's globs, for messages.
+pub fn describe_dirs(request: &ScanRequest) -> String {
+    let globs = request.dirs.include_globs();
+    if globs.is_empty() {
+        request.working_dir.display().to_string()
+    } else {
+        globs.join(",")
+    }
+}
+
+/// Where promoted targets come from.
+#[derive(Debug, Clone)]
+pub enum Promotion {
+    /// The versions the previous environment's folders use on the checked-out commit.
+    FromDirs(ScanRequest),
+    /// The version named by a `repository_dispatch` payload.
+    FromPayload(crate::promote::Payload),
+}
+
+/// The promotion in force: `--promote-from`, else the payload of the `repository_dispatch`
+/// event the workflow runs for (when it names a dependency).
+pub fn promotion(
+    working_dir: &std::path::Path,
+    promote_from: &[String],
+) -> anyhow::Result<Option<Promotion>> {
+    if !promote_from.iter().all(|g| g.trim().is_empty()) {
+        return Ok(Some(Promotion::FromDirs(ScanRequest {
+            working_dir: working_dir.to_path_buf(),
+            dirs: crate::env::DirFilter::new(promote_from, &[] as &[String])?,
+        })));
+    }
+    Ok(dispatch_payload().map(Promotion::FromPayload))
+}
+
+/// The `client_payload` of the `repository_dispatch` event being handled, if it names a
+/// dependency.
+pub fn dispatch_payload() -> Option<crate::promote::Payload> {
+    if std::env::var("GITHUB_EVENT_NAME").ok()? != "repository_dispatch" {
+        return None;
+    }
+    let path = std::env::var_os("GITHUB_EVENT_PATH")?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+    crate::promote::payload_of(&event).filter(|p| p.dependency.is_some())
+}
+
+/// The spec of a promotion for a scan of the next environment.
+pub fn promotion_spec(
+    promotion: &Promotion,
+    request: &ScanRequest,
+    report: &ScanReport,
+    only: Option<&str>,
+) -> anyhow::Result<crate::spec::Spec> {
+    let landed = match promotion {
+        Promotion::FromDirs(previous) => {
+            let prev = crate::scan::scan(previous)?;
+            warn_scan_problems(&prev, previous);
+            let landed = crate::promote::landed_versions(&prev);
+            for (id, l) in &landed {
+                if !l.disagreeing.is_empty() && only.is_none_or(|o| o == id) {
+                    log::warn!(
+                        "{id} is at several versions in {} ({}); promoting {}, which all of them have reached",
+                        describe_dirs(previous),
+                        l.disagreeing.join(", "),
+                        l.version
+                    );
+                }
+            }
+            landed
+        }
+        Promotion::FromPayload(p) => {
+            let (Some(id), Some(v)) = (&p.dependency, &p.version) else {
+                return Err(crate::cli::InvalidInput(
+                    "the repository_dispatch payload names no dependency and version; set promote_from".into(),
+                )
+                .into());
+            };
+            let version = crate::version::parse_version(v).ok_or_else(|| {
+                crate::cli::InvalidInput(format!(
+                    "the dispatch payload's version {v:?} is not a version"
+                ))
+            })?;
+            std::collections::BTreeMap::from([(
+                id.clone(),
+                crate::promote::Landed {
+                    version,
+                    disagreeing: Vec::new(),
+                },
+            )])
+        }
+    };
+    Ok(crate::promote::promotion_spec(
+        request.dirs.include_pattern(),
+        request.dirs.exclude_pattern(),
+        report,
+        &landed,
+        only,
+    ))
 }
 
 /// Reports unreadable files and an environment that matched nothing.

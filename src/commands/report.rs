@@ -17,8 +17,16 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     let request = args.env.scan_request()?;
     let report = scan::scan(&request)?;
     super::warn_scan_problems(&report, &request);
-    let only = args.dependency.as_deref().filter(|d| !d.is_empty());
-    let spec = build_spec(args, &report, only)?;
+    let payload_dep = super::dispatch_payload().and_then(|p| p.dependency);
+    let only = args
+        .dependency
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .or(payload_dep.as_deref());
+    let spec = match super::promotion(&args.env.working_dir, &args.promote_from)? {
+        Some(promotion) => super::promotion_spec(&promotion, &request, &report, only)?,
+        None => build_spec(args, &report, only)?,
+    };
     for u in &spec.unreachable {
         let place = report
             .usages

@@ -55,8 +55,17 @@ pub fn load_spec(args: &UpdateArgs) -> anyhow::Result<Option<Spec>> {
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let request = args.env.scan_request()?;
-    let only = args.dependency.as_deref().filter(|d| !d.is_empty());
+    let payload_dep = super::dispatch_payload().and_then(|p| p.dependency);
+    let only = args
+        .dependency
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .or(payload_dep.as_deref());
     let spec = load_spec(args)?;
+    let promotion = match spec {
+        Some(_) => None,
+        None => super::promotion(&args.env.working_dir, &args.promote_from)?,
+    };
     let publishing = args.publish && !args.dry_run;
     let branch = args
         .pull_request_branch
@@ -113,9 +122,11 @@ pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
 
     let report = scan::scan(&request)?;
     super::warn_scan_problems(&report, &request);
-    let spec = match spec {
-        Some(s) => s,
-        None => super::report::resolve(
+    let user_spec = spec.is_some();
+    let spec = match (spec, &promotion) {
+        (Some(s), _) => s,
+        (None, Some(p)) => super::promotion_spec(p, &request, &report, only)?,
+        (None, None) => super::report::resolve(
             &runtime,
             &gh,
             &request,
@@ -125,8 +136,14 @@ pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
             only,
         )?,
     };
-    let targets = update::targets_from_spec(&spec, args.update_strategy, only)
-        .map_err(|e| InvalidInput(e.to_string()))?;
+    // A dependency missing from a spec Baton derived itself simply has no update.
+    let only = only.filter(|id| user_spec || spec.dependency(id).is_some());
+    let targets = if !user_spec && only.is_none() && args.dependency.is_some() {
+        BTreeMap::new()
+    } else {
+        update::targets_from_spec(&spec, args.update_strategy, only)
+            .map_err(|e| InvalidInput(e.to_string()))?
+    };
     let plan = update::plan(&args.env.working_dir, &report, &targets);
     for s in &plan.skipped {
         output::warn_file(

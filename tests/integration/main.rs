@@ -2,8 +2,11 @@
 //! would run it.
 
 mod common;
+mod demo;
 mod fake_github;
 mod gitrepo;
+mod promote;
 mod report;
 mod scan;
+mod status;
 mod update;

@@ -1,12 +1,13 @@
 # Baton's action image: a static (musl) release binary on Alpine, with only git, ssh and CA
 # certificates beside it.
 #
-# Base images are pinned by digest; the tag is kept for readers. To move to a newer patch release:
+# Base images are pinned by digest; the tag is kept for readers. Names are fully qualified so
+# podman and buildah resolve them without a registries.conf. To move to a newer patch release:
 #   docker pull rust:1.95-alpine && docker inspect --format '{{index .RepoDigests 0}}' rust:1.95-alpine
 #   docker pull alpine:3.22 && docker inspect --format '{{index .RepoDigests 0}}' alpine:3.22
 # and replace the digests below.
 
-FROM rust:1.95-alpine@sha256:606fd313a0f49743ee2a7bd49a0914bab7deedb12791f3a846a34a4711db7ed2 AS build
+FROM docker.io/library/rust:1.95-alpine@sha256:606fd313a0f49743ee2a7bd49a0914bab7deedb12791f3a846a34a4711db7ed2 AS build
 # musl-dev: the C runtime that ring's C code and the static link need. Package versions are not
 # pinned: the base image is, and Alpine removes superseded package versions from its mirrors, so a
 # pinned version would break the build at the next security fix.
@@ -18,7 +19,7 @@ COPY src ./src
 RUN cargo build --release --locked && cp target/release/baton /baton
 
 # alpine:3.22 is 3.22.5 at this digest.
-FROM alpine:3.22@sha256:14358309a308569c32bdc37e2e0e9694be33a9d99e68afb0f5ff33cc1f695dce
+FROM docker.io/library/alpine:3.22@sha256:14358309a308569c32bdc37e2e0e9694be33a9d99e68afb0f5ff33cc1f695dce
 LABEL org.opencontainers.image.title="baton" \
       org.opencontainers.image.description="Roll Terraform, OpenTofu and Terragrunt module upgrades through dev, stage and prod" \
       org.opencontainers.image.source="https://github.com/baton-dev/baton" \

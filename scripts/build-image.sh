@@ -21,8 +21,7 @@ elif command -v podman >/dev/null 2>&1; then
   size=$(podman --storage-driver=vfs image inspect --format '{{.Size}}' "$tag")
 elif command -v buildah >/dev/null 2>&1; then
   buildah --storage-driver=vfs build --isolation=chroot --tag "$tag" .
-  size=$(buildah --storage-driver=vfs inspect --type image --format '{{.Size}}' "$tag" 2>/dev/null ||
-    buildah --storage-driver=vfs images --noheading --format '{{.Size}}' "$tag")
+  size=$(buildah --storage-driver=vfs images --noheading --format '{{.Size}}' "$tag")
 else
   echo "error: no docker daemon, podman or buildah found" >&2
   exit 3

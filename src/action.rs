@@ -44,3 +44,466 @@ pub const OUTPUTS: &[&str] = &[
     "dependency",
     "version",
 ];
+
+use crate::cli::{
+    EnvArgs, GitHubArgs, InvalidInput, PromoteArgs, ReportArgs, ScanArgs, StatusArgs, UpdateArgs,
+};
+use crate::commands;
+use crate::exit;
+use crate::output::{self, Format};
+use crate::spec::Strategy;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Reads inputs; `get` maps an input name to its value (the runner's `INPUT_*` variables).
+pub struct Inputs<F: Fn(&str) -> Option<String>> {
+    get: F,
+}
+
+/// The variable the runner sets for an input: `INPUT_` + the name upper-cased, spaces to `_`.
+pub fn input_variable(name: &str) -> String {
+    format!("INPUT_{}", name.replace(' ', "_").to_uppercase())
+}
+
+impl Inputs<fn(&str) -> Option<String>> {
+    /// Inputs from the process environment.
+    pub fn from_env() -> Self {
+        Inputs {
+            get: |name| std::env::var(input_variable(name)).ok(),
+        }
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Inputs<F> {
+    /// Inputs from a function (for tests).
+    pub fn new(get: F) -> Self {
+        Inputs { get }
+    }
+
+    /// An input, trimmed; empty counts as unset.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.get)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A boolean input: `true` or `false` (any case); unset is `false`.
+    pub fn flag(&self, name: &str) -> Result<bool, InvalidInput> {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(InvalidInput(format!(
+                "input {name} must be true or false, not {other:?}"
+            ))),
+        }
+    }
+
+    /// A list input: one item per line or comma-separated (commas inside braces stay).
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                let lines: Vec<&str> = v.lines().collect();
+                crate::env::split_patterns(&lines)
+            })
+            .unwrap_or_default()
+    }
+
+    /// The token: the first non-empty of the token inputs.
+    pub fn token(&self) -> Option<String> {
+        [
+            "github_token",
+            "update_token",
+            "PATCHER_EXECUTE_TOKEN",
+            "read_token",
+            "PATCHER_READ_TOKEN",
+        ]
+        .iter()
+        .find_map(|n| self.get(n))
+    }
+
+    fn env_args(&self) -> EnvArgs {
+        EnvArgs {
+            working_dir: PathBuf::from(self.get("working_dir").unwrap_or_else(|| ".".into())),
+            include_dirs: self.list("include_dirs"),
+            exclude_dirs: self.list("exclude_dirs"),
+        }
+    }
+
+    fn github(&self) -> GitHubArgs {
+        GitHubArgs {
+            github_api_url: self
+                .get("github_base_url")
+                .or_else(|| std::env::var("GITHUB_API_URL").ok()),
+            github_token: self.token(),
+        }
+    }
+
+    fn strategy(&self) -> Result<Strategy, InvalidInput> {
+        match self.get("update_strategy").as_deref() {
+            None | Some("next-breaking") => Ok(Strategy::NextBreaking),
+            Some("next-safe") => Ok(Strategy::NextSafe),
+            Some(other) => Err(InvalidInput(format!(
+                "input update_strategy must be next-safe or next-breaking, not {other:?}"
+            ))),
+        }
+    }
+
+    /// The `report` request these inputs describe.
+    pub fn report(&self) -> Result<ReportArgs, InvalidInput> {
+        Ok(ReportArgs {
+            env: self.env_args(),
+            dependency: self.get("dependency"),
+            update_strategy: self.strategy()?,
+            spec_file: self.get("spec_file").map(PathBuf::from),
+            promote_from: self.list("promote_from"),
+            format: Format::Json,
+            github: self.github(),
+        })
+    }
+
+    /// The `update` request these inputs describe: publishing unless `dry_run`.
+    pub fn update(&self) -> Result<UpdateArgs, InvalidInput> {
+        let dry_run = self.flag("dry_run")?;
+        let dependency = self.get("dependency");
+        let branch = self.get("pull_request_branch").or_else(|| {
+            let prefix = self.get("pull_request_branch_prefix")?;
+            Some(format!("{prefix}{}", dependency.as_deref()?))
+        });
+        let mut labels = self.list("pull_request_labels");
+        if labels.is_empty() {
+            labels.extend(self.get("environment").map(|e| format!("updates-{e}")));
+        }
+        Ok(UpdateArgs {
+            env: self.env_args(),
+            spec_file: if self.get("spec").is_some() {
+                None
+            } else {
+                self.get("spec_file").map(PathBuf::from)
+            },
+            spec: self.get("spec"),
+            dependency,
+            update_strategy: self.strategy()?,
+            promote_from: self.list("promote_from"),
+            dry_run,
+            publish: !dry_run,
+            pull_request_branch: branch,
+            pull_request_title: self.get("pull_request_title"),
+            pull_request_labels: labels,
+            pull_request_reviewers: self.list("pull_request_reviewers"),
+            draft: self.flag("pull_request_draft")?,
+            commit_author: self.get("commit_author"),
+            commit_message: self.get("commit_message"),
+            github: self.github(),
+        })
+    }
+
+    /// The `promote` request these inputs describe.
+    pub fn promote(&self) -> PromoteArgs {
+        PromoteArgs {
+            env: self.env_args(),
+            pull_request_branch_prefix: self.get("pull_request_branch_prefix"),
+            environment: self.get("environment"),
+            dispatch_event: self.get("dispatch_event"),
+            event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
+            github: self.github(),
+        }
+    }
+
+    /// The `status` request these inputs describe (`environments`: `name=glob` per line or `;`).
+    pub fn status(&self) -> Result<StatusArgs, InvalidInput> {
+        let envs = self
+            .get("environments")
+            .unwrap_or_default()
+            .split(['\n', ';'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                crate::status::parse_env_flag(l)
+                    .map_err(|e| InvalidInput(format!("input environments: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(StatusArgs {
+            working_dir: PathBuf::from(self.get("working_dir").unwrap_or_else(|| ".".into())),
+            envs,
+            exclude_dirs: self.list("exclude_dirs"),
+            config: None,
+            format: Format::Markdown,
+            fail_on_drift: self.flag("fail_on_drift")?,
+        })
+    }
+}
+
+/// One step output, in the multi-line form with a delimiter that does not occur in the value.
+pub fn output_line(name: &str, value: &str) -> String {
+    let mut n: u64 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+        ^ u64::from(std::process::id());
+    let delimiter = loop {
+        let candidate = format!("ghadelimiter_{n:016x}");
+        if !value.contains(&candidate) {
+            break candidate;
+        }
+        n = n
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+    };
+    format!("{name}<<{delimiter}\n{value}\n{delimiter}\n")
+}
+
+fn append(path: Option<std::ffi::OsString>, text: &str) -> std::io::Result<()> {
+    let Some(path) = path.filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(Path::new(&path))?;
+    f.write_all(text.as_bytes())
+}
+
+fn set_outputs(outputs: &[(&str, String)]) -> anyhow::Result<()> {
+    let text: String = outputs.iter().map(|(n, v)| output_line(n, v)).collect();
+    append(std::env::var_os("GITHUB_OUTPUT"), &text)
+        .map_err(|e| anyhow::anyhow!("cannot write the step outputs to GITHUB_OUTPUT: {e}"))
+}
+
+fn summary(text: &str) {
+    if let Err(e) = append(std::env::var_os("GITHUB_STEP_SUMMARY"), text) {
+        log::warn!("cannot write the job summary: {e}");
+    }
+}
+
+/// Runs the action: the command named by `patcher_command`, with outputs and a summary.
+pub fn run() -> anyhow::Result<u8> {
+    let inputs = Inputs::from_env();
+    if let Some(token) = inputs.token() {
+        // Masked before anything else is printed.
+        println!("::add-mask::{token}");
+    }
+    if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
+        let workspace = PathBuf::from(workspace);
+        if let Err(e) = crate::git::Git::new(&workspace).safe_directory_add(&workspace) {
+            log::warn!("cannot mark the workspace as a safe git directory: {e}");
+        }
+    }
+    let command = inputs
+        .get("patcher_command")
+        .unwrap_or_else(|| "report".into());
+    println!("::group::baton {command}");
+    let result = dispatch(&inputs, &command);
+    println!("::endgroup::");
+    result
+}
+
+fn dispatch<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    command: &str,
+) -> anyhow::Result<u8> {
+    match command {
+        "scan" => commands::scan::run(&ScanArgs {
+            env: inputs.env_args(),
+            format: Format::Json,
+        }),
+        "report" => {
+            let spec = commands::report::execute(&inputs.report()?)?;
+            let json = spec.to_json();
+            println!("{json}");
+            let ids: Vec<&str> = spec.dependencies.iter().map(|d| d.id.as_str()).collect();
+            set_outputs(&[
+                ("spec", json),
+                ("has_dependencies", (!ids.is_empty()).to_string()),
+                ("dependencies", serde_json::to_string(&ids)?),
+            ])?;
+            summary(&format!(
+                "### Baton report: {}\n\n{}\n",
+                spec.include_dir_pattern,
+                output::report_markdown(&spec)
+            ));
+            Ok(exit::OK)
+        }
+        "update" => {
+            let outcome = commands::update::execute(&inputs.update()?)?;
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            if let Some(diff) = &outcome.diff {
+                println!("{diff}");
+            }
+            let mut outs = Vec::new();
+            if let Some(pr) = &outcome.pull_request {
+                outs.push(("pull_request_number", pr.number.to_string()));
+                outs.push(("pull_request_url", pr.url.clone()));
+            }
+            if let [only] = outcome.dependencies.as_slice() {
+                outs.push(("dependency", only.id.clone()));
+                outs.push(("version", only.target.clone()));
+            }
+            set_outputs(&outs)?;
+            summary(&update_summary(&outcome));
+            Ok(outcome.exit_code())
+        }
+        "promote" => {
+            let outcome = commands::promote::execute(&inputs.promote())?;
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            let payload = outcome.payload.clone().unwrap_or_default();
+            set_outputs(&[
+                ("dependency", payload.dependency.clone().unwrap_or_default()),
+                ("version", payload.version.clone().unwrap_or_default()),
+            ])?;
+            summary(&match (&outcome.event_type, &outcome.reason) {
+                (Some(event), _) => format!(
+                    "### Baton promote\n\nSent `{event}` for `{}` at `{}`.\n",
+                    payload.dependency.as_deref().unwrap_or("every dependency"),
+                    payload
+                        .version
+                        .as_deref()
+                        .unwrap_or("the versions that landed")
+                ),
+                (None, reason) => format!(
+                    "### Baton promote\n\nNothing to promote: {}.\n",
+                    reason.as_deref().unwrap_or("no merged update")
+                ),
+            });
+            Ok(exit::OK)
+        }
+        "status" => commands::status::run(&inputs.status()?),
+        other => Err(InvalidInput(format!(
+            "input patcher_command must be report, update, promote, status or scan, not {other:?}"
+        ))
+        .into()),
+    }
+}
+
+fn update_summary(outcome: &commands::update::Outcome) -> String {
+    let mut out = String::from("### Baton update\n\n");
+    if outcome.updated.is_empty() {
+        out.push_str("Nothing to update.\n");
+    } else {
+        out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
+        for c in &outcome.updated {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | `{}` |",
+                output::cell(&c.file),
+                c.line,
+                output::cell(&c.from),
+                output::cell(&c.to)
+            );
+        }
+    }
+    if let Some(pr) = &outcome.pull_request {
+        let _ = writeln!(
+            out,
+            "\nPull request [#{}]({}) {}.",
+            pr.number,
+            pr.url,
+            if pr.created { "opened" } else { "updated" }
+        );
+    }
+    for s in &outcome.skipped {
+        let _ = writeln!(
+            out,
+            "\n- not updated: `{}:{}`: {}",
+            output::cell(&s.file),
+            s.line,
+            s.reason
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn inputs(pairs: &[(&str, &str)]) -> Inputs<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Inputs::new(move |name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn variables_follow_the_runner() {
+        assert_eq!(input_variable("patcher_command"), "INPUT_PATCHER_COMMAND");
+        assert_eq!(
+            input_variable("PATCHER_READ_TOKEN"),
+            "INPUT_PATCHER_READ_TOKEN"
+        );
+    }
+
+    #[test]
+    fn token_aliases_in_order() {
+        assert_eq!(
+            inputs(&[("read_token", "r"), ("update_token", "u")])
+                .token()
+                .as_deref(),
+            Some("u")
+        );
+        assert_eq!(
+            inputs(&[("PATCHER_READ_TOKEN", "p"), ("github_token", " ")])
+                .token()
+                .as_deref(),
+            Some("p")
+        );
+        assert_eq!(inputs(&[]).token(), None);
+    }
+
+    #[test]
+    fn update_publishes_unless_dry_run_and_derives_branch_and_label() {
+        let i = inputs(&[
+            ("dependency", "acme/m/vpc"),
+            ("pull_request_branch_prefix", "baton-dev-updates-"),
+            ("environment", "dev"),
+            ("include_dirs", "{*dev*}/**\n{_*,x}/**"),
+        ]);
+        let u = i.update().unwrap();
+        assert!(u.publish && !u.dry_run);
+        assert_eq!(
+            u.pull_request_branch.as_deref(),
+            Some("baton-dev-updates-acme/m/vpc")
+        );
+        assert_eq!(u.pull_request_labels, vec!["updates-dev"]);
+        assert_eq!(u.env.include_dirs, vec!["{*dev*}/**", "{_*,x}/**"]);
+        let dry = inputs(&[("dry_run", "TRUE")]).update().unwrap();
+        assert!(dry.dry_run && !dry.publish);
+        assert!(inputs(&[("dry_run", "yes")]).update().is_err());
+    }
+
+    #[test]
+    fn status_environments_parse_lines_and_semicolons() {
+        let s = inputs(&[(
+            "environments",
+            "dev={*dev*}/**\nstage=stage/**; prod=prod/**",
+        )])
+        .status()
+        .unwrap();
+        assert_eq!(s.envs.len(), 3);
+        assert!(inputs(&[("environments", "nonsense")]).status().is_err());
+    }
+
+    #[test]
+    fn output_delimiter_never_occurs_in_the_value() {
+        let line = output_line("spec", "a\nb");
+        let (head, rest) = line.split_once('\n').unwrap();
+        let delimiter = head.strip_prefix("spec<<").unwrap();
+        assert_eq!(rest, format!("a\nb\n{delimiter}\n"));
+        let tricky = format!("x {delimiter} y");
+        assert!(!output_line("spec", &tricky).starts_with(&format!("spec<<{delimiter}\n")));
+    }
+
+    #[test]
+    fn every_declared_input_is_read() {
+        // Each input name must appear in this file's code outside the INPUTS list.
+        let source = include_str!("action.rs");
+        let code = source.split("pub const OUTPUTS").nth(1).unwrap_or_default();
+        for name in INPUTS {
+            assert!(
+                code.contains(&format!("\"{name}\"")),
+                "input {name} is not handled"
+            );
+        }
+    }
+}

@@ -29,6 +29,9 @@ pub struct Cli {
 /// Baton's subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run as the GitHub Action's entrypoint: read the step's `INPUT_*` variables, run the
+    /// command named by `patcher_command`, write step outputs and the job summary.
+    Action,
     /// Run the whole dev → stage → prod chain in a local sandbox (no token, no network).
     Demo(DemoArgs),
     /// Find the versioned module sources in one environment's folders.
@@ -319,6 +322,7 @@ pub fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Action => crate::action::run(),
         Command::Demo(args) => crate::commands::demo::run(args),
         Command::Scan(args) => crate::commands::scan::run(args),
         Command::Report(args) => crate::commands::report::run(args),

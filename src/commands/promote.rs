@@ -11,40 +11,47 @@ use anyhow::Context as _;
 use serde::Serialize;
 use std::io::Write as _;
 
-#[derive(Serialize)]
-struct Output {
-    dispatched: bool,
-    event_type: Option<String>,
-    repository: Option<String>,
-    payload: Option<Payload>,
-    reason: Option<String>,
+/// What `baton promote` did (its JSON output).
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Whether a dispatch was sent.
+    pub dispatched: bool,
+    /// Its event type.
+    pub event_type: Option<String>,
+    /// The repository it was sent to.
+    pub repository: Option<String>,
+    /// Its payload.
+    pub payload: Option<Payload>,
+    /// Why nothing was sent.
+    pub reason: Option<String>,
 }
 
-fn print(out: &Output) -> anyhow::Result<()> {
-    let mut json = serde_json::to_string_pretty(out)?;
-    json.push('\n');
-    std::io::stdout().write_all(json.as_bytes())?;
-    Ok(())
-}
-
-fn skip(reason: String) -> anyhow::Result<u8> {
+fn skip(reason: String) -> Outcome {
     log::info!("nothing to promote: {reason}");
-    print(&Output {
+    Outcome {
         dispatched: false,
         event_type: None,
         repository: None,
         payload: None,
         reason: Some(reason),
-    })?;
-    Ok(exit::OK)
+    }
 }
 
 /// Runs `baton promote`.
 pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
-    let Some(outcome) = plan(args)? else {
-        return Ok(exit::OK);
+    let outcome = execute(args)?;
+    let mut json = serde_json::to_string_pretty(&outcome)?;
+    json.push('\n');
+    std::io::stdout().write_all(json.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// Decides and, when a merged update is found, dispatches.
+pub fn execute(args: &PromoteArgs) -> anyhow::Result<Outcome> {
+    let (repo, event_type, payload) = match plan(args)? {
+        Ok(planned) => planned,
+        Err(reason) => return Ok(skip(reason)),
     };
-    let (repo, event_type, payload) = outcome;
     let runtime = super::runtime()?;
     let _entered = runtime.enter();
     let gh = args.github.client()?;
@@ -65,18 +72,19 @@ pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
             .as_deref()
             .unwrap_or("the versions that landed")
     );
-    print(&Output {
+    Ok(Outcome {
         dispatched: true,
         event_type: Some(event_type),
         repository: Some(format!("{}/{}", repo.owner, repo.name)),
         payload: Some(payload),
         reason: None,
-    })?;
-    Ok(exit::OK)
+    })
 }
 
-/// What to dispatch, or `None` when there is nothing to promote (already reported).
-pub fn plan(args: &PromoteArgs) -> anyhow::Result<Option<(publish::RepoRef, String, Payload)>> {
+/// What to dispatch, or why there is nothing to promote.
+pub fn plan(
+    args: &PromoteArgs,
+) -> anyhow::Result<Result<(publish::RepoRef, String, Payload), String>> {
     let environment = args.environment.as_deref().filter(|e| !e.is_empty());
     let event_type = match (&args.dispatch_event, environment) {
         (Some(e), _) if !e.is_empty() => e.clone(),
@@ -111,10 +119,7 @@ pub fn plan(args: &PromoteArgs) -> anyhow::Result<Option<(publish::RepoRef, Stri
         args.pull_request_branch_prefix.as_deref(),
         label.as_deref(),
     ) {
-        Decision::Skip(reason) => {
-            skip(reason)?;
-            return Ok(None);
-        }
+        Decision::Skip(reason) => return Ok(Err(reason)),
         Decision::Promote {
             dependency,
             branch,
@@ -146,11 +151,10 @@ pub fn plan(args: &PromoteArgs) -> anyhow::Result<Option<(publish::RepoRef, Stri
                 Some(l.version.to_string())
             }
             None => {
-                skip(format!(
+                return Ok(Err(format!(
                     "{id} has no pinned usage in {}; nothing landed to promote",
                     super::describe_dirs(&request)
-                ))?;
-                return Ok(None);
+                )));
             }
         },
         None => None,
@@ -176,5 +180,5 @@ pub fn plan(args: &PromoteArgs) -> anyhow::Result<Option<(publish::RepoRef, Stri
         environment: environment.map(str::to_string),
         pull_request: Some(number),
     };
-    Ok(Some((repo, event_type, payload)))
+    Ok(Ok((repo, event_type, payload)))
 }

@@ -14,6 +14,19 @@ use std::sync::Arc;
 
 /// Runs `baton report`.
 pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
+    let spec = execute(args)?;
+    let text = match args.format {
+        Format::Json => format!("{}\n", spec.to_json()),
+        Format::Text => output::report_text(&spec),
+        Format::Markdown => output::report_markdown(&spec),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// Scans, resolves and builds the spec (also written to `--spec-file`); problems are reported
+/// on the way.
+pub fn execute(args: &ReportArgs) -> anyhow::Result<Spec> {
     let request = args.env.scan_request()?;
     let report = scan::scan(&request)?;
     super::warn_scan_problems(&report, &request);
@@ -39,17 +52,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
             &format!("cannot look up versions of {}: {}", u.id, u.error),
         );
     }
-    let json = spec.to_json();
     if let Some(path) = &args.spec_file {
-        std::fs::write(path, format!("{json}\n"))
+        std::fs::write(path, format!("{}\n", spec.to_json()))
             .with_context(|| format!("cannot write the spec to {}", path.display()))?;
     }
-    let text = match args.format {
-        Format::Json => format!("{json}\n"),
-        Format::Text => output::report_text(&spec),
-        Format::Markdown => output::report_markdown(&spec),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
     log::info!(
         "{} dependenc{} with updates",
         spec.dependencies.len(),
@@ -59,7 +65,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
             "ies"
         }
     );
-    Ok(exit::OK)
+    Ok(spec)
 }
 
 /// Looks up versions for the scan's dependencies and builds the spec.

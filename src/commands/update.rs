@@ -15,21 +15,46 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
-#[derive(Serialize)]
-struct Target {
-    id: String,
-    target: String,
+/// A dependency and the version it was updated to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    /// Dependency ID.
+    pub id: String,
+    /// The target, without `v`.
+    pub target: String,
 }
 
-#[derive(Serialize)]
-struct Output<'a> {
-    dependencies: Vec<Target>,
-    updated: &'a [Change],
-    skipped: &'a [SkippedUsage],
-    errors: &'a [EditFailure],
-    branch: Option<&'a str>,
-    commit: Option<String>,
-    pull_request: Option<PublishedPr>,
+/// What `baton update` did (its JSON output).
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Dependencies and their targets.
+    pub dependencies: Vec<Target>,
+    /// Every version changed.
+    pub updated: Vec<Change>,
+    /// Usages of those dependencies left alone.
+    pub skipped: Vec<SkippedUsage>,
+    /// Files left unchanged because their edit failed.
+    pub errors: Vec<EditFailure>,
+    /// The branch pushed, when publishing.
+    pub branch: Option<String>,
+    /// The commit pushed.
+    pub commit: Option<String>,
+    /// The pull request opened or updated.
+    pub pull_request: Option<PublishedPr>,
+    /// With `--dry-run`: the changes as a unified diff.
+    #[serde(skip)]
+    pub diff: Option<String>,
+}
+
+impl Outcome {
+    /// The exit code: a file left unchanged by a failed edit is an operational failure.
+    pub fn exit_code(&self) -> u8 {
+        if self.errors.is_empty() {
+            exit::OK
+        } else {
+            exit::FAILURE
+        }
+    }
 }
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
@@ -54,6 +79,17 @@ pub fn load_spec(args: &UpdateArgs) -> anyhow::Result<Option<Spec>> {
 
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
+    let outcome = execute(args)?;
+    let text = match &outcome.diff {
+        Some(diff) => diff.clone(),
+        None => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(outcome.exit_code())
+}
+
+/// Edits (or, with `--dry-run`, diffs) and publishes; problems are reported on the way.
+pub fn execute(args: &UpdateArgs) -> anyhow::Result<Outcome> {
     let request = args.env.scan_request()?;
     let payload_dep = super::dispatch_payload().and_then(|p| p.dependency);
     let only = args
@@ -154,18 +190,29 @@ pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
         );
     }
     let mut failures = plan.failures.clone();
+    let dependencies = targets
+        .iter()
+        .map(|(id, v)| Target {
+            id: id.clone(),
+            target: v.to_string(),
+        })
+        .collect();
     if args.dry_run {
-        std::io::stdout().write_all(update::diff(&plan).as_bytes())?;
         report_failures(&failures);
         log::info!(
             "dry run: {} versions would change in {} files",
             plan.changes.len(),
             plan.files.len()
         );
-        return Ok(if failures.is_empty() {
-            exit::OK
-        } else {
-            exit::FAILURE
+        return Ok(Outcome {
+            dependencies,
+            diff: Some(update::diff(&plan)),
+            updated: plan.changes,
+            skipped: plan.skipped,
+            errors: failures,
+            branch: None,
+            commit: None,
+            pull_request: None,
         });
     }
     failures.extend(update::write(&plan));
@@ -214,28 +261,19 @@ pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
         );
         pull_request = Some(pr);
     }
-    let out = Output {
-        dependencies: targets
-            .iter()
-            .map(|(id, v)| Target {
-                id: id.clone(),
-                target: v.to_string(),
-            })
-            .collect(),
-        updated: &plan.changes,
-        skipped: &plan.skipped,
-        errors: &failures,
-        branch: if publishing { branch } else { None },
+    Ok(Outcome {
+        dependencies,
+        updated: plan.changes,
+        skipped: plan.skipped,
+        errors: failures,
+        branch: if publishing {
+            branch.map(str::to_string)
+        } else {
+            None
+        },
         commit,
         pull_request,
-    };
-    let mut json = serde_json::to_string_pretty(&out)?;
-    json.push('\n');
-    std::io::stdout().write_all(json.as_bytes())?;
-    Ok(if failures.is_empty() {
-        exit::OK
-    } else {
-        exit::FAILURE
+        diff: None,
     })
 }
 

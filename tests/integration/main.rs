@@ -1,6 +1,7 @@
 //! Integration tests: the `baton` binary run over fixture trees and local stand-ins, as a user
 //! would run it.
 
+mod action;
 mod common;
 mod demo;
 mod fake_github;

@@ -446,3 +446,36 @@ async fn next_safe_lists_only_non_breaking_updates() {
         .collect();
     assert_eq!(ids, vec!["acme/modules/a"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_are_read_across_pages_with_their_notes() {
+    let gh = FakeGitHub::start("/api/v3").await;
+    gh.add_repo("acme/big", &[]);
+    gh.state
+        .lock()
+        .unwrap()
+        .repos
+        .get_mut("acme/big")
+        .unwrap()
+        .releases = (0..230)
+        .map(|i| (format!("v1.{i}.0"), format!("Notes of 1.{i}.0")))
+        .collect();
+    let client = baton::github::GitHub::new(baton::github::GitHubConfig {
+        api_url: Some(gh.api_url()),
+        ..Default::default()
+    })
+    .unwrap();
+    let releases = client.releases("acme", "big").await.unwrap();
+    assert_eq!(releases.len(), 230);
+    assert_eq!(releases[229].tag_name, "v1.229.0");
+    assert_eq!(releases[229].body.as_deref(), Some("Notes of 1.229.0"));
+    assert_eq!(
+        releases[0].html_url,
+        "https://github.com/acme/big/releases/tag/v1.0.0"
+    );
+    let requests = gh.requests();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert!(
+        requests[1].contains("/api/v3/repos/acme/big/releases") && requests[1].contains("page=2")
+    );
+}

@@ -283,29 +283,37 @@ fn init_repo(dir: &Path) -> anyhow::Result<Git> {
     Ok(git)
 }
 
+/// A module repository `modules/acme/<name>` with one commit per tagged release.
+fn module_repo(root: &Path, name: &str, module: &str, tags: &[&str]) -> anyhow::Result<PathBuf> {
+    let dir = root.join("modules/acme").join(name);
+    let git = init_repo(&dir)?;
+    std::fs::create_dir_all(dir.join("modules").join(module))?;
+    for tag in tags {
+        std::fs::write(
+            dir.join("modules").join(module).join("main.tf"),
+            format!("# {name} {tag}\nvariable \"name\" {{}}\n"),
+        )?;
+        git.run(&["add", "-A"])?;
+        git.run(&["commit", "-q", "-m", &format!("Release {tag}")])?;
+        git.run(&["tag", tag])?;
+    }
+    Ok(dir)
+}
+
 /// Module repositories with tagged releases, a live repository and its bare origin.
 fn build(root: &Path) -> anyhow::Result<Sandbox> {
-    let vpc = root.join("modules/acme/terraform-aws-vpc");
-    let g = init_repo(&vpc)?;
-    for tag in ["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"] {
-        std::fs::create_dir_all(vpc.join("modules/vpc"))?;
-        std::fs::write(
-            vpc.join("modules/vpc/main.tf"),
-            format!("# terraform-aws-vpc {tag}\nvariable \"cidr_block\" {{}}\n"),
-        )?;
-        g.run(&["add", "-A"])?;
-        g.run(&["commit", "-q", "-m", &format!("Release {tag}")])?;
-        g.run(&["tag", tag])?;
-    }
-    let sqs = root.join("modules/acme/terraform-aws-sqs");
-    let g = init_repo(&sqs)?;
-    for tag in ["v0.8.0", "v0.8.1", "v0.9.0"] {
-        std::fs::create_dir_all(sqs.join("modules/sqs"))?;
-        std::fs::write(sqs.join("modules/sqs/main.tf"), format!("# {tag}\n"))?;
-        g.run(&["add", "-A"])?;
-        g.run(&["commit", "-q", "-m", &format!("Release {tag}")])?;
-        g.run(&["tag", tag])?;
-    }
+    let vpc = module_repo(
+        root,
+        "terraform-aws-vpc",
+        "vpc",
+        &["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"],
+    )?;
+    let sqs = module_repo(
+        root,
+        "terraform-aws-sqs",
+        "sqs",
+        &["v0.8.0", "v0.8.1", "v0.9.0"],
+    )?;
 
     let origin = root.join("origin.git");
     std::fs::create_dir_all(&origin)?;

@@ -214,13 +214,7 @@ pub fn promotion_spec(
             continue;
         }
         if let Some(reason) = &u.skipped {
-            skipped.push(SkippedUsage {
-                file: u.file.clone(),
-                line: u.line,
-                dependency: u.dependency.clone(),
-                current: u.current.clone(),
-                reason: reason.clone(),
-            });
+            skipped.push(SkippedUsage::of(u, reason));
             continue;
         }
         by_dep.entry(id).or_default().push(u);
@@ -233,7 +227,10 @@ pub fn promotion_spec(
         if !usages.iter().any(|u| behind(u, &l.version)) {
             continue;
         }
-        let (org, repo, module) = names_of(id, usages.first().and_then(|u| u.address.as_ref()));
+        let Some(source) = usages.first().and_then(|u| u.address.as_ref()) else {
+            continue;
+        };
+        let (org, repo, module) = crate::resolve::names(source, id);
         let mut current_versions: Vec<Version> =
             usages.iter().filter_map(|u| pinned_version(u)).collect();
         current_versions.sort();
@@ -266,27 +263,6 @@ pub fn promotion_spec(
         dependencies,
         skipped,
         unreachable: Vec::new(),
-    }
-}
-
-fn names_of(id: &str, source: Option<&Source>) -> (String, String, String) {
-    match source {
-        Some(Source::Git(g)) => {
-            let org = if g.host.is_empty() || g.host == "github.com" {
-                g.owner.clone()
-            } else {
-                format!("{}/{}", g.host, g.owner)
-            };
-            (org, g.repo.clone(), g.module().unwrap_or_default())
-        }
-        _ => {
-            let mut parts = id.splitn(3, '/');
-            (
-                parts.next().unwrap_or_default().to_string(),
-                parts.next().unwrap_or_default().to_string(),
-                parts.next().unwrap_or_default().to_string(),
-            )
-        }
     }
 }
 

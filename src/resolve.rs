@@ -248,7 +248,8 @@ pub fn plan(report: &ScanReport, listings: &Listings, only: Option<&str>) -> Vec
         .collect()
 }
 
-fn names(source: &Source, id: &str) -> (String, String, String) {
+/// Patcher's `Org`, `Repo` and `Module` of a dependency.
+pub fn names(source: &Source, id: &str) -> (String, String, String) {
     match source {
         Source::Git(g) => {
             let org = if g.host.is_empty() || g.host == "github.com" {

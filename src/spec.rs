@@ -112,6 +112,19 @@ pub struct SkippedUsage {
     pub reason: String,
 }
 
+impl SkippedUsage {
+    /// A usage left alone for `reason`.
+    pub fn of(u: &crate::scan::Usage, reason: &str) -> SkippedUsage {
+        SkippedUsage {
+            file: u.file.clone(),
+            line: u.line,
+            dependency: u.dependency.clone(),
+            current: u.current.clone(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// A dependency whose versions could not be looked up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unreachable {
@@ -151,15 +164,7 @@ impl Spec {
             .usages
             .iter()
             .filter(|u| only.is_none_or(|id| u.dependency.as_deref() == Some(id)))
-            .filter_map(|u| {
-                u.skipped.as_ref().map(|reason| SkippedUsage {
-                    file: u.file.clone(),
-                    line: u.line,
-                    dependency: u.dependency.clone(),
-                    current: u.current.clone(),
-                    reason: reason.clone(),
-                })
-            })
+            .filter_map(|u| u.skipped.as_ref().map(|reason| SkippedUsage::of(u, reason)))
             .collect();
         let unreachable = deps
             .iter()

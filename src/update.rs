@@ -116,13 +116,7 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
             continue;
         };
         if let Some(reason) = &u.skipped {
-            plan.skipped.push(SkippedUsage {
-                file: u.file.clone(),
-                line: u.line,
-                dependency: u.dependency.clone(),
-                current: u.current.clone(),
-                reason: reason.clone(),
-            });
+            plan.skipped.push(SkippedUsage::of(u, reason));
             continue;
         }
         by_file

@@ -62,6 +62,14 @@ pub fn promotion(
     Ok(dispatch_payload().map(Promotion::FromPayload))
 }
 
+/// The dependency a run is limited to: `--dependency`, else the one named by the
+/// `repository_dispatch` payload being handled.
+pub fn limited_to(flag: Option<&str>) -> Option<String> {
+    flag.filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .or_else(|| dispatch_payload().and_then(|p| p.dependency))
+}
+
 /// The `client_payload` of the `repository_dispatch` event being handled, if it names a
 /// dependency.
 pub fn dispatch_payload() -> Option<crate::promote::Payload> {

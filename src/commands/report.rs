@@ -30,12 +30,8 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Spec> {
     let request = args.env.scan_request()?;
     let report = scan::scan(&request)?;
     super::warn_scan_problems(&report, &request);
-    let payload_dep = super::dispatch_payload().and_then(|p| p.dependency);
-    let only = args
-        .dependency
-        .as_deref()
-        .filter(|d| !d.is_empty())
-        .or(payload_dep.as_deref());
+    let limited = super::limited_to(args.dependency.as_deref());
+    let only = limited.as_deref();
     let spec = match super::promotion(&args.env.working_dir, &args.promote_from)? {
         Some(promotion) => super::promotion_spec(&promotion, &request, &report, only)?,
         None => build_spec(args, &report, only)?,

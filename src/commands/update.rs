@@ -91,12 +91,8 @@ pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
 /// Edits (or, with `--dry-run`, diffs) and publishes; problems are reported on the way.
 pub fn execute(args: &UpdateArgs) -> anyhow::Result<Outcome> {
     let request = args.env.scan_request()?;
-    let payload_dep = super::dispatch_payload().and_then(|p| p.dependency);
-    let only = args
-        .dependency
-        .as_deref()
-        .filter(|d| !d.is_empty())
-        .or(payload_dep.as_deref());
+    let limited = super::limited_to(args.dependency.as_deref());
+    let only = limited.as_deref();
     let spec = load_spec(args)?;
     let promotion = match spec {
         Some(_) => None,

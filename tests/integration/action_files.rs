@@ -28,7 +28,11 @@ fn keys(node: &Yaml, what: &str) -> BTreeSet<String> {
     node.as_hash()
         .unwrap_or_else(|| panic!("{what} is a mapping"))
         .keys()
-        .map(|k| k.as_str().unwrap_or_else(|| panic!("{what}: key {k:?} is a string")).to_string())
+        .map(|k| {
+            k.as_str()
+                .unwrap_or_else(|| panic!("{what}: key {k:?} is a string"))
+                .to_string()
+        })
         .collect()
 }
 
@@ -49,10 +53,13 @@ fn examples() -> Vec<(PathBuf, Yaml)> {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "workflows-examples/ has workflows");
-    files.into_iter().map(|p| {
-        let doc = load(&p);
-        (p, doc)
-    }).collect()
+    files
+        .into_iter()
+        .map(|p| {
+            let doc = load(&p);
+            (p, doc)
+        })
+        .collect()
 }
 
 fn jobs(workflow: &Yaml) -> Vec<(&str, &Yaml)> {
@@ -89,7 +96,11 @@ fn output_refs(text: &str, context: &str) -> Vec<(String, String)> {
     let prefix = format!("{context}.");
     let mut found = Vec::new();
     for (at, _) in text.match_indices(&prefix) {
-        if text[..at].chars().next_back().is_some_and(|c| ident(c) || c == '.') {
+        if text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| ident(c) || c == '.')
+        {
             continue;
         }
         let rest = &text[at + prefix.len()..];
@@ -130,15 +141,28 @@ fn action_inputs_and_outputs_are_described_and_optional() {
     for (name, input) in action["inputs"].as_hash().expect("inputs") {
         let name = name.as_str().expect("input name");
         let description = input["description"].as_str().unwrap_or("");
-        assert!(!description.trim().is_empty(), "input {name} has a description");
-        assert_eq!(input["required"], Yaml::Boolean(false), "input {name} is optional");
+        assert!(
+            !description.trim().is_empty(),
+            "input {name} has a description"
+        );
+        assert_eq!(
+            input["required"],
+            Yaml::Boolean(false),
+            "input {name} is optional"
+        );
     }
     for (name, output) in action["outputs"].as_hash().expect("outputs") {
         let name = name.as_str().expect("output name");
         let description = output["description"].as_str().unwrap_or("");
-        assert!(!description.trim().is_empty(), "output {name} has a description");
+        assert!(
+            !description.trim().is_empty(),
+            "output {name} has a description"
+        );
     }
-    assert_eq!(action["inputs"]["patcher_command"]["default"].as_str(), Some("report"));
+    assert_eq!(
+        action["inputs"]["patcher_command"]["default"].as_str(),
+        Some("report")
+    );
 }
 
 #[test]
@@ -147,7 +171,10 @@ fn action_runs_the_dockerfile_without_args() {
     assert_eq!(runs["using"].as_str(), Some("docker"));
     assert_eq!(runs["image"].as_str(), Some("Dockerfile"));
     for key in ["args", "entrypoint", "pre-entrypoint", "post-entrypoint"] {
-        assert!(runs[key].is_badvalue(), "runs.{key} is not set: inputs reach Baton as INPUT_* variables");
+        assert!(
+            runs[key].is_badvalue(),
+            "runs.{key} is not set: inputs reach Baton as INPUT_* variables"
+        );
     }
 }
 
@@ -158,11 +185,16 @@ fn dockerfile_entrypoint_is_baton_action() {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("ENTRYPOINT"))
         .collect();
-    let last = entrypoints.last().expect("the Dockerfile has an ENTRYPOINT");
+    let last = entrypoints
+        .last()
+        .expect("the Dockerfile has an ENTRYPOINT");
     let argv: Vec<String> = serde_json::from_str(last.trim())
         .expect("ENTRYPOINT in exec form (a JSON array), so no shell is involved");
     assert_eq!(argv.len(), 2, "ENTRYPOINT {argv:?}");
-    assert!(argv[0].ends_with("/baton"), "ENTRYPOINT runs baton: {argv:?}");
+    assert!(
+        argv[0].ends_with("/baton"),
+        "ENTRYPOINT runs baton: {argv:?}"
+    );
     assert_eq!(argv[1], "action");
 }
 
@@ -204,7 +236,8 @@ fn examples_read_only_declared_outputs_of_baton() {
                 .filter(|s| is_baton(s))
                 .filter_map(|s| s["id"].as_str())
                 .collect();
-            let step_ids: BTreeSet<&str> = steps(job).iter().filter_map(|s| s["id"].as_str()).collect();
+            let step_ids: BTreeSet<&str> =
+                steps(job).iter().filter_map(|s| s["id"].as_str()).collect();
             let mut texts = Vec::new();
             strings(job, &mut texts);
             for text in texts {
@@ -235,8 +268,13 @@ fn examples_read_only_declared_outputs_of_baton() {
                 for (needed, output) in output_refs(text, "needs") {
                     let needs = &job["needs"];
                     let listed = needs.as_str() == Some(needed.as_str())
-                        || needs.as_vec().is_some_and(|v| v.iter().any(|n| n.as_str() == Some(needed.as_str())));
-                    assert!(listed, "{file}: job {job_id} reads needs.{needed} without `needs: {needed}`");
+                        || needs
+                            .as_vec()
+                            .is_some_and(|v| v.iter().any(|n| n.as_str() == Some(needed.as_str())));
+                    assert!(
+                        listed,
+                        "{file}: job {job_id} reads needs.{needed} without `needs: {needed}`"
+                    );
                     let declared = job_outputs.get(&needed).unwrap_or_else(|| {
                         panic!("{file}: job {job_id} reads needs.{needed}, which is no job")
                     });

@@ -11,6 +11,7 @@ Every other path answers 404 (and is counted under "other"). Prints the chosen p
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -99,8 +100,6 @@ def main():
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(f"{port}\n")
-        import os
-
         os.replace(args.port_file + ".tmp", args.port_file)
     try:
         server.serve_forever()

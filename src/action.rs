@@ -109,14 +109,15 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             .unwrap_or_default()
     }
 
-    /// The token: the first non-empty of the token inputs.
+    /// The token: the first non-empty of the aliases, else `github_token` (which defaults to the
+    /// workflow token, so an alias that is set must win over it).
     pub fn token(&self) -> Option<String> {
         [
-            "github_token",
             "update_token",
             "PATCHER_EXECUTE_TOKEN",
             "read_token",
             "PATCHER_READ_TOKEN",
+            "github_token",
         ]
         .iter()
         .find_map(|n| self.get(n))

@@ -3,7 +3,7 @@
 
 use crate::env::{DirFilter, GlobError};
 use crate::exit;
-use crate::github::{GitHub, GitHubConfig, GitHubError};
+use crate::github::{GitHub, GitHubConfig, RetryPolicy};
 use crate::output::{self, Format};
 use crate::scan::{ScanError, ScanRequest};
 use crate::spec::Strategy;
@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Roll Terraform, OpenTofu and Terragrunt module upgrades through dev, stage and prod.
 #[derive(Debug, Parser)]
@@ -130,13 +131,56 @@ impl GitHubArgs {
             .find(|t| !t.trim().is_empty())
     }
 
-    /// A GitHub client for these settings.
-    pub fn client(&self) -> Result<GitHub, GitHubError> {
-        GitHub::new(GitHubConfig {
+    /// A GitHub client for these settings, with the timeout and longest wait of
+    /// `BATON_HTTP_TIMEOUT_SECS` and `BATON_MAX_WAIT_SECS` when they are set.
+    pub fn client(&self) -> anyhow::Result<GitHub> {
+        let mut retry = RetryPolicy::default();
+        if let Some(wait) = seconds_from_env(MAX_WAIT_ENV, true)? {
+            retry.max_wait = wait;
+        }
+        Ok(GitHub::new(GitHubConfig {
             api_url: self.github_api_url.clone(),
             token: self.token(),
-            ..GitHubConfig::default()
-        })
+            timeout: http_timeout()?,
+            retry,
+        })?)
+    }
+}
+
+/// Per-request timeout for the GitHub API and module registries, in seconds (default 30).
+pub const HTTP_TIMEOUT_ENV: &str = "BATON_HTTP_TIMEOUT_SECS";
+
+/// The longest single wait for `Retry-After` or a rate-limit reset, in seconds (default 60); a
+/// longer one fails the request with a message saying when the limit resets.
+pub const MAX_WAIT_ENV: &str = "BATON_MAX_WAIT_SECS";
+
+/// The request timeout set by [`HTTP_TIMEOUT_ENV`], if any.
+pub fn http_timeout() -> Result<Option<Duration>, InvalidInput> {
+    seconds_from_env(HTTP_TIMEOUT_ENV, false)
+}
+
+/// A number of seconds (fractions allowed) from an environment variable; unset or empty is
+/// `None`. Zero is accepted only when `zero_ok`; anything else that is not a finite number of
+/// seconds up to a day is invalid input.
+pub fn seconds_from_env(var: &str, zero_ok: bool) -> Result<Option<Duration>, InvalidInput> {
+    let Some(raw) = std::env::var_os(var) else {
+        return Ok(None);
+    };
+    let text = raw.to_string_lossy();
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(secs)
+            if secs.is_finite() && secs <= 86_400.0 && (secs > 0.0 || (zero_ok && secs == 0.0)) =>
+        {
+            Ok(Some(Duration::from_secs_f64(secs)))
+        }
+        _ => Err(InvalidInput(format!(
+            "{var}={text:?} is not a number of seconds ({}up to 86400)",
+            if zero_ok { "0 " } else { "more than 0, " }
+        ))),
     }
 }
 

@@ -360,7 +360,7 @@ impl GitHub {
                 return Ok((parts.headers, bytes));
             }
             let message = error_message(&bytes, status);
-            match self.wait_for(status, &parts.headers, &message) {
+            match self.wait_for(status, &parts.headers, &message, attempt) {
                 Wait::Retry(wait) if attempt <= self.retry.max_retries => {
                     log::warn!(
                         "{method} {url} → {}: retrying in {} s",
@@ -398,7 +398,13 @@ impl GitHub {
             .min(self.retry.max_wait)
     }
 
-    fn wait_for(&self, status: StatusCode, headers: &HeaderMap, message: &str) -> Wait {
+    fn wait_for(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        message: &str,
+        attempt: u32,
+    ) -> Wait {
         let code = status.as_u16();
         let header = |name: &str| {
             headers
@@ -428,7 +434,7 @@ impl GitHub {
             return Wait::No;
         }
         if status.is_server_error() {
-            return Wait::Retry(self.backoff(1));
+            return Wait::Retry(self.backoff(attempt));
         }
         Wait::No
     }

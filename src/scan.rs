@@ -217,10 +217,23 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
         Ok(_) => {}
         Err(e) => return problem(rel, None, None, format!("cannot read: {e}")),
     }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return problem(rel, None, None, format!("cannot read: {e}")),
-    };
+    // Read no more than the limit, even if the file grew since its size was checked.
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        use std::io::Read as _;
+        f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
+    });
+    if let Err(e) = read {
+        return problem(rel, None, None, format!("cannot read: {e}"));
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return problem(
+            rel,
+            None,
+            None,
+            format!("file is larger than the {MAX_FILE_BYTES} bytes Baton reads; not scanned"),
+        );
+    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -361,8 +374,7 @@ impl Files for DiskFiles {
 }
 
 fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = read_bounded(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let (stripped, _) = hcl::strip_bom(&text);
     let body = hcl::parse(stripped).map_err(|e| {
         format!(
@@ -378,6 +390,34 @@ fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
         text: stripped.to_string(),
         body,
     }))
+}
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`] as UTF-8. An include or
+/// `read_terragrunt_config` path may name anything (`/dev/zero`, a FIFO): only regular files are
+/// opened, and no more than the limit is ever read.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read as _};
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let too_large = || {
+        Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than the {MAX_FILE_BYTES} bytes Baton reads"),
+        )
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// Removes `.` and `..` components without touching the file system.

@@ -248,9 +248,19 @@ fn check_inside(file: &str, root: Option<&Path>) -> Result<(), &'static str> {
         return Err("leaves the working directory");
     }
     if let Some(root) = root {
-        if let Ok(real) = std::fs::canonicalize(root.join(path)) {
-            if !real.starts_with(root) {
-                return Err("leads outside the working directory through a symlink");
+        // Every symlink on the way must resolve inside, whether or not the file exists yet.
+        let mut prefix = root.to_path_buf();
+        for part in path.components() {
+            prefix.push(part);
+            let Ok(meta) = std::fs::symlink_metadata(&prefix) else {
+                break;
+            };
+            if meta.file_type().is_symlink() {
+                match std::fs::canonicalize(&prefix) {
+                    Ok(real) if real.starts_with(root) => {}
+                    Ok(_) => return Err("leads outside the working directory through a symlink"),
+                    Err(_) => return Err("goes through a symlink that cannot be resolved"),
+                }
             }
         }
     }
@@ -339,8 +349,27 @@ mod tests {
         }
         let outside = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
-        let err = with_usage("link/main.tf", "1.1.0").validate(dir.path());
-        assert!(err.is_ok(), "a missing file behind a link is not resolved");
+        let err = with_usage("link/main.tf", "1.1.0")
+            .validate(dir.path())
+            .unwrap_err();
+        assert!(
+            err.contains("symlink"),
+            "a missing file behind a link: {err}"
+        );
+        std::os::unix::fs::symlink("/nonexistent/baton", dir.path().join("dangling")).unwrap();
+        assert!(
+            with_usage("dangling/main.tf", "1.1.0")
+                .validate(dir.path())
+                .is_err()
+        );
+        std::fs::create_dir(dir.path().join("inside")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("inside"), dir.path().join("alias")).unwrap();
+        assert!(
+            with_usage("alias/main.tf", "1.1.0")
+                .validate(dir.path())
+                .is_ok(),
+            "a link that stays inside is fine"
+        );
         std::fs::write(outside.path().join("main.tf"), "").unwrap();
         let err = with_usage("link/main.tf", "1.1.0")
             .validate(dir.path())

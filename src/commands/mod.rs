@@ -20,11 +20,11 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// The registry client with Baton's defaults.
+/// The registry client with Baton's defaults (the timeout of `BATON_HTTP_TIMEOUT_SECS` when set).
 pub fn registry_client() -> anyhow::Result<RegistryClient> {
     Ok(RegistryClient::new(
         &format!("baton/{}", env!("CARGO_PKG_VERSION")),
-        Duration::from_secs(30),
+        crate::cli::http_timeout()?.unwrap_or(Duration::from_secs(30)),
     )?)
 }
 

@@ -39,6 +39,18 @@ pub struct State {
     /// Lists of pull requests answer empty this many times (as if another run were opening one
     /// at the same moment), so that the create answers 422.
     pub hide_pulls: usize,
+    /// Paths answered with a status this many times before working: path → (status, times).
+    pub fail_times: HashMap<String, (u16, usize)>,
+    /// Paths answered with `429 Too Many Requests` + `Retry-After: 1` once before working.
+    pub too_many_once: Vec<String>,
+    /// Paths answered with the primary rate limit (403, `x-ratelimit-remaining: 0`,
+    /// `x-ratelimit-reset`) this many times: path → (times, seconds until the reset).
+    pub primary_limit: HashMap<String, (usize, u64)>,
+    /// Every answer is sent after this delay (a server that hangs).
+    pub delay: Option<std::time::Duration>,
+    /// Creating a pull request answers 403 "Resource not accessible by integration" (a workflow
+    /// token without `pull-requests: write`).
+    pub refuse_pull_create: bool,
 }
 
 /// The stand-in server.
@@ -134,6 +146,17 @@ fn query(req: &Request) -> HashMap<String, String> {
 
 impl Respond for Responder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        let delay = self.state.lock().unwrap().delay;
+        let response = self.answer(req);
+        match delay {
+            Some(d) => response.set_delay(d),
+            None => response,
+        }
+    }
+}
+
+impl Responder {
+    fn answer(&self, req: &Request) -> ResponseTemplate {
         let mut state = self.state.lock().unwrap();
         let method = req.method.to_string();
         let full_path = match req.url.query() {
@@ -147,6 +170,37 @@ impl Respond for Responder {
         let path = path.to_string();
         if let Some(code) = state.fail_with.get(&path) {
             return ResponseTemplate::new(*code).set_body_json(json!({"message": "Server Error"}));
+        }
+        if let Some((code, times)) = state.fail_times.get_mut(&path) {
+            if *times > 0 {
+                *times -= 1;
+                return ResponseTemplate::new(*code)
+                    .set_body_json(json!({"message": "Server Error"}));
+            }
+        }
+        if let Some(i) = state.too_many_once.iter().position(|p| *p == path) {
+            state.too_many_once.remove(i);
+            return ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_json(json!({"message": "Too Many Requests"}));
+        }
+        if let Some((times, reset_in)) = state.primary_limit.get_mut(&path) {
+            if *times > 0 {
+                *times -= 1;
+                let reset = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+                    + *reset_in;
+                return ResponseTemplate::new(403)
+                    .insert_header("x-ratelimit-limit", "60")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+                    .set_body_json(json!({
+                        "message": "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
+                        "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
+                    }));
+            }
         }
         if let Some(i) = state.rate_limit_once.iter().position(|p| *p == path) {
             state.rate_limit_once.remove(i);
@@ -227,6 +281,13 @@ impl Respond for Responder {
                     .cloned()
                     .collect();
                 self.page(req, &path, items, max_page)
+            }
+            ("POST", ["pulls"]) if state.refuse_pull_create => {
+                ResponseTemplate::new(403).set_body_json(json!({
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                    "status": "403"
+                }))
             }
             ("POST", ["pulls"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);

@@ -2,11 +2,13 @@
 //! would run it.
 
 mod action;
+mod action_files;
 mod common;
 mod demo;
 mod fake_github;
 mod gitrepo;
 mod promote;
+mod reliability;
 mod report;
 mod scan;
 mod status;

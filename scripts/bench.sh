@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks of Baton on synthetic live repositories.
+#
+#   scripts/bench.sh [SCALE...]          (default scales: 1 4 16)
+#
+# For each scale, generates E x A*SCALE x U units (default 3 x 10 x 300, about 9,000 files at 1x)
+# with scripts/gen-live-repo.py, then measures with hyperfine (warm page cache):
+#   - `baton scan` of the whole tree, and `rg -l source` over the same tree (the reading floor);
+#   - the peak RSS of `baton scan` (/usr/bin/time -v);
+#   - `baton report` against a local GitHub API stand-in (scripts/github-standin.py, 127.0.0.1,
+#     LATENCY_MS per request, 30 tags per repository) and the requests it received per repository;
+#   - `baton update --spec … --dependency <most used>` on a fresh copy of the tree for every run.
+# Prints a markdown table (also written to $BENCH_DIR/results.md) and the machine.
+#
+# Settings (environment): BENCH_DIR (default /tmp/baton-bench), CARGO_TARGET_DIR (default
+# /tmp/target-bench), LATENCY_MS (50), ENVS (3), ACCOUNTS (10), UNITS (300), RUNS (runs at 1x;
+# fewer at larger scales; default 10), BATON (a prebuilt binary: skips the build).
+#
+# Only 127.0.0.1 is contacted: the generated trees hold github.com sources and local paths only,
+# and `--github-api-url` points at the stand-in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo_root=$PWD
+
+BENCH_DIR=${BENCH_DIR:-/tmp/baton-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-bench}
+LATENCY_MS=${LATENCY_MS:-50}
+ENVS=${ENVS:-3}
+ACCOUNTS=${ACCOUNTS:-10}
+UNITS=${UNITS:-300}
+RUNS=${RUNS:-10}
+scales=("$@")
+[ ${#scales[@]} -gt 0 ] || scales=(1 4 16)
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+# --- tools ----------------------------------------------------------------------------------------
+missing=()
+command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} from Debian"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v python3 >/dev/null 2>&1 || { echo "python3 is needed" >&2; exit 1; }
+
+# --- build ----------------------------------------------------------------------------------------
+if [ -z "${BATON:-}" ]; then
+  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+  cargo build --release --quiet
+  BATON="$CARGO_TARGET_DIR/release/baton"
+fi
+BATON=$(realpath "$BATON")
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(realpath "$BENCH_DIR")
+
+# Baton must not find a token or a dispatch event in the caller's environment.
+unset GITHUB_TOKEN PATCHER_READ_TOKEN PATCHER_EXECUTE_TOKEN GITHUB_EVENT_NAME GITHUB_EVENT_PATH \
+  GITHUB_ACTIONS GITHUB_STEP_SUMMARY BATON_INCLUDE_DIRS BATON_EXCLUDE_DIRS BATON_DEPENDENCY \
+  BATON_SPEC BATON_SPEC_FILE BATON_FORMAT BATON_WORKING_DIR 2>/dev/null || true
+export BATON_LOG=warn
+
+# --- the GitHub API stand-in ----------------------------------------------------------------------
+port_file="$BENCH_DIR/standin.port"
+rm -f "$port_file"
+python3 scripts/github-standin.py --latency-ms "$LATENCY_MS" --port-file "$port_file" >/dev/null &
+standin_pid=$!
+trap 'kill "$standin_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+port=$(cat "$port_file")
+api="http://127.0.0.1:$port"
+log "GitHub API stand-in at $api ($LATENCY_MS ms per request, pid $standin_pid)"
+
+# Prints a field of a hyperfine JSON export: mean, stddev, min (in seconds).
+hf() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r[sys.argv[3]])' "$@"; }
+# Evaluates a Python expression (for arithmetic and formatting).
+calc() { python3 -c "print($1)"; }
+
+rows=()
+for scale in "${scales[@]}"; do
+  tree="$BENCH_DIR/live-x$scale"
+  work="$BENCH_DIR/work-x$scale"
+  runs=$(calc "max(3, $RUNS // $scale)")
+  gen_args=(--envs "$ENVS" --accounts "$ACCOUNTS" --units "$UNITS" --scale "$scale")
+  stamp="${gen_args[*]} $(sha1sum scripts/gen-live-repo.py | cut -c1-12)"
+  if [ "$(cat "$tree/.bench-args" 2>/dev/null)" != "$stamp" ]; then
+    log "generating the ${scale}x tree in $tree"
+    python3 scripts/gen-live-repo.py --out "$tree" --force "${gen_args[@]}"
+    echo "$stamp" >"$tree/.bench-args"
+  else
+    log "reusing the ${scale}x tree in $tree"
+  fi
+  manifest="$tree/.bench-manifest.json"
+  files=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["files"])' "$manifest")
+  mbytes=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["bytes"]/1e6,1))' "$manifest")
+
+  # Safety: every versioned source is on github.com (looked up at the stand-in) or local.
+  "$BATON" scan --working-dir "$tree" >"$BENCH_DIR/scan-x$scale.json"
+  python3 - "$BENCH_DIR/scan-x$scale.json" <<'EOF'
+import json, sys
+scan = json.load(open(sys.argv[1]))
+for u in scan["usages"]:
+    if u["skipped"] is None and "github.com" not in u["source"] and "${include." not in u["source"]:
+        sys.exit(f"refusing to benchmark: {u['file']} has a non-GitHub source {u['source']}")
+if scan["errors"]:
+    sys.exit(f"the generated tree has unreadable files: {scan['errors'][:3]}")
+EOF
+  usages=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["usages"]))' "$BENCH_DIR/scan-x$scale.json")
+  repos=$(python3 -c '
+import json,sys
+s=json.load(open(sys.argv[1]))
+print(len({"/".join(u["dependency"].split("/")[:2]) for u in s["usages"] if u["skipped"] is None}))' "$BENCH_DIR/scan-x$scale.json")
+
+  log "${scale}x: $files files, $usages usages, $repos repositories; scan vs rg ($runs runs)"
+  hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$BENCH_DIR/scan-x$scale.hf.json" \
+    -n "baton scan" "'$BATON' scan --working-dir '$tree'" \
+    -n "rg -l source" "rg -l source '$tree'" >&2
+  scan_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 mean)
+  scan_sd=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 stddev)
+  rg_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 1 mean)
+
+  log "${scale}x: peak RSS of baton scan"
+  /usr/bin/time -v "$BATON" scan --working-dir "$tree" 2>"$BENCH_DIR/time-x$scale.txt" >/dev/null
+  rss_kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$BENCH_DIR/time-x$scale.txt")
+
+  log "${scale}x: baton report against the stand-in ($runs runs)"
+  report_cmd="'$BATON' report --working-dir '$tree' --github-api-url '$api'"
+  hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$BENCH_DIR/report-x$scale.hf.json" \
+    -n "baton report" "$report_cmd" >&2
+  report_s=$(hf "$BENCH_DIR/report-x$scale.hf.json" 0 mean)
+  report_sd=$(hf "$BENCH_DIR/report-x$scale.hf.json" 0 stddev)
+  # One more run, alone, to count its requests.
+  curl -fsS -X POST "$api/__reset" >/dev/null 2>&1 ||
+    python3 -c 'import sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST"))' "$api/__reset"
+  "$BATON" report --working-dir "$tree" --github-api-url "$api" >"$BENCH_DIR/report-x$scale.json"
+  read -r requests per_repo_max per_repo_repos < <(python3 -c '
+import json,sys,urllib.request
+s=json.load(urllib.request.urlopen(sys.argv[1]))
+print(s["total"], max(s["per_repo"].values() or [0]), len(s["per_repo"]))' "$api/__stats")
+  spec_deps=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Dependencies"]))' "$BENCH_DIR/report-x$scale.json")
+
+  top=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["top_dependency"])' "$manifest")
+  latest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latest_tag"].lstrip("v"))' "$manifest")
+  spec="{\"Dependencies\":[{\"ID\":\"$top\",\"TargetBreakingVersion\":\"$latest\"}]}"
+  update_cmd="'$BATON' update --working-dir '$work' --spec '$spec' --dependency '$top'"
+  prepare="rm -rf '$work' && cp -a '$tree' '$work'"
+  log "${scale}x: baton update of $top on a fresh copy ($runs runs)"
+  eval "$prepare"
+  "$BATON" update --working-dir "$work" --spec "$spec" --dependency "$top" >"$BENCH_DIR/update-x$scale.json"
+  read -r changed changed_files < <(python3 -c '
+import json,sys
+o=json.load(open(sys.argv[1]))
+assert not o["errors"], o["errors"][:3]
+print(len(o["updated"]), len({c["file"] for c in o["updated"]}))' "$BENCH_DIR/update-x$scale.json")
+  hyperfine --style basic --runs "$runs" --prepare "$prepare" --export-json "$BENCH_DIR/update-x$scale.hf.json" \
+    -n "baton update" "$update_cmd" >&2
+  update_s=$(hf "$BENCH_DIR/update-x$scale.hf.json" 0 mean)
+  update_sd=$(hf "$BENCH_DIR/update-x$scale.hf.json" 0 stddev)
+  rm -rf "$work"
+
+  rows+=("$(python3 - "$scale" "$files" "$mbytes" "$usages" "$scan_s" "$scan_sd" "$rg_s" "$rss_kb" \
+    "$report_s" "$report_sd" "$requests" "$per_repo_repos" "$per_repo_max" "$repos" "$spec_deps" \
+    "$changed" "$changed_files" "$update_s" "$update_sd" <<'EOF'
+import sys
+(scale, files, mb, usages, scan, scan_sd, rg, rss, rep, rep_sd, req, req_repos, req_max, repos,
+ spec_deps, changed, changed_files, upd, upd_sd) = sys.argv[1:]
+f = int(files)
+scan, scan_sd, rg, rep, rep_sd, upd, upd_sd = map(float, (scan, scan_sd, rg, rep, rep_sd, upd, upd_sd))
+cells = [
+    f"{scale}x",
+    f"{f:,} ({mb} MB)",
+    f"{int(usages):,}",
+    f"{scan*1000:.0f} ± {scan_sd*1000:.0f} ms ({scan/f*1e6:.1f} µs/file)",
+    f"{rg*1000:.0f} ms",
+    f"{scan/rg:.2f}×",
+    f"{int(rss)/1024:.0f} MB",
+    f"{rep*1000:.0f} ± {rep_sd*1000:.0f} ms",
+    f"{(rep-scan)*1000:.0f} ms",
+    f"{req} for {repos} repos ({req_repos} seen, max {req_max}/repo)",
+    f"{int(changed):,} in {int(changed_files):,} files",
+    f"{upd*1000:.0f} ± {upd_sd*1000:.0f} ms",
+]
+print("| " + " | ".join(cells) + " |")
+EOF
+)")
+done
+
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+{
+  echo "| Scale | Files | Usages | \`baton scan\` | \`rg -l source\` | scan / rg | Peak RSS (scan) | \`baton report\` ($LATENCY_MS ms API) | report − scan | API requests | \`baton update\` changes | \`baton update\` |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo); $("$BATON" --version); $(hyperfine --version); $(rg --version | head -1)."
+  echo "Trees: ${ENVS} environments × ${ACCOUNTS}·scale accounts × ${UNITS} units (scripts/gen-live-repo.py), warm page cache."
+} | tee "$BENCH_DIR/results.md"

@@ -122,6 +122,7 @@ print(len({"/".join(u["dependency"].split("/")[:2]) for u in s["usages"] if u["s
   scan_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 mean)
   scan_sd=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 stddev)
   rg_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 1 mean)
+  scan_cpu=$(calc "$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 user) + $(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 system)")
 
   log "${scale}x: peak RSS of baton scan"
   /usr/bin/time -v "$BATON" scan --working-dir "$tree" 2>"$BENCH_DIR/time-x$scale.txt" >/dev/null
@@ -147,7 +148,8 @@ print(s["total"], max(s["per_repo"].values() or [0]), len(s["per_repo"]))' "$api
   latest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latest_tag"].lstrip("v"))' "$manifest")
   spec="{\"Dependencies\":[{\"ID\":\"$top\",\"TargetBreakingVersion\":\"$latest\"}]}"
   update_cmd="'$BATON' update --working-dir '$work' --spec '$spec' --dependency '$top'"
-  prepare="rm -rf '$work' && cp -a '$tree' '$work'"
+  # `sync`: the copy's own writeback must not be billed to the first fsync of the update.
+  prepare="rm -rf '$work' && cp -a '$tree' '$work' && sync"
   log "${scale}x: baton update of $top on a fresh copy ($runs runs)"
   eval "$prepare"
   "$BATON" update --working-dir "$work" --spec "$spec" --dependency "$top" >"$BENCH_DIR/update-x$scale.json"
@@ -162,19 +164,20 @@ print(len(o["updated"]), len({c["file"] for c in o["updated"]}))' "$BENCH_DIR/up
   update_sd=$(hf "$BENCH_DIR/update-x$scale.hf.json" 0 stddev)
   rm -rf "$work"
 
-  rows+=("$(python3 - "$scale" "$files" "$mbytes" "$usages" "$scan_s" "$scan_sd" "$rg_s" "$rss_kb" \
+  rows+=("$(python3 - "$scale" "$files" "$mbytes" "$usages" "$scan_s" "$scan_sd" "$scan_cpu" "$rg_s" "$rss_kb" \
     "$report_s" "$report_sd" "$requests" "$per_repo_repos" "$per_repo_max" "$repos" "$spec_deps" \
     "$changed" "$changed_files" "$update_s" "$update_sd" <<'EOF'
 import sys
-(scale, files, mb, usages, scan, scan_sd, rg, rss, rep, rep_sd, req, req_repos, req_max, repos,
+(scale, files, mb, usages, scan, scan_sd, scan_cpu, rg, rss, rep, rep_sd, req, req_repos, req_max, repos,
  spec_deps, changed, changed_files, upd, upd_sd) = sys.argv[1:]
 f = int(files)
-scan, scan_sd, rg, rep, rep_sd, upd, upd_sd = map(float, (scan, scan_sd, rg, rep, rep_sd, upd, upd_sd))
+scan, scan_sd, scan_cpu, rg, rep, rep_sd, upd, upd_sd = map(
+    float, (scan, scan_sd, scan_cpu, rg, rep, rep_sd, upd, upd_sd))
 cells = [
     f"{scale}x",
     f"{f:,} ({mb} MB)",
     f"{int(usages):,}",
-    f"{scan*1000:.0f} ± {scan_sd*1000:.0f} ms ({scan/f*1e6:.1f} µs/file)",
+    f"{scan*1000:.0f} ± {scan_sd*1000:.0f} ms ({scan/f*1e6:.0f} µs/file; CPU {scan_cpu:.2f} s)",
     f"{rg*1000:.0f} ms",
     f"{scan/rg:.2f}×",
     f"{int(rss)/1024:.0f} MB",
@@ -195,6 +198,6 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "Machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo); $("$BATON" --version); $(hyperfine --version); $(rg --version | head -1)."
+  echo "Machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }'); load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $("$BATON" --version); $(hyperfine --version); $(rg --version | head -1)."
   echo "Trees: ${ENVS} environments × ${ACCOUNTS}·scale accounts × ${UNITS} units (scripts/gen-live-repo.py), warm page cache."
 } | tee "$BENCH_DIR/results.md"

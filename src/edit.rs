@@ -59,10 +59,12 @@ pub fn new_version_text(form: VersionForm, current: &str, target: &Version) -> O
     }
 }
 
-/// Applies splices to a text. Spans must lie on char boundaries and not overlap.
+/// Applies splices to a text. Spans must lie on char boundaries and not overlap; the same splice
+/// given twice (two usages sharing one version, e.g. `?ref=${local.v}`) is applied once.
 pub fn apply(text: &str, splices: &[Splice]) -> Result<String, EditError> {
     let mut sorted: Vec<&Splice> = splices.iter().collect();
-    sorted.sort_by_key(|s| s.span.start);
+    sorted.sort_by_key(|s| (s.span.start, s.span.end));
+    sorted.dedup();
     let mut out = String::with_capacity(text.len() + 16 * splices.len());
     let mut pos = 0;
     for s in sorted {
@@ -112,7 +114,8 @@ pub fn apply_verified(
             after.len()
         )));
     }
-    let mut edited = 0;
+    // Version sites edited; several usages may share one (a version written in a local).
+    let mut edited: Vec<&Range<usize>> = Vec::new();
     for (b, a) in before.iter().zip(&after) {
         if b.kind != a.kind || b.line != a.line {
             return Err(EditError::Verification(format!(
@@ -126,7 +129,9 @@ pub fn apply_verified(
             .and_then(|site| splices.iter().find(|s| s.span == site.span));
         let expected = match splice {
             Some(s) => {
-                edited += 1;
+                if !edited.contains(&&s.span) {
+                    edited.push(&s.span);
+                }
                 Some(s.new.as_str())
             }
             None => b.current.as_deref(),
@@ -144,11 +149,14 @@ pub fn apply_verified(
             )));
         }
     }
-    if edited != splices.len() {
+    let mut requested: Vec<&Range<usize>> = splices.iter().map(|s| &s.span).collect();
+    requested.sort_by_key(|r| (r.start, r.end));
+    requested.dedup();
+    if edited.len() != requested.len() {
         return Err(EditError::Verification(format!(
             "{} edits requested, {} version sites matched",
-            splices.len(),
-            edited
+            requested.len(),
+            edited.len()
         )));
     }
     Ok(new_text)
@@ -307,6 +315,13 @@ EOT
     fn same_module_twice_and_neighbouring_lines() {
         let old = "module \"a\" {\n  source = \"github.com/a/b//m?ref=v1.0.0\"\n}\nmodule \"b\" {\n  source = \"github.com/a/b//m?ref=v1.0.0\"\n}\nmodule \"c\" { source = \"github.com/a/b//n?ref=v1.0.0\" }\n";
         let new = edit_all("main.tf", old, "1.1.0").unwrap();
+        assert_eq!(new, old.replace("v1.0.0", "v1.1.0"));
+    }
+
+    #[test]
+    fn a_version_shared_by_two_usages_is_edited_once() {
+        let old = "locals {\n  v = \"v1.0.0\"\n}\nunit \"a\" {\n  source = \"github.com/a/b//x?ref=${local.v}\"\n}\nunit \"b\" {\n  source = \"github.com/a/b//y?ref=${local.v}\"\n}\n";
+        let new = edit_all("terragrunt.stack.hcl", old, "1.1.0").unwrap();
         assert_eq!(new, old.replace("v1.0.0", "v1.1.0"));
     }
 

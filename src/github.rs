@@ -528,6 +528,7 @@ fn hint_for(status: u16, method: &Method, message: &str) -> String {
             }
         }
         403 | 404 if *method == Method::GET => ". If the repository is private, set GITHUB_TOKEN (or PATCHER_READ_TOKEN) to a token that can read it".into(),
+        403 if message.contains("not permitted to create or approve pull requests") => ". The repository does not let workflows open pull requests: enable \"Allow GitHub Actions to create and approve pull requests\" (Settings → Actions → General), or use a GitHub App or personal token".into(),
         _ => String::new(),
     }
 }
@@ -588,6 +589,14 @@ mod tests {
         assert!(
             hint_for(403, &Method::POST, "Resource not accessible by integration")
                 .contains("pull-requests: write")
+        );
+        assert!(
+            hint_for(
+                403,
+                &Method::POST,
+                "GitHub Actions is not permitted to create or approve pull requests."
+            )
+            .contains("Allow GitHub Actions to create and approve pull requests")
         );
         assert_eq!(hint_for(422, &Method::POST, "Validation Failed"), "");
     }

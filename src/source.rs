@@ -74,6 +74,19 @@ pub struct Located {
 impl Source {
     /// Parses a source address as written in a `source` attribute.
     pub fn parse(raw: &str) -> Source {
+        let src = Self::parse_address(raw);
+        // No getter accepts a repository or module address with spaces or control characters,
+        // and an ID made from one could name no branch and pass no spec validation.
+        let odd = |id: String| id.chars().any(|c| c.is_whitespace() || c.is_control());
+        if src.dependency_id().is_some_and(odd) {
+            return Source::Unsupported {
+                scheme: "an address with spaces or control characters".into(),
+            };
+        }
+        src
+    }
+
+    fn parse_address(raw: &str) -> Source {
         let s = raw.trim();
         let lead = raw.len() - raw.trim_start().len();
         if s.starts_with("./") || s.starts_with("../") || s.starts_with('/') || s == "." {
@@ -638,6 +651,14 @@ mod tests {
             ("https://example.com/vpc-module.zip", "https"),
             ("not a source", "unknown"),
             ("", "unknown"),
+            (
+                "git::https://github.com/org/re\npo.git?ref=v1.0.0",
+                "an address with spaces or control characters",
+            ),
+            (
+                "github.com/my org/repo?ref=v1.0.0",
+                "an address with spaces or control characters",
+            ),
         ] {
             assert_eq!(
                 Source::parse(raw),

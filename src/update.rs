@@ -9,6 +9,11 @@ use crate::version::{self, Version};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Files written at once. Each atomic write waits for its own `fsync`; concurrent ones share
+/// the file system's journal commits, so a few writers finish well before one would.
+const WRITERS: usize = 8;
 
 /// One version changed in one place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,11 +129,14 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
             .or_default()
             .push((u, target));
     }
-    let files = DiskFiles::default();
+    // Each file's edits are worked out in file order; reading, splicing and re-parsing the files
+    // (the costly part) then runs on every core, and the results are taken back in file order.
+    let mut jobs = Vec::new();
     for (file, usages) in by_file {
         let path = root.join(file);
-        let mut splices = Vec::new();
-        let mut changes = Vec::new();
+        let mut splices: Vec<Splice> = Vec::new();
+        let mut changes: Vec<Change> = Vec::new();
+        let mut conflict = None;
         for (u, target) in usages {
             let (Some(site), Some(current)) = (&u.site, &u.current) else {
                 continue;
@@ -136,10 +144,23 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
             let Some(new) = edit::new_version_text(site.form, current, target) else {
                 continue;
             };
+            let dependency = u.dependency.clone().unwrap_or_default();
+            // Usages sharing one version (`?ref=${local.v}`) edit it once, to one target.
+            if let Some(other) = changes
+                .iter()
+                .zip(&splices)
+                .find(|(_, s)| s.span == site.span && s.new != new)
+                .map(|(c, _)| c)
+            {
+                conflict = Some(format!(
+                    "the version at line {} is shared by {} (to {}) and {dependency} (to {new}); update them one at a time or give each its own version",
+                    site.line, other.dependency, other.to
+                ));
+            }
             changes.push(Change {
                 file: file.to_string(),
                 line: site.line,
-                dependency: u.dependency.clone().unwrap_or_default(),
+                dependency,
                 from: current.clone(),
                 to: new.clone(),
             });
@@ -148,8 +169,38 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
         if splices.is_empty() {
             continue;
         }
-        match edit_file(&path, &splices, &files) {
-            Ok((old, new)) => {
+        if let Some(message) = conflict {
+            jobs.push(Job::Refused(EditFailure {
+                file: file.to_string(),
+                message,
+            }));
+            continue;
+        }
+        jobs.push(Job::Edit {
+            file,
+            path,
+            splices,
+            changes,
+        });
+    }
+    let files = DiskFiles::default();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let edited = parallel_map(&jobs, threads, |job| match job {
+        Job::Edit { path, splices, .. } => Some(edit_file(path, splices, &files)),
+        Job::Refused(_) => None,
+    });
+    for (job, edited) in jobs.into_iter().zip(edited) {
+        match (job, edited) {
+            (Job::Refused(failure), _) => plan.failures.push(failure),
+            (
+                Job::Edit {
+                    file,
+                    path,
+                    changes,
+                    ..
+                },
+                Some(Ok((old, new))),
+            ) => {
                 plan.files.push(FileEdit {
                     file: file.to_string(),
                     path,
@@ -158,13 +209,60 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
                 });
                 plan.changes.extend(changes);
             }
-            Err(message) => plan.failures.push(EditFailure {
+            (Job::Edit { file, .. }, Some(Err(message))) => plan.failures.push(EditFailure {
                 file: file.to_string(),
                 message,
             }),
+            (Job::Edit { .. }, None) => {}
         }
     }
     plan
+}
+
+/// One file of a plan: its edits, or why it is refused before any edit.
+enum Job<'a> {
+    Edit {
+        file: &'a str,
+        path: PathBuf,
+        splices: Vec<Splice>,
+        changes: Vec<Change>,
+    },
+    Refused(EditFailure),
+}
+
+/// `f` over `items` on up to `threads` threads; the results come back in the items' order.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = threads.min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else {
+                            break done;
+                        };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    out.sort_unstable_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 fn edit_file(
@@ -179,19 +277,20 @@ fn edit_file(
     Ok((old, new))
 }
 
-/// Writes the planned files atomically; returns the failures (other files are still written).
+/// Writes the planned files atomically, several at a time; returns the failures in plan order
+/// (other files are still written).
 pub fn write(plan: &UpdatePlan) -> Vec<EditFailure> {
-    plan.files
-        .iter()
-        .filter_map(|f| {
-            edit::write_atomic(&f.path, &f.new)
-                .err()
-                .map(|e| EditFailure {
-                    file: f.file.clone(),
-                    message: format!("cannot write: {e}"),
-                })
-        })
-        .collect()
+    parallel_map(&plan.files, WRITERS, |f| {
+        edit::write_atomic(&f.path, &f.new)
+            .err()
+            .map(|e| EditFailure {
+                file: f.file.clone(),
+                message: format!("cannot write: {e}"),
+            })
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The plan as unified diffs.
@@ -222,6 +321,15 @@ mod tests {
             skipped: vec![],
             unreachable: vec![],
         }
+    }
+
+    #[test]
+    fn parallel_map_keeps_the_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        let out = parallel_map(&items, 7, |i| i * 2);
+        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(parallel_map(&items[..1], 7, |i| i + 1), vec![1]);
+        assert!(parallel_map(&[] as &[usize], 7, |i| *i).is_empty());
     }
 
     #[test]

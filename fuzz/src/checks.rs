@@ -29,7 +29,11 @@ impl Files for NoFiles {
 pub fn check_source(raw: &str) -> Result<(), String> {
     let src = Source::parse(raw);
     let _ = src.to_string();
-    let _ = src.dependency_id();
+    if let Some(id) = src.dependency_id() {
+        if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("{raw:?}: dependency ID {id:?}"));
+        }
+    }
     if let Some(loc) = src.inline_version() {
         if raw.get(loc.range.clone()) != Some(loc.value.as_str()) {
             return Err(format!(
@@ -47,7 +51,9 @@ pub fn check_source(raw: &str) -> Result<(), String> {
         Source::Registry(r)
             if r.namespace.is_empty() || r.name.is_empty() || r.provider.is_empty() =>
         {
-            Err(format!("{raw:?}: registry source with an empty part: {r:?}"))
+            Err(format!(
+                "{raw:?}: registry source with an empty part: {r:?}"
+            ))
         }
         _ => Ok(()),
     }
@@ -162,7 +168,8 @@ impl Visit for Shape {
 
 fn shape(text: &str) -> Result<Vec<Token>, String> {
     let (body_text, _) = hcl::strip_bom(text);
-    let body = hcl::parse(body_text).map_err(|e| format!("{}:{}: {}", e.line, e.column, e.message))?;
+    let body =
+        hcl::parse(body_text).map_err(|e| format!("{}:{}: {}", e.line, e.column, e.message))?;
     let mut shape = Shape::default();
     shape.visit_body(&body);
     Ok(shape.tokens)

@@ -48,9 +48,9 @@ pub struct State {
     pub primary_limit: HashMap<String, (usize, u64)>,
     /// Every answer is sent after this delay (a server that hangs).
     pub delay: Option<std::time::Duration>,
-    /// Creating a pull request answers 403 "Resource not accessible by integration" (a workflow
-    /// token without `pull-requests: write`).
-    pub refuse_pull_create: bool,
+    /// Creating a pull request answers 403 with this message, e.g. "Resource not accessible by
+    /// integration" (a workflow token without `pull-requests: write`).
+    pub refuse_pull_create: Option<String>,
 }
 
 /// The stand-in server.
@@ -282,9 +282,9 @@ impl Responder {
                     .collect();
                 self.page(req, &path, items, max_page)
             }
-            ("POST", ["pulls"]) if state.refuse_pull_create => {
+            ("POST", ["pulls"]) if state.refuse_pull_create.is_some() => {
                 ResponseTemplate::new(403).set_body_json(json!({
-                    "message": "Resource not accessible by integration",
+                    "message": state.refuse_pull_create,
                     "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
                     "status": "403"
                 }))

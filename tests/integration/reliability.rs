@@ -178,7 +178,11 @@ fn unsupported_sources_and_refs_that_are_not_versions_are_skipped_with_file_and_
             "github.com/acme/m//x?ref=",
             "empty ref",
         ),
-        ("dev/ok/terragrunt.hcl", "github.com/acme/m//x?ref=v1.0.0", ""),
+        (
+            "dev/ok/terragrunt.hcl",
+            "github.com/acme/m//x?ref=v1.0.0",
+            "",
+        ),
     ];
     let contents: Vec<(String, Vec<u8>)> = files
         .iter()
@@ -257,8 +261,14 @@ fn deeply_nested_expressions_are_reported_with_line_and_column() {
     let n = 50_000;
     let cases: Vec<(&str, String)> = vec![
         ("list", format!("a = {}{}\n", "[".repeat(n), "]".repeat(n))),
-        ("paren", format!("a = {}1{}\n", "(".repeat(n), ")".repeat(n))),
-        ("object", format!("a = {}1{}\n", "{a = ".repeat(n), "}".repeat(n))),
+        (
+            "paren",
+            format!("a = {}1{}\n", "(".repeat(n), ")".repeat(n)),
+        ),
+        (
+            "object",
+            format!("a = {}1{}\n", "{a = ".repeat(n), "}".repeat(n)),
+        ),
         (
             "template",
             format!("a = \"{}{}\"\n", "${\"".repeat(n), "\"}".repeat(n)),
@@ -432,8 +442,11 @@ fn spec_usage_paths_leading_outside_exit_2_and_touch_nothing() {
     );
     write_tree(&outside, &[("terragrunt.hcl", &unit)]);
     std::os::unix::fs::symlink(&outside, work.join("dev/link")).unwrap();
-    std::os::unix::fs::symlink(outside.join("terragrunt.hcl"), work.join("dev/file-link.hcl"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        outside.join("terragrunt.hcl"),
+        work.join("dev/file-link.hcl"),
+    )
+    .unwrap();
     let before = (snapshot(&work), snapshot(&outside));
     let absolute = outside.join("terragrunt.hcl").display().to_string();
     for file in [
@@ -456,10 +469,7 @@ fn spec_usage_paths_leading_outside_exit_2_and_touch_nothing() {
         std::fs::write(&spec_file, &spec).unwrap();
         for args in [
             vec!["--spec".to_string(), spec.clone()],
-            vec![
-                "--spec-file".to_string(),
-                spec_file.display().to_string(),
-            ],
+            vec!["--spec-file".to_string(), spec_file.display().to_string()],
         ] {
             let assert = baton()
                 .arg("update")
@@ -534,26 +544,55 @@ fn invalid_globs_and_missing_dirs_exit_2_for_every_command() {
     let missing = dir.path().join("nope").display().to_string();
     let api = ["--github-api-url", "http://127.0.0.1:9"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["report", "--include-dirs", "{dev", "--working-dir", &work], "{dev"),
+        (
+            vec!["report", "--include-dirs", "{dev", "--working-dir", &work],
+            "{dev",
+        ),
         (vec!["report", "--working-dir", &missing], &missing),
         (
-            vec!["update", "--spec", &spec, "--include-dirs", "{dev", "--working-dir", &work],
+            vec![
+                "update",
+                "--spec",
+                &spec,
+                "--include-dirs",
+                "{dev",
+                "--working-dir",
+                &work,
+            ],
             "{dev",
         ),
         (
-            vec!["update", "--spec", &spec, "--exclude-dirs", "dev/[", "--working-dir", &work],
+            vec![
+                "update",
+                "--spec",
+                &spec,
+                "--exclude-dirs",
+                "dev/[",
+                "--working-dir",
+                &work,
+            ],
             "dev/[",
         ),
-        (vec!["update", "--spec", &spec, "--working-dir", &missing], &missing),
+        (
+            vec!["update", "--spec", &spec, "--working-dir", &missing],
+            &missing,
+        ),
         (vec!["update", "--working-dir", &missing], &missing),
         (
             vec!["status", "--env", "dev={dev", "--working-dir", &work],
             "{dev",
         ),
-        (vec!["status", "--env", "dev=dev/**", "--working-dir", &missing], &missing),
+        (
+            vec!["status", "--env", "dev=dev/**", "--working-dir", &missing],
+            &missing,
+        ),
     ];
     for (args, named) in cases {
-        let assert = baton().args(&args).args(api.iter().filter(|_| args[0] != "status")).assert().code(2);
+        let assert = baton()
+            .args(&args)
+            .args(api.iter().filter(|_| args[0] != "status"))
+            .assert()
+            .code(2);
         let err = stderr_of(&assert);
         assert!(err.contains(named), "{args:?}: {err}");
     }
@@ -637,12 +676,17 @@ async fn promote_on_an_event_that_is_not_a_merged_pull_request_sends_nothing() {
 struct Rng(u64);
 
 impl Rng {
+    /// Seeded from `BATON_TEST_SEED` (to replay a failure: tests print their seed), else the clock.
     fn from_time() -> Rng {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64)
-            | 1;
-        Rng(seed)
+        let seed = std::env::var("BATON_TEST_SEED")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+        Rng(seed.max(1))
     }
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
@@ -732,9 +776,18 @@ fn a_killed_update_leaves_every_file_old_or_new() {
     let seed = rng.0;
     let mut interrupted = 0;
     let mut kills = Vec::new();
-    for round in 0..8 {
-        // Kill anywhere from the start to the end of a whole run: scanning, planning or writing.
-        let delay = full.mul_f64(0.2 + rng.below(1000) as f64 / 1000.0);
+    // Bisect the kill time towards the writing phase: a kill that left every file old came
+    // too early, one that left every file new came too late.
+    let (mut early, mut late) = (Duration::ZERO, full.mul_f64(1.5));
+    for round in 0..24 {
+        if interrupted >= 4 {
+            break;
+        }
+        for (path, before, _) in &files {
+            std::fs::write(path, before).unwrap();
+        }
+        let jitter = 0.85 + rng.below(300) as f64 / 1000.0;
+        let delay = (early + (late - early) / 2).mul_f64(jitter);
         let mut child = update(dir.path()).spawn().unwrap();
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
@@ -753,16 +806,20 @@ fn a_killed_update_leaves_every_file_old_or_new() {
                 );
             }
         }
-        if status.signal() == Some(9) && old > 0 && new > 0 {
-            interrupted += 1;
+        match (old, new) {
+            (_, 0) => early = delay,
+            (0, _) => late = delay,
+            _ if status.signal() == Some(9) => interrupted += 1,
+            _ => {}
         }
         kills.push((delay, status.signal(), old, new));
-        if old == 0 {
-            break;
-        }
     }
     eprintln!(
-        "seed {seed}; a whole run takes {full:?}; kills (delay, signal, old, new): {kills:?}; {interrupted} interrupted mid-write"
+        "seed {seed}; a whole run takes {full:?}; kills (delay, signal, old, new): {kills:?}; {interrupted} landed mid-write"
+    );
+    assert!(
+        interrupted >= 1,
+        "no kill landed while files were being written: {kills:?}"
     );
     // Whatever temporary files a SIGKILL left behind are never read as configuration.
     let left = leftovers(dir.path());
@@ -808,6 +865,66 @@ fn temporary_files_are_never_scanned() {
     assert_eq!(v["errors"], json!([]));
 }
 
+#[test]
+fn usages_sharing_one_version_are_edited_once_or_left_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = "locals {\n  version = \"v1.0.0\"\n}\n\nunit \"vpc\" {\n  source = \"github.com/acme/units//vpc?ref=${local.version}\"\n  path   = \"vpc\"\n}\n\nunit \"eks\" {\n  source = \"github.com/acme/units//eks?ref=${local.version}\"\n  path   = \"eks\"\n}\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("dev/terragrunt.stack.hcl", stack.as_bytes()),
+            ("stage/terragrunt.stack.hcl", stack.as_bytes()),
+        ],
+    );
+    // One target for both: the shared version is edited once.
+    let same = spec(json!([
+        dep("acme/units/vpc", "1.1.0"),
+        dep("acme/units/eks", "1.1.0")
+    ]));
+    let assert = baton()
+        .args([
+            "update",
+            "--include-dirs",
+            "dev/**",
+            "--spec",
+            &same,
+            "--working-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert_eq!(json_of(&assert)["updated"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dev/terragrunt.stack.hcl")).unwrap(),
+        stack.replace("\"v1.0.0\"", "\"v1.1.0\"")
+    );
+    // Two targets for one version: the file is left as it was, and the message says why.
+    let split = spec(json!([
+        dep("acme/units/vpc", "1.1.0"),
+        dep("acme/units/eks", "1.2.0")
+    ]));
+    let assert = baton()
+        .args([
+            "update",
+            "--include-dirs",
+            "stage/**",
+            "--spec",
+            &split,
+            "--working-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(3);
+    let out = json_of(&assert);
+    let message = out["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("shared by"), "{message}");
+    assert!(stderr_of(&assert).contains("stage/terragrunt.stack.hcl"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("stage/terragrunt.stack.hcl")).unwrap(),
+        stack
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Faults of the GitHub API and registries.
 // ---------------------------------------------------------------------------------------------
@@ -845,7 +962,10 @@ async fn server_errors_are_retried_with_growing_backoff() {
     let started = Instant::now();
     let assert = run(report_cmd(dir.path(), &gh.api_url())).await.success();
     let elapsed = started.elapsed();
-    assert_eq!(json_of(&assert)["Dependencies"][0]["TargetSafeVersion"], "1.1.0");
+    assert_eq!(
+        json_of(&assert)["Dependencies"][0]["TargetSafeVersion"],
+        "1.1.0"
+    );
     assert_eq!(count(&gh, "/repos/acme/flaky/tags"), 3);
     // 1 s, then 2 s.
     assert!(elapsed >= Duration::from_secs(3), "{elapsed:?}");
@@ -866,8 +986,14 @@ async fn persistent_server_errors_make_the_module_unreachable_and_the_rest_goes_
     write_tree(
         dir.path(),
         &[
-            ("dev/down/terragrunt.hcl", &terragrunt("github.com/acme/down//x?ref=v1.0.0")),
-            ("dev/ok/terragrunt.hcl", &terragrunt("github.com/acme/ok//x?ref=v1.0.0")),
+            (
+                "dev/down/terragrunt.hcl",
+                &terragrunt("github.com/acme/down//x?ref=v1.0.0"),
+            ),
+            (
+                "dev/ok/terragrunt.hcl",
+                &terragrunt("github.com/acme/ok//x?ref=v1.0.0"),
+            ),
         ],
     );
     let started = Instant::now();
@@ -876,8 +1002,17 @@ async fn persistent_server_errors_make_the_module_unreachable_and_the_rest_goes_
     let spec = json_of(&assert);
     assert_eq!(spec["Dependencies"][0]["ID"], "acme/ok/x");
     assert_eq!(spec["Unreachable"][0]["ID"], "acme/down/x");
-    assert!(spec["Unreachable"][0]["Error"].as_str().unwrap().contains("503"));
-    assert_eq!(count(&gh, "/repos/acme/down/tags"), 4, "1 attempt and 3 retries");
+    assert!(
+        spec["Unreachable"][0]["Error"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+    assert_eq!(
+        count(&gh, "/repos/acme/down/tags"),
+        4,
+        "1 attempt and 3 retries"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -893,7 +1028,10 @@ async fn too_many_requests_honours_retry_after() {
     let started = Instant::now();
     let assert = run(report_cmd(dir.path(), &gh.api_url())).await.success();
     assert!(started.elapsed() >= Duration::from_secs(1));
-    assert_eq!(json_of(&assert)["Dependencies"][0]["TargetSafeVersion"], "1.1.0");
+    assert_eq!(
+        json_of(&assert)["Dependencies"][0]["TargetSafeVersion"],
+        "1.1.0"
+    );
     assert_eq!(count(&gh, "/repos/acme/busy/tags"), 2);
 }
 
@@ -912,7 +1050,10 @@ async fn primary_rate_limit_waits_for_a_reset_that_is_near() {
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(30), "{elapsed:?}");
-    assert_eq!(json_of(&assert)["Dependencies"][0]["TargetSafeVersion"], "1.1.0");
+    assert_eq!(
+        json_of(&assert)["Dependencies"][0]["TargetSafeVersion"],
+        "1.1.0"
+    );
     assert_eq!(count(&gh, "/repos/acme/limited/tags"), 2);
 }
 
@@ -932,8 +1073,14 @@ async fn primary_rate_limit_with_a_far_reset_fails_saying_when_it_resets() {
     write_tree(
         dir.path(),
         &[
-            ("dev/a/terragrunt.hcl", &terragrunt("github.com/acme/limited//x?ref=v1.0.0")),
-            ("dev/b/terragrunt.hcl", &terragrunt("github.com/acme/busy//x?ref=v1.0.0")),
+            (
+                "dev/a/terragrunt.hcl",
+                &terragrunt("github.com/acme/limited//x?ref=v1.0.0"),
+            ),
+            (
+                "dev/b/terragrunt.hcl",
+                &terragrunt("github.com/acme/busy//x?ref=v1.0.0"),
+            ),
         ],
     );
     // BATON_MAX_WAIT_SECS=0: not even the 1 s Retry-After is waited for.
@@ -959,15 +1106,14 @@ async fn primary_rate_limit_with_a_far_reset_fails_saying_when_it_resets() {
         limited.contains("rate limit exhausted; it resets in 36") && limited.contains("UTC epoch"),
         "{limited}"
     );
-    assert!(errors["acme/busy/x"].contains("resets in 1 s"), "{errors:?}");
+    assert!(
+        errors["acme/busy/x"].contains("resets in 1 s"),
+        "{errors:?}"
+    );
     assert_eq!(count(&gh, "/repos/acme/limited/tags"), 1, "no retry");
 
     // With the default longest wait (60 s) the hour-long reset still fails at once.
-    gh.state
-        .lock()
-        .unwrap()
-        .requests
-        .clear();
+    gh.state.lock().unwrap().requests.clear();
     let started = Instant::now();
     let assert = run(report_cmd(dir.path(), &gh.api_url())).await.success();
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -998,14 +1144,27 @@ async fn refused_module_repositories_are_unreachable_with_a_token_hint() {
     write_tree(
         dir.path(),
         &[
-            ("dev/a/terragrunt.hcl", &terragrunt("github.com/acme/expired//x?ref=v1.0.0")),
-            ("dev/b/terragrunt.hcl", &terragrunt("github.com/acme/forbidden//x?ref=v1.0.0")),
-            ("dev/c/terragrunt.hcl", &terragrunt("github.com/acme/private//x?ref=v1.0.0")),
-            ("dev/d/terragrunt.hcl", &terragrunt("github.com/acme/ok//x?ref=v1.0.0")),
+            (
+                "dev/a/terragrunt.hcl",
+                &terragrunt("github.com/acme/expired//x?ref=v1.0.0"),
+            ),
+            (
+                "dev/b/terragrunt.hcl",
+                &terragrunt("github.com/acme/forbidden//x?ref=v1.0.0"),
+            ),
+            (
+                "dev/c/terragrunt.hcl",
+                &terragrunt("github.com/acme/private//x?ref=v1.0.0"),
+            ),
+            (
+                "dev/d/terragrunt.hcl",
+                &terragrunt("github.com/acme/ok//x?ref=v1.0.0"),
+            ),
         ],
     );
     let mut cmd = report_cmd(dir.path(), &gh.api_url());
-    cmd.env("GITHUB_TOKEN", "ghs_EXPIRED").env("GITHUB_ACTIONS", "true");
+    cmd.env("GITHUB_TOKEN", "ghs_EXPIRED")
+        .env("GITHUB_ACTIONS", "true");
     let assert = run(cmd).await.success();
     let spec = json_of(&assert);
     assert_eq!(spec["Dependencies"].as_array().unwrap().len(), 1);
@@ -1022,14 +1181,23 @@ async fn refused_module_repositories_are_unreachable_with_a_token_hint() {
         })
         .collect();
     let expired = &errors["acme/expired/x"];
-    assert!(expired.contains("401") && expired.contains("invalid or expired"), "{expired}");
+    assert!(
+        expired.contains("401") && expired.contains("invalid or expired"),
+        "{expired}"
+    );
     for id in ["acme/forbidden/x", "acme/private/x"] {
         let e = &errors[id];
-        assert!(e.contains("GITHUB_TOKEN") && e.contains("can read it"), "{e}");
+        assert!(
+            e.contains("GITHUB_TOKEN") && e.contains("can read it"),
+            "{e}"
+        );
     }
     let err = stderr_of(&assert);
     for (file, line) in [("dev/a/terragrunt.hcl", 2), ("dev/b/terragrunt.hcl", 2)] {
-        assert!(err.contains(&format!("::warning file={file},line={line}::")), "{err}");
+        assert!(
+            err.contains(&format!("::warning file={file},line={line}::")),
+            "{err}"
+        );
     }
     assert!(!err.contains("ghs_EXPIRED"));
 }
@@ -1040,12 +1208,18 @@ fn live_repo(files: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let origin = root.path().join("origin.git");
     let work = root.path().join("live");
     std::fs::create_dir_all(&work).unwrap();
-    git(root.path(), &["init", "-q", "--bare", origin.to_str().unwrap()]);
+    git(
+        root.path(),
+        &["init", "-q", "--bare", origin.to_str().unwrap()],
+    );
     git(&work, &["init", "-q"]);
     write_tree(&work, files);
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-q", "-m", "initial"]);
-    git(&work, &["remote", "add", "origin", origin.to_str().unwrap()]);
+    git(
+        &work,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
     git(&work, &["push", "-q", "origin", "main"]);
     (root, work, origin)
 }
@@ -1054,7 +1228,14 @@ fn publish_cmd(work: &Path, api: &str, spec: &str) -> assert_cmd::Command {
     let mut cmd = baton();
     cmd.current_dir(work)
         .env("GITHUB_REPOSITORY", "acme/live")
-        .args(["update", "--publish", "--include-dirs", "dev/**", "--spec", spec])
+        .args([
+            "update",
+            "--publish",
+            "--include-dirs",
+            "dev/**",
+            "--spec",
+            spec,
+        ])
         .args(["--pull-request-branch", "baton-dev-updates-acme/m/x"])
         .args(["--commit-author", "Release Bot <bot@example.com>"])
         .args(["--github-api-url", api]);
@@ -1065,19 +1246,27 @@ fn publish_cmd(work: &Path, api: &str, spec: &str) -> assert_cmd::Command {
 async fn a_refused_pull_request_names_the_missing_permission() {
     let gh = FakeGitHub::start("").await;
     gh.add_repo("acme/live", &[]);
-    gh.state.lock().unwrap().refuse_pull_create = true;
     let (_root, work, _origin) = live_repo(&[(
         "dev/x/terragrunt.hcl",
         &terragrunt("github.com/acme/m//x?ref=v1.0.0"),
     )]);
     let spec = spec(json!([dep("acme/m/x", "1.1.0")]));
-    let assert = run(publish_cmd(&work, &gh.api_url(), &spec)).await.code(3);
-    let err = stderr_of(&assert);
-    assert!(
-        err.contains("Resource not accessible by integration") && err.contains("pull-requests: write"),
-        "{err}"
-    );
-    assert!(gh.pulls("acme/live").is_empty());
+    for (refusal, hint) in [
+        (
+            "Resource not accessible by integration",
+            "pull-requests: write",
+        ),
+        (
+            "GitHub Actions is not permitted to create or approve pull requests.",
+            "Allow GitHub Actions to create and approve pull requests",
+        ),
+    ] {
+        gh.state.lock().unwrap().refuse_pull_create = Some(refusal.to_string());
+        let assert = run(publish_cmd(&work, &gh.api_url(), &spec)).await.code(3);
+        let err = stderr_of(&assert);
+        assert!(err.contains(refusal) && err.contains(hint), "{err}");
+        assert!(gh.pulls("acme/live").is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1099,7 +1288,10 @@ async fn an_api_that_never_answers_fails_in_bounded_time() {
         .unwrap()
         .to_string();
     assert!(error.contains("/repos/acme/slow/tags"), "{error}");
-    assert!(error.to_lowercase().contains("timed out") || error.contains("timeout"), "{error}");
+    assert!(
+        error.to_lowercase().contains("timed out") || error.contains("timeout"),
+        "{error}"
+    );
 
     // Publishing gives up with exit 3 before touching a file.
     let (_root, work, _origin) = live_repo(&[(
@@ -1107,12 +1299,20 @@ async fn an_api_that_never_answers_fails_in_bounded_time() {
         &terragrunt("github.com/acme/m//x?ref=v1.0.0"),
     )]);
     let before = snapshot(&work.join("dev"));
-    let mut cmd = publish_cmd(&work, &gh.api_url(), &spec(json!([dep("acme/m/x", "1.1.0")])));
+    let mut cmd = publish_cmd(
+        &work,
+        &gh.api_url(),
+        &spec(json!([dep("acme/m/x", "1.1.0")])),
+    );
     cmd.env("BATON_HTTP_TIMEOUT_SECS", "1");
     let started = Instant::now();
     let assert = run(cmd).await.code(3);
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert!(stderr_of(&assert).contains("default branch"), "{}", stderr_of(&assert));
+    assert!(
+        stderr_of(&assert).contains("default branch"),
+        "{}",
+        stderr_of(&assert)
+    );
     assert_eq!(snapshot(&work.join("dev")), before);
 }
 
@@ -1140,7 +1340,11 @@ async fn a_registry_that_never_answers_fails_in_bounded_time() {
     cmd.env("BATON_HTTP_TIMEOUT_SECS", "1");
     let started = Instant::now();
     let assert = run(cmd).await.success();
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     let error = json_of(&assert)["Unreachable"][0]["Error"]
         .as_str()
         .unwrap()
@@ -1161,7 +1365,11 @@ fn invalid_timeout_settings_exit_2_naming_the_variable() {
             .env(var, value)
             .assert()
             .code(2);
-        assert!(stderr_of(&assert).contains(var), "{var}={value}: {}", stderr_of(&assert));
+        assert!(
+            stderr_of(&assert).contains(var),
+            "{var}={value}: {}",
+            stderr_of(&assert)
+        );
     }
 }
 
@@ -1181,7 +1389,10 @@ fn canaries() -> [String; 2] {
 
 fn assert_clean(what: &str, text: &str) {
     for canary in canaries() {
-        assert!(!text.contains(&canary), "the token leaked into {what}:\n{text}");
+        assert!(
+            !text.contains(&canary),
+            "the token leaked into {what}:\n{text}"
+        );
     }
 }
 
@@ -1223,15 +1434,28 @@ async fn the_token_never_leaks_from_any_command() {
         .fail_with
         .insert("/repos/acme/expired/tags".into(), 401);
     let files: Vec<(&str, Vec<u8>)> = vec![
-        ("dev/vpc/terragrunt.hcl", terragrunt("github.com/acme/mods//modules/vpc?ref=v1.0.0")),
-        ("dev/old/terragrunt.hcl", terragrunt("github.com/acme/expired//x?ref=v1.0.0")),
-        ("stage/vpc/terragrunt.hcl", terragrunt("github.com/acme/mods//modules/vpc?ref=v1.0.0")),
+        (
+            "dev/vpc/terragrunt.hcl",
+            terragrunt("github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+        ),
+        (
+            "dev/old/terragrunt.hcl",
+            terragrunt("github.com/acme/expired//x?ref=v1.0.0"),
+        ),
+        (
+            "stage/vpc/terragrunt.hcl",
+            terragrunt("github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+        ),
     ];
     let tree: Vec<(&str, &[u8])> = files.iter().map(|(f, c)| (*f, c.as_slice())).collect();
     let (root, work, origin) = live_repo(&tree);
     let (_root2, rejecting, rejecting_origin) = live_repo(&tree);
     let hook = rejecting_origin.join("hooks/pre-receive");
-    std::fs::write(&hook, "#!/bin/sh\necho 'error: GH006: Protected branch update failed' >&2\nexit 1\n").unwrap();
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'error: GH006: Protected branch update failed' >&2\nexit 1\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
     let argv_log = root.path().join("git-argv.log");
@@ -1287,30 +1511,67 @@ async fn the_token_never_leaks_from_any_command() {
     let spec_file_arg = spec_file.display().to_string();
     let runs: Vec<(&str, assert_cmd::Command, Option<i32>)> = vec![
         ("scan", command(&work, &["scan"], &[]), Some(0)),
-        ("scan (actions)", command(&work, &["scan"], &actions), Some(0)),
         (
-            "report",
-            command(&work, &[&["report", "--spec-file", &spec_file_arg][..], &dev].concat(), &[]),
+            "scan (actions)",
+            command(&work, &["scan"], &actions),
             Some(0),
         ),
-        ("report (actions)", command(&work, &["report"], &actions), Some(0)),
+        (
+            "report",
+            command(
+                &work,
+                &[&["report", "--spec-file", &spec_file_arg][..], &dev].concat(),
+                &[],
+            ),
+            Some(0),
+        ),
+        (
+            "report (actions)",
+            command(&work, &["report"], &actions),
+            Some(0),
+        ),
         ("update --publish", command(&work, &publish, &[]), Some(0)),
-        ("update --publish again", command(&work, &publish, &actions), Some(0)),
-        ("update --publish, push rejected", command(&rejecting, &publish, &actions), Some(3)),
+        (
+            "update --publish again",
+            command(&work, &publish, &actions),
+            Some(0),
+        ),
+        (
+            "update --publish, push rejected",
+            command(&rejecting, &publish, &actions),
+            Some(3),
+        ),
         (
             "promote",
-            command(&work, &["promote", "--environment", "dev", "--include-dirs", "dev/**"], &[]),
+            command(
+                &work,
+                &[
+                    "promote",
+                    "--environment",
+                    "dev",
+                    "--include-dirs",
+                    "dev/**",
+                ],
+                &[],
+            ),
             Some(0),
         ),
         (
             "status",
-            command(&work, &["status", "--env", "dev=dev/**", "--env", "stage=stage/**"], &actions),
+            command(
+                &work,
+                &["status", "--env", "dev=dev/**", "--env", "stage=stage/**"],
+                &actions,
+            ),
             Some(0),
         ),
     ];
     let mut runs = runs;
     for (name, inputs) in [
-        ("action report", vec![("patcher_command", "report"), ("include_dirs", "dev/**")]),
+        (
+            "action report",
+            vec![("patcher_command", "report"), ("include_dirs", "dev/**")],
+        ),
         (
             "action update",
             vec![
@@ -1331,7 +1592,13 @@ async fn the_token_never_leaks_from_any_command() {
                 ("environment", "dev"),
             ],
         ),
-        ("action status", vec![("patcher_command", "status"), ("environments", "dev=dev/**\nstage=stage/**")]),
+        (
+            "action status",
+            vec![
+                ("patcher_command", "status"),
+                ("environments", "dev=dev/**\nstage=stage/**"),
+            ],
+        ),
         ("action scan", vec![("patcher_command", "scan")]),
     ] {
         let mut cmd = command(&work, &["action"], &actions);
@@ -1355,18 +1622,28 @@ async fn the_token_never_leaks_from_any_command() {
         let stdout = stdout.replace(&format!("::add-mask::{CANARY}\n"), "");
         assert_clean(&format!("stdout of {name}"), &stdout);
         assert_clean(&format!("stderr of {name}"), &stderr);
+        if name == "report" {
+            assert!(
+                stderr.contains("[DEBUG] GET "),
+                "verbose logs are on: {stderr}"
+            );
+        }
         if name.contains("rejected") {
-            assert!(stderr.contains("Protected branch update failed"), "{stderr}");
+            assert!(
+                stderr.contains("Protected branch update failed"),
+                "{stderr}"
+            );
         }
     }
 
     // The token was used: sent to the API, and pull requests and dispatches happened.
     let received = gh.server.received_requests().await.unwrap();
-    assert!(received.iter().any(|r| r
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.ends_with(CANARY))));
+    assert!(received.iter().any(|r| {
+        r.headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.ends_with(CANARY))
+    }));
     assert_eq!(gh.pulls("acme/live").len(), 1);
     assert!(!gh.state.lock().unwrap().dispatches.is_empty());
     for request in &received {
@@ -1378,7 +1655,10 @@ async fn the_token_never_leaks_from_any_command() {
     assert_clean("git's argv", &argv);
     for dir in [root.path(), _root2.path()] {
         for (file, bytes) in snapshot(dir) {
-            assert_clean(&file.display().to_string(), &String::from_utf8_lossy(&bytes));
+            assert_clean(
+                &file.display().to_string(),
+                &String::from_utf8_lossy(&bytes),
+            );
         }
     }
     let config = std::fs::read_to_string(work.join(".git/config")).unwrap();
@@ -1429,7 +1709,12 @@ mod properties {
     }
 
     fn constraint_text() -> impl Strategy<Value = String> {
-        (select(&["", "= ", "~> ", ">= ", "~>"][..]), 0u64..10, 0u64..20, prop::option::of(0u64..20))
+        (
+            select(&["", "= ", "~> ", ">= ", "~>"][..]),
+            0u64..10,
+            0u64..20,
+            prop::option::of(0u64..20),
+        )
             .prop_map(|(op, a, b, c)| match c {
                 Some(c) => format!("{op}{a}.{b}.{c}"),
                 None if op.is_empty() || op.starts_with('=') => format!("{op}{a}.{b}.0"),
@@ -1443,13 +1728,37 @@ mod properties {
             move |(form, r, c, m)| {
                 let m = format!("m{m}");
                 match form {
-                    0 => (format!("\"git::https://github.com/acme/mods.git//modules/{m}?ref={r}\""), None, false),
-                    1 => (format!("\"git::git@github.com:acme/mods.git//{m}?ref={r}\""), None, false),
-                    2 => (format!("\"github.com/acme/mods//{m}?depth=1&ref={r}\""), None, false),
-                    3 => (format!("\"git::ssh://git@gitlab.com/group/sub/mods.git//{m}?ref={r}\""), None, false),
+                    0 => (
+                        format!("\"git::https://github.com/acme/mods.git//modules/{m}?ref={r}\""),
+                        None,
+                        false,
+                    ),
+                    1 => (
+                        format!("\"git::git@github.com:acme/mods.git//{m}?ref={r}\""),
+                        None,
+                        false,
+                    ),
+                    2 => (
+                        format!("\"github.com/acme/mods//{m}?depth=1&ref={r}\""),
+                        None,
+                        false,
+                    ),
+                    3 => (
+                        format!("\"git::ssh://git@gitlab.com/group/sub/mods.git//{m}?ref={r}\""),
+                        None,
+                        false,
+                    ),
                     4 => (format!("\"acme/{m}/aws\""), Some(format!("\"{c}\"")), false),
-                    5 => (format!("\"${{local.base}}//modules/{m}?ref={r}\""), None, false),
-                    _ => (format!("\"github.com/acme/mods//{m}?ref=${{local.v}}\""), None, true),
+                    5 => (
+                        format!("\"${{local.base}}//modules/{m}?ref={r}\""),
+                        None,
+                        false,
+                    ),
+                    _ => (
+                        format!("\"github.com/acme/mods//{m}?ref=${{local.v}}\""),
+                        None,
+                        true,
+                    ),
                 }
             },
         );
@@ -1519,23 +1828,48 @@ mod properties {
         ];
         let version = prop_oneof![
             "[0-9]{1,2}\\.[0-9]{1,2}\\.[0-9]{1,2}",
-            tokens(&["v1.2.3", "1.2.3; rm -rf /", "$(id)", "`id`", "", "1.2.3-rc.1+b", "1.2.3\n", "../1.2.3"]),
+            tokens(&[
+                "v1.2.3",
+                "1.2.3; rm -rf /",
+                "$(id)",
+                "`id`",
+                "",
+                "1.2.3-rc.1+b",
+                "1.2.3\n",
+                "../1.2.3"
+            ]),
             "\\PC{0,8}",
         ];
         let path = prop_oneof![
             "dev/[a-z]{1,4}/main\\.tf",
-            tokens(&["../x.tf", "/etc/passwd", "dev/out/etc/passwd", "dev/../../x", "C:\\x", "dev/./a.tf", "", "dev/out"]),
+            tokens(&[
+                "../x.tf",
+                "/etc/passwd",
+                "dev/out/etc/passwd",
+                "dev/../../x",
+                "C:\\x",
+                "dev/./a.tf",
+                "",
+                "dev/out"
+            ]),
             "\\PC{0,10}",
         ];
-        let usage = (path, 0u64..100).prop_map(|(p, l)| serde_json::json!({"File": p, "Line": l, "Current": "v1.0.0"}));
+        let usage = (path, 0u64..100)
+            .prop_map(|(p, l)| serde_json::json!({"File": p, "Line": l, "Current": "v1.0.0"}));
         let dep = (id, prop::option::of(version.clone()), prop::option::of(version), prop::collection::vec(usage, 0..3))
             .prop_map(|(id, s, b, u)| serde_json::json!({"ID": id, "TargetSafeVersion": s, "TargetBreakingVersion": b, "Usages": u}));
-        let spec = prop::collection::vec(dep, 0..4).prop_map(|d| serde_json::json!({"IncludeDirPattern": "dev/**", "Dependencies": d}));
+        let spec = prop::collection::vec(dep, 0..4)
+            .prop_map(|d| serde_json::json!({"IncludeDirPattern": "dev/**", "Dependencies": d}));
         (spec, 0usize..6, any::<u16>()).prop_map(|(spec, mangle, at)| {
             let text = spec.to_string();
             match mangle {
-                0 => text.chars().take(usize::from(at) % (text.len() + 1)).collect(),
-                1 => text.replace("\"Dependencies\":[", "\"Dependencies\":{\"x\":[").replacen("]}", "]}}", 1),
+                0 => text
+                    .chars()
+                    .take(usize::from(at) % (text.len() + 1))
+                    .collect(),
+                1 => text
+                    .replace("\"Dependencies\":[", "\"Dependencies\":{\"x\":[")
+                    .replacen("]}", "]}}", 1),
                 2 => text.replace("\"ID\"", "\"Id\""),
                 3 => text.replace("\"Line\":", "\"Line\":-"),
                 _ => text,
@@ -1603,39 +1937,123 @@ mod properties {
 const ODDITIES: &[(&str, &str)] = &[
     ("empty.tf", ""),
     ("bom-only.tf", "\u{feff}"),
-    ("unterminated-string.tf", "module \"m\" {\n  source = \"github.com/a/b?ref=v1\n}\n"),
+    (
+        "unterminated-string.tf",
+        "module \"m\" {\n  source = \"github.com/a/b?ref=v1\n}\n",
+    ),
     ("unterminated-heredoc.tf", "locals {\n  x = <<EOT\nabc\n"),
-    ("unclosed-interpolation.hcl", "terraform {\n  source = \"${local.x\"\n}\n"),
+    (
+        "unclosed-interpolation.hcl",
+        "terraform {\n  source = \"${local.x\"\n}\n",
+    ),
     ("source-number.hcl", "terraform {\n  source = 1\n}\n"),
     ("source-null.hcl", "terraform {\n  source = null\n}\n"),
-    ("source-list.tf", "module \"m\" {\n  source = [\"github.com/a/b?ref=v1.0.0\"]\n}\n"),
-    ("source-directive.hcl", "terraform {\n  source = \"%{ if true }github.com/a/b?ref=v1.0.0%{ endif }\"\n}\n"),
-    ("source-escapes.tf", "module \"m\" {\n  source = \"github.com/a/b?ref=v1\\u002e0.0\"\n}\n"),
-    ("version-object.tf", "module \"m\" {\n  source = \"acme/x/aws\"\n  version = {}\n}\n"),
-    ("version-escaped.tf", "module \"m\" {\n  source = \"acme/x/aws\"\n  version = \"\\u0031.0.0\"\n}\n"),
-    ("version-garbage.tf", "module \"m\" {\n  source = \"acme/x/aws\"\n  version = \">=< 1\"\n}\n"),
-    ("two-refs.hcl", "terraform {\n  source = \"github.com/a/b?ref=v1.0.0&ref=v2.0.0\"\n}\n"),
-    ("unicode-ref.hcl", "terraform {\n  source = \"github.com/a/b?ref=v1.0.0\u{1F600}\"\n}\n"),
-    ("unicode-everywhere.tf", "module \"ü\" {\n  source = \"github.com/ä/ö//ß?ref=v1.0.0\"\n}\n"),
-    ("self-include.hcl", "include \"self\" {\n  path = \"self-include.hcl\"\n  expose = true\n}\nterraform {\n  source = include.self.locals.x\n}\n"),
-    ("read-itself.hcl", "locals {\n  cfg = read_terragrunt_config(\"read-itself.hcl\")\n}\nterraform {\n  source = local.cfg.locals.x\n}\n"),
-    ("find-weird.hcl", "include \"r\" {\n  path = find_in_parent_folders(\"\\u0000\")\n  expose = true\n}\nterraform {\n  source = \"${include.r.locals.x}?ref=v1.0.0\"\n}\n"),
-    ("dirname-nothing.hcl", "terraform {\n  source = \"${dirname(\"\")}//x?ref=v1.0.0\"\n}\n"),
-    ("local-loop.hcl", "locals {\n  a = local.b\n  b = local.a\n}\nterraform {\n  source = local.a\n}\n"),
-    ("traversal-long.hcl", "terraform {\n  source = local.a.b.c.d.e.f.g.h\n}\n"),
-    ("index-traversal.hcl", "terraform {\n  source = local.a[0]\n}\n"),
-    ("missing-arg.hcl", "terraform {\n  source = \"${basename()}?ref=v1.0.0\"\n}\n"),
-    ("only-query.hcl", "terraform {\n  source = \"?ref=v1.0.0\"\n}\n"),
+    (
+        "source-list.tf",
+        "module \"m\" {\n  source = [\"github.com/a/b?ref=v1.0.0\"]\n}\n",
+    ),
+    (
+        "source-directive.hcl",
+        "terraform {\n  source = \"%{ if true }github.com/a/b?ref=v1.0.0%{ endif }\"\n}\n",
+    ),
+    (
+        "source-escapes.tf",
+        "module \"m\" {\n  source = \"github.com/a/b?ref=v1\\u002e0.0\"\n}\n",
+    ),
+    (
+        "version-object.tf",
+        "module \"m\" {\n  source = \"acme/x/aws\"\n  version = {}\n}\n",
+    ),
+    (
+        "version-escaped.tf",
+        "module \"m\" {\n  source = \"acme/x/aws\"\n  version = \"\\u0031.0.0\"\n}\n",
+    ),
+    (
+        "version-garbage.tf",
+        "module \"m\" {\n  source = \"acme/x/aws\"\n  version = \">=< 1\"\n}\n",
+    ),
+    (
+        "two-refs.hcl",
+        "terraform {\n  source = \"github.com/a/b?ref=v1.0.0&ref=v2.0.0\"\n}\n",
+    ),
+    (
+        "unicode-ref.hcl",
+        "terraform {\n  source = \"github.com/a/b?ref=v1.0.0\u{1F600}\"\n}\n",
+    ),
+    (
+        "unicode-everywhere.tf",
+        "module \"ü\" {\n  source = \"github.com/ä/ö//ß?ref=v1.0.0\"\n}\n",
+    ),
+    (
+        "self-include.hcl",
+        "include \"self\" {\n  path = \"self-include.hcl\"\n  expose = true\n}\nterraform {\n  source = include.self.locals.x\n}\n",
+    ),
+    (
+        "read-itself.hcl",
+        "locals {\n  cfg = read_terragrunt_config(\"read-itself.hcl\")\n}\nterraform {\n  source = local.cfg.locals.x\n}\n",
+    ),
+    (
+        "find-weird.hcl",
+        "include \"r\" {\n  path = find_in_parent_folders(\"\\u0000\")\n  expose = true\n}\nterraform {\n  source = \"${include.r.locals.x}?ref=v1.0.0\"\n}\n",
+    ),
+    (
+        "dirname-nothing.hcl",
+        "terraform {\n  source = \"${dirname(\"\")}//x?ref=v1.0.0\"\n}\n",
+    ),
+    (
+        "local-loop.hcl",
+        "locals {\n  a = local.b\n  b = local.a\n}\nterraform {\n  source = local.a\n}\n",
+    ),
+    (
+        "traversal-long.hcl",
+        "terraform {\n  source = local.a.b.c.d.e.f.g.h\n}\n",
+    ),
+    (
+        "index-traversal.hcl",
+        "terraform {\n  source = local.a[0]\n}\n",
+    ),
+    (
+        "missing-arg.hcl",
+        "terraform {\n  source = \"${basename()}?ref=v1.0.0\"\n}\n",
+    ),
+    (
+        "only-query.hcl",
+        "terraform {\n  source = \"?ref=v1.0.0\"\n}\n",
+    ),
     ("only-getter.hcl", "terraform {\n  source = \"git::\"\n}\n"),
     ("tfr-empty.hcl", "terraform {\n  source = \"tfr://\"\n}\n"),
-    ("tfr-query-only.hcl", "terraform {\n  source = \"tfr:///a/b/c?version=\"\n}\n"),
-    ("scp-no-path.tf", "module \"m\" {\n  source = \"git@github.com:\"\n}\n"),
-    ("many-modules.tf", "module \"a\" { source = \"github.com/a/b?ref=v1.0.0\" }\nmodule \"a\" { source = \"github.com/a/b?ref=v1.0.0\" }\n"),
-    ("block-label-odd.tf", "module \"\" {\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\n"),
-    ("nul-in-string.tf", "module \"m\" {\n  source = \"github.com/a/b?ref=v1.0.0\\u0000\"\n}\n"),
-    ("crlf-mixed.tf", "module \"m\" {\r\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\r\n"),
-    ("lone-cr.tf", "module \"m\" {\r  source = \"github.com/a/b?ref=v1.0.0\"\r}\r"),
-    ("stack.stack.hcl", "unit \"u\" {\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\nstack \"s\" {\n  source = 3\n}\n"),
+    (
+        "tfr-query-only.hcl",
+        "terraform {\n  source = \"tfr:///a/b/c?version=\"\n}\n",
+    ),
+    (
+        "scp-no-path.tf",
+        "module \"m\" {\n  source = \"git@github.com:\"\n}\n",
+    ),
+    (
+        "many-modules.tf",
+        "module \"a\" { source = \"github.com/a/b?ref=v1.0.0\" }\nmodule \"a\" { source = \"github.com/a/b?ref=v1.0.0\" }\n",
+    ),
+    (
+        "block-label-odd.tf",
+        "module \"\" {\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\n",
+    ),
+    (
+        "nul-in-string.tf",
+        "module \"m\" {\n  source = \"github.com/a/b?ref=v1.0.0\\u0000\"\n}\n",
+    ),
+    (
+        "crlf-mixed.tf",
+        "module \"m\" {\r\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\r\n",
+    ),
+    (
+        "lone-cr.tf",
+        "module \"m\" {\r  source = \"github.com/a/b?ref=v1.0.0\"\r}\r",
+    ),
+    (
+        "stack.stack.hcl",
+        "unit \"u\" {\n  source = \"github.com/a/b?ref=v1.0.0\"\n}\nstack \"s\" {\n  source = 3\n}\n",
+    ),
     (".terraform.lock.hcl", "provider \"x\" {}\n"),
 ];
 
@@ -1663,7 +2081,8 @@ fn write_corpus(root: &Path) -> usize {
             let mut b = bytes.clone();
             if !b.is_empty() {
                 let i = rng.below(b.len() as u64) as usize;
-                b[i] = b"{}[]()\"$%=#\n\\\x00\xff?&/"[rng.below(19) as usize];
+                let odd = b"{}[]()\"$%=#\n\\\x00\xff?&/";
+                b[i] = odd[rng.below(odd.len() as u64) as usize];
             }
             variants.push(b);
         }
@@ -1706,7 +2125,10 @@ fn write_corpus(root: &Path) -> usize {
     // A very long line.
     std::fs::write(
         odd.join("long-line.hcl"),
-        format!("terraform {{\n  source = \"github.com/a/b?ref=v1.0.0{}\"\n}}\n", "x".repeat(2_000_000)),
+        format!(
+            "terraform {{\n  source = \"github.com/a/b?ref=v1.0.0{}\"\n}}\n",
+            "x".repeat(2_000_000)
+        ),
     )
     .unwrap();
     count + 1
@@ -1757,7 +2179,15 @@ fn every_command_survives_a_corpus_of_odd_files() {
     );
 
     let assert = baton()
-        .args(["status", "--env", "dev={*dev*}/**", "--env", "stage=stage/**", "--env", "prod=prod/**"])
+        .args([
+            "status",
+            "--env",
+            "dev={*dev*}/**",
+            "--env",
+            "stage=stage/**",
+            "--env",
+            "prod=prod/**",
+        ])
         .args(["--format", "json", "--working-dir"])
         .arg(&live)
         .timeout(HANG)
@@ -1766,7 +2196,9 @@ fn every_command_survives_a_corpus_of_odd_files() {
     no_panic(&assert);
 
     // Every dependency found, to a new version: each edit is verified or refused, never half-done.
-    let spec = spec(json!(ids.iter().map(|id| dep(id, "99.1.0")).collect::<Vec<_>>()));
+    let spec = spec(json!(
+        ids.iter().map(|id| dep(id, "99.1.0")).collect::<Vec<_>>()
+    ));
     for extra in [&["--dry-run"][..], &[][..]] {
         let assert = baton()
             .args(["update", "--spec", &spec])
@@ -1777,7 +2209,11 @@ fn every_command_survives_a_corpus_of_odd_files() {
             .assert();
         no_panic(&assert);
         let code = assert.get_output().status.code();
-        assert!(matches!(code, Some(0 | 3)), "{code:?}: {}", stderr_of(&assert));
+        assert!(
+            matches!(code, Some(0 | 3)),
+            "{code:?}: {}",
+            stderr_of(&assert)
+        );
     }
     let after = baton()
         .args(["scan", "--working-dir"])

@@ -1,0 +1,124 @@
+//! In-process benchmarks of the steps every scanned or edited file goes through: source parsing,
+//! `hcl::find` on typical files, and a verified edit. Whole-process figures (scan, report,
+//! update on generated trees) come from `scripts/bench.sh`.
+//!
+//!     CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench inprocess
+
+use baton::edit;
+use baton::hcl::{self, FileKind};
+use baton::scan::DiskFiles;
+use baton::source::Source;
+use baton::version::Version;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::path::Path;
+
+const SOURCES: &[&str] = &[
+    "git::https://github.com/acme-infra/terraform-aws-vpc.git//modules/core?ref=v1.4.0",
+    "git::git@github.com:acme-infra/terraform-aws-eks.git//modules/cluster?ref=v2.0.0",
+    "github.com/acme-infra/terraform-aws-s3//modules/core?depth=1&ref=v3.1.0",
+    "tfr:///terraform-aws-modules/vpc/aws?version=5.1.2",
+    "terraform-aws-modules/vpc/aws",
+];
+
+/// A unit as the generator of `scripts/bench.sh` writes them: a direct source, dependency
+/// blocks and a sizeable `inputs` map.
+fn terragrunt_unit() -> String {
+    let mut s = String::from(
+        "# vpc-0001: managed by the platform team.\n\ninclude \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\n\n\
+         terraform {\n  source = \"git::https://github.com/acme-infra/terraform-aws-vpc.git//modules/core?ref=v1.4.0\"\n}\n\n\
+         dependency \"kms\" {\n  config_path = \"../kms\"\n\n  mock_outputs = {\n    id = \"mock-kms\"\n  }\n}\n\ninputs = {\n  name = \"vpc-0001\"\n",
+    );
+    for i in 0..20 {
+        s.push_str(&format!(
+            "  setting_{i} = {}\n  cidrs_{i} = [\"10.{i}.0.0/16\", \"10.{}.0.0/16\"]\n  tags_{i} = {{\n    Team  = \"platform\"\n    Owner = \"alice@example.com\"\n  }}\n",
+            i * 37,
+            i + 100
+        ));
+    }
+    s.push_str("}\n");
+    s
+}
+
+/// A root module with several `module` blocks, heredocs and a commented-out block.
+fn terraform_root() -> String {
+    let mut s = String::from(
+        "terraform {\n  required_version = \">= 1.5\"\n}\n\nlocals {\n  name = \"app\"\n  policy = <<-EOT\n    {\"Version\": \"2012-10-17\"}\n  EOT\n}\n\n",
+    );
+    for (i, src) in SOURCES[..3].iter().enumerate() {
+        s.push_str(&format!(
+            "module \"m{i}\" {{\n  source = \"{src}\"\n\n  name        = \"${{local.name}}-{i}\"\n  policy_json = local.policy\n  description = <<EOT\n  Instance {i}.\n  EOT\n}}\n\n# module \"old{i}\" {{\n#   source = \"{src}\"\n# }}\n\n"
+        ));
+    }
+    s.push_str("module \"registry\" {\n  source  = \"terraform-aws-modules/vpc/aws\"\n  version = \"~> 5.1\"\n}\n");
+    s
+}
+
+fn source_parse(c: &mut Criterion) {
+    let mut g = c.benchmark_group("source");
+    g.throughput(Throughput::Elements(SOURCES.len() as u64));
+    g.bench_function("parse+dependency_id", |b| {
+        b.iter(|| {
+            for s in SOURCES {
+                let src = Source::parse(black_box(s));
+                black_box(src.dependency_id());
+            }
+        })
+    });
+    g.finish();
+}
+
+fn find(c: &mut Criterion) {
+    let files = DiskFiles::default();
+    let mut g = c.benchmark_group("hcl::find");
+    for (name, path, kind, text) in [
+        (
+            "terragrunt.hcl",
+            "live/dev/a/vpc/terragrunt.hcl",
+            FileKind::Terragrunt,
+            terragrunt_unit(),
+        ),
+        (
+            "main.tf",
+            "live/dev/a/app/main.tf",
+            FileKind::Terraform,
+            terraform_root(),
+        ),
+    ] {
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| hcl::find(Path::new(path), kind, black_box(&text), &files).unwrap())
+        });
+    }
+    g.finish();
+}
+
+fn apply_verified(c: &mut Criterion) {
+    let files = DiskFiles::default();
+    let text = terragrunt_unit();
+    let path = Path::new("live/dev/a/vpc/terragrunt.hcl");
+    let found = hcl::find(path, FileKind::Terragrunt, &text, &files).unwrap();
+    let usage = &found[0];
+    let site = usage.site.clone().unwrap();
+    let current = usage.current.clone().unwrap();
+    let new = edit::new_version_text(site.form, &current, &Version::new(1, 5, 0)).unwrap();
+    let splice = edit::splice_for(&site, &current, new);
+    let mut g = c.benchmark_group("edit");
+    g.throughput(Throughput::Bytes(text.len() as u64));
+    g.bench_function("apply_verified terragrunt.hcl", |b| {
+        b.iter(|| {
+            edit::apply_verified(
+                path,
+                FileKind::Terragrunt,
+                black_box(&text),
+                std::slice::from_ref(&splice),
+                &files,
+            )
+            .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, source_parse, find, apply_verified);
+criterion_main!(benches);

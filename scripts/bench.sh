@@ -99,7 +99,7 @@ for scale in "${scales[@]}"; do
   mbytes=$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["bytes"]/1e6,1))' "$manifest")
 
   # Safety: every versioned source is on github.com (looked up at the stand-in) or local.
-  "$BATON" scan --working-dir "$tree" >"$BENCH_DIR/scan-x$scale.json"
+  "$BATON" scan --working-dir "$tree" >"$BENCH_DIR/scan-x$scale.json" 2>"$BENCH_DIR/scan-x$scale.err"
   python3 - "$BENCH_DIR/scan-x$scale.json" <<'EOF'
 import json, sys
 scan = json.load(open(sys.argv[1]))
@@ -137,7 +137,8 @@ print(len({"/".join(u["dependency"].split("/")[:2]) for u in s["usages"] if u["s
   # One more run, alone, to count its requests.
   curl -fsS -X POST "$api/__reset" >/dev/null 2>&1 ||
     python3 -c 'import sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST"))' "$api/__reset"
-  "$BATON" report --working-dir "$tree" --github-api-url "$api" >"$BENCH_DIR/report-x$scale.json"
+  "$BATON" report --working-dir "$tree" --github-api-url "$api" >"$BENCH_DIR/report-x$scale.json" \
+    2>"$BENCH_DIR/report-x$scale.err"
   read -r requests per_repo_max per_repo_repos < <(python3 -c '
 import json,sys,urllib.request
 s=json.load(urllib.request.urlopen(sys.argv[1]))
@@ -152,7 +153,9 @@ print(s["total"], max(s["per_repo"].values() or [0]), len(s["per_repo"]))' "$api
   prepare="rm -rf '$work' && cp -a '$tree' '$work' && sync"
   log "${scale}x: baton update of $top on a fresh copy ($runs runs)"
   eval "$prepare"
-  "$BATON" update --working-dir "$work" --spec "$spec" --dependency "$top" >"$BENCH_DIR/update-x$scale.json"
+  # (Its stderr lists the usages left alone: branch refs the generator writes on purpose.)
+  "$BATON" update --working-dir "$work" --spec "$spec" --dependency "$top" >"$BENCH_DIR/update-x$scale.json" \
+    2>"$BENCH_DIR/update-x$scale.err"
   read -r changed changed_files < <(python3 -c '
 import json,sys
 o=json.load(open(sys.argv[1]))

@@ -6,10 +6,10 @@ use crate::hcl::FileKind;
 use crate::scan::{DiskFiles, ScanReport, Usage};
 use crate::spec::{SkippedUsage, Spec, Strategy};
 use crate::version::{self, Version};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Files written at once. Each atomic write waits for its own `fsync`; concurrent ones share
 /// the file system's journal commits, so a few writers finish well before one would.
@@ -184,11 +184,13 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
         });
     }
     let files = DiskFiles::default();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let edited = parallel_map(&jobs, threads, |job| match job {
-        Job::Edit { path, splices, .. } => Some(edit_file(path, splices, &files)),
-        Job::Refused(_) => None,
-    });
+    let edited: Vec<_> = jobs
+        .par_iter()
+        .map(|job| match job {
+            Job::Edit { path, splices, .. } => Some(edit_file(path, splices, &files)),
+            Job::Refused(_) => None,
+        })
+        .collect();
     for (job, edited) in jobs.into_iter().zip(edited) {
         match (job, edited) {
             (Job::Refused(failure), _) => plan.failures.push(failure),
@@ -230,41 +232,6 @@ enum Job<'a> {
     Refused(EditFailure),
 }
 
-/// `f` over `items` on up to `threads` threads; the results come back in the items' order.
-fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    let threads = threads.min(items.len());
-    if threads <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else {
-                            break done;
-                        };
-                        done.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    out.sort_unstable_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
-}
-
 fn edit_file(
     path: &Path,
     splices: &[Splice],
@@ -280,17 +247,19 @@ fn edit_file(
 /// Writes the planned files atomically, several at a time; returns the failures in plan order
 /// (other files are still written).
 pub fn write(plan: &UpdatePlan) -> Vec<EditFailure> {
-    parallel_map(&plan.files, WRITERS, |f| {
+    let write_one = |f: &FileEdit| {
         edit::write_atomic(&f.path, &f.new)
             .err()
             .map(|e| EditFailure {
                 file: f.file.clone(),
                 message: format!("cannot write: {e}"),
             })
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+    };
+    // Writers wait on the disk, not the CPU: a pool larger than the core count overlaps them.
+    match rayon::ThreadPoolBuilder::new().num_threads(WRITERS).build() {
+        Ok(pool) => pool.install(|| plan.files.par_iter().filter_map(write_one).collect()),
+        Err(_) => plan.files.iter().filter_map(write_one).collect(),
+    }
 }
 
 /// The plan as unified diffs.
@@ -321,15 +290,6 @@ mod tests {
             skipped: vec![],
             unreachable: vec![],
         }
-    }
-
-    #[test]
-    fn parallel_map_keeps_the_order() {
-        let items: Vec<usize> = (0..1000).collect();
-        let out = parallel_map(&items, 7, |i| i * 2);
-        assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
-        assert_eq!(parallel_map(&items[..1], 7, |i| i + 1), vec![1]);
-        assert!(parallel_map(&[] as &[usize], 7, |i| *i).is_empty());
     }
 
     #[test]

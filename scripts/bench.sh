@@ -9,7 +9,8 @@
 #   - the peak RSS of `baton scan` (/usr/bin/time -v);
 #   - `baton report` against a local GitHub API stand-in (scripts/github-standin.py, 127.0.0.1,
 #     LATENCY_MS per request, 30 tags per repository) and the requests it received per repository;
-#   - `baton update --spec … --dependency <most used>` on a fresh copy of the tree for every run.
+#   - `baton update --spec … --dependency <dep>` on a fresh copy of the tree for every run, <dep>
+#     being the dependency used in closest to 1,000 files per 1x of scale.
 # Prints a markdown table (also written to $BENCH_DIR/results.md) and the machine.
 #
 # Settings (environment): BENCH_DIR (default /tmp/baton-bench), CARGO_TARGET_DIR (default
@@ -75,7 +76,7 @@ port=$(cat "$port_file")
 api="http://127.0.0.1:$port"
 log "GitHub API stand-in at $api ($LATENCY_MS ms per request, pid $standin_pid)"
 
-# Prints a field of a hyperfine JSON export: mean, stddev, min (in seconds).
+# Prints a field of a hyperfine JSON export: mean, median, stddev, min (in seconds).
 hf() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r[sys.argv[3]])' "$@"; }
 # Evaluates a Python expression (for arithmetic and formatting).
 calc() { python3 -c "print($1)"; }
@@ -119,21 +120,39 @@ print(len({"/".join(u["dependency"].split("/")[:2]) for u in s["usages"] if u["s
   hyperfine --style basic --warmup 2 --runs "$runs" --export-json "$BENCH_DIR/scan-x$scale.hf.json" \
     -n "baton scan" "'$BATON' scan --working-dir '$tree'" \
     -n "rg -l source" "rg -l source '$tree'" >&2
-  scan_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 mean)
+  scan_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 median)
   scan_sd=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 stddev)
-  rg_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 1 mean)
+  rg_s=$(hf "$BENCH_DIR/scan-x$scale.hf.json" 1 median)
   scan_cpu=$(calc "$(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 user) + $(hf "$BENCH_DIR/scan-x$scale.hf.json" 0 system)")
 
   log "${scale}x: peak RSS of baton scan"
   /usr/bin/time -v "$BATON" scan --working-dir "$tree" 2>"$BENCH_DIR/time-x$scale.txt" >/dev/null
   rss_kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$BENCH_DIR/time-x$scale.txt")
 
-  log "${scale}x: baton report against the stand-in ($runs runs)"
-  report_cmd="'$BATON' report --working-dir '$tree' --github-api-url '$api'"
-  hyperfine --style basic --warmup 1 --runs "$runs" --export-json "$BENCH_DIR/report-x$scale.hf.json" \
-    -n "baton report" "$report_cmd" >&2
-  report_s=$(hf "$BENCH_DIR/report-x$scale.hf.json" 0 mean)
-  report_sd=$(hf "$BENCH_DIR/report-x$scale.hf.json" 0 stddev)
+  # Scan and report alternate, so that the lookup overhead (report minus scan, per pair) does
+  # not drift with whatever else the machine is doing.
+  log "${scale}x: baton report against the stand-in, paired with baton scan ($runs pairs)"
+  read -r report_s report_sd lookup_s < <(python3 - "$runs" "$BATON" "$tree" "$api" <<'EOF'
+import statistics, subprocess, sys, time
+runs, baton, tree, api = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+def timed(*args):
+    t = time.perf_counter()
+    subprocess.run([baton, *args, "--working-dir", tree], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+timed("report", "--github-api-url", api)  # warm-up
+reports, overheads = [], []
+for _ in range(runs):
+    scan = timed("scan")
+    report = timed("report", "--github-api-url", api)
+    reports.append(report)
+    overheads.append(report - scan)
+sd = statistics.stdev(reports) if len(reports) > 1 else 0.0
+print(statistics.median(reports), sd, statistics.median(overheads))
+print(f"  baton report: median {statistics.median(reports)*1000:.0f} ms; report - scan per pair: "
+      f"median {statistics.median(overheads)*1000:.0f} ms", file=sys.stderr)
+EOF
+)
   # One more run, alone, to count its requests.
   curl -fsS -X POST "$api/__reset" >/dev/null 2>&1 ||
     python3 -c 'import sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST"))' "$api/__reset"
@@ -145,7 +164,11 @@ s=json.load(urllib.request.urlopen(sys.argv[1]))
 print(s["total"], max(s["per_repo"].values() or [0]), len(s["per_repo"]))' "$api/__stats")
   spec_deps=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Dependencies"]))' "$BENCH_DIR/report-x$scale.json")
 
-  top=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["top_dependency"])' "$manifest")
+  # The dependency whose usages are in closest to 1,000 files per 1x of scale.
+  top=$(python3 -c '
+import json,sys
+m=json.load(open(sys.argv[1])); want=1000*int(sys.argv[2])
+print(min(m["files_per_dependency"].items(), key=lambda kv: (abs(kv[1]-want), kv[0]))[0])' "$manifest" "$scale")
   latest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["latest_tag"].lstrip("v"))' "$manifest")
   spec="{\"Dependencies\":[{\"ID\":\"$top\",\"TargetBreakingVersion\":\"$latest\"}]}"
   update_cmd="'$BATON' update --working-dir '$work' --spec '$spec' --dependency '$top'"
@@ -163,19 +186,19 @@ assert not o["errors"], o["errors"][:3]
 print(len(o["updated"]), len({c["file"] for c in o["updated"]}))' "$BENCH_DIR/update-x$scale.json")
   hyperfine --style basic --runs "$runs" --prepare "$prepare" --export-json "$BENCH_DIR/update-x$scale.hf.json" \
     -n "baton update" "$update_cmd" >&2
-  update_s=$(hf "$BENCH_DIR/update-x$scale.hf.json" 0 mean)
+  update_s=$(hf "$BENCH_DIR/update-x$scale.hf.json" 0 median)
   update_sd=$(hf "$BENCH_DIR/update-x$scale.hf.json" 0 stddev)
   rm -rf "$work"
 
   rows+=("$(python3 - "$scale" "$files" "$mbytes" "$usages" "$scan_s" "$scan_sd" "$scan_cpu" "$rg_s" "$rss_kb" \
-    "$report_s" "$report_sd" "$requests" "$per_repo_repos" "$per_repo_max" "$repos" "$spec_deps" \
+    "$report_s" "$report_sd" "$lookup_s" "$requests" "$per_repo_repos" "$per_repo_max" "$repos" "$spec_deps" \
     "$changed" "$changed_files" "$update_s" "$update_sd" <<'EOF'
 import sys
-(scale, files, mb, usages, scan, scan_sd, scan_cpu, rg, rss, rep, rep_sd, req, req_repos, req_max, repos,
+(scale, files, mb, usages, scan, scan_sd, scan_cpu, rg, rss, rep, rep_sd, lookup, req, req_repos, req_max, repos,
  spec_deps, changed, changed_files, upd, upd_sd) = sys.argv[1:]
 f = int(files)
-scan, scan_sd, scan_cpu, rg, rep, rep_sd, upd, upd_sd = map(
-    float, (scan, scan_sd, scan_cpu, rg, rep, rep_sd, upd, upd_sd))
+scan, scan_sd, scan_cpu, rg, rep, rep_sd, lookup, upd, upd_sd = map(
+    float, (scan, scan_sd, scan_cpu, rg, rep, rep_sd, lookup, upd, upd_sd))
 cells = [
     f"{scale}x",
     f"{f:,} ({mb} MB)",
@@ -185,7 +208,7 @@ cells = [
     f"{scan/rg:.2f}×",
     f"{int(rss)/1024:.0f} MB",
     f"{rep*1000:.0f} ± {rep_sd*1000:.0f} ms",
-    f"{(rep-scan)*1000:.0f} ms",
+    f"{lookup*1000:.0f} ms",
     f"{req} for {repos} repos ({req_repos} seen, max {req_max}/repo)",
     f"{int(changed):,} in {int(changed_files):,} files",
     f"{upd*1000:.0f} ± {upd_sd*1000:.0f} ms",
@@ -203,4 +226,5 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
   echo
   echo "Machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }'); load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $("$BATON" --version); $(hyperfine --version); $(rg --version | head -1)."
   echo "Trees: ${ENVS} environments × ${ACCOUNTS}·scale accounts × ${UNITS} units (scripts/gen-live-repo.py), warm page cache."
+  echo "Times: median ± standard deviation; report − scan: median over pairs of consecutive runs; CPU: user + system."
 } | tee "$BENCH_DIR/results.md"

@@ -8,6 +8,8 @@
 #                 it is written, IDs hold no spaces or control characters
 #   hcl_edit      hcl::find + edit::apply_verified: every managed version edited to another valid
 #                 version re-parses to the same tree except that version, and edits back exactly
+#   skim          hcl::find, which parses only the items that can hold a source, finds what a parse
+#                 of the whole text finds; blanking the other items keeps every offset
 #   spec          spec::Spec::parse + validate: no panic, what validates is safe to act on
 #
 # With cargo-fuzz (`cargo install cargo-fuzz`) the libFuzzer targets run on the stable toolchain
@@ -18,11 +20,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-targets=(source_parse hcl_edit spec)
+targets=(source_parse hcl_edit skim spec)
 
 seed_corpus() {
   local dir=fuzz/corpus
-  mkdir -p "$dir/source_parse" "$dir/hcl_edit" "$dir/spec"
+  mkdir -p "$dir/source_parse" "$dir/hcl_edit" "$dir/skim" "$dir/spec"
   local n=0 f kind
   while IFS= read -r -d '' f; do
     case "$f" in
@@ -32,6 +34,7 @@ seed_corpus() {
     esac
     n=$((n + 1))
     { printf "${kind}"'\001\002\003\000'; cat "$f"; } >"$dir/hcl_edit/fixture-$n"
+    { printf "${kind}"; cat "$f"; } >"$dir/skim/fixture-$n"
     grep -oE 'source *= *"[^"]*"' "$f" | sed -E 's/^source *= *"(.*)"$/\1/' |
       while IFS= read -r src; do
         printf '%s' "$src" >"$dir/source_parse/$(printf '%s' "$src" | cksum | cut -d' ' -f1)"
@@ -59,7 +62,7 @@ if [ "${FUZZ_ENGINE:-}" != proptest ] && command -v cargo-fuzz >/dev/null 2>&1; 
   for t in "${targets[@]}"; do
     log="$(mktemp)"
     max_len=4096
-    [ "$t" = hcl_edit ] && max_len=65536
+    case "$t" in hcl_edit | skim) max_len=65536 ;; esac
     set +e
     (cd fuzz && cargo fuzz run -O "$t" "corpus/$t" -- \
       -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
@@ -85,5 +88,5 @@ else
   cases=$((secs * 200))
   echo "running the property tests with PROPTEST_CASES=$cases"
   PROPTEST_CASES="$cases" cargo test --test integration reliability::properties -- --test-threads=4
-  echo "total: $((cases * 4)) executions (4 properties x $cases cases), 0 findings"
+  echo "total: $((cases * 6)) executions (6 properties x $cases cases), 0 findings"
 fi

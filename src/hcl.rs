@@ -4,6 +4,8 @@
 //! are resolved by a deliberately small evaluator (locals, exposed includes, a few Terragrunt
 //! path functions): anything it cannot prove is reported as a skip, never guessed.
 
+pub mod skeleton;
+
 use crate::source::Source;
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, TraversalOperator};
@@ -160,10 +162,26 @@ pub fn parse(text: &str) -> Result<Body, ParseError> {
     })
 }
 
+pub use skeleton::Keep;
+
+/// Parses what Baton reads of a file (BOM already stripped), with every other top-level item
+/// blanked out beforehand (spans stay those of `text`): see [`Keep`]. A syntax error in a blanked
+/// item is not reported; when the text cannot be split into items, or the items kept do not
+/// parse, the whole text is parsed.
+pub fn parse_items(text: &str, keep: Keep) -> Result<Body, ParseError> {
+    if let Some(kept) = skeleton::skeleton(text, keep) {
+        if let Ok(body) = parse(&kept) {
+            return Ok(body);
+        }
+    }
+    parse(text)
+}
+
 /// Finds every module source in one file.
 ///
 /// `path` is the file's path on disk (for includes), `text` its full contents (a BOM is allowed:
-/// spans are given in the original bytes).
+/// spans are given in the original bytes). Only the items that can matter are parsed (see
+/// [`parse_items`]).
 pub fn find(
     path: &Path,
     kind: FileKind,
@@ -171,12 +189,37 @@ pub fn find(
     files: &dyn Files,
 ) -> Result<Vec<Found>, ParseError> {
     let (body_text, bom) = strip_bom(text);
+    let body = parse_items(body_text, Keep::Sources)?;
+    Ok(find_in(path, kind, text, &body, bom, files))
+}
+
+/// [`find`], parsing the whole text: what `find` must agree with whenever the whole text parses
+/// (checked by the property tests and fuzzing).
+pub fn find_parsing_all(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    files: &dyn Files,
+) -> Result<Vec<Found>, ParseError> {
+    let (body_text, bom) = strip_bom(text);
     let body = parse(body_text)?;
+    Ok(find_in(path, kind, text, &body, bom, files))
+}
+
+fn find_in(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    body: &Body,
+    bom: usize,
+    files: &dyn Files,
+) -> Vec<Found> {
+    let body_text = &text[bom..];
     let lines = LineIndex::new(body_text);
     let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let scope = Scope {
         text: body_text,
-        body: &body,
+        body,
         file: path,
         here: true,
         terragrunt_dir: &dir,
@@ -195,14 +238,14 @@ pub fn find(
             out.push(found);
         }
     }
-    Ok(out)
+    out
 }
 
 fn find_in_block(
     block: &Block,
     kind: UsageKind,
     scope: &Scope<'_>,
-    lines: &LineIndex,
+    lines: &LineIndex<'_>,
     bom: usize,
 ) -> Option<Found> {
     let source_attr = block.body.get_attribute("source")?;
@@ -626,22 +669,23 @@ fn unquote(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-/// Byte offset → 1-based line.
-pub struct LineIndex {
-    starts: Vec<usize>,
+/// Byte offset → 1-based line. Lines are counted when asked for: a file has few usages.
+pub struct LineIndex<'a> {
+    text: &'a [u8],
 }
 
-impl LineIndex {
-    /// Indexes the line starts of a text.
-    pub fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+impl<'a> LineIndex<'a> {
+    /// Lines of a text.
+    pub fn new(text: &'a str) -> Self {
+        LineIndex {
+            text: text.as_bytes(),
+        }
     }
 
     /// The 1-based line holding byte `offset`.
     pub fn line(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset)
+        let end = offset.min(self.text.len());
+        memchr::memchr_iter(b'\n', &self.text[..end]).count() + 1
     }
 }
 

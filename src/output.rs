@@ -73,11 +73,13 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// The scan as pretty JSON, with a trailing newline.
-pub fn scan_json(report: &ScanReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".into());
-    s.push('\n');
-    s
+/// Writes the scan as pretty JSON, with a trailing newline.
+pub fn write_scan_json(report: &ScanReport, out: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, report)?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 const NO_ID: &str = "(not identified)";

@@ -4,7 +4,7 @@
 //! is a finding too.
 
 use baton::edit::{self, Splice};
-use baton::hcl::{self, FileKind, Files, LoadedFile};
+use baton::hcl::{self, FileKind, Files, Keep, LoadedFile};
 use baton::scan;
 use baton::source::Source;
 use baton::spec::Spec;
@@ -175,6 +175,75 @@ fn shape(text: &str) -> Result<Vec<Token>, String> {
     Ok(shape.tokens)
 }
 
+/// What Baton parses of a file is enough: `hcl::find`, which blanks the top-level items that
+/// cannot hold a source before parsing, finds exactly what parsing the whole text finds whenever
+/// the whole text parses; the `locals` and `include` blocks read from an included file are those
+/// of the whole text; and blanking keeps every byte offset and line.
+pub fn check_skim(file_name: &str, text: &str) -> Result<(), String> {
+    let (body_text, _) = hcl::strip_bom(text);
+    for keep in [Keep::Sources, Keep::References] {
+        let Some(kept) = hcl::skeleton::skeleton(body_text, keep) else {
+            continue;
+        };
+        if kept.len() != body_text.len() {
+            return Err(format!("{keep:?}: blanking changed the length\n{text}"));
+        }
+        if let Some(at) = kept
+            .bytes()
+            .zip(body_text.bytes())
+            .position(|(k, t)| k != t && (k != b' ' || t == b'\n'))
+        {
+            return Err(format!(
+                "{keep:?}: byte {at} changed otherwise than to a space\n{text}"
+            ));
+        }
+    }
+    let Ok(whole) = hcl::parse(body_text) else {
+        return Ok(());
+    };
+    let references = |body: &hcl_edit::structure::Body| -> Vec<String> {
+        body.blocks()
+            .filter(|b| matches!(b.ident.as_str(), "locals" | "include"))
+            .map(|b| {
+                let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
+                format!("{} {labels:?} {:?}", b.ident.as_str(), b.body)
+            })
+            .collect()
+    };
+    let skimmed = hcl::parse_items(body_text, Keep::References).map_err(|e| {
+        format!(
+            "References: the parse fails ({}) where the whole text parses\n{text}",
+            e.message
+        )
+    })?;
+    if references(&whole) != references(&skimmed) {
+        return Err(format!(
+            "References: locals or includes differ\n--- whole ---\n{:#?}\n--- skimmed ---\n{:#?}\n--- text ---\n{text}",
+            references(&whole),
+            references(&skimmed)
+        ));
+    }
+    let path = Path::new(file_name);
+    let Some(kind) = FileKind::of(path) else {
+        return Ok(());
+    };
+    let all = hcl::find_parsing_all(path, kind, text, &NoFiles)
+        .map_err(|e| format!("the whole text parses, then does not: {}", e.message))?;
+    let found = hcl::find(path, kind, text, &NoFiles).map_err(|e| {
+        format!(
+            "find fails ({}) where the whole text parses\n{text}",
+            e.message
+        )
+    })?;
+    let (all, found) = (format!("{all:#?}"), format!("{found:#?}"));
+    if all != found {
+        return Err(format!(
+            "find differs from a parse of the whole text\n--- whole ---\n{all}\n--- find ---\n{found}\n--- text ---\n{text}"
+        ));
+    }
+    Ok(())
+}
+
 /// Edits every managed version of a file to `target` as `baton update` does, and checks that
 /// the edit is accepted, that the result parses to the same tree except for the strings holding
 /// the edited versions, and that editing back restores the original bytes. Returns how many
@@ -202,8 +271,18 @@ pub fn check_edit(file_name: &str, text: &str, target: &Version) -> Result<usize
     let new_text = edit::apply_verified(path, kind, text, &splices, &NoFiles)
         .map_err(|e| format!("edit to {target} refused: {e}\n--- text ---\n{text}"))?;
 
+    // Only the items that can hold a source are parsed: a file may be broken elsewhere. Then
+    // the edit must be exactly the splices.
+    let Ok(before) = shape(text) else {
+        let spliced = edit::apply(text, &splices).map_err(|e| format!("splicing: {e}"))?;
+        if spliced != new_text {
+            return Err(format!(
+                "the edit of a file that does not parse as a whole is more than its splices\n--- before ---\n{text}\n--- after ---\n{new_text}"
+            ));
+        }
+        return Ok(splices.len());
+    };
     // The same tree, except for strings holding an edited version.
-    let before = shape(text)?;
     let after = shape(&new_text).map_err(|e| format!("edited text does not parse: {e}"))?;
     if before.len() != after.len() {
         return Err(format!(

@@ -4,7 +4,6 @@ use crate::cli::ScanArgs;
 use crate::exit;
 use crate::output::{self, Format};
 use crate::scan;
-use std::io::Write as _;
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -16,11 +15,16 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         report.usages.len(),
         report.files_read
     );
-    let text = match args.format {
-        Format::Json => output::scan_json(&report),
-        Format::Text => output::scan_text(&report),
-        Format::Markdown => output::scan_markdown(&report),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
+    // The JSON of a large tree is streamed rather than held in memory beside the report.
+    let stdout = std::io::stdout().lock();
+    match args.format {
+        Format::Json => output::write_scan_json(&report, stdout)?,
+        Format::Text => write_all(stdout, &output::scan_text(&report))?,
+        Format::Markdown => write_all(stdout, &output::scan_markdown(&report))?,
+    }
     Ok(exit::OK)
+}
+
+fn write_all(mut out: impl std::io::Write, text: &str) -> std::io::Result<()> {
+    out.write_all(text.as_bytes())
 }

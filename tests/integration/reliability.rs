@@ -289,6 +289,12 @@ fn deeply_nested_expressions_are_reported_with_line_and_column() {
     for (name, text) in &cases {
         let path = dir.path().join(format!("dev/{name}/main.tf"));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Inside a block Baton reads: it does not parse the other top-level items.
+        let text = if text.starts_with("module") {
+            text.clone()
+        } else {
+            format!("module \"m\" {{\n  {text}}}\n")
+        };
         std::fs::write(path, text).unwrap();
     }
     write_tree(
@@ -1810,6 +1816,132 @@ mod properties {
         })
     }
 
+    /// An HCL expression with what makes lexing hard: nested brackets, strings holding brackets
+    /// and quotes, interpolations holding strings, escapes, directives and heredocs.
+    fn expression() -> impl Strategy<Value = String> {
+        let leaf = tokens(&[
+            "1",
+            "true",
+            "null",
+            "local.a",
+            "var.x",
+            "include.root.locals.base",
+            r#""plain""#,
+            r#""}{][)(""#,
+            r#""a \" quote { ""#,
+            r#""back\\slash""#,
+            r#""$${not} %%{not}""#,
+            r#""a ${upper("}")} b""#,
+            r#""${ {k = "}"}.k }""#,
+            r#""%{ if true }y%{ endif }""#,
+            r##""# not a comment // nor this""##,
+            r#""é ü ${local.a}""#,
+            "<<EOT\n}\n  \"\n  EOTX\nEOT",
+            "<<-EOF\n    { [\n    ${local.a}\n    EOF",
+            "<<EOT\n${jsonencode({a = \"}\"})}\n  EOT",
+        ]);
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3)
+                    .prop_map(|v| format!("[{}]", v.join(", "))),
+                prop::collection::vec(inner.clone(), 0..3).prop_map(|v| {
+                    let attrs: Vec<String> = v
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| format!("k{i} = {e}\n"))
+                        .collect();
+                    format!("{{\n{}}}", attrs.concat())
+                }),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("f({a}, {b})")),
+                inner.clone().prop_map(|e| format!("({e})")),
+                inner.clone().prop_map(|e| format!("[for x in {e} : x]")),
+                inner.clone().prop_map(|e| format!("\"${{{e}}}\"")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("true ? {a} : {b}")),
+            ]
+        })
+    }
+
+    /// A top-level item: a source block, `locals`, `include`, another block or an attribute,
+    /// with comments around.
+    fn item(kind: usize) -> impl Strategy<Value = String> {
+        let source = prop_oneof![
+            Just("\"git::https://github.com/acme/mods.git//vpc?ref=v1.2.0\"".to_string()),
+            Just("\"${local.a}?ref=v1.0.0\"".to_string()),
+            Just("\"${include.root.locals.base}//x?ref=v2.0.0\"".to_string()),
+            Just("local.src".to_string()),
+            Just("\"acme/m/aws\"\n  version = \"~> 1.2\"".to_string()),
+        ];
+        // Mostly the blocks the file kind reads, sometimes another kind's.
+        let own: &'static [&'static str] = match kind {
+            0 => &["module \"m\""],
+            2 => &["unit \"u\"", "stack \"s\""],
+            _ => &["terraform"],
+        };
+        let head = prop_oneof![
+            3 => select(own),
+            1 => select(&["module \"m\"", "terraform", "unit \"u\"", "stack \"s\""][..]),
+        ];
+        let comment = select(&["", "# { \" <<EOT\n", "// ]\n", "/* } \n { */\n", "/* x */ "][..]);
+        prop_oneof![
+            3 => (comment.clone(), head, source, expression()).prop_map(|(c, h, s, e)| {
+                format!("{c}{h} {{\n  source = {s}\n  extra = {e}\n}}")
+            }),
+            1 => (expression(), expression()).prop_map(|(a, b)| format!(
+                "locals {{\n  a = \"github.com/acme/x\"\n  src = \"github.com/acme/y?ref=v1.0.0\"\n  b = {a}\n  c = {b}\n}}"
+            )),
+            1 => Just("include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n  expose = true\n}".to_string()),
+            3 => (select(&["inputs", "remote_state", "locals_x", "module_name", "é"][..]), comment.clone(), expression())
+                .prop_map(|(k, c, e)| format!("{c}{k} = {e}")),
+            2 => (select(&["dependency \"d\"", "generate \"g\"", "resource \"a\" \"b\"", "include_x"][..]), comment, expression())
+                .prop_map(|(h, c, e)| format!("{c}{h} {{\n  v = {e}\n}}")),
+        ]
+    }
+
+    /// A file of items, maybe with a BOM, CRLF and a stray byte spliced in somewhere.
+    fn skim_file() -> impl Strategy<Value = (String, String)> {
+        (0usize..4)
+            .prop_flat_map(|kind| {
+                (
+                    Just(
+                        [
+                            "main.tf",
+                            "terragrunt.hcl",
+                            "terragrunt.stack.hcl",
+                            "root.hcl",
+                        ][kind],
+                    ),
+                    prop::collection::vec(item(kind), 1..6),
+                    any::<bool>(),
+                    any::<bool>(),
+                    prop::option::weighted(
+                        0.2,
+                        (
+                            select(&["{", "}", "\"", "<<EOT\n", "#", "/*", "\n", "]"][..]),
+                            any::<u16>(),
+                        ),
+                    ),
+                )
+            })
+            .prop_map(|(name, items, bom, crlf, stray)| {
+                let mut text = items.join("\n\n");
+                text.push('\n');
+                if crlf {
+                    text = text.replace('\n', "\r\n");
+                }
+                if let Some((s, at)) = stray {
+                    let mut at = usize::from(at) % (text.len() + 1);
+                    while !text.is_char_boundary(at) {
+                        at -= 1;
+                    }
+                    text.insert_str(at, s);
+                }
+                if bom {
+                    text.insert(0, '\u{feff}');
+                }
+                (name.to_string(), text)
+            })
+    }
+
     fn target() -> impl Strategy<Value = baton::version::Version> {
         (0u64..20, 0u64..40, 0u64..40, any::<bool>()).prop_map(|(a, b, c, pre)| {
             let mut v = baton::version::Version::new(a, b, c);
@@ -1920,6 +2052,18 @@ mod properties {
             );
             let edited = checks::check_edit(&name, &text, &target).map_err(TestCaseError::fail)?;
             prop_assert!(edited <= text.matches("source").count() + text.matches("version =").count());
+        }
+
+        #[test]
+        fn parsing_only_what_can_hold_a_source_finds_what_a_whole_parse_finds(
+            (name, text) in skim_file(),
+        ) {
+            checks::check_skim(&name, &text).map_err(TestCaseError::fail)?;
+        }
+
+        #[test]
+        fn parsing_only_what_can_hold_a_source_on_edit_files((name, text) in file()) {
+            checks::check_skim(&name, &text).map_err(TestCaseError::fail)?;
         }
 
         #[test]
@@ -2145,6 +2289,25 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+#[test]
+fn parsing_only_what_can_hold_a_source_agrees_on_the_corpus() {
+    let root = tempfile::tempdir().unwrap();
+    write_corpus(root.path());
+    let (mut checked, mut failures) = (0, Vec::new());
+    for (rel, bytes) in snapshot(&root.path().join("live")) {
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let name = rel.file_name().unwrap().to_str().unwrap();
+        checked += 1;
+        if let Err(e) = checks::check_skim(name, &text) {
+            failures.push(format!("{}: {e}", rel.display()));
+        }
+    }
+    assert!(checked >= 300, "{checked} files checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]

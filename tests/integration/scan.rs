@@ -1,7 +1,7 @@
 //! `baton scan` over the fixture tree `tests/fixtures/live`.
 
 use crate::common::{baton, fixture, stderr_of, stdout_of, write_tree};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn scan_json(args: &[&str]) -> Value {
     let assert = baton()
@@ -215,11 +215,15 @@ fn unreadable_files_are_reported_and_the_rest_goes_on() {
             ("dev/good/main.tf", good),
             ("dev/latin1/main.tf", b"# caf\xe9\nmodule \"x\" {}\n"),
             ("dev/binary/main.tf", b"\x00\x01\x02module"),
-            ("dev/nested/main.tf", b"a = "),
+            ("dev/nested/main.tf", b"module \"x\" {\n  a = \n}\n"),
         ],
     );
     // Deep enough to overflow a recursive parser's stack without the parser's nesting limit.
-    let deep = format!("{}{}", "x {\n".repeat(100_000), "}\n".repeat(100_000));
+    let deep = format!(
+        "module \"m\" {{\n{}{}}}\n",
+        "x {\n".repeat(100_000),
+        "}\n".repeat(100_000)
+    );
     std::fs::write(dir.path().join("dev/nested/deep.tf"), deep).unwrap();
     let assert = baton()
         .args(["scan", "--working-dir"])
@@ -251,8 +255,72 @@ fn unreadable_files_are_reported_and_the_rest_goes_on() {
             .any(|(f, m)| f == "dev/binary/main.tf" && m.contains("binary")),
         "{errors:?}"
     );
-    assert!(
-        errors.iter().any(|(f, _)| f == "dev/nested/main.tf"),
-        "{errors:?}"
+    for file in ["dev/nested/main.tf", "dev/nested/deep.tf"] {
+        assert!(
+            errors
+                .iter()
+                .any(|(f, m)| f == file && m.starts_with("cannot parse HCL")),
+            "{file}: {errors:?}"
+        );
+    }
+}
+
+/// Only the blocks that can hold a source (and the locals and includes they use) are parsed: a
+/// syntax error elsewhere in a file is Terraform's or Terragrunt's to report, and does not hide
+/// the file's sources. A file whose brackets or strings do not even balance cannot be split
+/// into blocks; it is parsed whole and reported.
+#[test]
+fn syntax_errors_outside_the_blocks_baton_reads_do_not_hide_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "dev/app/terragrunt.hcl",
+                b"terraform {\n  source = \"github.com/org/repo//app?ref=v1.0.0\"\n}\n\ninputs = {\n  name = \n}\n",
+            ),
+            (
+                "dev/app/main.tf",
+                b"resource \"x\" \"y\" {\n  a = = 1\n}\n\nmodule \"m\" {\n  source = \"github.com/org/repo//m?ref=v2.0.0\"\n}\n",
+            ),
+            (
+                "dev/unbalanced/main.tf",
+                b"resource \"x\" \"y\" {\n  a = [1, 2,\n}\n\nmodule \"m\" {\n  source = \"github.com/org/repo//m?ref=v2.0.0\"\n}\n",
+            ),
+        ],
+    );
+    let assert = baton()
+        .args(["scan", "--working-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    assert_eq!(
+        v["errors"],
+        json!([{
+            "file": "dev/unbalanced/main.tf",
+            "line": 3,
+            "column": 1,
+            "message": "cannot parse HCL: invalid expression; expected `\"`, `[`, `{`, `-`, `!`, `(`, `_`, `<`, letter or digit"
+        }])
+    );
+    let found: Vec<(String, u64, String)> = v["usages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["file"].as_str().unwrap().into(),
+                u["line"].as_u64().unwrap(),
+                u["current"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("dev/app/main.tf".into(), 6, "v2.0.0".into()),
+            ("dev/app/terragrunt.hcl".into(), 2, "v1.0.0".into()),
+        ]
     );
 }

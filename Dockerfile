@@ -8,9 +8,9 @@
 # and replace the digests below.
 
 FROM docker.io/library/rust:1.95-alpine@sha256:606fd313a0f49743ee2a7bd49a0914bab7deedb12791f3a846a34a4711db7ed2 AS build
-# musl-dev: the C runtime that ring's C code and the static link need. Package versions are not
-# pinned: the base image is, and Alpine removes superseded package versions from its mirrors, so a
-# pinned version would break the build at the next security fix.
+# musl-dev: the C runtime that ring's and mimalloc's C code and the static link need. Package
+# versions are not pinned: the base image is, and Alpine removes superseded package versions from
+# its mirrors, so a pinned version would break the build at the next security fix.
 # hadolint ignore=DL3018
 RUN apk add --no-cache musl-dev
 WORKDIR /src

@@ -1,6 +1,7 @@
 //! In-process benchmarks of the steps every scanned or edited file goes through: source parsing,
-//! `hcl::find` on typical files, and a verified edit. Whole-process figures (scan, report,
-//! update on generated trees) come from `scripts/bench.sh`.
+//! `hcl::find` on typical files (and the same with a parse of the whole file), and a verified
+//! edit. Whole-process figures (scan, report, update on generated trees) come from
+//! `scripts/bench.sh`.
 //!
 //!     CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench inprocess
 
@@ -88,6 +89,13 @@ fn find(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_function(name, |b| {
             b.iter(|| hcl::find(Path::new(path), kind, black_box(&text), &files).unwrap())
+        });
+        // The same result from a parse of the whole file: what skipping the items that cannot
+        // hold a source saves.
+        g.bench_function(format!("{name} (whole parse)"), |b| {
+            b.iter(|| {
+                hcl::find_parsing_all(Path::new(path), kind, black_box(&text), &files).unwrap()
+            })
         });
     }
     g.finish();

@@ -6,6 +6,8 @@
 
 pub mod skeleton;
 
+pub use skeleton::Keep;
+
 use crate::source::Source;
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, TraversalOperator};
@@ -162,8 +164,6 @@ pub fn parse(text: &str) -> Result<Body, ParseError> {
     })
 }
 
-pub use skeleton::Keep;
-
 /// Parses what Baton reads of a file (BOM already stripped), with every other top-level item
 /// blanked out beforehand (spans stay those of `text`): see [`Keep`]. A syntax error in a blanked
 /// item is not reported; when the text cannot be split into items, or the items kept do not
@@ -190,7 +190,7 @@ pub fn find(
 ) -> Result<Vec<Found>, ParseError> {
     let (body_text, bom) = strip_bom(text);
     let body = parse_items(body_text, Keep::Sources)?;
-    Ok(find_in(path, kind, text, &body, bom, files))
+    Ok(find_in(path, kind, body_text, &body, bom, files))
 }
 
 /// [`find`], parsing the whole text: what `find` must agree with whenever the whole text parses
@@ -203,18 +203,18 @@ pub fn find_parsing_all(
 ) -> Result<Vec<Found>, ParseError> {
     let (body_text, bom) = strip_bom(text);
     let body = parse(body_text)?;
-    Ok(find_in(path, kind, text, &body, bom, files))
+    Ok(find_in(path, kind, body_text, &body, bom, files))
 }
 
+/// The usages in a parsed file; `body_text` is the text without its BOM, of `bom` bytes.
 fn find_in(
     path: &Path,
     kind: FileKind,
-    text: &str,
+    body_text: &str,
     body: &Body,
     bom: usize,
     files: &dyn Files,
 ) -> Vec<Found> {
-    let body_text = &text[bom..];
     let lines = LineIndex::new(body_text);
     let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let scope = Scope {

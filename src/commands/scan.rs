@@ -4,6 +4,7 @@ use crate::cli::ScanArgs;
 use crate::exit;
 use crate::output::{self, Format};
 use crate::scan;
+use std::io::Write as _;
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -16,15 +17,11 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         report.files_read
     );
     // The JSON of a large tree is streamed rather than held in memory beside the report.
-    let stdout = std::io::stdout().lock();
+    let mut stdout = std::io::stdout().lock();
     match args.format {
-        Format::Json => output::write_scan_json(&report, stdout)?,
-        Format::Text => write_all(stdout, &output::scan_text(&report))?,
-        Format::Markdown => write_all(stdout, &output::scan_markdown(&report))?,
+        Format::Json => output::write_scan_json(&report, &mut stdout)?,
+        Format::Text => stdout.write_all(output::scan_text(&report).as_bytes())?,
+        Format::Markdown => stdout.write_all(output::scan_markdown(&report).as_bytes())?,
     }
     Ok(exit::OK)
-}
-
-fn write_all(mut out: impl std::io::Write, text: &str) -> std::io::Result<()> {
-    out.write_all(text.as_bytes())
 }

@@ -79,9 +79,10 @@ pub fn skeleton(text: &str, keep: Keep) -> Option<String> {
             }
         }
     }
-    // Only whole items are overwritten, every byte of them (multi-byte characters included), so
-    // the result is still UTF-8.
-    out.map(|bytes| String::from_utf8(bytes).expect("only whole UTF-8 sequences are blanked"))
+    // Items start after ASCII blank space and end at a newline, so every byte of a multi-byte
+    // character is overwritten or none is: the result is UTF-8 (were it not, the caller would
+    // parse the text as written).
+    out.and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
 /// What encloses the current position.

@@ -304,23 +304,16 @@ fn syntax_errors_outside_the_blocks_baton_reads_do_not_hide_sources() {
             "message": "cannot parse HCL: invalid expression; expected `\"`, `[`, `{`, `-`, `!`, `(`, `_`, `<`, letter or digit"
         }])
     );
-    let found: Vec<(String, u64, String)> = v["usages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| {
-            (
-                u["file"].as_str().unwrap().into(),
-                u["line"].as_u64().unwrap(),
-                u["current"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
     assert_eq!(
-        found,
-        vec![
-            ("dev/app/main.tf".into(), 6, "v2.0.0".into()),
-            ("dev/app/terragrunt.hcl".into(), 2, "v1.0.0".into()),
-        ]
+        files_of(&v),
+        vec!["dev/app/main.tf", "dev/app/terragrunt.hcl"]
+    );
+    assert_eq!(
+        (&v["usages"][0]["line"], &v["usages"][0]["current"]),
+        (&json!(6), &json!("v2.0.0"))
+    );
+    assert_eq!(
+        (&v["usages"][1]["line"], &v["usages"][1]["current"]),
+        (&json!(2), &json!("v1.0.0"))
     );
 }

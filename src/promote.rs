@@ -270,6 +270,7 @@ pub fn promotion_spec(
 mod tests {
     use super::*;
     use crate::hcl::UsageKind;
+    use crate::scan::fixtures::{report, usage};
     use serde_json::json;
 
     fn event(action: &str, merged: bool, branch: &str, labels: &[&str]) -> Value {
@@ -344,29 +345,6 @@ mod tests {
                 Decision::Skip(reason) => assert!(reason.contains(why), "{reason}"),
                 other => panic!("expected a skip, got {other:?}"),
             }
-        }
-    }
-
-    fn usage(file: &str, source: &str, current: &str) -> Usage {
-        let address = Source::parse(source);
-        Usage {
-            file: file.into(),
-            line: 1,
-            kind: UsageKind::Terragrunt,
-            source: source.into(),
-            dependency: address.dependency_id(),
-            current: Some(current.into()),
-            skipped: None,
-            address: Some(address),
-            site: None,
-        }
-    }
-
-    fn report(usages: Vec<Usage>) -> ScanReport {
-        ScanReport {
-            usages,
-            errors: vec![],
-            files_read: 1,
         }
     }
 

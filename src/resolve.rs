@@ -390,30 +390,7 @@ fn plan_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hcl::UsageKind;
-
-    fn usage(file: &str, source: &str, current: &str, extra_version: Option<&str>) -> Usage {
-        let address = Source::parse(source);
-        Usage {
-            file: file.into(),
-            line: 1,
-            kind: UsageKind::Terragrunt,
-            source: source.into(),
-            dependency: address.dependency_id(),
-            current: Some(extra_version.unwrap_or(current).to_string()),
-            skipped: None,
-            address: Some(address),
-            site: None,
-        }
-    }
-
-    fn report(usages: Vec<Usage>) -> ScanReport {
-        ScanReport {
-            usages,
-            errors: vec![],
-            files_read: 1,
-        }
-    }
+    use crate::scan::fixtures::{report, usage};
 
     fn tags(list: &[&str]) -> Result<Vec<String>, String> {
         Ok(list.iter().map(|s| s.to_string()).collect())
@@ -434,7 +411,7 @@ mod tests {
 
     fn one(current: &str) -> Dependency {
         let src = format!("git::https://github.com/acme/mods.git//modules/x?ref={current}");
-        let r = report(vec![usage("dev/a.hcl", &src, current, None)]);
+        let r = report(vec![usage("dev/a.hcl", &src, current)]);
         let lookup = Lookup::GitHub {
             owner: "acme".into(),
             repo: "mods".into(),
@@ -477,8 +454,8 @@ mod tests {
         let a = "git::https://github.com/acme/mods.git//modules/x?ref=v1.0.0";
         let b = "git::https://github.com/acme/mods.git//modules/x?ref=v0.65.6";
         let r = report(vec![
-            usage("dev/a.hcl", a, "v1.0.0", None),
-            usage("dev/b.hcl", b, "v0.65.6", None),
+            usage("dev/a.hcl", a, "v1.0.0"),
+            usage("dev/b.hcl", b, "v0.65.6"),
         ]);
         let listings = Listings::from([(
             Lookup::GitHub {
@@ -499,18 +476,8 @@ mod tests {
     #[test]
     fn lookup_errors_stay_with_their_dependency() {
         let r = report(vec![
-            usage(
-                "dev/a.hcl",
-                "github.com/acme/gone//x?ref=v1.0.0",
-                "v1.0.0",
-                None,
-            ),
-            usage(
-                "dev/b.hcl",
-                "github.com/acme/ok//x?ref=v1.0.0",
-                "v1.0.0",
-                None,
-            ),
+            usage("dev/a.hcl", "github.com/acme/gone//x?ref=v1.0.0", "v1.0.0"),
+            usage("dev/b.hcl", "github.com/acme/ok//x?ref=v1.0.0", "v1.0.0"),
         ]);
         let listings = Listings::from([
             (
@@ -537,7 +504,7 @@ mod tests {
     #[test]
     fn registry_ranges_resolve_to_what_terraform_installs() {
         let src = "terraform-aws-modules/vpc/aws";
-        let r = report(vec![usage("dev/main.tf", src, "", Some("~> 3.0"))]);
+        let r = report(vec![usage("dev/main.tf", src, "~> 3.0")]);
         let listings = Listings::from([(
             Lookup::Registry {
                 host: "registry.terraform.io".into(),
@@ -558,7 +525,7 @@ mod tests {
 
     #[test]
     fn registry_constraint_matching_nothing_is_an_error() {
-        let r = report(vec![usage("dev/main.tf", "acme/x/aws", "", Some("> 9.0"))]);
+        let r = report(vec![usage("dev/main.tf", "acme/x/aws", "> 9.0")]);
         let listings = Listings::from([(
             Lookup::Registry {
                 host: "registry.terraform.io".into(),
@@ -579,7 +546,7 @@ mod tests {
     #[test]
     fn module_prefixed_tags_follow_their_module() {
         let src = "git::https://github.com/acme/mono.git//modules/vpc?ref=vpc-v1.0.0";
-        let r = report(vec![usage("dev/a.hcl", src, "vpc-v1.0.0", None)]);
+        let r = report(vec![usage("dev/a.hcl", src, "vpc-v1.0.0")]);
         let listings = Listings::from([(
             Lookup::GitHub {
                 owner: "acme".into(),
@@ -595,13 +562,12 @@ mod tests {
     #[test]
     fn one_lookup_per_repository_and_only_the_named_dependency() {
         let r = report(vec![
-            usage("a.hcl", "github.com/acme/m//x?ref=v1.0.0", "v1.0.0", None),
-            usage("b.hcl", "github.com/acme/m//y?ref=v1.0.0", "v1.0.0", None),
+            usage("a.hcl", "github.com/acme/m//x?ref=v1.0.0", "v1.0.0"),
+            usage("b.hcl", "github.com/acme/m//y?ref=v1.0.0", "v1.0.0"),
             usage(
                 "c.hcl",
                 "git::https://gitlab.com/g/r.git?ref=v1.0.0",
                 "v1.0.0",
-                None,
             ),
         ]);
         assert_eq!(lookups_for(&r, None).len(), 2);

@@ -422,6 +422,39 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
+/// Scan results built by hand, for the unit tests of the stages after the scan.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{ScanReport, Usage};
+    use crate::hcl::UsageKind;
+    use crate::source::Source;
+
+    /// A Terragrunt usage of `source` at line 1 of `file`, its version written as `current`.
+    pub(crate) fn usage(file: &str, source: &str, current: &str) -> Usage {
+        let address = Source::parse(source);
+        Usage {
+            file: file.into(),
+            line: 1,
+            kind: UsageKind::Terragrunt,
+            source: source.into(),
+            dependency: address.dependency_id(),
+            current: Some(current.into()),
+            skipped: None,
+            address: Some(address),
+            site: None,
+        }
+    }
+
+    /// A scan that found these usages and no errors.
+    pub(crate) fn report(usages: Vec<Usage>) -> ScanReport {
+        ScanReport {
+            usages,
+            errors: vec![],
+            files_read: 1,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,23 @@ pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8(assert.get_output().stdout.clone()).expect("UTF-8 stdout")
 }
 
+/// Standard output of a run, parsed as JSON.
+pub fn json_of(assert: &assert_cmd::assert::Assert) -> serde_json::Value {
+    let out = stdout_of(assert);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"))
+}
+
+/// `baton scan --working-dir <dir>`, which must succeed, as JSON.
+pub fn scan_of(dir: &Path) -> serde_json::Value {
+    json_of(
+        &baton()
+            .args(["scan", "--working-dir"])
+            .arg(dir)
+            .assert()
+            .success(),
+    )
+}
+
 /// Standard error of a run, as UTF-8.
 pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()

@@ -2,7 +2,7 @@
 //! secrets, and properties checked over generated input. Each test backs a row of the README's
 //! "Reliability" table. Everything runs against local stand-ins on 127.0.0.1.
 
-use crate::common::{baton, fixture, stderr_of, stdout_of, write_tree};
+use crate::common::{baton, fixture, json_of, scan_of, stderr_of, stdout_of, write_tree};
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::git;
 use serde_json::{Value, json};
@@ -29,11 +29,6 @@ async fn run(mut cmd: assert_cmd::Command) -> assert_cmd::assert::Assert {
     tokio::task::spawn_blocking(move || cmd.assert())
         .await
         .expect("command ran")
-}
-
-fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
-    let out = stdout_of(assert);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {out}"))
 }
 
 fn spec(deps: Value) -> String {
@@ -860,12 +855,7 @@ fn temporary_files_are_never_scanned() {
             ("dev/b/.baton-QQ.tmp", b"\x00\x01 half-written"),
         ],
     );
-    let assert = baton()
-        .args(["scan", "--working-dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let v = json_of(&assert);
+    let v = scan_of(dir.path());
     assert_eq!(v["usages"].as_array().unwrap().len(), 1);
     assert_eq!(v["usages"][0]["file"], "dev/a/main.tf");
     assert_eq!(v["errors"], json!([]));

@@ -1,6 +1,6 @@
 //! `baton scan` over the fixture tree `tests/fixtures/live`.
 
-use crate::common::{baton, fixture, stderr_of, stdout_of, write_tree};
+use crate::common::{baton, fixture, scan_of, stderr_of, stdout_of, write_tree};
 use serde_json::{Value, json};
 
 fn scan_json(args: &[&str]) -> Value {
@@ -225,12 +225,7 @@ fn unreadable_files_are_reported_and_the_rest_goes_on() {
         "}\n".repeat(100_000)
     );
     std::fs::write(dir.path().join("dev/nested/deep.tf"), deep).unwrap();
-    let assert = baton()
-        .args(["scan", "--working-dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    let v = scan_of(dir.path());
     assert_eq!(files_of(&v), vec!["dev/good/main.tf"]);
     let errors: Vec<(String, String)> = v["errors"]
         .as_array()
@@ -289,12 +284,7 @@ fn syntax_errors_outside_the_blocks_baton_reads_do_not_hide_sources() {
             ),
         ],
     );
-    let assert = baton()
-        .args(["scan", "--working-dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let v: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    let v = scan_of(dir.path());
     assert_eq!(
         v["errors"],
         json!([{

@@ -1,7 +1,6 @@
 //! `baton status` over the fixture tree `tests/fixtures/live` and small trees written per test.
 
-use crate::common::{baton, fixture, stderr_of, stdout_of, write_tree};
-use serde_json::Value;
+use crate::common::{baton, fixture, json_of, stderr_of, stdout_of, write_tree};
 use std::path::Path;
 
 const LIVE_ENVS: [&str; 6] = [
@@ -49,10 +48,6 @@ fn chain_tree(root: &Path, dev: &str, stage: &str, prod: &str) {
             ("prod/vpc/main.tf", &prod),
         ],
     );
-}
-
-fn json_of(assert: &assert_cmd::assert::Assert) -> Value {
-    serde_json::from_str(&stdout_of(assert)).expect("stdout is JSON only")
 }
 
 #[test]

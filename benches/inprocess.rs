@@ -5,10 +5,10 @@
 //!
 //!     CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench inprocess
 
-use baton::edit;
-use baton::hcl::{self, FileKind};
-use baton::scan::DiskFiles;
-use baton::source::Source;
+use baton::find::hcl::{self, FileKind};
+use baton::find::scan::DiskFiles;
+use baton::find::source::Source;
+use baton::update::edit;
 use baton::version::Version;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;

@@ -8,3 +8,9 @@ pub const FINDINGS: u8 = 1;
 pub const INVALID_INPUT: u8 = 2;
 /// An operation failed: git, the GitHub API, a registry, the file system.
 pub const FAILURE: u8 = 3;
+
+/// The input was invalid: exit code 2, nothing changed. Any stage may return it; the front ends
+/// turn it into [`INVALID_INPUT`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidInput(pub String);

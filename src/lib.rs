@@ -1,28 +1,21 @@
 //! Baton rolls Terraform, OpenTofu and Terragrunt module upgrades through environment folders
 //! (dev → stage → prod), one pull request per environment.
 //!
-//! The modules read as the pipeline: [`env`] and [`scan`] find usages (with [`hcl`] and
-//! [`source`]), [`version`] computes targets, [`output`] renders results, and [`cli`] with
-//! [`commands`] is the application around them.
+//! The folders are the stages of the pipeline, and imports point down it:
+//! [`find`] the usages of one environment → [`resolve`] their target versions (over the
+//! [`clients`] for git, GitHub and registries) → the [`spec`] → [`update`] the files and publish a
+//! pull request → [`promote`] what landed to the next environment. [`app`] is the command line and
+//! the GitHub Action over those stages' entry points; [`version`], [`output`] and [`exit`] are
+//! shared by all of them.
 
-pub mod action;
-pub mod cli;
-pub mod commands;
-pub mod demo;
-pub mod edit;
-pub mod env;
+pub mod app;
+pub mod clients;
+pub mod diag;
 pub mod exit;
-pub mod git;
-pub mod github;
-pub mod hcl;
+pub mod find;
 pub mod output;
 pub mod promote;
-pub mod publish;
-pub mod registry;
 pub mod resolve;
-pub mod scan;
-pub mod source;
 pub mod spec;
-pub mod status;
 pub mod update;
 pub mod version;

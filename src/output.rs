@@ -1,7 +1,7 @@
 //! Rendering of results for people (text, markdown) and programs (JSON), and the reporting of
 //! per-file problems, as GitHub annotations when running under Actions.
 
-use crate::scan::ScanReport;
+use crate::find::scan::ScanReport;
 use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -84,7 +84,7 @@ pub fn write_scan_json(report: &ScanReport, out: impl std::io::Write) -> std::io
 
 const NO_ID: &str = "(not identified)";
 
-fn grouped(report: &ScanReport) -> BTreeMap<&str, Vec<&crate::scan::Usage>> {
+fn grouped(report: &ScanReport) -> BTreeMap<&str, Vec<&crate::find::scan::Usage>> {
     let mut map: BTreeMap<&str, Vec<_>> = BTreeMap::new();
     for u in &report.usages {
         map.entry(u.dependency.as_deref().unwrap_or(NO_ID))

@@ -3,11 +3,11 @@
 //! Each check returns `Err` with a description when a property fails; a panic anywhere below
 //! is a finding too.
 
-use baton::edit::{self, Splice};
-use baton::hcl::{self, FileKind, Files, Keep, LoadedFile};
-use baton::scan;
-use baton::source::Source;
+use baton::find::hcl::{self, FileKind, Files, Keep, LoadedFile};
+use baton::find::scan;
+use baton::find::source::Source;
 use baton::spec::Spec;
+use baton::update::edit::{self, Splice};
 use baton::version::{Constraint, Version};
 use hcl_edit::visit::{self, Visit};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The action's packaging agrees with the code: `action.yml`, the example workflows, the README's
 //! tables and the Dockerfile name exactly the inputs and outputs `baton action` handles.
 
-use baton::action::{INPUTS, OUTPUTS};
+use baton::app::action::{INPUTS, OUTPUTS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use yaml_rust2::{Yaml, YamlLoader};

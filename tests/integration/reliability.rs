@@ -2037,7 +2037,7 @@ mod properties {
             target in target(),
         ) {
             prop_assert!(
-                baton::hcl::parse(baton::hcl::strip_bom(&text).0).is_ok(),
+                baton::find::hcl::parse(baton::find::hcl::strip_bom(&text).0).is_ok(),
                 "the generator wrote invalid HCL:\n{}", text
             );
             let edited = checks::check_edit(&name, &text, &target).map_err(TestCaseError::fail)?;
@@ -2199,7 +2199,7 @@ fn write_corpus(root: &Path) -> usize {
     let mut count = 0;
     let originals: Vec<PathBuf> = snapshot(&live)
         .into_keys()
-        .filter(|p| baton::hcl::FileKind::of(p).is_some())
+        .filter(|p| baton::find::hcl::FileKind::of(p).is_some())
         .collect();
     for rel in &originals {
         let path = live.join(rel);

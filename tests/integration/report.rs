@@ -460,7 +460,7 @@ async fn releases_are_read_across_pages_with_their_notes() {
         .releases = (0..230)
         .map(|i| (format!("v1.{i}.0"), format!("Notes of 1.{i}.0")))
         .collect();
-    let client = baton::github::GitHub::new(baton::github::GitHubConfig {
+    let client = baton::clients::github::GitHub::new(baton::clients::github::GitHubConfig {
         api_url: Some(gh.api_url()),
         ..Default::default()
     })

@@ -1,11 +1,12 @@
 //! Command-line interface: flags (each also readable from the environment), logging, and the
 //! mapping of outcomes to exit codes. Each subcommand's flags become a request for the library.
 
-use crate::env::{DirFilter, GlobError};
-use crate::exit;
-use crate::github::{GitHub, GitHubConfig, RetryPolicy};
+use super::commands;
+use crate::clients::Settings;
+use crate::exit::{self, InvalidInput};
+use crate::find::env::{DirFilter, GlobError};
+use crate::find::scan::{ScanError, ScanRequest};
 use crate::output::{self, Format};
-use crate::scan::{ScanError, ScanRequest};
 use crate::spec::Strategy;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write as _;
@@ -131,19 +132,19 @@ impl GitHubArgs {
             .find(|t| !t.trim().is_empty())
     }
 
-    /// A GitHub client for these settings, with the timeout and longest wait of
-    /// `BATON_HTTP_TIMEOUT_SECS` and `BATON_MAX_WAIT_SECS` when they are set.
-    pub fn client(&self) -> anyhow::Result<GitHub> {
-        let mut retry = RetryPolicy::default();
-        if let Some(wait) = seconds_from_env(MAX_WAIT_ENV, true)? {
-            retry.max_wait = wait;
-        }
-        Ok(GitHub::new(GitHubConfig {
+    /// The clients' settings: these flags, with the timeout and longest wait of
+    /// `BATON_HTTP_TIMEOUT_SECS` and `BATON_MAX_WAIT_SECS` and the repository of
+    /// `GITHUB_REPOSITORY` when they are set.
+    pub fn settings(&self) -> Result<Settings, InvalidInput> {
+        Ok(Settings {
             api_url: self.github_api_url.clone(),
             token: self.token(),
             timeout: http_timeout()?,
-            retry,
-        })?)
+            max_wait: seconds_from_env(MAX_WAIT_ENV, true)?,
+            repository: std::env::var("GITHUB_REPOSITORY")
+                .ok()
+                .filter(|r| !r.trim().is_empty()),
+        })
     }
 }
 
@@ -229,9 +230,9 @@ pub struct StatusArgs {
     #[arg(
         long = "env",
         value_name = "NAME=GLOB",
-        value_parser = crate::status::parse_env_flag
+        value_parser = crate::promote::status::parse_env_flag
     )]
-    pub envs: Vec<crate::status::EnvSpec>,
+    pub envs: Vec<crate::promote::status::EnvSpec>,
     /// Folders to leave out of every environment, as doublestar globs (`**/{*alb*}/**`).
     #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
     pub exclude_dirs: Vec<String>,
@@ -342,11 +343,6 @@ pub struct PromoteArgs {
     pub github: GitHubArgs,
 }
 
-/// The input was invalid: exit code 2, nothing changed.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InvalidInput(pub String);
-
 /// The exit code for an error: 2 for invalid input anywhere in its chain, else 3.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     let invalid = err.chain().any(|cause| {
@@ -366,13 +362,13 @@ pub fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Action => crate::action::run(),
-        Command::Demo(args) => crate::commands::demo::run(args),
-        Command::Scan(args) => crate::commands::scan::run(args),
-        Command::Report(args) => crate::commands::report::run(args),
-        Command::Update(args) => crate::commands::update::run(args),
-        Command::Promote(args) => crate::commands::promote::run(args),
-        Command::Status(args) => crate::commands::status::run(args),
+        Command::Action => super::action::run(),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Scan(args) => commands::scan::run(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Update(args) => commands::update::run(args),
+        Command::Promote(args) => commands::promote::run(args),
+        Command::Status(args) => commands::status::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,16 +1,20 @@
 //! `baton scan`: list the module sources of one environment.
 
-use crate::cli::ScanArgs;
+use super::Annotate;
+use crate::app::cli::ScanArgs;
+use crate::diag::Reporter as _;
 use crate::exit;
+use crate::find::scan;
 use crate::output::{self, Format};
-use crate::scan;
 use std::io::Write as _;
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let request = args.env.scan_request()?;
     let report = scan::scan(&request)?;
-    super::warn_scan_problems(&report, &request);
+    for w in request.problems(&report) {
+        Annotate.warn(w);
+    }
     log::info!(
         "{} usages found in {} files",
         report.usages.len(),

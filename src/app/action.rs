@@ -45,11 +45,10 @@ pub const OUTPUTS: &[&str] = &[
     "version",
 ];
 
-use crate::cli::{
-    EnvArgs, GitHubArgs, InvalidInput, PromoteArgs, ReportArgs, ScanArgs, StatusArgs, UpdateArgs,
-};
-use crate::commands;
-use crate::exit;
+use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
+use crate::app::commands::{self, Annotate};
+use crate::diag::Reporter as _;
+use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
 use crate::spec::Strategy;
 use std::fmt::Write as _;
@@ -104,7 +103,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         self.get(name)
             .map(|v| {
                 let lines: Vec<&str> = v.lines().collect();
-                crate::env::split_patterns(&lines)
+                crate::find::env::split_patterns(&lines)
             })
             .unwrap_or_default()
     }
@@ -220,7 +219,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(|l| {
-                crate::status::parse_env_flag(l)
+                crate::promote::status::parse_env_flag(l)
                     .map_err(|e| InvalidInput(format!("input environments: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -285,7 +284,7 @@ pub fn run() -> anyhow::Result<u8> {
     }
     if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
         let workspace = PathBuf::from(workspace);
-        if let Err(e) = crate::git::Git::new(&workspace).safe_directory_add(&workspace) {
+        if let Err(e) = crate::clients::git::Git::new(&workspace).safe_directory_add(&workspace) {
             log::warn!("cannot mark the workspace as a safe git directory: {e}");
         }
     }
@@ -303,12 +302,19 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
     command: &str,
 ) -> anyhow::Result<u8> {
     match command {
-        "scan" => commands::scan::run(&ScanArgs {
-            env: inputs.env_args(),
-            format: Format::Json,
-        }),
+        "scan" => {
+            let request = inputs.env_args().scan_request()?;
+            let report = crate::find::scan::scan(&request)?;
+            for w in request.problems(&report) {
+                Annotate.warn(w);
+            }
+            output::write_scan_json(&report, std::io::stdout().lock())?;
+            Ok(exit::OK)
+        }
         "report" => {
-            let spec = commands::report::execute(&inputs.report()?)?;
+            let args = inputs.report()?;
+            let spec = crate::spec::report::run(&commands::report::request(&args)?, &Annotate)?;
+            commands::report::save(&args, &spec)?;
             let json = spec.to_json();
             println!("{json}");
             let ids: Vec<&str> = spec.dependencies.iter().map(|d| d.id.as_str()).collect();
@@ -325,7 +331,8 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             Ok(exit::OK)
         }
         "update" => {
-            let outcome = commands::update::execute(&inputs.update()?)?;
+            let request = commands::update::request(&inputs.update()?)?;
+            let outcome = crate::update::run(&request, &Annotate)?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
             if let Some(diff) = &outcome.diff {
                 println!("{diff}");
@@ -344,7 +351,8 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             Ok(outcome.exit_code())
         }
         "promote" => {
-            let outcome = commands::promote::execute(&inputs.promote())?;
+            let request = commands::promote::request(&inputs.promote())?;
+            let outcome = crate::promote::run(&request, &Annotate)?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
             let payload = outcome.payload.clone().unwrap_or_default();
             set_outputs(&[
@@ -367,7 +375,19 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             });
             Ok(exit::OK)
         }
-        "status" => commands::status::run(&inputs.status()?),
+        "status" => {
+            let args = inputs.status()?;
+            let matrix =
+                crate::promote::status::run(&commands::status::request(&args)?, &Annotate)?;
+            let markdown = matrix.to_markdown();
+            print!("{markdown}");
+            summary(&format!("{markdown}\n"));
+            Ok(if args.fail_on_drift && matrix.has_drift() {
+                exit::FINDINGS
+            } else {
+                exit::OK
+            })
+        }
         other => Err(InvalidInput(format!(
             "input patcher_command must be report, update, promote, status or scan, not {other:?}"
         ))
@@ -375,7 +395,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
     }
 }
 
-fn update_summary(outcome: &commands::update::Outcome) -> String {
+fn update_summary(outcome: &crate::update::Outcome) -> String {
     let mut out = String::from("### Baton update\n\n");
     if outcome.updated.is_empty() {
         out.push_str("Nothing to update.\n");

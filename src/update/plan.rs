@@ -1,10 +1,10 @@
 //! Turns targets (dependency → version) into verified edits of the environment's files: every
 //! usage's version bytes are replaced in the style they were written, and nothing else.
 
-use crate::edit::{self, EditError, Splice};
-use crate::hcl::FileKind;
-use crate::scan::{DiskFiles, ScanReport, Usage};
+use crate::find::hcl::FileKind;
+use crate::find::scan::{DiskFiles, ScanReport, Usage};
 use crate::spec::{SkippedUsage, Spec, Strategy};
+use crate::update::edit::{self, EditError, Splice};
 use crate::version::{self, Version};
 use rayon::prelude::*;
 use serde::Serialize;

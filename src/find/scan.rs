@@ -1,10 +1,11 @@
 //! Walks one environment's folders in parallel, reads each candidate file once, and turns what
-//! [`crate::hcl`] finds into usages: one per module source, with its dependency ID, current
+//! [`crate::find::hcl`] finds into usages: one per module source, with its dependency ID, current
 //! version and, when Baton cannot manage it, the reason.
 
-use crate::env::DirFilter;
-use crate::hcl::{self, FileKind, Files, LoadedFile, UsageKind, VersionSite};
-use crate::source::Source;
+use crate::diag::Warning;
+use crate::find::env::DirFilter;
+use crate::find::hcl::{self, FileKind, Files, LoadedFile, UsageKind, VersionSite};
+use crate::find::source::Source;
 use crate::version;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -30,6 +31,41 @@ pub struct ScanRequest {
     pub working_dir: PathBuf,
     /// Which folders form the environment.
     pub dirs: DirFilter,
+}
+
+impl ScanRequest {
+    /// The environment's globs, or the working directory when there are none, for messages.
+    pub fn describe(&self) -> String {
+        let globs = self.dirs.include_globs();
+        if globs.is_empty() {
+            self.working_dir.display().to_string()
+        } else {
+            globs.join(",")
+        }
+    }
+
+    /// The problems of a scan made for this request, for the reporter: unreadable files, and an
+    /// environment whose globs matched nothing.
+    pub fn problems(&self, report: &ScanReport) -> Vec<Warning> {
+        let mut out: Vec<Warning> = report
+            .errors
+            .iter()
+            .map(|e| Warning::at(&e.file, e.line, e.column, &e.message))
+            .collect();
+        if report.files_read == 0 {
+            let globs = self.dirs.include_globs();
+            out.push(Warning::general(format!(
+                "no Terraform or Terragrunt files matched {} in {}",
+                if globs.is_empty() {
+                    "any folder".to_string()
+                } else {
+                    format!("--include-dirs {}", globs.join(","))
+                },
+                self.working_dir.display()
+            )));
+        }
+        out
+    }
 }
 
 /// A scan that could not start.
@@ -426,8 +462,8 @@ fn normalize(p: &Path) -> PathBuf {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::{ScanReport, Usage};
-    use crate::hcl::UsageKind;
-    use crate::source::Source;
+    use crate::find::hcl::UsageKind;
+    use crate::find::source::Source;
 
     /// A Terragrunt usage of `source` at line 1 of `file`, its version written as `current`.
     pub(crate) fn usage(file: &str, source: &str, current: &str) -> Usage {

@@ -2,7 +2,7 @@
 //! that exactly the intended values changed. Files are never re-printed from a syntax tree
 //! (that would change line endings, heredocs and spacing).
 
-use crate::hcl::{self, FileKind, Files, VersionForm, VersionSite};
+use crate::find::hcl::{self, FileKind, Files, VersionForm, VersionSite};
 use crate::version::{self, Constraint, Version};
 use std::io::Write as _;
 use std::ops::Range;
@@ -201,7 +201,7 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hcl::LoadedFile;
+    use crate::find::hcl::LoadedFile;
     use std::sync::Arc;
 
     struct NoFiles;

@@ -1,15 +1,42 @@
-//! `baton promote`: after an update merges in one environment, tell the next environment's
-//! workflow, with exactly the version that landed, through `repository_dispatch`.
+//! Promotion between environments: when an update merges in one environment, hand the next one,
+//! through `repository_dispatch`, exactly the version that landed (a reviewer's edit included),
+//! read from the code as checked out ([`decide`]); and where every dependency stands along the
+//! chain ([`status`]).
 
-use crate::cli::{InvalidInput, PromoteArgs};
-use crate::exit;
-use crate::output;
-use crate::promote::{self, Decision, Payload};
-use crate::publish;
-use crate::scan;
+pub mod decide;
+pub mod status;
+
+use crate::clients::{Session, Settings};
+use crate::diag::{Reporter, Warning};
+use crate::exit::InvalidInput;
+use crate::find::scan::{self, ScanRequest};
+use crate::resolve::landed;
+use crate::update::publish::{self, RepoRef};
 use anyhow::Context as _;
+use decide::{Decision, Payload};
 use serde::Serialize;
-use std::io::Write as _;
+use std::path::PathBuf;
+
+/// What to promote from.
+#[derive(Debug, Clone)]
+pub struct PromoteRequest {
+    /// This environment's folders, where the version that landed is read.
+    pub scan: ScanRequest,
+    /// Update branches start with this; the rest of the branch name is the dependency ID.
+    pub branch_prefix: Option<String>,
+    /// This environment's name (label `updates-<name>`, payload, default event type).
+    pub environment: Option<String>,
+    /// The event type to send (default `<environment>_updates_merged`).
+    pub dispatch_event: Option<String>,
+    /// The `pull_request` event payload to read.
+    pub event_path: Option<PathBuf>,
+    /// The workflow's ref, carried in the payload.
+    pub git_ref: Option<String>,
+    /// The workflow's commit, carried when the event names no merge commit.
+    pub sha: Option<String>,
+    /// How to reach GitHub.
+    pub clients: Settings,
+}
 
 /// What `baton promote` did (its JSON output).
 #[derive(Debug, Clone, Serialize)]
@@ -37,28 +64,32 @@ fn skip(reason: String) -> Outcome {
     }
 }
 
-/// Runs `baton promote`.
-pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
-    let outcome = execute(args)?;
-    let mut json = serde_json::to_string_pretty(&outcome)?;
-    json.push('\n');
-    std::io::stdout().write_all(json.as_bytes())?;
-    Ok(exit::OK)
+/// A dispatch to send.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Where to.
+    pub repo: RepoRef,
+    /// The event type.
+    pub event_type: String,
+    /// The payload.
+    pub payload: Payload,
 }
 
 /// Decides and, when a merged update is found, dispatches.
-pub fn execute(args: &PromoteArgs) -> anyhow::Result<Outcome> {
-    let (repo, event_type, payload) = match plan(args)? {
+pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
+    let Planned {
+        repo,
+        event_type,
+        payload,
+    } = match plan(request, reporter)? {
         Ok(planned) => planned,
         Err(reason) => return Ok(skip(reason)),
     };
-    let runtime = super::runtime()?;
-    let _entered = runtime.enter();
-    let gh = args.github.client()?;
+    let session = Session::new(&request.clients)?;
     let route = format!("/repos/{}/{}/dispatches", repo.owner, repo.name);
     let body = serde_json::json!({ "event_type": event_type, "client_payload": payload });
-    runtime
-        .block_on(gh.post_json::<serde_json::Value>(&route, &body))
+    session
+        .block_on(session.github.post_json::<serde_json::Value>(&route, &body))
         .with_context(
             || "sending repository_dispatch (the token needs `contents: write` on the repository)",
         )?;
@@ -83,10 +114,11 @@ pub fn execute(args: &PromoteArgs) -> anyhow::Result<Outcome> {
 
 /// What to dispatch, or why there is nothing to promote.
 pub fn plan(
-    args: &PromoteArgs,
-) -> anyhow::Result<Result<(publish::RepoRef, String, Payload), String>> {
-    let environment = args.environment.as_deref().filter(|e| !e.is_empty());
-    let event_type = match (&args.dispatch_event, environment) {
+    request: &PromoteRequest,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Result<Planned, String>> {
+    let environment = request.environment.as_deref().filter(|e| !e.is_empty());
+    let event_type = match (&request.dispatch_event, environment) {
         (Some(e), _) if !e.is_empty() => e.clone(),
         (_, Some(env)) => format!("{env}_updates_merged"),
         _ => {
@@ -96,7 +128,7 @@ pub fn plan(
             .into());
         }
     };
-    let event_path = args.event_path.as_ref().ok_or_else(|| {
+    let event_path = request.event_path.as_ref().ok_or_else(|| {
         InvalidInput(
             "promote reads the pull_request event: set GITHUB_EVENT_PATH or --event-path".into(),
         )
@@ -114,53 +146,48 @@ pub fn plan(
         ))
     })?;
     let label = environment.map(|e| format!("updates-{e}"));
-    let (dependency, branch, sha, number) = match promote::decide(
-        &event,
-        args.pull_request_branch_prefix.as_deref(),
-        label.as_deref(),
-    ) {
-        Decision::Skip(reason) => return Ok(Err(reason)),
-        Decision::Promote {
-            dependency,
-            branch,
-            sha,
-            number,
-        } => (dependency, branch, sha, number),
-    };
+    let (dependency, branch, sha, number) =
+        match decide::decide(&event, request.branch_prefix.as_deref(), label.as_deref()) {
+            Decision::Skip(reason) => return Ok(Err(reason)),
+            Decision::Promote {
+                dependency,
+                branch,
+                sha,
+                number,
+            } => (dependency, branch, sha, number),
+        };
 
     // The version that landed, read from this environment's code as checked out.
-    let request = args.env.scan_request()?;
-    let report = scan::scan(&request)?;
-    super::warn_scan_problems(&report, &request);
-    let landed = promote::landed_versions(&report);
+    let report = scan::scan(&request.scan)?;
+    for w in request.scan.problems(&report) {
+        reporter.warn(w);
+    }
+    let landed = landed::landed_versions(&report);
     let version = match &dependency {
         Some(id) => match landed.get(id) {
             Some(l) => {
                 if !l.disagreeing.is_empty() {
-                    output::warn_file(
-                        "",
-                        None,
-                        None,
-                        &format!(
-                            "{id} is at several versions here ({}); promoting {}, which every usage has reached",
-                            l.disagreeing.join(", "),
-                            l.version
-                        ),
-                    );
+                    reporter.warn(Warning::general(format!(
+                        "{id} is at several versions here ({}); promoting {}, which every usage has reached",
+                        l.disagreeing.join(", "),
+                        l.version
+                    )));
                 }
                 Some(l.version.to_string())
             }
             None => {
                 return Ok(Err(format!(
                     "{id} has no pinned usage in {}; nothing landed to promote",
-                    super::describe_dirs(&request)
+                    request.scan.describe()
                 )));
             }
         },
         None => None,
     };
-    let repo = std::env::var("GITHUB_REPOSITORY")
-        .ok()
+    let repo = request
+        .clients
+        .repository
+        .clone()
         .or_else(|| {
             event
                 .pointer("/repository/full_name")
@@ -174,11 +201,15 @@ pub fn plan(
     let payload = Payload {
         dependency,
         version,
-        git_ref: std::env::var("GITHUB_REF").ok().filter(|r| !r.is_empty()),
-        sha: sha.or_else(|| std::env::var("GITHUB_SHA").ok()),
+        git_ref: request.git_ref.clone().filter(|r| !r.is_empty()),
+        sha: sha.or_else(|| request.sha.clone()),
         branch: Some(branch),
         environment: environment.map(str::to_string),
         pull_request: Some(number),
     };
-    Ok(Ok((repo, event_type, payload)))
+    Ok(Ok(Planned {
+        repo,
+        event_type,
+        payload,
+    }))
 }

@@ -1,41 +1,29 @@
 //! `baton status`: the versions of every dependency across the environments, and whether a
 //! promotion is pending.
 
-use crate::cli::{InvalidInput, StatusArgs};
-use crate::exit;
+use super::Annotate;
+use crate::app::cli::StatusArgs;
+use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
-use crate::scan::{self, ScanReport, ScanRequest};
-use crate::status::{self, EnvSpec, Environment};
+use crate::promote::status::{self, EnvSpec, StatusRequest};
 use std::io::Write as _;
 use std::path::Path;
 
 /// The config file looked for in the working directory when no `--env` is given.
 pub const CONFIG_FILE: &str = "baton.toml";
 
+/// The request `baton status`'s flags describe.
+pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
+    Ok(StatusRequest {
+        working_dir: args.working_dir.clone(),
+        environments: env_specs(args)?,
+        exclude_dirs: args.exclude_dirs.clone(),
+    })
+}
+
 /// Runs `baton status`.
 pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
-    let specs = env_specs(args)?;
-    let envs = specs
-        .iter()
-        .map(|spec| Environment::new(spec, &args.exclude_dirs))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut reports: Vec<(String, ScanReport)> = Vec::with_capacity(envs.len());
-    for env in envs {
-        let request = ScanRequest {
-            working_dir: args.working_dir.clone(),
-            dirs: env.dirs,
-        };
-        let report = scan::scan(&request)?;
-        warn_scan_problems(&env.name, &report, &request);
-        reports.push((env.name, report));
-    }
-    for (file, names) in status::overlaps(&reports) {
-        log::warn!(
-            "{file} belongs to several environments ({}); its versions count in each",
-            names.join(", ")
-        );
-    }
-    let matrix = status::matrix(&reports);
+    let matrix = status::run(&request(args)?, &Annotate)?;
     let text = match args.format {
         Format::Json => matrix.to_json(),
         Format::Text => matrix.to_text(),
@@ -59,7 +47,7 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
 
 /// The environments: from `--env`, else from the config file.
 fn env_specs(args: &StatusArgs) -> anyhow::Result<Vec<EnvSpec>> {
-    let specs = if !args.envs.is_empty() {
+    if !args.envs.is_empty() {
         if let Some(config) = &args.config {
             return Err(InvalidInput(format!(
                 "--env and --config {} both name the environments; use one",
@@ -67,16 +55,13 @@ fn env_specs(args: &StatusArgs) -> anyhow::Result<Vec<EnvSpec>> {
             ))
             .into());
         }
-        args.envs.clone()
-    } else {
-        let (path, explicit) = match &args.config {
-            Some(path) => (path.clone(), true),
-            None => (args.working_dir.join(CONFIG_FILE), false),
-        };
-        read_config(&path, explicit)?
+        return Ok(args.envs.clone());
+    }
+    let (path, explicit) = match &args.config {
+        Some(path) => (path.clone(), true),
+        None => (args.working_dir.join(CONFIG_FILE), false),
     };
-    status::check_environments(&specs).map_err(InvalidInput)?;
-    Ok(specs)
+    read_config(&path, explicit)
 }
 
 fn read_config(path: &Path, explicit: bool) -> anyhow::Result<Vec<EnvSpec>> {
@@ -95,20 +80,6 @@ fn read_config(path: &Path, explicit: bool) -> anyhow::Result<Vec<EnvSpec>> {
     };
     status::parse_config(&text)
         .map_err(|e| InvalidInput(format!("invalid config {}: {e}", path.display())).into())
-}
-
-/// Reports unreadable files and an environment that matched nothing.
-fn warn_scan_problems(env: &str, report: &ScanReport, request: &ScanRequest) {
-    for e in &report.errors {
-        output::warn_file(&e.file, e.line, e.column, &e.message);
-    }
-    if report.files_read == 0 {
-        log::warn!(
-            "environment {env}: no Terraform or Terragrunt files matched {} in {}",
-            request.dirs.include_globs().join(","),
-            request.working_dir.display()
-        );
-    }
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

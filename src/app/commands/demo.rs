@@ -1,7 +1,7 @@
 //! `baton demo`: the promotion chain in a local sandbox, with a transcript.
 
-use crate::cli::DemoArgs;
-use crate::demo::{self, DemoRequest};
+use crate::app::cli::DemoArgs;
+use crate::app::demo::{self, DemoRequest};
 use crate::exit;
 
 /// Runs `baton demo`.

@@ -8,7 +8,7 @@ pub mod skeleton;
 
 pub use skeleton::Keep;
 
-use crate::source::Source;
+use crate::find::source::Source;
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Block, Body};

@@ -1,11 +1,13 @@
 //! Turns usages into dependencies with target versions: one version listing per module
 //! repository (fetched concurrently), then pure planning that can be tested without a network.
 
-use crate::git::Git;
-use crate::github::GitHub;
-use crate::registry::RegistryClient;
-use crate::scan::{ScanReport, Usage};
-use crate::source::Source;
+pub mod landed;
+
+use crate::clients::git::Git;
+use crate::clients::github::GitHub;
+use crate::clients::registry::RegistryClient;
+use crate::find::scan::{ScanReport, Usage};
+use crate::find::source::Source;
 use crate::version::{self, Constraint, Targets, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -260,7 +262,7 @@ pub fn names(source: &Source, id: &str) -> (String, String, String) {
             (org, g.repo.clone(), g.module().unwrap_or_default())
         }
         Source::Registry(r) => {
-            let org = if r.host == crate::source::PUBLIC_REGISTRY {
+            let org = if r.host == crate::find::source::PUBLIC_REGISTRY {
                 r.namespace.clone()
             } else {
                 format!("{}/{}", r.host, r.namespace)
@@ -390,7 +392,7 @@ fn plan_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::fixtures::{report, usage};
+    use crate::find::scan::fixtures::{report, usage};
 
     fn tags(list: &[&str]) -> Result<Vec<String>, String> {
         Ok(list.iter().map(|s| s.to_string()).collect())

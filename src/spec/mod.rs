@@ -1,8 +1,11 @@
 //! The update spec: Gruntwork Patcher's JSON shape (so existing workflows consume it unchanged),
 //! plus extra keys that Baton's own update step and its users read.
 
+pub mod promotion;
+pub mod report;
+
+use crate::find::scan::ScanReport;
 use crate::resolve::{Dependency, UsageRef};
-use crate::scan::ScanReport;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Component, Path};
@@ -114,7 +117,7 @@ pub struct SkippedUsage {
 
 impl SkippedUsage {
     /// A usage left alone for `reason`.
-    pub fn of(u: &crate::scan::Usage, reason: &str) -> SkippedUsage {
+    pub fn of(u: &crate::find::scan::Usage, reason: &str) -> SkippedUsage {
         SkippedUsage {
             file: u.file.clone(),
             line: u.line,

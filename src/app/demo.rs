@@ -3,21 +3,21 @@
 //! commands make. Git is real; GitHub's part (pull requests, dispatches) is narrated, so the demo
 //! needs no token and no network.
 
-use crate::commands::{Promotion, promotion_spec};
-use crate::env::DirFilter;
-use crate::git::Git;
-use crate::github::{GitHub, GitHubConfig};
-use crate::promote::{self, Decision};
-use crate::publish;
-use crate::resolve::{self, Clients};
-use crate::scan::{self, ScanReport, ScanRequest};
-use crate::spec::{Spec, Strategy};
-use crate::status;
-use crate::update;
+use crate::clients::Settings;
+use crate::clients::git::Git;
+use crate::diag::Collected;
+use crate::find::env::DirFilter;
+use crate::find::scan::{self, ScanReport, ScanRequest};
+use crate::promote::decide::{self, Decision};
+use crate::promote::status;
+use crate::resolve::landed;
+use crate::spec::Strategy;
+use crate::spec::report::{self, Promotion, ReportRequest};
+use crate::update::plan as update;
+use crate::update::publish;
 use anyhow::Context as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 /// The environments of the demo, in promotion order.
 const ENVS: [&str; 3] = ["dev", "stage", "prod"];
@@ -57,33 +57,23 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
         root.display()
     )?;
     let sandbox = build(&root)?;
-    let runtime = crate::commands::runtime()?;
-    let _entered = runtime.enter();
+    // Problems are not expected in the sandbox; the transcript stays clean either way.
+    let problems = Collected::default();
 
     step(out, "The live repository as it starts")?;
     print_status(out, &sandbox)?;
 
     // dev: report the available updates, update to the newest safe release.
-    let dev = request(&sandbox, "dev");
-    let report = scan::scan(&dev)?;
-    let clients = Arc::new(Clients {
-        github: GitHub::new(GitHubConfig::default())?,
-        registry: crate::commands::registry_client()?,
-        git_dir: sandbox.live.clone(),
-    });
-    let listings = runtime.block_on(resolve::fetch_all(
-        clients,
-        resolve::lookups_for(&report, None),
-    ));
-    let deps = resolve::plan(&report, &listings, None);
-    let spec = Spec::build(
-        dev.dirs.include_pattern(),
-        String::new(),
-        &report,
-        &deps,
-        Strategy::NextBreaking,
-        None,
-    );
+    let spec = report::run(
+        &ReportRequest {
+            scan: request(&sandbox, "dev"),
+            dependency: None,
+            strategy: Strategy::NextBreaking,
+            promotion: None,
+            clients: Settings::default(),
+        },
+        &problems,
+    )?;
     step(out, "baton report --include-dirs '{*dev*}/**'")?;
     for d in &spec.dependencies {
         writeln!(
@@ -110,7 +100,7 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
     )?;
     let file = sandbox.live.join("dev/us-east-1/vpc/terragrunt.hcl");
     let text = std::fs::read_to_string(&file)?.replace("?ref=v1.2.0", "?ref=v1.1.0");
-    crate::edit::write_atomic(&file, &text)?;
+    crate::update::edit::write_atomic(&file, &text)?;
     let sha = publish::commit_and_push(
         &sandbox.git,
         &[file],
@@ -132,49 +122,7 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
         let Some(next) = ENVS.get(i + 1) else {
             break;
         };
-        // promote: what the merged pull request hands to the next environment.
-        let event = serde_json::json!({
-            "action": "closed",
-            "pull_request": {
-                "number": i + 1,
-                "merged": true,
-                "merge_commit_sha": merged,
-                "head": {"ref": branch(env)},
-                "labels": [{"name": format!("updates-{env}")}]
-            }
-        });
-        let prefix = format!("baton-{env}-updates-");
-        let Decision::Promote { dependency, .. } =
-            promote::decide(&event, Some(&prefix), Some(&format!("updates-{env}")))
-        else {
-            anyhow::bail!("the demo's merged pull request was not promoted");
-        };
-        let landed = promote::landed_versions(&scan::scan(&request(&sandbox, env))?);
-        let version = dependency
-            .as_deref()
-            .and_then(|d| landed.get(d))
-            .map(|l| l.version.to_string())
-            .unwrap_or_default();
-        step(out, &format!("baton promote ({env})"))?;
-        writeln!(
-            out,
-            "  repository_dispatch {env}_updates_merged {{\"dependency\": \"{DEP}\", \"version\": \"{version}\", \"environment\": \"{env}\"}}"
-        )?;
-
-        // The next environment: promote what landed.
-        let next_request = request(&sandbox, next);
-        publish::start_branch(&sandbox.git, "main", &branch(next))?;
-        let report = scan::scan(&next_request)?;
-        let from = Promotion::FromDirs(request(&sandbox, env));
-        let spec = promotion_spec(&from, &next_request, &report, Some(DEP))?;
-        let targets = update::targets_from_spec(&spec, Strategy::NextBreaking, None)?;
-        step(
-            out,
-            &format!(
-                "baton update --promote-from '{{*{env}*}}/**' ({next}, on {env}_updates_merged)"
-            ),
-        )?;
-        commit_update(out, &sandbox, next, &branch(next), &targets)?;
+        promote_to(out, &sandbox, (i, env), next, &merged, &problems)?;
     }
     step(out, "Done")?;
     writeln!(
@@ -184,6 +132,61 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
     if req.dir.is_some() {
         writeln!(out, "  the sandbox stays in {}", root.display())?;
     }
+    Ok(())
+}
+
+/// `promote` for a merged pull request of `env`, then the next environment's update to exactly
+/// the version that landed.
+fn promote_to(
+    out: &mut dyn Write,
+    sandbox: &Sandbox,
+    (i, env): (usize, &str),
+    next: &str,
+    merged: &str,
+    problems: &Collected,
+) -> anyhow::Result<()> {
+    let branch = |env: &str| format!("baton-{env}-updates-{DEP}");
+    // promote: what the merged pull request hands to the next environment.
+    let event = serde_json::json!({
+        "action": "closed",
+        "pull_request": {
+            "number": i + 1,
+            "merged": true,
+            "merge_commit_sha": merged,
+            "head": {"ref": branch(env)},
+            "labels": [{"name": format!("updates-{env}")}]
+        }
+    });
+    let prefix = format!("baton-{env}-updates-");
+    let Decision::Promote { dependency, .. } =
+        decide::decide(&event, Some(&prefix), Some(&format!("updates-{env}")))
+    else {
+        anyhow::bail!("the demo's merged pull request was not promoted");
+    };
+    let landed = landed::landed_versions(&scan::scan(&request(sandbox, env))?);
+    let version = dependency
+        .as_deref()
+        .and_then(|d| landed.get(d))
+        .map(|l| l.version.to_string())
+        .unwrap_or_default();
+    step(out, &format!("baton promote ({env})"))?;
+    writeln!(
+        out,
+        "  repository_dispatch {env}_updates_merged {{\"dependency\": \"{DEP}\", \"version\": \"{version}\", \"environment\": \"{env}\"}}"
+    )?;
+
+    // The next environment: promote what landed.
+    let next_request = request(sandbox, next);
+    publish::start_branch(&sandbox.git, "main", &branch(next))?;
+    let report = scan::scan(&next_request)?;
+    let from = Promotion::FromDirs(request(sandbox, env));
+    let spec = report::promotion_spec(&from, &next_request, &report, Some(DEP), problems)?;
+    let targets = update::targets_from_spec(&spec, Strategy::NextBreaking, None)?;
+    step(
+        out,
+        &format!("baton update --promote-from '{{*{env}*}}/**' ({next}, on {env}_updates_merged)"),
+    )?;
+    commit_update(out, sandbox, next, &branch(next), &targets)?;
     Ok(())
 }
 

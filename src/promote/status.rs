@@ -8,16 +8,20 @@
 //! chain was bypassed). It holds no state and does no I/O: the command scans, this decides and
 //! renders.
 
-use crate::env::{DirFilter, GlobError};
+use crate::diag::{Reporter, Warning};
+use crate::exit::InvalidInput;
+use crate::find::env::{DirFilter, GlobError};
+use crate::find::scan::{self, ScanRequest};
+use crate::find::scan::{ScanReport, Usage, ref_problem};
+use crate::find::source::Source;
 use crate::output::cell;
-use crate::scan::{ScanReport, Usage, ref_problem};
-use crate::source::Source;
 use crate::version::{self, Constraint, Version};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 /// Shown for an environment that does not use a dependency.
 pub const ABSENT: &str = "—";
@@ -118,7 +122,7 @@ fn check_spec(spec: &EnvSpec) -> Result<(), String> {
             spec.name
         ));
     }
-    if crate::env::split_patterns(&spec.include).is_empty() {
+    if crate::find::env::split_patterns(&spec.include).is_empty() {
         return Err(format!("environment {:?} has no include glob", spec.name));
     }
     DirFilter::new(&spec.include, &spec.exclude)
@@ -553,10 +557,58 @@ impl Serialize for StatusMatrix {
     }
 }
 
+/// Which environments to compare.
+#[derive(Debug, Clone)]
+pub struct StatusRequest {
+    /// The working directory; globs are relative to it.
+    pub working_dir: PathBuf,
+    /// The environments, in promotion order.
+    pub environments: Vec<EnvSpec>,
+    /// Folders to leave out of every environment.
+    pub exclude_dirs: Vec<String>,
+}
+
+/// Scans every environment and builds the matrix; problems go to `reporter`.
+pub fn run(request: &StatusRequest, reporter: &dyn Reporter) -> anyhow::Result<StatusMatrix> {
+    check_environments(&request.environments).map_err(InvalidInput)?;
+    let envs = request
+        .environments
+        .iter()
+        .map(|spec| Environment::new(spec, &request.exclude_dirs))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut reports: Vec<(String, ScanReport)> = Vec::with_capacity(envs.len());
+    for env in envs {
+        let scan_request = ScanRequest {
+            working_dir: request.working_dir.clone(),
+            dirs: env.dirs,
+        };
+        let report = scan::scan(&scan_request)?;
+        for e in &report.errors {
+            reporter.warn(Warning::at(&e.file, e.line, e.column, &e.message));
+        }
+        if report.files_read == 0 {
+            reporter.warn(Warning::general(format!(
+                "environment {}: no Terraform or Terragrunt files matched {} in {}",
+                env.name,
+                scan_request.dirs.include_globs().join(","),
+                scan_request.working_dir.display()
+            )));
+        }
+        reports.push((env.name, report));
+    }
+    for (file, names) in overlaps(&reports) {
+        reporter.warn(Warning::general(format!(
+            "{file} belongs to several environments ({}); its versions count in each",
+            names.join(", ")
+        )));
+    }
+    Ok(matrix(&reports))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hcl::UsageKind;
+    use crate::find::hcl::UsageKind;
 
     fn usage(id: &str, version: &str) -> Usage {
         Usage {

@@ -1,0 +1,81 @@
+//! One file per command: each turns its flags into a request for the library, runs it, and
+//! renders the result. What the front ends share lives here: the reporter that prints problems,
+//! and what a `repository_dispatch` event being handled says.
+
+pub mod demo;
+pub mod promote;
+pub mod report;
+pub mod scan;
+pub mod status;
+pub mod update;
+
+use crate::diag::{Reporter, Warning};
+use crate::exit::InvalidInput;
+use crate::find::env::DirFilter;
+use crate::find::scan::ScanRequest;
+use crate::output;
+use crate::promote::decide::{Payload, payload_of};
+use crate::spec::report::Promotion;
+
+/// Prints each problem as it is met: a `::warning` annotation under Actions, a `warning:` line
+/// elsewhere.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Annotate;
+
+impl Reporter for Annotate {
+    fn warn(&self, w: Warning) {
+        if w.file.is_empty() && w.line.is_none() {
+            log::warn!("{}", w.message);
+        } else {
+            output::warn_file(&w.file, w.line, w.column, &w.message);
+        }
+    }
+}
+
+/// The promotion in force: `--promote-from`, else the payload of the `repository_dispatch`
+/// event the workflow runs for (when it names a dependency).
+pub fn promotion(
+    working_dir: &std::path::Path,
+    promote_from: &[String],
+) -> anyhow::Result<Option<Promotion>> {
+    if !promote_from.iter().all(|g| g.trim().is_empty()) {
+        return Ok(Some(Promotion::FromDirs(ScanRequest {
+            working_dir: working_dir.to_path_buf(),
+            dirs: DirFilter::new(promote_from, &[] as &[String])?,
+        })));
+    }
+    let Some(payload) = dispatch_payload() else {
+        return Ok(None);
+    };
+    match (payload.dependency, payload.version) {
+        (Some(dependency), Some(version)) => Ok(Some(Promotion::Landed {
+            dependency,
+            version,
+        })),
+        _ => Err(InvalidInput(
+            "the repository_dispatch payload names no dependency and version; set promote_from"
+                .into(),
+        )
+        .into()),
+    }
+}
+
+/// The dependency a run is limited to: `--dependency`, else the one named by the
+/// `repository_dispatch` payload being handled.
+pub fn limited_to(flag: Option<&str>) -> Option<String> {
+    flag.filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .or_else(|| dispatch_payload().and_then(|p| p.dependency))
+}
+
+/// The `client_payload` of the `repository_dispatch` event being handled, if it names a
+/// dependency.
+pub fn dispatch_payload() -> Option<Payload> {
+    if std::env::var("GITHUB_EVENT_NAME").ok()? != "repository_dispatch" {
+        return None;
+    }
+    let path = std::env::var_os("GITHUB_EVENT_PATH")?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+    payload_of(&event).filter(|p| p.dependency.is_some())
+}

@@ -1,3 +1,5 @@
+//! The `baton` binary: the command line of [`baton::app::cli`], nothing more.
+
 use std::process::ExitCode;
 
 /// The scan parses thousands of files on every thread: mimalloc is markedly faster than the

@@ -77,6 +77,14 @@ pub struct EnvArgs {
     /// Folders to leave out, as doublestar globs (`**/{*alb*}/**`).
     #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
     pub exclude_dirs: Vec<String>,
+    /// The environment of the config file to work on (`dev`): its folders, branches, labels,
+    /// event and defaults, wherever a flag does not set them.
+    #[arg(id = "env_name", long = "env", env = "BATON_ENV", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// The config file naming the environments [default: .github/baton.toml or baton.toml in
+    /// the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl EnvArgs {
@@ -195,9 +203,10 @@ pub struct ReportArgs {
     #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
     pub dependency: Option<String>,
     /// Which dependencies to list: `next-safe` lists those with a non-breaking update,
-    /// `next-breaking` also those whose only update is breaking.
-    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
-    pub update_strategy: Strategy,
+    /// `next-breaking` also those whose only update is breaking [default: the environment's
+    /// `update_strategy`, else next-breaking].
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum)]
+    pub update_strategy: Option<Strategy>,
     /// Also write the JSON spec to this file.
     #[arg(long, env = "BATON_SPEC_FILE", value_name = "FILE")]
     pub spec_file: Option<PathBuf>,
@@ -224,20 +233,20 @@ pub struct StatusArgs {
         value_name = "DIR"
     )]
     pub working_dir: PathBuf,
-    /// An environment as `NAME=GLOB[,GLOB…]` (`dev='{*dev*}/**'`); commas inside braces belong
-    /// to the glob. Repeat in promotion order: dev, then stage, then prod. None: the
-    /// environments of the config file.
+    /// An environment: `NAME` of the config file, or `NAME=GLOB[,GLOB…]` (`dev='{*dev*}/**'`;
+    /// commas inside braces belong to the glob). Repeat in promotion order: dev, then stage, then
+    /// prod. None: every environment of the config file.
     #[arg(
         long = "env",
-        value_name = "NAME=GLOB",
-        value_parser = crate::promote::status::parse_env_flag
+        value_name = "NAME[=GLOB]",
+        value_parser = super::config::parse_status_env
     )]
     pub envs: Vec<crate::promote::status::EnvSpec>,
     /// Folders to leave out of every environment, as doublestar globs (`**/{*alb*}/**`).
     #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
     pub exclude_dirs: Vec<String>,
-    /// The config file naming the environments, read when no `--env` is given
-    /// [default: baton.toml in the working directory].
+    /// The config file naming the environments [default: .github/baton.toml or baton.toml in
+    /// the working directory].
     #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format.
@@ -269,9 +278,10 @@ pub struct UpdateArgs {
     #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
     pub dependency: Option<String>,
     /// `next-safe` moves to the highest non-breaking version; `next-breaking` up to the next
-    /// breaking one (falling back to the safe target when there is none).
-    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
-    pub update_strategy: Strategy,
+    /// breaking one (falling back to the safe target when there is none) [default: the
+    /// environment's `update_strategy`, else next-breaking].
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum)]
+    pub update_strategy: Option<Strategy>,
     /// Promote what landed: target, for each dependency, exactly the version that the previous
     /// environment's folders (these globs) use on the checked-out commit, not the newest release.
     #[arg(long, env = "BATON_PROMOTE_FROM", value_name = "GLOB")]

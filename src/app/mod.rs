@@ -5,4 +5,6 @@
 pub mod action;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod demo;
+pub mod derive;

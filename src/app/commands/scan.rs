@@ -10,7 +10,7 @@ use std::io::Write as _;
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
-    let request = args.env.scan_request()?;
+    let request = args.env.resolve()?.scan;
     let report = scan::scan(&request)?;
     for w in request.problems(&report) {
         Annotate.warn(w);

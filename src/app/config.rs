@@ -219,14 +219,14 @@ fn key_at(text: &str, offset: usize) -> String {
             .strip_prefix("[[")
             .and_then(|r| r.split("]]").next())
         {
-            let name = name.trim();
+            let name = name.trim().trim_end_matches(']').trim();
             if name == "environments" {
                 env_index = Some(env_index.map_or(0, |i| i + 1));
             }
             table = name.to_string();
             key = None;
         } else if let Some(name) = trimmed.strip_prefix('[').and_then(|r| r.split(']').next()) {
-            table = name.trim().to_string();
+            table = name.trim().trim_end_matches(']').trim().to_string();
             key = None;
         } else if let Some((k, _)) = trimmed.split_once('=') {
             let k = k.trim();
@@ -733,9 +733,9 @@ impl EnvArgs {
         };
         let config = Config::find(&self.working_dir, self.config.as_deref())?.ok_or_else(|| {
             InvalidInput(format!(
-                "--env {name} needs a config file, and {} has neither {}; run `baton init` or pass --config FILE",
-                display_path(&self.working_dir),
-                CONFIG_FILES.join(" nor ")
+                "--env {name} needs a config file: the working directory {} has no {}; run `baton init` or pass --config FILE",
+                self.working_dir.display(),
+                CONFIG_FILES.join(" or ")
             ))
         })?;
         let env = config.environment(name)?.clone();

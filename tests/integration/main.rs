@@ -4,6 +4,7 @@
 mod action;
 mod action_files;
 mod common;
+mod config;
 mod demo;
 mod fake_github;
 mod gitrepo;

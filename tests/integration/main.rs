@@ -9,6 +9,7 @@ mod demo;
 mod fake_github;
 mod gitrepo;
 mod layout;
+mod patcher;
 mod promote;
 mod reliability;
 mod report;

@@ -48,6 +48,39 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Show each dependency's versions across the environments, and the promotions pending.
     Status(StatusArgs),
+    /// Write `.github/baton.toml` for the environment folders found (`dev`, `*-stage-*`,
+    /// `prod`) and the workflows generated from it; `--check` fails when they disagree.
+    Init(InitArgs),
+}
+
+/// Flags of `baton init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The repository's root.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// Write nothing; exit 1 when a workflow is missing or differs from what the config
+    /// generates (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite workflows that differ from what the config generates.
+    #[arg(long, env = "BATON_INIT_FORCE")]
+    pub force: bool,
+    /// Write nothing; say what would be written.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// The action the workflows use, `owner/repo@ref` [default: this release, pinned by
+    /// commit when known].
+    #[arg(long, env = "BATON_INIT_ACTION", value_name = "OWNER/REPO@REF")]
+    pub action: Option<String>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// Flags of `baton demo`.
@@ -379,6 +412,7 @@ pub fn main() -> ExitCode {
         Command::Update(args) => commands::update::run(args),
         Command::Promote(args) => commands::promote::run(args),
         Command::Status(args) => commands::status::run(args),
+        Command::Init(args) => commands::init::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -293,13 +293,24 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
+/// A branch prefix: ASCII letters, digits, `-`, `_`, `.` and `/`, not starting with `-`, `/` or
+/// `.`, without `..` (so it is a valid start of a git branch and safe in a workflow expression).
 fn valid_branch_prefix(prefix: &str) -> bool {
     !prefix.is_empty()
         && !prefix.contains("..")
         && !prefix.starts_with(['-', '/', '.'])
         && prefix
             .chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
+/// A `repository_dispatch` event type Baton sends and workflows list: 1 to 100 of ASCII letters,
+/// digits, `-`, `_`, `.`.
+fn valid_event_type(event: &str) -> bool {
+    (1..=100).contains(&event.len())
+        && event
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn valid_cron(text: &str) -> bool {
@@ -376,7 +387,7 @@ impl Config {
                         p.span(),
                         &key("branch_prefix"),
                         format!(
-                            "{:?} cannot start a git branch name (no spaces, '..', '~^:?*[\\', nor a leading '-', '/' or '.')",
+                            "{:?} is not a branch prefix: use ASCII letters, digits, '-', '_', '.' and '/', not first '-', '/' or '.', and no '..'",
                             p.get_ref()
                         ),
                     ));
@@ -409,11 +420,14 @@ impl Config {
                 None => vec![format!("updates-{name}")],
             };
             let dispatch_event = match &env.dispatch_event {
-                Some(e) if e.get_ref().trim().is_empty() || e.get_ref().len() > 100 => {
+                Some(e) if !valid_event_type(e.get_ref()) => {
                     return Err(at.error(
                         e.span(),
                         &key("dispatch_event"),
-                        "a repository_dispatch event type has 1 to 100 characters",
+                        format!(
+                            "{:?} is not an event type: 1 to 100 ASCII letters, digits, '-', '_' or '.'",
+                            e.get_ref()
+                        ),
                     ));
                 }
                 Some(e) => e.get_ref().clone(),

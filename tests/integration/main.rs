@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod fake_github;
 mod gitrepo;
+mod init;
 mod layout;
 mod patcher;
 mod promote;

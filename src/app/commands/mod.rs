@@ -3,6 +3,7 @@
 //! and what a `repository_dispatch` event being handled says.
 
 pub mod demo;
+pub mod init;
 pub mod promote;
 pub mod report;
 pub mod scan;

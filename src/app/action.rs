@@ -258,6 +258,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             draft: self.flag("pull_request_draft")?,
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
+            format: Format::Json,
             github: self.github(),
         })
     }
@@ -271,6 +272,8 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             environment: chosen.name.filter(|_| !chosen.in_config),
             dispatch_event: self.get("dispatch_event"),
             event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
+            dry_run: self.flag("dry_run")?,
+            format: Format::Json,
             github: self.github(),
         })
     }
@@ -455,20 +458,10 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 ("dependency", payload.dependency.clone().unwrap_or_default()),
                 ("version", payload.version.clone().unwrap_or_default()),
             ])?;
-            summary(&match (&outcome.event_type, &outcome.reason) {
-                (Some(event), _) => format!(
-                    "### Baton promote\n\nSent `{event}` for `{}` at `{}`.\n",
-                    payload.dependency.as_deref().unwrap_or("every dependency"),
-                    payload
-                        .version
-                        .as_deref()
-                        .unwrap_or("the versions that landed")
-                ),
-                (None, reason) => format!(
-                    "### Baton promote\n\nNothing to promote: {}.\n",
-                    reason.as_deref().unwrap_or("no merged update")
-                ),
-            });
+            summary(&format!(
+                "### Baton promote\n\n{}\n",
+                commands::promote::sentence(&outcome, true)
+            ));
             Ok(exit::OK)
         }
         "status" => {

@@ -26,6 +26,38 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// How much to log on stderr.
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+/// How much to log on stderr (results go to stdout whatever the level).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Verbosity {
+    /// Log warnings and errors only: no progress or info lines.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "BATON_QUIET",
+        conflicts_with = "verbose"
+    )]
+    pub quiet: bool,
+    /// Log more: `-v` debug, `-vv` trace (HTTP requests, git commands).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Verbosity {
+    /// The log level these flags ask for; `None` leaves it to `BATON_LOG` (default info).
+    pub fn level(&self) -> Option<&'static str> {
+        match (self.quiet, self.verbose) {
+            (true, _) => Some("warn"),
+            (false, 0) => None,
+            (false, 1) => Some("debug"),
+            (false, _) => Some("trace"),
+        }
+    }
 }
 
 /// Baton's subcommands.
@@ -66,7 +98,7 @@ pub struct InitArgs {
     pub working_dir: PathBuf,
     /// Write nothing; exit 1 when a workflow is missing or differs from what the config
     /// generates (for CI).
-    #[arg(long)]
+    #[arg(long, env = "BATON_INIT_CHECK")]
     pub check: bool,
     /// Overwrite workflows that differ from what the config generates.
     #[arg(long, env = "BATON_INIT_FORCE")]
@@ -74,12 +106,12 @@ pub struct InitArgs {
     /// Write nothing; say what would be written.
     #[arg(long, env = "BATON_DRY_RUN")]
     pub dry_run: bool,
-    /// The action the workflows use, `owner/repo@ref` [default: this release, pinned by
-    /// commit when known].
+    /// The action the workflows use, `owner/repo@ref`; a commit SHA is pinned with the version
+    /// in a comment [default: baton-dev/baton@v<this version>].
     #[arg(long, env = "BATON_INIT_ACTION", value_name = "OWNER/REPO@REF")]
     pub action: Option<String>,
     /// Output format.
-    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Text)]
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
 }
 
@@ -271,7 +303,9 @@ pub struct StatusArgs {
     /// prod. None: every environment of the config file.
     #[arg(
         long = "env",
+        env = "BATON_ENVS",
         value_name = "NAME[=GLOB]",
+        value_delimiter = ';',
         value_parser = super::config::parse_status_env
     )]
     pub envs: Vec<crate::promote::status::EnvSpec>,
@@ -283,7 +317,7 @@ pub struct StatusArgs {
     #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format.
-    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Text)]
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
     /// Exit with code 1 when an environment uses an older version than the one before it.
     #[arg(long, env = "BATON_FAIL_ON_DRIFT")]
@@ -357,6 +391,10 @@ pub struct UpdateArgs {
     /// Commit message subject (default: `Update <dependency> to <version>`).
     #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
     pub commit_message: Option<String>,
+    /// Output format: `json` (with the diff of a dry run in it), `text` (the diff of a dry run, or
+    /// the changes made) or `markdown`.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -381,6 +419,12 @@ pub struct PromoteArgs {
     /// The event payload to read (the runner sets `GITHUB_EVENT_PATH`).
     #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
     pub event_path: Option<PathBuf>,
+    /// Decide and say what would be dispatched; send nothing.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -400,10 +444,10 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    init_logging();
     // One TLS crypto provider for every client (ring: no second C crypto library).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    init_logging(cli.verbosity.level());
     let result = match &cli.command {
         Command::Action => super::action::run(),
         Command::Demo(args) => commands::demo::run(args),
@@ -429,8 +473,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr (stdout carries results only). `BATON_LOG` or `RUST_LOG` set the level.
-fn init_logging() {
+/// Logs go to stderr (stdout carries results only). `--quiet`/`--verbose`, else `BATON_LOG` or
+/// `RUST_LOG`, set the level.
+fn init_logging(level: Option<&str>) {
     let env = env_logger::Env::new()
         .filter_or("BATON_LOG", "info")
         .write_style("BATON_LOG_STYLE");
@@ -438,9 +483,66 @@ fn init_logging() {
         Ok(v) if std::env::var_os("BATON_LOG").is_none() => env.default_filter_or(v),
         _ => env,
     };
-    let _ = env_logger::Builder::from_env(env)
+    let mut builder = env_logger::Builder::from_env(env);
+    if let Some(level) = level {
+        builder.parse_filters(level);
+    }
+    let _ = builder
         .format_timestamp(None)
         .format_target(false)
         .target(env_logger::Target::Stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_flag_reads_an_environment_variable_shown_in_help() {
+        // `-v` counts repetitions and `--event-path`'s variable is the runner's; help and version
+        // are clap's own.
+        let exempt = ["help", "version", "verbose"];
+        let mut missing = Vec::new();
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if exempt.contains(&id) || arg.is_positional() {
+                    continue;
+                }
+                if arg.get_env().is_none() || arg.is_hide_env_set() {
+                    missing.push(format!("{} --{id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "flags without a variable: {missing:?}");
+    }
+
+    #[test]
+    fn every_command_but_action_and_demo_takes_format_with_one_default() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            if matches!(sub.get_name(), "action" | "demo") {
+                continue;
+            }
+            let format = sub
+                .get_arguments()
+                .find(|a| a.get_id() == "format")
+                .unwrap_or_else(|| panic!("{} has --format", sub.get_name()));
+            let defaults: Vec<_> = format.get_default_values().iter().collect();
+            assert_eq!(defaults, ["json"], "{}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn quiet_and_verbose_set_the_level() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.verbosity.level());
+        assert_eq!(parse(&["baton", "scan"]).unwrap(), None);
+        assert_eq!(parse(&["baton", "scan", "-q"]).unwrap(), Some("warn"));
+        assert_eq!(parse(&["baton", "-v", "scan"]).unwrap(), Some("debug"));
+        assert_eq!(parse(&["baton", "scan", "-vv"]).unwrap(), Some("trace"));
+        assert!(parse(&["baton", "scan", "-q", "-v"]).is_err());
+    }
 }

@@ -107,9 +107,15 @@ fn resolve(
     });
     let count = lookups.len();
     let listings = session.block_on(resolve::fetch_all(clients, lookups));
+    let requests = session.github.requests_sent();
     log::info!(
-        "looked up {count} module repositories ({} GitHub API requests)",
-        session.github.requests_sent()
+        "looked up {count} module {} ({requests} GitHub API request{})",
+        if count == 1 {
+            "repository"
+        } else {
+            "repositories"
+        },
+        if requests == 1 { "" } else { "s" }
     );
     let deps = resolve::plan(report, &listings, only);
     Ok(Spec::build(

@@ -29,6 +29,7 @@ fn init(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
         .env_remove("BATON_INIT_ACTION")
         .env_remove("BATON_INIT_FORCE")
         .env_remove("BATON_DRY_RUN")
+        .env("BATON_FORMAT", "text")
         .arg("init")
         .arg("--working-dir")
         .arg(dir)

@@ -10,6 +10,7 @@ mod fake_github;
 mod gitrepo;
 mod init;
 mod layout;
+mod messages;
 mod patcher;
 mod promote;
 mod reliability;

@@ -9,16 +9,14 @@ use crate::output::Format;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The action generated workflows use: `--action`, else this build's release.
+/// The action generated workflows use: `--action`, else this version's release tag (whose
+/// commit SHA the release notes give, for pinning).
 fn action(args: &InitArgs) -> ActionRef {
     let version = env!("CARGO_PKG_VERSION").to_string();
     let uses = args
         .action
         .clone()
-        .unwrap_or_else(|| match option_env!("BATON_RELEASE_SHA") {
-            Some(sha) if !sha.is_empty() => format!("baton-dev/baton@{sha}"),
-            _ => format!("baton-dev/baton@v{}", env!("CARGO_PKG_VERSION_MAJOR")),
-        });
+        .unwrap_or_else(|| format!("baton-dev/baton@v{version}"));
     ActionRef { uses, version }
 }
 

@@ -4,6 +4,7 @@
 use super::Annotate;
 use crate::app::cli::PromoteArgs;
 use crate::exit;
+use crate::output::Format;
 use crate::promote::{self, PromoteRequest};
 use std::io::Write as _;
 
@@ -42,14 +43,56 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
         git_ref: std::env::var("GITHUB_REF").ok(),
         sha: std::env::var("GITHUB_SHA").ok(),
         clients: args.github.settings()?,
+        dry_run: args.dry_run,
     })
+}
+
+/// One sentence on what was (or, on a dry run, would be) dispatched, or why nothing was.
+pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
+    let quote = |s: &str| {
+        if code {
+            format!("`{s}`")
+        } else {
+            s.to_string()
+        }
+    };
+    let payload = outcome.payload.clone().unwrap_or_default();
+    let what = format!(
+        "{} for {} at {}",
+        quote(outcome.event_type.as_deref().unwrap_or("")),
+        payload
+            .dependency
+            .as_deref()
+            .map_or("every dependency".to_string(), quote),
+        payload
+            .version
+            .as_deref()
+            .map_or("the versions that landed".to_string(), quote)
+    );
+    match (outcome.dispatched, &outcome.event_type, &outcome.reason) {
+        (true, _, _) => format!(
+            "Sent {what} to {}.",
+            outcome.repository.as_deref().unwrap_or("")
+        ),
+        (false, Some(_), _) => format!(
+            "Dry run: would send {what} to {}; nothing was sent.",
+            outcome.repository.as_deref().unwrap_or("")
+        ),
+        (false, None, reason) => format!(
+            "Nothing to promote: {}.",
+            reason.as_deref().unwrap_or("no merged update")
+        ),
+    }
 }
 
 /// Runs `baton promote`.
 pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
     let outcome = promote::run(&request(args)?, &Annotate)?;
-    let mut json = serde_json::to_string_pretty(&outcome)?;
-    json.push('\n');
-    std::io::stdout().write_all(json.as_bytes())?;
+    let text = match args.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
+        Format::Text => format!("{}\n", sentence(&outcome, false)),
+        Format::Markdown => format!("### Baton promote\n\n{}\n", sentence(&outcome, true)),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }

@@ -6,9 +6,11 @@ use crate::app::cli::UpdateArgs;
 use crate::app::config::Environment;
 use crate::exit::InvalidInput;
 use crate::find::env::DirFilter;
+use crate::output::{self, Format};
 use crate::spec::Spec;
 use crate::spec::report::ReportRequest;
 use crate::update::{self, PublishOptions, UpdateRequest};
+use std::fmt::Write as _;
 use std::io::Write as _;
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
@@ -105,12 +107,71 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     })
 }
 
+/// The outcome as JSON, with the diff of a dry run in it.
+pub fn json(outcome: &update::Outcome) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(outcome)?;
+    if let (Some(diff), Some(map)) = (&outcome.diff, value.as_object_mut()) {
+        map.insert("diff".into(), serde_json::Value::String(diff.clone()));
+    }
+    Ok(format!("{}\n", serde_json::to_string_pretty(&value)?))
+}
+
+/// The changes as lines `file:line  from → to`, then the pull request.
+fn text(outcome: &update::Outcome) -> String {
+    let mut out = String::new();
+    if outcome.updated.is_empty() {
+        out.push_str("nothing to update\n");
+    }
+    for c in &outcome.updated {
+        let _ = writeln!(out, "{}:{}  {} → {}", c.file, c.line, c.from, c.to);
+    }
+    if let Some(pr) = &outcome.pull_request {
+        let _ = writeln!(
+            out,
+            "pull request #{} {}: {}",
+            pr.number,
+            if pr.created { "opened" } else { "updated" },
+            pr.url
+        );
+    }
+    out
+}
+
+/// The changes as a markdown table, then the pull request.
+fn markdown(outcome: &update::Outcome) -> String {
+    let mut out = String::from("### Baton update\n\n");
+    if outcome.updated.is_empty() {
+        out.push_str("Nothing to update.\n");
+    } else {
+        out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
+        for c in &outcome.updated {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | `{}` |",
+                output::cell(&c.file),
+                c.line,
+                output::cell(&c.from),
+                output::cell(&c.to)
+            );
+        }
+    }
+    if let Some(pr) = &outcome.pull_request {
+        let _ = writeln!(out, "\nPull request [#{}]({}).", pr.number, pr.url);
+    }
+    if let Some(diff) = &outcome.diff {
+        let _ = write!(out, "\n```diff\n{diff}```\n");
+    }
+    out
+}
+
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
-    let text = match &outcome.diff {
-        Some(diff) => diff.clone(),
-        None => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
+    let text = match (args.format, &outcome.diff) {
+        (Format::Json, _) => json(&outcome)?,
+        (Format::Text, Some(diff)) => diff.clone(),
+        (Format::Text, None) => text(&outcome),
+        (Format::Markdown, _) => markdown(&outcome),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(outcome.exit_code())

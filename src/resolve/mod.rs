@@ -119,7 +119,7 @@ impl Clients {
                     .await
                     .map_err(|e| format!("git ls-remote did not finish: {e}"))?
                     .map_err(|e| {
-                        format!("{e}. Check the URL and that git can reach it (credentials, url.<base>.insteadOf)")
+                        format!("{}. Check the URL and that git can reach it (credentials, url.<base>.insteadOf)", e.to_string().trim_end().trim_end_matches('.'))
                     })
             }
             Lookup::Registry {

@@ -50,7 +50,8 @@ pub fn run(request: &ReportRequest, reporter: &dyn Reporter) -> anyhow::Result<S
         None => Some(Session::new(&request.clients)?),
     };
     let spec = spec_for(request, &report, session.as_ref(), reporter)?;
-    log::info!(
+    // The front ends print the counts with the results; this is for tracing a run.
+    log::debug!(
         "{} dependenc{} with updates",
         spec.dependencies.len(),
         if spec.dependencies.len() == 1 {

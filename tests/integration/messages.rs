@@ -175,3 +175,29 @@ fn counts_agree_with_their_nouns() {
         "{err}"
     );
 }
+
+#[test]
+fn the_report_summary_is_printed_once() {
+    let root = tempfile::tempdir().unwrap();
+    let repo =
+        crate::gitrepo::tagged_repo(root.path(), "acme/terraform-aws-vpc", &["v1.0.0", "v1.1.0"]);
+    let unit = format!(
+        "terraform {{\n  source = \"git::file://{}//modules/vpc?ref=v1.0.0\"\n}}\n",
+        repo.display()
+    );
+    let live = root.path().join("live");
+    write_tree(&live, &[("dev/vpc/terragrunt.hcl", unit.as_bytes())]);
+    let assert = baton()
+        .env("BATON_LOG", "info")
+        .args(["report", "--format", "text", "--working-dir"])
+        .arg(&live)
+        .assert()
+        .success();
+    let all = format!("{}{}", stdout_of(&assert), stderr_of(&assert));
+    assert_eq!(all.matches("with updates").count(), 1, "{all}");
+    assert!(
+        stdout_of(&assert)
+            .ends_with("1 dependency with updates; 0 unreachable; 0 usages skipped\n"),
+        "{all}"
+    );
+}

@@ -491,7 +491,7 @@ async fn patcher_workflows_with_only_uses_changed_run_dev_to_stage_to_prod() {
     // stage, on dev_updates_merged: only vpc, at the version dev runs, only stage/ changed.
     let stage_branches = report_and_update(&c, &stage_wf, "repository_dispatch", &to_stage).await;
     let stage_branch = format!("patcher-stage-updates-{VPC}");
-    assert_eq!(stage_branches, [stage_branch.clone()]);
+    assert_eq!(stage_branches, std::slice::from_ref(&stage_branch));
     assert_eq!(
         c.changed(&stage_branch),
         ["stage/us-east-1/vpc/terragrunt.hcl"]
@@ -507,7 +507,7 @@ async fn patcher_workflows_with_only_uses_changed_run_dev_to_stage_to_prod() {
     // prod, on stage_updates_merged.
     let prod_branches = report_and_update(&c, &prod_wf, "repository_dispatch", &to_prod).await;
     let prod_branch = format!("patcher-prod-updates-{VPC}");
-    assert_eq!(prod_branches, [prod_branch.clone()]);
+    assert_eq!(prod_branches, std::slice::from_ref(&prod_branch));
     assert_eq!(
         c.changed(&prod_branch),
         ["prod/us-east-1/vpc/terragrunt.hcl"]

@@ -50,8 +50,8 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
         // No folders given: the spec's, which the report ran with (Patcher's stage and prod
         // update jobs name none), rather than every environment of the repository.
         env.scan.dirs = DirFilter::new(
-            &[spec.include_dir_pattern.clone()],
-            &[spec.exclude_dir_pattern.clone()],
+            std::slice::from_ref(&spec.include_dir_pattern),
+            std::slice::from_ref(&spec.exclude_dir_pattern),
         )
         .map_err(|e| InvalidInput(format!("the spec's IncludeDirPattern: {e}")))?;
         log::info!(

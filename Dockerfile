@@ -36,6 +36,7 @@ LABEL org.opencontainers.image.title="baton" \
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+    && apt-get clean \
     && rm -rf /var/lib/apt/lists/*
 # No USER: GitHub runs container actions as the image's default user and mounts the workspace,
 # owned by the runner's uid, at GITHUB_WORKSPACE; a non-root user could not write to it. (The same

@@ -25,7 +25,7 @@ WORK=${WORK:-/var/tmp/baton-image}
 mkdir -p "$WORK"
 WORK=$(realpath "$WORK")
 storage=(--storage-driver=vfs)
-base=localhost/baton-test-base:bookworm
+base=localhost/baton-test-base:bookworm-slim
 image=localhost/baton:test
 
 log() { printf '\n== %s\n' "$*" >&2; }
@@ -51,8 +51,29 @@ if ! buildah "${storage[@]}" images --quiet "$base" >/dev/null 2>&1; then
   ctr=$(buildah "${storage[@]}" from scratch)
   mnt=$(buildah "${storage[@]}" mount "$ctr")
   cp -a "$WORK/rootfs/." "$mnt/"
-  # As in the official slim images: no package lists or caches in the base.
-  rm -rf "$mnt"/var/lib/apt/lists/* "$mnt"/var/cache/apt/*.bin
+  # What debian:bookworm-slim does to the same packages (debuerreotype's slimify and docker
+  # configuration): no documentation, manuals or translations, and apt keeps no archives or lists.
+  cat >"$mnt/etc/dpkg/dpkg.cfg.d/docker" <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/overrides/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/man/*
+CFG
+  cat >"$mnt/etc/apt/apt.conf.d/docker-clean" <<'CFG'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CFG
+  find "$mnt/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+  find "$mnt/usr/share/doc" -mindepth 1 -type d -empty -delete
+  rm -rf "$mnt"/usr/share/man/* "$mnt"/usr/share/info/* "$mnt"/usr/share/lintian/overrides/*
+  find "$mnt/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
+  rm -rf "$mnt"/var/lib/apt/lists/* "$mnt"/var/cache/apt/archives/*.deb "$mnt"/var/cache/apt/*.bin
   buildah "${storage[@]}" umount "$ctr" >/dev/null
   buildah "${storage[@]}" config --cmd /bin/bash "$ctr"
   buildah "${storage[@]}" commit --quiet "$ctr" "$base" >/dev/null

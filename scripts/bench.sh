@@ -62,7 +62,7 @@ BENCH_DIR=$(realpath "$BENCH_DIR")
 # Baton must not find a token or a dispatch event in the caller's environment.
 unset GITHUB_TOKEN PATCHER_READ_TOKEN PATCHER_EXECUTE_TOKEN GITHUB_EVENT_NAME GITHUB_EVENT_PATH \
   GITHUB_ACTIONS GITHUB_STEP_SUMMARY BATON_INCLUDE_DIRS BATON_EXCLUDE_DIRS BATON_DEPENDENCY \
-  BATON_SPEC BATON_SPEC_FILE BATON_FORMAT BATON_WORKING_DIR 2>/dev/null || true
+  BATON_SPEC BATON_SPEC_FILE BATON_FORMAT BATON_WORKING_DIR BATON_ENV BATON_CONFIG 2>/dev/null || true
 export BATON_LOG=warn
 
 # --- the GitHub API stand-in ----------------------------------------------------------------------

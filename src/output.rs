@@ -18,6 +18,11 @@ pub enum Format {
     Markdown,
 }
 
+/// `n` and the noun in the number it takes: `1 version`, `2 versions`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Whether the process runs as a GitHub Actions step.
 pub fn under_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")

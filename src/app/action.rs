@@ -47,6 +47,8 @@ pub const OUTPUTS: &[&str] = &[
 
 use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
 use crate::app::commands::{self, Annotate};
+use crate::app::config::Config;
+use crate::app::derive;
 use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
@@ -127,7 +129,66 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             working_dir: PathBuf::from(self.get("working_dir").unwrap_or_else(|| ".".into())),
             include_dirs: self.list("include_dirs"),
             exclude_dirs: self.list("exclude_dirs"),
+            environment: None,
+            config: None,
         }
+    }
+
+    /// The environment flags, with the chosen environment when the config file describes it.
+    fn env_args_for(&self, chosen: &Chosen) -> EnvArgs {
+        let mut args = self.env_args();
+        if chosen.in_config {
+            args.environment = chosen.name.clone();
+        }
+        args
+    }
+
+    /// The environment this step works on: the `environment` input, else one derived from the
+    /// branch prefix, the working directory, the include globs or the spec (see
+    /// [`crate::app::derive`]); the config file, when there is one, describes it.
+    pub fn chosen(&self) -> Result<Chosen, InvalidInput> {
+        let working_dir = PathBuf::from(self.get("working_dir").unwrap_or_else(|| ".".into()));
+        let config = Config::find(&working_dir, None)?;
+        if let Some(name) = self.get("environment") {
+            if let Some(c) = &config {
+                c.environment(&name)?;
+            }
+            return Ok(Chosen {
+                name: Some(name),
+                rule: None,
+                in_config: config.is_some(),
+            });
+        }
+        let dependency = self.get("dependency");
+        let branch = self.get("pull_request_branch");
+        let prefix = self.get("pull_request_branch_prefix").or_else(|| {
+            branch
+                .as_deref()
+                .map(|b| derive::prefix_of(b, dependency.as_deref()).to_string())
+        });
+        let spec_include = self
+            .get("spec")
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["IncludeDirPattern"].as_str().map(str::to_string));
+        let include = self.list("include_dirs");
+        let dir = self.get("working_dir");
+        let derived = derive::derive(
+            &derive::Clues {
+                branch_prefix: prefix.as_deref(),
+                working_dir: dir.as_deref(),
+                include: &include,
+                spec_include: spec_include.as_deref(),
+            },
+            config.as_ref(),
+        );
+        Ok(match derived {
+            Some(d) => Chosen {
+                name: Some(d.name),
+                rule: Some(d.rule),
+                in_config: config.is_some(),
+            },
+            None => Chosen::default(),
+        })
     }
 
     fn github(&self) -> GitHubArgs {
@@ -139,10 +200,11 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         }
     }
 
-    fn strategy(&self) -> Result<Strategy, InvalidInput> {
+    fn strategy(&self) -> Result<Option<Strategy>, InvalidInput> {
         match self.get("update_strategy").as_deref() {
-            None | Some("next-breaking") => Ok(Strategy::NextBreaking),
-            Some("next-safe") => Ok(Strategy::NextSafe),
+            None => Ok(None),
+            Some("next-breaking") => Ok(Some(Strategy::NextBreaking)),
+            Some("next-safe") => Ok(Some(Strategy::NextSafe)),
             Some(other) => Err(InvalidInput(format!(
                 "input update_strategy must be next-safe or next-breaking, not {other:?}"
             ))),
@@ -152,7 +214,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
     /// The `report` request these inputs describe.
     pub fn report(&self) -> Result<ReportArgs, InvalidInput> {
         Ok(ReportArgs {
-            env: self.env_args(),
+            env: self.env_args_for(&self.chosen()?),
             dependency: self.get("dependency"),
             update_strategy: self.strategy()?,
             spec_file: self.get("spec_file").map(PathBuf::from),
@@ -170,12 +232,14 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             let prefix = self.get("pull_request_branch_prefix")?;
             Some(format!("{prefix}{}", dependency.as_deref()?))
         });
+        let chosen = self.chosen()?;
         let mut labels = self.list("pull_request_labels");
-        if labels.is_empty() {
-            labels.extend(self.get("environment").map(|e| format!("updates-{e}")));
+        if labels.is_empty() && !chosen.in_config {
+            // With a config file, the environment's labels apply.
+            labels.extend(chosen.name.as_ref().map(|e| format!("updates-{e}")));
         }
         Ok(UpdateArgs {
-            env: self.env_args(),
+            env: self.env_args_for(&chosen),
             spec_file: if self.get("spec").is_some() {
                 None
             } else {
@@ -194,20 +258,24 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             draft: self.flag("pull_request_draft")?,
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
+            format: Format::Json,
             github: self.github(),
         })
     }
 
     /// The `promote` request these inputs describe.
-    pub fn promote(&self) -> PromoteArgs {
-        PromoteArgs {
-            env: self.env_args(),
+    pub fn promote(&self) -> Result<PromoteArgs, InvalidInput> {
+        let chosen = self.chosen()?;
+        Ok(PromoteArgs {
+            env: self.env_args_for(&chosen),
             pull_request_branch_prefix: self.get("pull_request_branch_prefix"),
-            environment: self.get("environment"),
+            environment: chosen.name.filter(|_| !chosen.in_config),
             dispatch_event: self.get("dispatch_event"),
             event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
+            dry_run: self.flag("dry_run")?,
+            format: Format::Json,
             github: self.github(),
-        }
+        })
     }
 
     /// The `status` request these inputs describe (`environments`: `name=glob` per line or `;`).
@@ -219,7 +287,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             .map(str::trim)
             .filter(|l| !l.is_empty())
             .map(|l| {
-                crate::promote::status::parse_env_flag(l)
+                crate::app::config::parse_status_env(l)
                     .map_err(|e| InvalidInput(format!("input environments: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -232,6 +300,17 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             fail_on_drift: self.flag("fail_on_drift")?,
         })
     }
+}
+
+/// The environment a step works on, and where its name came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chosen {
+    /// Its name, when given or derived.
+    pub name: Option<String>,
+    /// The rule that derived it; `None` when the `environment` input gave it.
+    pub rule: Option<String>,
+    /// Whether the config file describes it (and so gives its folders, branches and labels).
+    pub in_config: bool,
 }
 
 /// One step output, in the multi-line form with a delimiter that does not occur in the value.
@@ -301,6 +380,26 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
     inputs: &Inputs<F>,
     command: &str,
 ) -> anyhow::Result<u8> {
+    if matches!(command, "report" | "update" | "promote") {
+        let chosen = inputs.chosen()?;
+        match (&chosen.name, &chosen.rule) {
+            (Some(name), Some(rule)) => log::info!(
+                "environment {name}, derived from {rule} (the environment input is empty){}",
+                if chosen.in_config {
+                    "; its settings come from the config file"
+                } else {
+                    ""
+                }
+            ),
+            (Some(name), None) if chosen.in_config => {
+                log::info!("environment {name}: its settings come from the config file")
+            }
+            (None, _) if command != "report" => log::info!(
+                "no environment: the environment input is empty and no branch prefix, working directory or include glob names one"
+            ),
+            _ => {}
+        }
+    }
     match command {
         "scan" => {
             let request = inputs.env_args().scan_request()?;
@@ -351,7 +450,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             Ok(outcome.exit_code())
         }
         "promote" => {
-            let request = commands::promote::request(&inputs.promote())?;
+            let request = commands::promote::request(&inputs.promote()?)?;
             let outcome = crate::promote::run(&request, &Annotate)?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
             let payload = outcome.payload.clone().unwrap_or_default();
@@ -359,20 +458,10 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 ("dependency", payload.dependency.clone().unwrap_or_default()),
                 ("version", payload.version.clone().unwrap_or_default()),
             ])?;
-            summary(&match (&outcome.event_type, &outcome.reason) {
-                (Some(event), _) => format!(
-                    "### Baton promote\n\nSent `{event}` for `{}` at `{}`.\n",
-                    payload.dependency.as_deref().unwrap_or("every dependency"),
-                    payload
-                        .version
-                        .as_deref()
-                        .unwrap_or("the versions that landed")
-                ),
-                (None, reason) => format!(
-                    "### Baton promote\n\nNothing to promote: {}.\n",
-                    reason.as_deref().unwrap_or("no merged update")
-                ),
-            });
+            summary(&format!(
+                "### Baton promote\n\n{}\n",
+                commands::promote::sentence(&outcome, true)
+            ));
             Ok(exit::OK)
         }
         "status" => {
@@ -502,7 +591,10 @@ mod tests {
         .status()
         .unwrap();
         assert_eq!(s.envs.len(), 3);
-        assert!(inputs(&[("environments", "nonsense")]).status().is_err());
+        assert!(inputs(&[("environments", "not a name")]).status().is_err());
+        // A bare name is an environment of the config file.
+        let named = inputs(&[("environments", "dev\nprod")]).status().unwrap();
+        assert!(named.envs.iter().all(|e| e.include.is_empty()));
     }
 
     #[test]

@@ -26,6 +26,38 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// How much to log on stderr.
+    #[command(flatten)]
+    pub verbosity: Verbosity,
+}
+
+/// How much to log on stderr (results go to stdout whatever the level).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct Verbosity {
+    /// Log warnings and errors only: no progress or info lines.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "BATON_QUIET",
+        conflicts_with = "verbose"
+    )]
+    pub quiet: bool,
+    /// Log more: `-v` debug, `-vv` trace (HTTP requests, git commands).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl Verbosity {
+    /// The log level these flags ask for; `None` leaves it to `BATON_LOG` (default info).
+    pub fn level(&self) -> Option<&'static str> {
+        match (self.quiet, self.verbose) {
+            (true, _) => Some("warn"),
+            (false, 0) => None,
+            (false, 1) => Some("debug"),
+            (false, _) => Some("trace"),
+        }
+    }
 }
 
 /// Baton's subcommands.
@@ -48,6 +80,39 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Show each dependency's versions across the environments, and the promotions pending.
     Status(StatusArgs),
+    /// Write `.github/baton.toml` for the environment folders found (`dev`, `*-stage-*`,
+    /// `prod`) and the workflows generated from it; `--check` fails when they disagree.
+    Init(InitArgs),
+}
+
+/// Flags of `baton init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The repository's root.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// Write nothing; exit 1 when a workflow is missing or differs from what the config
+    /// generates (for CI).
+    #[arg(long, env = "BATON_INIT_CHECK")]
+    pub check: bool,
+    /// Overwrite workflows that differ from what the config generates.
+    #[arg(long, env = "BATON_INIT_FORCE")]
+    pub force: bool,
+    /// Write nothing; say what would be written.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// The action the workflows use, `owner/repo@ref`; a commit SHA is pinned with the version
+    /// in a comment [default: baton-dev/baton@v<this version>].
+    #[arg(long, env = "BATON_INIT_ACTION", value_name = "OWNER/REPO@REF")]
+    pub action: Option<String>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
 }
 
 /// Flags of `baton demo`.
@@ -77,6 +142,14 @@ pub struct EnvArgs {
     /// Folders to leave out, as doublestar globs (`**/{*alb*}/**`).
     #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
     pub exclude_dirs: Vec<String>,
+    /// The environment of the config file to work on (`dev`): its folders, branches, labels,
+    /// event and defaults, wherever a flag does not set them.
+    #[arg(id = "env_name", long = "env", env = "BATON_ENV", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// The config file naming the environments [default: .github/baton.toml or baton.toml in
+    /// the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl EnvArgs {
@@ -195,9 +268,10 @@ pub struct ReportArgs {
     #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
     pub dependency: Option<String>,
     /// Which dependencies to list: `next-safe` lists those with a non-breaking update,
-    /// `next-breaking` also those whose only update is breaking.
-    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
-    pub update_strategy: Strategy,
+    /// `next-breaking` also those whose only update is breaking [default: the environment's
+    /// `update_strategy`, else next-breaking].
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum)]
+    pub update_strategy: Option<Strategy>,
     /// Also write the JSON spec to this file.
     #[arg(long, env = "BATON_SPEC_FILE", value_name = "FILE")]
     pub spec_file: Option<PathBuf>,
@@ -224,24 +298,26 @@ pub struct StatusArgs {
         value_name = "DIR"
     )]
     pub working_dir: PathBuf,
-    /// An environment as `NAME=GLOB[,GLOB…]` (`dev='{*dev*}/**'`); commas inside braces belong
-    /// to the glob. Repeat in promotion order: dev, then stage, then prod. None: the
-    /// environments of the config file.
+    /// An environment: `NAME` of the config file, or `NAME=GLOB[,GLOB…]` (`dev='{*dev*}/**'`;
+    /// commas inside braces belong to the glob). Repeat in promotion order: dev, then stage, then
+    /// prod. None: every environment of the config file.
     #[arg(
         long = "env",
-        value_name = "NAME=GLOB",
-        value_parser = crate::promote::status::parse_env_flag
+        env = "BATON_ENVS",
+        value_name = "NAME[=GLOB]",
+        value_delimiter = ';',
+        value_parser = super::config::parse_status_env
     )]
     pub envs: Vec<crate::promote::status::EnvSpec>,
     /// Folders to leave out of every environment, as doublestar globs (`**/{*alb*}/**`).
     #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
     pub exclude_dirs: Vec<String>,
-    /// The config file naming the environments, read when no `--env` is given
-    /// [default: baton.toml in the working directory].
+    /// The config file naming the environments [default: .github/baton.toml or baton.toml in
+    /// the working directory].
     #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format.
-    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Text)]
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
     /// Exit with code 1 when an environment uses an older version than the one before it.
     #[arg(long, env = "BATON_FAIL_ON_DRIFT")]
@@ -269,9 +345,10 @@ pub struct UpdateArgs {
     #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
     pub dependency: Option<String>,
     /// `next-safe` moves to the highest non-breaking version; `next-breaking` up to the next
-    /// breaking one (falling back to the safe target when there is none).
-    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum, default_value_t = Strategy::NextBreaking)]
-    pub update_strategy: Strategy,
+    /// breaking one (falling back to the safe target when there is none) [default: the
+    /// environment's `update_strategy`, else next-breaking].
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum)]
+    pub update_strategy: Option<Strategy>,
     /// Promote what landed: target, for each dependency, exactly the version that the previous
     /// environment's folders (these globs) use on the checked-out commit, not the newest release.
     #[arg(long, env = "BATON_PROMOTE_FROM", value_name = "GLOB")]
@@ -314,6 +391,10 @@ pub struct UpdateArgs {
     /// Commit message subject (default: `Update <dependency> to <version>`).
     #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
     pub commit_message: Option<String>,
+    /// Output format: `json` (with the diff of a dry run in it), `text` (the diff of a dry run, or
+    /// the changes made) or `markdown`.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -338,6 +419,12 @@ pub struct PromoteArgs {
     /// The event payload to read (the runner sets `GITHUB_EVENT_PATH`).
     #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
     pub event_path: Option<PathBuf>,
+    /// Decide and say what would be dispatched; send nothing.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -357,10 +444,10 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    init_logging();
     // One TLS crypto provider for every client (ring: no second C crypto library).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
+    init_logging(cli.verbosity.level());
     let result = match &cli.command {
         Command::Action => super::action::run(),
         Command::Demo(args) => commands::demo::run(args),
@@ -369,6 +456,7 @@ pub fn main() -> ExitCode {
         Command::Update(args) => commands::update::run(args),
         Command::Promote(args) => commands::promote::run(args),
         Command::Status(args) => commands::status::run(args),
+        Command::Init(args) => commands::init::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -385,8 +473,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr (stdout carries results only). `BATON_LOG` or `RUST_LOG` set the level.
-fn init_logging() {
+/// Logs go to stderr (stdout carries results only). `--quiet`/`--verbose`, else `BATON_LOG` or
+/// `RUST_LOG`, set the level.
+fn init_logging(level: Option<&str>) {
     let env = env_logger::Env::new()
         .filter_or("BATON_LOG", "info")
         .write_style("BATON_LOG_STYLE");
@@ -394,9 +483,66 @@ fn init_logging() {
         Ok(v) if std::env::var_os("BATON_LOG").is_none() => env.default_filter_or(v),
         _ => env,
     };
-    let _ = env_logger::Builder::from_env(env)
+    let mut builder = env_logger::Builder::from_env(env);
+    if let Some(level) = level {
+        builder.parse_filters(level);
+    }
+    let _ = builder
         .format_timestamp(None)
         .format_target(false)
         .target(env_logger::Target::Stderr)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn every_flag_reads_an_environment_variable_shown_in_help() {
+        // `-v` counts repetitions and `--event-path`'s variable is the runner's; help and version
+        // are clap's own.
+        let exempt = ["help", "version", "verbose"];
+        let mut missing = Vec::new();
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if exempt.contains(&id) || arg.is_positional() {
+                    continue;
+                }
+                if arg.get_env().is_none() || arg.is_hide_env_set() {
+                    missing.push(format!("{} --{id}", sub.get_name()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "flags without a variable: {missing:?}");
+    }
+
+    #[test]
+    fn every_command_but_action_and_demo_takes_format_with_one_default() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands() {
+            if matches!(sub.get_name(), "action" | "demo") {
+                continue;
+            }
+            let format = sub
+                .get_arguments()
+                .find(|a| a.get_id() == "format")
+                .unwrap_or_else(|| panic!("{} has --format", sub.get_name()));
+            let defaults: Vec<_> = format.get_default_values().iter().collect();
+            assert_eq!(defaults, ["json"], "{}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn quiet_and_verbose_set_the_level() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.verbosity.level());
+        assert_eq!(parse(&["baton", "scan"]).unwrap(), None);
+        assert_eq!(parse(&["baton", "scan", "-q"]).unwrap(), Some("warn"));
+        assert_eq!(parse(&["baton", "-v", "scan"]).unwrap(), Some("debug"));
+        assert_eq!(parse(&["baton", "scan", "-vv"]).unwrap(), Some("trace"));
+        assert!(parse(&["baton", "scan", "-q", "-v"]).is_err());
+    }
 }

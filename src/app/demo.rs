@@ -51,10 +51,14 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
             temp.path().to_path_buf()
         }
     };
+    // A temporary sandbox is removed at the end: its path is not worth printing.
+    let place = match &req.dir {
+        Some(_) => root.display().to_string(),
+        None => "a temporary directory (removed at the end; --dir DIR keeps it)".to_string(),
+    };
     writeln!(
         out,
-        "Baton demo: {DEP} rolled out dev → stage → prod in {} (no token, no network)\n",
-        root.display()
+        "Baton demo: {DEP} rolled out dev → stage → prod in {place} (no token, no network)\n"
     )?;
     let sandbox = build(&root)?;
     // Problems are not expected in the sandbox; the transcript stays clean either way.
@@ -130,7 +134,12 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
         "  every environment runs the version the reviewer chose in dev, not the newest release."
     )?;
     if req.dir.is_some() {
-        writeln!(out, "  the sandbox stays in {}", root.display())?;
+        writeln!(
+            out,
+            "  the sandbox stays in {}; `baton status` in {} reads its .github/baton.toml",
+            root.display(),
+            sandbox.live.display()
+        )?;
     }
     Ok(())
 }
@@ -338,9 +347,26 @@ fn build(root: &Path) -> anyhow::Result<Sandbox> {
             std::fs::write(dir.join("terragrunt.hcl"), text)?;
         }
     }
+    std::fs::create_dir_all(live.join(".github"))?;
+    std::fs::write(live.join(".github/baton.toml"), demo_config())?;
     git.run(&["add", "-A"])?;
     git.run(&["commit", "-q", "-m", "Live infrastructure"])?;
     git.run(&["remote", "add", "origin", &origin.to_string_lossy()])?;
     git.run(&["push", "-q", "origin", "main"])?;
     Ok(Sandbox { live, git })
+}
+
+/// The sandbox's config file: the three environments in promotion order, as `baton init`
+/// would write them.
+fn demo_config() -> String {
+    let mut text = format!(
+        "#:schema {}\n# The environments in promotion order.\n",
+        crate::app::config::SCHEMA_URL
+    );
+    for env in ENVS {
+        text.push_str(&format!(
+            "\n[[environments]]\nname = \"{env}\"\ninclude = [\"{{*{env}*}}/**\"]\n"
+        ));
+    }
+    text
 }

@@ -5,4 +5,7 @@
 pub mod action;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod demo;
+pub mod derive;
+pub mod init;

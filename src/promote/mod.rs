@@ -12,7 +12,6 @@ use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanRequest};
 use crate::resolve::landed;
 use crate::update::publish::{self, RepoRef};
-use anyhow::Context as _;
 use decide::{Decision, Payload};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -36,6 +35,8 @@ pub struct PromoteRequest {
     pub sha: Option<String>,
     /// How to reach GitHub.
     pub clients: Settings,
+    /// Decide and say what would be dispatched, and send nothing.
+    pub dry_run: bool,
 }
 
 /// What `baton promote` did (its JSON output).
@@ -85,14 +86,38 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         Ok(planned) => planned,
         Err(reason) => return Ok(skip(reason)),
     };
+    if request.dry_run {
+        log::info!(
+            "dry run: would send {event_type} to {}/{} for {} at {}; nothing sent",
+            repo.owner,
+            repo.name,
+            payload.dependency.as_deref().unwrap_or("every dependency"),
+            payload
+                .version
+                .as_deref()
+                .unwrap_or("the versions that landed")
+        );
+        return Ok(Outcome {
+            dispatched: false,
+            event_type: Some(event_type),
+            repository: Some(format!("{}/{}", repo.owner, repo.name)),
+            payload: Some(payload),
+            reason: Some("dry run: nothing sent".into()),
+        });
+    }
     let session = Session::new(&request.clients)?;
     let route = format!("/repos/{}/{}/dispatches", repo.owner, repo.name);
     let body = serde_json::json!({ "event_type": event_type, "client_payload": payload });
     session
         .block_on(session.github.post_json::<serde_json::Value>(&route, &body))
-        .with_context(
-            || "sending repository_dispatch (the token needs `contents: write` on the repository)",
-        )?;
+        .map_err(|e| {
+            // Only a refusal is about the token; a network failure is not.
+            let hint = match e.status() {
+                Some(403 | 404) => " (the token needs `contents: write` on the repository)",
+                _ => "",
+            };
+            anyhow::Error::new(e).context(format!("sending repository_dispatch{hint}"))
+        })?;
     log::info!(
         "sent {event_type} to {}/{} for {} at {}",
         repo.owner,

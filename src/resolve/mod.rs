@@ -119,7 +119,7 @@ impl Clients {
                     .await
                     .map_err(|e| format!("git ls-remote did not finish: {e}"))?
                     .map_err(|e| {
-                        format!("{e}. Check the URL and that git can reach it (credentials, url.<base>.insteadOf)")
+                        format!("{}. Check the URL and that git can reach it (credentials, url.<base>.insteadOf)", e.to_string().trim_end().trim_end_matches('.'))
                     })
             }
             Lookup::Registry {
@@ -150,13 +150,30 @@ pub async fn fetch_all(clients: Arc<Clients>, lookups: BTreeSet<Lookup>) -> List
         });
     }
     let mut out = Listings::new();
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((lookup, result)) = joined {
-            out.insert(lookup, result);
+    // A line every few seconds while lookups run, so a long run shows it is alive.
+    let total = tasks.len();
+    let mut done = 0usize;
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => {
+                let Some(joined) = joined else { break };
+                done += 1;
+                if let Ok((lookup, result)) = joined {
+                    out.insert(lookup, result);
+                }
+            }
+            _ = tick.tick() => {
+                log::info!("checked {done} of {total} module repositories");
+            }
         }
     }
     out
 }
+
+/// How often a line of progress is logged while version lookups run.
+pub const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The lookups needed for the managed usages of a scan, optionally for one dependency only.
 pub fn lookups_for(report: &ScanReport, only: Option<&str>) -> BTreeSet<Lookup> {

@@ -50,7 +50,8 @@ pub fn run(request: &ReportRequest, reporter: &dyn Reporter) -> anyhow::Result<S
         None => Some(Session::new(&request.clients)?),
     };
     let spec = spec_for(request, &report, session.as_ref(), reporter)?;
-    log::info!(
+    // The front ends print the counts with the results; this is for tracing a run.
+    log::debug!(
         "{} dependenc{} with updates",
         spec.dependencies.len(),
         if spec.dependencies.len() == 1 {
@@ -107,9 +108,15 @@ fn resolve(
     });
     let count = lookups.len();
     let listings = session.block_on(resolve::fetch_all(clients, lookups));
+    let requests = session.github.requests_sent();
     log::info!(
-        "looked up {count} module repositories ({} GitHub API requests)",
-        session.github.requests_sent()
+        "looked up {count} module {} ({requests} GitHub API request{})",
+        if count == 1 {
+            "repository"
+        } else {
+            "repositories"
+        },
+        if requests == 1 { "" } else { "s" }
     );
     let deps = resolve::plan(report, &listings, only);
     Ok(Spec::build(

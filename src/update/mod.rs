@@ -163,9 +163,9 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     if request.dry_run {
         report_failures(&failures, reporter);
         log::info!(
-            "dry run: {} versions would change in {} files",
-            plan.changes.len(),
-            plan.files.len()
+            "dry run: {} would change in {}",
+            crate::output::count(plan.changes.len(), "version", "versions"),
+            crate::output::count(plan.files.len(), "file", "files")
         );
         return Ok(Outcome {
             dependencies,

@@ -24,6 +24,8 @@ pub fn baton() -> assert_cmd::Command {
         "BATON_INCLUDE_DIRS",
         "BATON_EXCLUDE_DIRS",
         "BATON_FORMAT",
+        "BATON_ENV",
+        "BATON_CONFIG",
     ] {
         cmd.env_remove(var);
     }

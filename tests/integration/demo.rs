@@ -46,14 +46,33 @@ fn demo_runs_the_chain_and_stage_follows_the_reviewers_edit() {
 }
 
 #[test]
-fn demo_without_a_dir_cleans_up() {
+fn demo_without_a_dir_prints_no_path_it_removes() {
     let assert = baton().arg("demo").assert().success();
     let out = stdout_of(&assert);
-    let path = out
-        .lines()
-        .next()
-        .and_then(|l| l.split(" in ").nth(1))
-        .and_then(|l| l.split(" (").next())
-        .expect("the sandbox path is printed");
-    assert!(!std::path::Path::new(path).exists(), "{path} was removed");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("in a temporary directory (removed at the end"),
+        "{first}"
+    );
+    assert!(!out.contains("baton-demo-"), "no temporary path: {out}");
+}
+
+#[test]
+fn status_works_in_the_kept_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = dir.path().join("sandbox");
+    baton()
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .args(["demo", "--dir"])
+        .arg(&sandbox)
+        .assert()
+        .success();
+    let assert = baton()
+        .current_dir(sandbox.join("live"))
+        .args(["status", "--format", "text"])
+        .assert()
+        .success();
+    let out = stdout_of(&assert);
+    assert!(out.contains("acme/terraform-aws-vpc/vpc"), "{out}");
+    assert!(out.contains("DEPENDENCY") && out.contains("prod"), "{out}");
 }

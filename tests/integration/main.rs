@@ -4,10 +4,14 @@
 mod action;
 mod action_files;
 mod common;
+mod config;
 mod demo;
 mod fake_github;
 mod gitrepo;
+mod init;
 mod layout;
+mod messages;
+mod patcher;
 mod promote;
 mod reliability;
 mod report;

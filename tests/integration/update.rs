@@ -142,22 +142,35 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
         Some("0.95.1"),
         Some("0.96.0")
     )]));
+    let args = [
+        "--dry-run",
+        "--update-strategy",
+        "next-safe",
+        "--include-dirs",
+        "{*dev*}/**",
+        "--spec",
+        &spec,
+        "--working-dir",
+    ];
+    // The default, JSON, carries the same diff as `--format text` prints.
+    let json = crate::common::json_of(
+        &baton()
+            .arg("update")
+            .args(args)
+            .arg(dir.path())
+            .assert()
+            .success(),
+    );
+    assert!(!json["updated"].as_array().unwrap().is_empty(), "{json}");
+    let json_diff = json["diff"].as_str().unwrap().to_string();
     let assert = baton()
-        .args([
-            "update",
-            "--dry-run",
-            "--update-strategy",
-            "next-safe",
-            "--include-dirs",
-            "{*dev*}/**",
-            "--spec",
-            &spec,
-            "--working-dir",
-        ])
+        .args(["update", "--format", "text"])
+        .args(args)
         .arg(dir.path())
         .assert()
         .success();
     let diff = stdout_of(&assert);
+    assert_eq!(diff, json_diff);
     assert!(
         diff.contains("--- a/dev/us-east-1/vpc/terragrunt.hcl"),
         "{diff}"

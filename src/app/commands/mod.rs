@@ -3,12 +3,15 @@
 //! and what a `repository_dispatch` event being handled says.
 
 pub mod demo;
+pub mod init;
 pub mod promote;
 pub mod report;
 pub mod scan;
 pub mod status;
 pub mod update;
 
+use crate::app::config::Config;
+use crate::app::derive;
 use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::env::DirFilter;
@@ -47,17 +50,65 @@ pub fn promotion(
     let Some(payload) = dispatch_payload() else {
         return Ok(None);
     };
-    match (payload.dependency, payload.version) {
+    match (payload.dependency.clone(), payload.version.clone()) {
         (Some(dependency), Some(version)) => Ok(Some(Promotion::Landed {
             dependency,
             version,
         })),
+        (Some(dependency), None) => landed_in_source(working_dir, &payload, &dependency).map(Some),
         _ => Err(InvalidInput(
             "the repository_dispatch payload names no dependency and version; set promote_from"
                 .into(),
         )
         .into()),
     }
+}
+
+/// A dispatch that names the dependency but not the version (Patcher's `trigger-next-env` sends
+/// `{ref, sha, branch, dependency}`): the target is the version the source environment runs on
+/// the checked-out commit, the environment being the payload's, else the one its branch names.
+fn landed_in_source(
+    working_dir: &std::path::Path,
+    payload: &Payload,
+    dependency: &str,
+) -> anyhow::Result<Promotion> {
+    let config = Config::find(working_dir, None)?;
+    let derived = payload
+        .environment
+        .clone()
+        .filter(|e| !e.is_empty())
+        .map(|name| (name, "the payload's environment".to_string()))
+        .or_else(|| {
+            let branch = payload.branch.as_deref()?;
+            let prefix = derive::prefix_of(branch, Some(dependency));
+            let d = derive::derive(
+                &derive::Clues {
+                    branch_prefix: Some(prefix),
+                    ..derive::Clues::default()
+                },
+                config.as_ref(),
+            )?;
+            Some((d.name, d.rule))
+        });
+    let Some((name, rule)) = derived else {
+        return Err(InvalidInput(format!(
+            "the repository_dispatch payload names {dependency} but no version, and neither its environment nor its branch {:?} names the environment it comes from; set promote_from",
+            payload.branch.as_deref().unwrap_or("")
+        ))
+        .into());
+    };
+    let scan = match config.as_ref().map(|c| c.environment(&name)).transpose()? {
+        Some(env) => env.scan_request(working_dir)?,
+        None => ScanRequest {
+            working_dir: working_dir.to_path_buf(),
+            dirs: DirFilter::new(&[format!("{{*{name}*}}/**")], &[] as &[String])?,
+        },
+    };
+    log::info!(
+        "the dispatch names {dependency} without a version: targeting the version {name} ({}) runs on this commit; {name} was read from {rule}",
+        scan.describe()
+    );
+    Ok(Promotion::FromDirs(scan))
 }
 
 /// The dependency a run is limited to: `--dependency`, else the one named by the

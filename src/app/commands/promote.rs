@@ -4,29 +4,95 @@
 use super::Annotate;
 use crate::app::cli::PromoteArgs;
 use crate::exit;
+use crate::output::Format;
 use crate::promote::{self, PromoteRequest};
 use std::io::Write as _;
 
 /// The request `baton promote`'s flags describe (with the runner's `GITHUB_REF` and
 /// `GITHUB_SHA`).
 pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
+    let env = args.env.resolve()?;
+    let chosen = env.environment.as_ref();
+    if let (Some(config), Some(here)) = (&env.config, chosen)
+        && let Some(next) = config.next_of(here)
+    {
+        let unwired = next.unwired_gates();
+        if !unwired.is_empty() {
+            log::warn!(
+                "environment {} sets gates ({}) that this version of Baton does not enforce on promotion; they are ignored",
+                next.name,
+                unwired.join(", ")
+            );
+        }
+    }
     Ok(PromoteRequest {
-        scan: args.env.scan_request()?,
-        branch_prefix: args.pull_request_branch_prefix.clone(),
-        environment: args.environment.clone(),
-        dispatch_event: args.dispatch_event.clone(),
+        scan: env.scan.clone(),
+        branch_prefix: args
+            .pull_request_branch_prefix
+            .clone()
+            .or_else(|| chosen.map(|e| e.branch_prefix.clone())),
+        environment: args
+            .environment
+            .clone()
+            .or_else(|| chosen.map(|e| e.name.clone())),
+        dispatch_event: args
+            .dispatch_event
+            .clone()
+            .or_else(|| chosen.map(|e| e.dispatch_event.clone())),
         event_path: args.event_path.clone(),
         git_ref: std::env::var("GITHUB_REF").ok(),
         sha: std::env::var("GITHUB_SHA").ok(),
         clients: args.github.settings()?,
+        dry_run: args.dry_run,
     })
+}
+
+/// One sentence on what was (or, on a dry run, would be) dispatched, or why nothing was.
+pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
+    let quote = |s: &str| {
+        if code {
+            format!("`{s}`")
+        } else {
+            s.to_string()
+        }
+    };
+    let payload = outcome.payload.clone().unwrap_or_default();
+    let what = format!(
+        "{} for {} at {}",
+        quote(outcome.event_type.as_deref().unwrap_or("")),
+        payload
+            .dependency
+            .as_deref()
+            .map_or("every dependency".to_string(), quote),
+        payload
+            .version
+            .as_deref()
+            .map_or("the versions that landed".to_string(), quote)
+    );
+    match (outcome.dispatched, &outcome.event_type, &outcome.reason) {
+        (true, _, _) => format!(
+            "Sent {what} to {}.",
+            outcome.repository.as_deref().unwrap_or("")
+        ),
+        (false, Some(_), _) => format!(
+            "Dry run: would send {what} to {}; nothing was sent.",
+            outcome.repository.as_deref().unwrap_or("")
+        ),
+        (false, None, reason) => format!(
+            "Nothing to promote: {}.",
+            reason.as_deref().unwrap_or("no merged update")
+        ),
+    }
 }
 
 /// Runs `baton promote`.
 pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
     let outcome = promote::run(&request(args)?, &Annotate)?;
-    let mut json = serde_json::to_string_pretty(&outcome)?;
-    json.push('\n');
-    std::io::stdout().write_all(json.as_bytes())?;
+    let text = match args.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
+        Format::Text => format!("{}\n", sentence(&outcome, false)),
+        Format::Markdown => format!("### Baton promote\n\n{}\n", sentence(&outcome, true)),
+    };
+    std::io::stdout().write_all(text.as_bytes())?;
     Ok(exit::OK)
 }

@@ -11,11 +11,12 @@ use std::io::Write as _;
 
 /// The request `baton report`'s flags describe.
 pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
+    let env = args.env.resolve()?;
     Ok(ReportRequest {
-        scan: args.env.scan_request()?,
         dependency: super::limited_to(args.dependency.as_deref()),
-        strategy: args.update_strategy,
-        promotion: super::promotion(&args.env.working_dir, &args.promote_from)?,
+        strategy: env.strategy(args.update_strategy),
+        promotion: env.promotion_or(&args.promote_from)?,
+        scan: env.scan,
         clients: args.github.settings()?,
     })
 }

@@ -10,15 +10,15 @@ use std::io::Write as _;
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
-    let request = args.env.scan_request()?;
+    let request = args.env.resolve()?.scan;
     let report = scan::scan(&request)?;
     for w in request.problems(&report) {
         Annotate.warn(w);
     }
     log::info!(
-        "{} usages found in {} files",
-        report.usages.len(),
-        report.files_read
+        "{} found in {}",
+        output::count(report.usages.len(), "usage", "usages"),
+        output::count(report.files_read, "file", "files")
     );
     // The JSON of a large tree is streamed rather than held in memory beside the report.
     let mut stdout = std::io::stdout().lock();

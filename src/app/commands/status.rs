@@ -3,6 +3,7 @@
 
 use super::Annotate;
 use crate::app::cli::StatusArgs;
+use crate::app::config::{CONFIG_FILES, Config};
 use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
 use crate::promote::status::{self, EnvSpec, StatusRequest};
@@ -45,9 +46,11 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
     }
 }
 
-/// The environments: from `--env`, else from the config file.
+/// The environments: from `--env` (`NAME=GLOB`, or a `NAME` of the config file), else every
+/// environment of the config file.
 fn env_specs(args: &StatusArgs) -> anyhow::Result<Vec<EnvSpec>> {
-    if !args.envs.is_empty() {
+    let by_name = args.envs.iter().any(|e| e.include.is_empty());
+    if !args.envs.is_empty() && !by_name {
         if let Some(config) = &args.config {
             return Err(InvalidInput(format!(
                 "--env and --config {} both name the environments; use one",
@@ -57,29 +60,29 @@ fn env_specs(args: &StatusArgs) -> anyhow::Result<Vec<EnvSpec>> {
         }
         return Ok(args.envs.clone());
     }
-    let (path, explicit) = match &args.config {
-        Some(path) => (path.clone(), true),
-        None => (args.working_dir.join(CONFIG_FILE), false),
-    };
-    read_config(&path, explicit)
-}
-
-fn read_config(path: &Path, explicit: bool) -> anyhow::Result<Vec<EnvSpec>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            return Err(InvalidInput(format!(
-                "no environments: pass --env NAME=GLOB (in promotion order) or write {}",
-                path.display()
-            ))
-            .into());
-        }
-        Err(e) => {
-            return Err(InvalidInput(format!("cannot read {}: {e}", path.display())).into());
-        }
-    };
-    status::parse_config(&text)
-        .map_err(|e| InvalidInput(format!("invalid config {}: {e}", path.display())).into())
+    let config = Config::find(&args.working_dir, args.config.as_deref())?.ok_or_else(|| {
+        InvalidInput(format!(
+            "no environments: pass --env NAME=GLOB (in promotion order), or write {} (`baton init` does)",
+            CONFIG_FILES
+                .iter()
+                .map(|f| args.working_dir.join(f).display().to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+    })?;
+    if args.envs.is_empty() {
+        return Ok(config.env_specs());
+    }
+    args.envs
+        .iter()
+        .map(|e| {
+            if e.include.is_empty() {
+                Ok(config.environment(&e.name)?.env_spec())
+            } else {
+                Ok(e.clone())
+            }
+        })
+        .collect()
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

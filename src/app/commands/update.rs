@@ -3,10 +3,14 @@
 
 use super::Annotate;
 use crate::app::cli::UpdateArgs;
+use crate::app::config::Environment;
 use crate::exit::InvalidInput;
+use crate::find::env::DirFilter;
+use crate::output::{self, Format};
 use crate::spec::Spec;
 use crate::spec::report::ReportRequest;
 use crate::update::{self, PublishOptions, UpdateRequest};
+use std::fmt::Write as _;
 use std::io::Write as _;
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
@@ -32,38 +36,142 @@ pub fn load_spec(args: &UpdateArgs) -> anyhow::Result<Option<Spec>> {
 /// The request `baton update`'s flags describe.
 pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     let spec = load_spec(args)?;
+    let mut env = args.env.resolve()?;
+    if let Some(spec) = &spec
+        && env.environment.is_none()
+        && args.env.include_dirs.is_empty()
+        && !spec.include_dir_pattern.trim().is_empty()
+        && args
+            .env
+            .working_dir
+            .components()
+            .all(|c| c == std::path::Component::CurDir)
+    {
+        // No folders given: the spec's, which the report ran with (Patcher's stage and prod
+        // update jobs name none), rather than every environment of the repository.
+        env.scan.dirs = DirFilter::new(
+            std::slice::from_ref(&spec.include_dir_pattern),
+            std::slice::from_ref(&spec.exclude_dir_pattern),
+        )
+        .map_err(|e| InvalidInput(format!("the spec's IncludeDirPattern: {e}")))?;
+        log::info!(
+            "no include globs given: updating the spec's folders {}",
+            spec.include_dir_pattern
+        );
+    }
     let promotion = match spec {
         Some(_) => None,
-        None => super::promotion(&args.env.working_dir, &args.promote_from)?,
+        None => env.promotion_or(&args.promote_from)?,
     };
+    let dependency = super::limited_to(args.dependency.as_deref());
+    let chosen = env.environment.as_ref();
+    let branch = args.pull_request_branch.clone().or_else(|| {
+        // The environment's branch for the one dependency updated.
+        Some(format!(
+            "{}{}",
+            chosen?.branch_prefix,
+            dependency.as_deref()?
+        ))
+    });
+    let or_env = |flag: &[String], from_env: fn(&Environment) -> &Vec<String>| {
+        if flag.is_empty() {
+            chosen.map(|e| from_env(e).clone()).unwrap_or_default()
+        } else {
+            flag.to_vec()
+        }
+    };
+    let labels = or_env(&args.pull_request_labels, |e| &e.labels);
+    let reviewers = or_env(&args.pull_request_reviewers, |e| &e.reviewers);
     Ok(UpdateRequest {
         report: ReportRequest {
-            scan: args.env.scan_request()?,
-            dependency: super::limited_to(args.dependency.as_deref()),
-            strategy: args.update_strategy,
+            dependency,
+            strategy: env.strategy(args.update_strategy),
             promotion,
+            scan: env.scan.clone(),
             clients: args.github.settings()?,
         },
         spec,
         dry_run: args.dry_run,
         publish: args.publish.then(|| PublishOptions {
-            branch: args.pull_request_branch.clone().unwrap_or_default(),
+            branch: branch.unwrap_or_default(),
             title: args.pull_request_title.clone(),
-            labels: args.pull_request_labels.clone(),
-            reviewers: args.pull_request_reviewers.clone(),
-            draft: args.draft,
+            labels,
+            reviewers,
+            draft: args.draft || chosen.is_some_and(|e| e.draft),
             commit_message: args.commit_message.clone(),
         }),
-        commit_author: args.commit_author.clone(),
+        commit_author: args
+            .commit_author
+            .clone()
+            .or_else(|| chosen.and_then(|e| e.commit_author.clone())),
     })
+}
+
+/// The outcome as JSON, with the diff of a dry run in it.
+pub fn json(outcome: &update::Outcome) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(outcome)?;
+    if let (Some(diff), Some(map)) = (&outcome.diff, value.as_object_mut()) {
+        map.insert("diff".into(), serde_json::Value::String(diff.clone()));
+    }
+    Ok(format!("{}\n", serde_json::to_string_pretty(&value)?))
+}
+
+/// The changes as lines `file:line  from → to`, then the pull request.
+fn text(outcome: &update::Outcome) -> String {
+    let mut out = String::new();
+    if outcome.updated.is_empty() {
+        out.push_str("nothing to update\n");
+    }
+    for c in &outcome.updated {
+        let _ = writeln!(out, "{}:{}  {} → {}", c.file, c.line, c.from, c.to);
+    }
+    if let Some(pr) = &outcome.pull_request {
+        let _ = writeln!(
+            out,
+            "pull request #{} {}: {}",
+            pr.number,
+            if pr.created { "opened" } else { "updated" },
+            pr.url
+        );
+    }
+    out
+}
+
+/// The changes as a markdown table, then the pull request.
+fn markdown(outcome: &update::Outcome) -> String {
+    let mut out = String::from("### Baton update\n\n");
+    if outcome.updated.is_empty() {
+        out.push_str("Nothing to update.\n");
+    } else {
+        out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
+        for c in &outcome.updated {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | `{}` | `{}` |",
+                output::cell(&c.file),
+                c.line,
+                output::cell(&c.from),
+                output::cell(&c.to)
+            );
+        }
+    }
+    if let Some(pr) = &outcome.pull_request {
+        let _ = writeln!(out, "\nPull request [#{}]({}).", pr.number, pr.url);
+    }
+    if let Some(diff) = &outcome.diff {
+        let _ = write!(out, "\n```diff\n{diff}```\n");
+    }
+    out
 }
 
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
-    let text = match &outcome.diff {
-        Some(diff) => diff.clone(),
-        None => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
+    let text = match (args.format, &outcome.diff) {
+        (Format::Json, _) => json(&outcome)?,
+        (Format::Text, Some(diff)) => diff.clone(),
+        (Format::Text, None) => text(&outcome),
+        (Format::Markdown, _) => markdown(&outcome),
     };
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(outcome.exit_code())

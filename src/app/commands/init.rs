@@ -1,0 +1,192 @@
+//! `baton init`: write the config file for the environment folders found, and the workflows
+//! generated from it; `--check` fails when the workflows no longer agree with the config.
+
+use crate::app::cli::InitArgs;
+use crate::app::config::{CONFIG_FILES, Config};
+use crate::app::init::{self, ActionRef, WORKFLOWS_DIR};
+use crate::exit::{self, InvalidInput};
+use crate::output::Format;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The action generated workflows use: `--action`, else this version's release tag (whose
+/// commit SHA the release notes give, for pinning).
+fn action(args: &InitArgs) -> ActionRef {
+    let version = env!("CARGO_PKG_VERSION").to_string();
+    let uses = args
+        .action
+        .clone()
+        .unwrap_or_else(|| format!("baton-dev/baton@v{version}"));
+    ActionRef { uses, version }
+}
+
+/// The config file of the working directory: the one there, or `None`.
+fn existing_config(wd: &Path) -> Option<PathBuf> {
+    CONFIG_FILES
+        .iter()
+        .map(|f| wd.join(f))
+        .find(|p| p.is_file())
+}
+
+/// What `baton init` did.
+#[derive(Debug, serde::Serialize)]
+struct Outcome {
+    config: String,
+    config_written: bool,
+    written: Vec<String>,
+    unchanged: Vec<String>,
+    drift: Vec<String>,
+}
+
+/// Runs `baton init`.
+pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
+    let wd = &args.working_dir;
+    if !wd.is_dir() {
+        return Err(InvalidInput(format!(
+            "the working directory {} does not exist",
+            wd.display()
+        ))
+        .into());
+    }
+    let (config_path, config_written) = match existing_config(wd) {
+        Some(path) => (path, false),
+        None if args.check => {
+            return Err(InvalidInput(format!(
+                "--check compares the workflows with the config, and {} has no {}; run `baton init` first",
+                wd.display(),
+                CONFIG_FILES.join(" or ")
+            ))
+            .into());
+        }
+        None => {
+            let envs = init::find_environments(wd)?;
+            if envs.is_empty() {
+                return Err(InvalidInput(format!(
+                    "no environment folders in {} (such as dev, gruntwork-dev-account1, acme-stage-1, prod); write {} by hand (see schema/baton.schema.json)",
+                    wd.display(),
+                    CONFIG_FILES[0]
+                ))
+                .into());
+            }
+            for (name, folders) in &envs {
+                log::info!("environment {name}: {}", folders.join(", "));
+            }
+            let path = wd.join(CONFIG_FILES[0]);
+            let text = init::config_text(&envs);
+            // What is written must read back.
+            Config::parse(&text, &path)?;
+            if !args.dry_run {
+                std::fs::create_dir_all(path.parent().unwrap_or(wd))?;
+                std::fs::write(&path, &text)?;
+            }
+            (path, true)
+        }
+    };
+    let config = if config_written && args.dry_run {
+        Config::parse(
+            &init::config_text(&init::find_environments(wd)?),
+            &config_path,
+        )?
+    } else {
+        Config::load(&config_path)?
+    };
+    let config_name = config_path
+        .strip_prefix(wd)
+        .unwrap_or(&config_path)
+        .display()
+        .to_string();
+    let generated = init::workflows(&config, &config_name, &action(args));
+    let dir = wd.join(WORKFLOWS_DIR);
+    let drift = init::check(&dir, &generated);
+    let mut outcome = Outcome {
+        config: config_name,
+        config_written,
+        written: Vec::new(),
+        unchanged: Vec::new(),
+        drift: drift.iter().map(ToString::to_string).collect(),
+    };
+    let code = if args.check {
+        if drift.is_empty() {
+            exit::OK
+        } else {
+            exit::FINDINGS
+        }
+    } else {
+        let changed: Vec<&(String, String)> = generated
+            .iter()
+            .filter(|(name, text)| {
+                std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text)
+            })
+            .collect();
+        let hand_edited: Vec<String> = changed
+            .iter()
+            .filter(|(name, _)| dir.join(name).exists())
+            .map(|(name, _)| format!("{WORKFLOWS_DIR}/{name}"))
+            .collect();
+        if !hand_edited.is_empty() && !args.force {
+            return Err(InvalidInput(format!(
+                "{} already exist and differ from what the config generates; --force overwrites them",
+                hand_edited.join(", ")
+            ))
+            .into());
+        }
+        if !args.dry_run {
+            std::fs::create_dir_all(&dir)?;
+        }
+        for (name, text) in &generated {
+            let shown = format!("{WORKFLOWS_DIR}/{name}");
+            if changed.iter().any(|(n, _)| n == name) {
+                if !args.dry_run {
+                    std::fs::write(dir.join(name), text)?;
+                }
+                outcome.written.push(shown);
+            } else {
+                outcome.unchanged.push(shown);
+            }
+        }
+        outcome.drift.clear();
+        exit::OK
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&outcome)?)?,
+        Format::Text | Format::Markdown => {
+            let md = args.format == Format::Markdown;
+            let item = |s: &str| {
+                if md {
+                    format!("- `{s}`")
+                } else {
+                    format!("  {s}")
+                }
+            };
+            if args.check {
+                if drift.is_empty() {
+                    writeln!(out, "the workflows agree with {}", outcome.config)?;
+                } else {
+                    writeln!(
+                        out,
+                        "the workflows disagree with {} (run `baton init --force`):",
+                        outcome.config
+                    )?;
+                    for d in &outcome.drift {
+                        writeln!(out, "{}", item(d))?;
+                    }
+                }
+            } else {
+                let verb = if args.dry_run { "would write" } else { "wrote" };
+                if outcome.config_written {
+                    writeln!(out, "{verb} {}", outcome.config)?;
+                } else {
+                    writeln!(out, "kept {}", outcome.config)?;
+                }
+                for w in &outcome.written {
+                    writeln!(out, "{}", item(&format!("{verb} {w}")))?;
+                }
+                for w in &outcome.unchanged {
+                    writeln!(out, "{}", item(&format!("unchanged {w}")))?;
+                }
+            }
+        }
+    }
+    Ok(code)
+}

@@ -50,22 +50,76 @@ pub fn file_warning(
         }
         format!("::warning {props}::{}", escape_data(message))
     } else {
-        let mut place = file.to_string();
+        let mut place = escape_controls(file, false).into_owned();
         if let Some(l) = line {
             let _ = write!(place, ":{l}");
             if let Some(c) = column {
                 let _ = write!(place, ":{c}");
             }
         }
-        format!("warning: {place}: {message}")
+        format!("warning: {place}: {}", escape_controls(message, true))
     }
 }
 
-/// Escapes a workflow command's message, as the runner expects.
+/// Whether a character is a control character that printing would act on rather than show
+/// (a carriage return, an escape sequence, a bell); tabs are kept.
+fn hidden_control(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// Text with its control characters shown as escapes (`\r`, `\u{1b}`), so that a carriage
+/// return or a terminal sequence in a file name cannot hide or rewrite what is printed around
+/// it. Line feeds are kept when `keep_newlines`; tabs always are.
+pub fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| hidden_control(c) && !(keep_newlines && c == '\n');
+    if !s.chars().any(escape) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if escape(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// Breaks every `##[`, which the Actions runner reads as a command anywhere in a line, with a
+/// zero-width space after its first `#`.
+pub fn break_legacy_commands(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains("##[") {
+        s.replace("##[", "#\u{200b}#[").into()
+    } else {
+        s.into()
+    }
+}
+
+/// Escapes a workflow command's message, as the runner expects (`%`, CR and LF), with the other
+/// control characters shown as escapes and `##[` broken.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if hidden_control(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    break_legacy_commands(&out).into_owned()
 }
 
 /// Escapes a workflow command's property value.
@@ -295,9 +349,11 @@ pub fn report_markdown(spec: &Spec) -> String {
     out
 }
 
-/// Escapes a markdown table cell.
+/// Escapes a markdown table cell: pipes are escaped, line breaks become spaces and other
+/// control characters show as escapes.
 pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let joined = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    escape_controls(&joined, false).replace('|', "\\|")
 }
 
 #[cfg(test)]
@@ -327,5 +383,32 @@ mod tests {
     #[test]
     fn cells_escape_pipes() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn cells_hold_no_carriage_return_or_control_character() {
+        // A version written `x<CR>::set-output …` once ended a line of the status table.
+        assert_eq!(
+            cell("x\r::set-output name=a::b\r\nc\u{1b}[2K"),
+            "x ::set-output name=a::b c\\u{1b}[2K"
+        );
+    }
+
+    #[test]
+    fn annotations_show_control_characters_and_break_legacy_commands() {
+        assert_eq!(
+            file_warning(
+                true,
+                "dev/\u{1b}x:y",
+                None,
+                None,
+                "##[set-output name=a;]b\u{7}"
+            ),
+            "::warning file=dev/\\u{1b}x%3Ay::#\u{200b}#[set-output name=a;]b\\u{7}"
+        );
+        assert_eq!(
+            file_warning(false, "dev/a\rb.hcl", Some(1), None, "bad\u{1b}[2K"),
+            "warning: dev/a\\rb.hcl:1: bad\\u{1b}[2K"
+        );
     }
 }

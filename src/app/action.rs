@@ -47,6 +47,7 @@ pub const OUTPUTS: &[&str] = &[
 
 use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
 use crate::app::commands::{self, Annotate};
+use crate::app::console::Console;
 use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
@@ -275,12 +276,21 @@ fn summary(text: &str) {
     }
 }
 
-/// Runs the action: the command named by `patcher_command`, with outputs and a summary.
+/// Writes to stdout at once.
+fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Runs the action: the command named by `patcher_command`, with outputs and a summary. Its
+/// output is read by the runner, so everything goes through a [`Console`] for the runner.
 pub fn run() -> anyhow::Result<u8> {
     let inputs = Inputs::from_env();
+    let console = Console::new(true);
     if let Some(token) = inputs.token() {
         // Masked before anything else is printed.
-        println!("::add-mask::{token}");
+        print(&console.mask(&token))?;
     }
     if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
         let workspace = PathBuf::from(workspace);
@@ -291,16 +301,18 @@ pub fn run() -> anyhow::Result<u8> {
     let command = inputs
         .get("patcher_command")
         .unwrap_or_else(|| "report".into());
-    println!("::group::baton {command}");
-    let result = dispatch(&inputs, &command);
-    println!("::endgroup::");
+    print(&console.group(&format!("baton {command}")))?;
+    let result = dispatch(&inputs, &command, console);
+    print(&console.end_group())?;
     result
 }
 
 fn dispatch<F: Fn(&str) -> Option<String>>(
     inputs: &Inputs<F>,
     command: &str,
+    console: Console,
 ) -> anyhow::Result<u8> {
+    let stdout = &mut std::io::stdout().lock();
     match command {
         "scan" => {
             let request = inputs.env_args().scan_request()?;
@@ -308,7 +320,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             for w in request.problems(&report) {
                 Annotate.warn(w);
             }
-            output::write_scan_json(&report, std::io::stdout().lock())?;
+            commands::scan::render(&report, Format::Json, console, stdout)?;
             Ok(exit::OK)
         }
         "report" => {
@@ -316,7 +328,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             let spec = crate::spec::report::run(&commands::report::request(&args)?, &Annotate)?;
             commands::report::save(&args, &spec)?;
             let json = spec.to_json();
-            println!("{json}");
+            console.write_json(stdout, &json)?;
             let ids: Vec<&str> = spec.dependencies.iter().map(|d| d.id.as_str()).collect();
             set_outputs(&[
                 ("spec", json),
@@ -333,9 +345,9 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
         "update" => {
             let request = commands::update::request(&inputs.update()?)?;
             let outcome = crate::update::run(&request, &Annotate)?;
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
             if let Some(diff) = &outcome.diff {
-                println!("{diff}");
+                console.write_text(stdout, diff)?;
             }
             let mut outs = Vec::new();
             if let Some(pr) = &outcome.pull_request {
@@ -353,7 +365,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
         "promote" => {
             let request = commands::promote::request(&inputs.promote())?;
             let outcome = crate::promote::run(&request, &Annotate)?;
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
             let payload = outcome.payload.clone().unwrap_or_default();
             set_outputs(&[
                 ("dependency", payload.dependency.clone().unwrap_or_default()),
@@ -380,7 +392,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             let matrix =
                 crate::promote::status::run(&commands::status::request(&args)?, &Annotate)?;
             let markdown = matrix.to_markdown();
-            print!("{markdown}");
+            console.write_text(stdout, &markdown)?;
             summary(&format!("{markdown}\n"));
             Ok(if args.fail_on_drift && matrix.has_drift() {
                 exit::FINDINGS

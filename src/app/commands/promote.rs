@@ -3,9 +3,9 @@
 
 use super::Annotate;
 use crate::app::cli::PromoteArgs;
+use crate::app::console::Console;
 use crate::exit;
 use crate::promote::{self, PromoteRequest};
-use std::io::Write as _;
 
 /// The request `baton promote`'s flags describe (with the runner's `GITHUB_REF` and
 /// `GITHUB_SHA`).
@@ -25,8 +25,9 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
 /// Runs `baton promote`.
 pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
     let outcome = promote::run(&request(args)?, &Annotate)?;
-    let mut json = serde_json::to_string_pretty(&outcome)?;
-    json.push('\n');
-    std::io::stdout().write_all(json.as_bytes())?;
+    Console::detect().write_json(
+        &mut std::io::stdout().lock(),
+        &serde_json::to_string_pretty(&outcome)?,
+    )?;
     Ok(exit::OK)
 }

@@ -3,11 +3,12 @@
 
 use super::Annotate;
 use crate::app::cli::UpdateArgs;
+use crate::app::console::Console;
 use crate::exit::InvalidInput;
 use crate::spec::Spec;
 use crate::spec::report::ReportRequest;
 use crate::update::{self, PublishOptions, UpdateRequest};
-use std::io::Write as _;
+use std::io::Write;
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
 /// touched.
@@ -61,10 +62,18 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
-    let text = match &outcome.diff {
-        Some(diff) => diff.clone(),
-        None => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
+    render(&outcome, Console::detect(), &mut std::io::stdout().lock())?;
     Ok(outcome.exit_code())
+}
+
+/// Prints what an update did through `console`: the diff of a dry run, else the JSON outcome.
+pub fn render(
+    outcome: &update::Outcome,
+    console: Console,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match &outcome.diff {
+        Some(diff) => console.write_text(out, diff),
+        None => console.write_json(out, &serde_json::to_string_pretty(outcome)?),
+    }
 }

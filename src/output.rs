@@ -214,12 +214,11 @@ pub fn scan_markdown(report: &ScanReport) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | `{}:{}` | {} |",
-                cell(id),
-                cell(u.current.as_deref().unwrap_or("")),
-                cell(&u.file),
-                u.line,
-                cell(&note)
+                "| {} | {} | {} | {} |",
+                md_text(id),
+                md_text(u.current.as_deref().unwrap_or("")),
+                cell(&code(&format!("{}:{}", u.file, u.line))),
+                md_text(&note)
             );
         }
     }
@@ -230,10 +229,10 @@ pub fn scan_markdown(report: &ScanReport) -> String {
         for e in &report.errors {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} |",
-                cell(&e.file),
+                "| {} | {} | {} |",
+                cell(&code(&e.file)),
                 e.line.map(|l| l.to_string()).unwrap_or_default(),
-                cell(&e.message)
+                md_text(&e.message)
             );
         }
     }
@@ -309,26 +308,26 @@ pub fn report_markdown(spec: &Spec) -> String {
     );
     for d in &spec.dependencies {
         let link = |v: &Option<String>| match v {
-            Some(v) => match d.release_notes.get(v) {
-                Some(url) => format!("[{v}]({url})"),
-                None => v.clone(),
+            Some(v) => match d.release_notes.get(v).and_then(|url| md_url(url)) {
+                Some(url) => format!("[{}]({url})", md_text(v)),
+                None => md_text(v),
             },
             None => "–".into(),
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} |",
-            cell(&d.id),
-            cell(&d.current_versions.join(", ")),
+            "| {} | {} | {} | {} | {} |",
+            cell(&code(&d.id)),
+            md_text(&d.current_versions.join(", ")),
             link(&d.target_safe_version),
             link(&d.target_breaking_version),
-            d.latest_version.as_deref().unwrap_or("–")
+            d.latest_version.as_deref().map_or("–".to_string(), md_text)
         );
     }
     if !spec.unreachable.is_empty() {
         out.push_str("\n**Could not look up**\n\n");
         for u in &spec.unreachable {
-            let _ = writeln!(out, "- `{}`: {}", cell(&u.id), cell(&u.error));
+            let _ = writeln!(out, "- {}: {}", code(&u.id), md_text(&u.error));
         }
     }
     if !spec.skipped.is_empty() {
@@ -338,15 +337,136 @@ pub fn report_markdown(spec: &Spec) -> String {
         for s in &spec.skipped {
             let _ = writeln!(
                 out,
-                "| `{}:{}` | {} |",
-                cell(&s.file),
-                s.line,
-                cell(&s.reason)
+                "| {} | {} |",
+                cell(&code(&format!("{}:{}", s.file, s.line))),
+                md_text(&s.reason)
             );
         }
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// Inserts a zero-width space after an `@` or `#` that would start a mention (`@org/team`) or an
+/// issue reference (`#12`, `org/repo#12`), so that quoted text notifies and links no one.
+fn push_inert(out: &mut String, c: char, next: Option<char>, after_word: bool) {
+    out.push(c);
+    let starts = match c {
+        '@' => next.is_some_and(|n| n.is_ascii_alphanumeric()),
+        '#' => next.is_some_and(|n| n.is_ascii_digit()),
+        _ => false,
+    };
+    // `a@b.c` is an address, not a mention; `x#1` is no reference either, unless after a repo.
+    if starts && (!after_word || c == '#') {
+        out.push('\u{200b}');
+    }
+}
+
+/// An inline code span showing `s` exactly: fenced with one backtick more than the longest run
+/// of backticks inside it (and padded with spaces when `s` starts or ends with one), line
+/// breaks as spaces, other control characters as escapes. In a table, pass it through [`cell`].
+pub fn code(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let text = escape_controls(&flat, false);
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.trim().is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Text that someone else wrote (a server's message, a reason quoting a ref, a version as
+/// written), for a line of markdown or a table cell: markdown and HTML punctuation is escaped,
+/// line breaks become spaces, control characters show as escapes, and mentions and issue
+/// references are broken by a zero-width space.
+pub fn md_text(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let text = escape_controls(&flat, false);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if "\\`*[]<|&".contains(c) {
+            out.push('\\');
+        }
+        push_inert(&mut out, c, chars.get(i + 1).copied(), after_word);
+    }
+    out
+}
+
+/// Text that someone else wrote, for an HTML element (a `<summary>`): `&`, `<`, `>` and `"` as
+/// entities, line breaks as spaces, mentions and references broken.
+pub fn html_text(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let text = escape_controls(&flat, false);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => push_inert(&mut out, c, chars.get(i + 1).copied(), after_word),
+        }
+    }
+    out
+}
+
+/// Markdown that someone else wrote (release notes), quoted: every line starts with `> `, so
+/// nothing in it can end the quote or the section around it; `<` cannot open HTML (no
+/// `</details>`, no `<!--`), control characters show as escapes, and mentions and issue
+/// references are broken by a zero-width space. Its own markdown (lists, emphasis, code) stays.
+pub fn md_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 64);
+    for line in s.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = escape_controls(line, false);
+        let chars: Vec<char> = line.chars().collect();
+        out.push_str(if chars.is_empty() { ">" } else { "> " });
+        for (i, &c) in chars.iter().enumerate() {
+            let next = chars.get(i + 1).copied();
+            let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+            if c == '<' && next.is_some_and(|n| n.is_ascii_alphabetic() || "/!?".contains(n)) {
+                out.push_str("&lt;");
+            } else {
+                push_inert(&mut out, c, next, after_word);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A URL for a markdown link: only `http` and `https`, with the characters that could end the
+/// link or a table cell (`(`, `)`, `|`, spaces, `<`, `>`) percent-encoded. `None` for anything
+/// else, which is then shown without a link.
+pub fn md_url(s: &str) -> Option<String> {
+    let url = url::Url::parse(s.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(
+        url.as_str()
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace('|', "%7C")
+            .replace(' ', "%20")
+            .replace('<', "%3C")
+            .replace('>', "%3E"),
+    )
 }
 
 /// Escapes a markdown table cell: pipes are escaped, line breaks become spaces and other
@@ -392,6 +512,42 @@ mod tests {
             cell("x\r::set-output name=a::b\r\nc\u{1b}[2K"),
             "x ::set-output name=a::b c\\u{1b}[2K"
         );
+    }
+
+    #[test]
+    fn code_spans_hold_any_backticks() {
+        assert_eq!(code("dev/a.hcl"), "`dev/a.hcl`");
+        assert_eq!(code("a`b``c"), "```a`b``c```");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a\nb\r\u{1b}"), "`a b \\u{1b}`");
+        assert_eq!(code(""), "");
+        assert_eq!(cell(&code("a|b")), "`a\\|b`");
+    }
+
+    #[test]
+    fn quoted_text_mentions_no_one_and_opens_no_html() {
+        assert_eq!(
+            md_text("@acme/admins see #12, mail a@b.c </details><!-- *x* [l](u) |"),
+            "@\u{200b}acme/admins see #\u{200b}12, mail a@b.c \\</details>\\<!-- \\*x\\* \\[l\\](u) \\|"
+        );
+        assert_eq!(
+            html_text("v1 <b>\"@x\" & o/r#1"),
+            "v1 &lt;b&gt;&quot;@\u{200b}x&quot; &amp; o/r#\u{200b}1"
+        );
+        assert_eq!(
+            md_quote("Hi @octo\r\n\n</details>\n<!--\n## h\na < b"),
+            "> Hi @\u{200b}octo\n>\n> &lt;/details>\n> &lt;!--\n> ## h\n> a < b\n"
+        );
+    }
+
+    #[test]
+    fn links_are_http_only_and_cannot_end_early() {
+        assert_eq!(
+            md_url("https://github.com/o/r/releases/tag/v1)(x|y"),
+            Some("https://github.com/o/r/releases/tag/v1%29%28x%7Cy".into())
+        );
+        assert_eq!(md_url("javascript:alert(1)"), None);
+        assert_eq!(md_url("not a url"), None);
     }
 
     #[test]

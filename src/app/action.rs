@@ -337,7 +337,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             ])?;
             summary(&format!(
                 "### Baton report: {}\n\n{}\n",
-                spec.include_dir_pattern,
+                output::md_text(&spec.include_dir_pattern),
                 output::report_markdown(&spec)
             ));
             Ok(exit::OK)
@@ -373,16 +373,20 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             ])?;
             summary(&match (&outcome.event_type, &outcome.reason) {
                 (Some(event), _) => format!(
-                    "### Baton promote\n\nSent `{event}` for `{}` at `{}`.\n",
-                    payload.dependency.as_deref().unwrap_or("every dependency"),
+                    "### Baton promote\n\nSent {} for {} at {}.\n",
+                    output::code(event),
+                    payload
+                        .dependency
+                        .as_deref()
+                        .map_or("every dependency".to_string(), output::code),
                     payload
                         .version
                         .as_deref()
-                        .unwrap_or("the versions that landed")
+                        .map_or("the versions that landed".to_string(), output::code)
                 ),
                 (None, reason) => format!(
                     "### Baton promote\n\nNothing to promote: {}.\n",
-                    reason.as_deref().unwrap_or("no merged update")
+                    output::md_text(reason.as_deref().unwrap_or("no merged update"))
                 ),
             });
             Ok(exit::OK)
@@ -416,30 +420,31 @@ fn update_summary(outcome: &crate::update::Outcome) -> String {
         for c in &outcome.updated {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | `{}` | `{}` |",
-                output::cell(&c.file),
+                "| {} | {} | {} | {} |",
+                output::cell(&output::code(&c.file)),
                 c.line,
-                output::cell(&c.from),
-                output::cell(&c.to)
+                output::cell(&output::code(&c.from)),
+                output::cell(&output::code(&c.to))
             );
         }
     }
     if let Some(pr) = &outcome.pull_request {
+        let number = match output::md_url(&pr.url) {
+            Some(url) => format!("[#{}]({url})", pr.number),
+            None => format!("#{}", pr.number),
+        };
         let _ = writeln!(
             out,
-            "\nPull request [#{}]({}) {}.",
-            pr.number,
-            pr.url,
+            "\nPull request {number} {}.",
             if pr.created { "opened" } else { "updated" }
         );
     }
     for s in &outcome.skipped {
         let _ = writeln!(
             out,
-            "\n- not updated: `{}:{}`: {}",
-            output::cell(&s.file),
-            s.line,
-            s.reason
+            "\n- not updated: {}: {}",
+            output::code(&format!("{}:{}", s.file, s.line)),
+            output::md_text(&s.reason)
         );
     }
     out

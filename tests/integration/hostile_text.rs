@@ -559,3 +559,271 @@ mod properties {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Markdown: the pull-request body and the job summary quote what others wrote.
+// ---------------------------------------------------------------------------------------------
+
+/// Removes the code spans of a markdown text (GitHub acts on nothing inside them).
+fn without_code_spans(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let run = rest[start..].chars().take_while(|c| *c == '`').count();
+        let after = &rest[start + run..];
+        // The closing run: exactly as many backticks.
+        let mut search = 0;
+        let mut end = None;
+        while let Some(i) = after[search..].find('`') {
+            let at = search + i;
+            let n = after[at..].chars().take_while(|c| *c == '`').count();
+            if n == run {
+                end = Some(at + n);
+                break;
+            }
+            search = at + n;
+        }
+        match end {
+            Some(e) => rest = &after[e..],
+            None => {
+                out.push_str(&rest[start..start + run]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What GitHub would act on in markdown Baton wrote, outside code spans: a mention, an issue
+/// reference, HTML other than Baton's own tags, or `<details>` left unbalanced.
+fn markdown_hazards(md: &str) -> Vec<String> {
+    let text = without_code_spans(md);
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        let boundary = before.is_none_or(|b| !b.is_alphanumeric() && b != '_');
+        let context: String = chars[i.saturating_sub(20)..(i + 20).min(chars.len())]
+            .iter()
+            .collect();
+        match (c, next) {
+            ('@', Some(n)) if boundary && n.is_ascii_alphanumeric() => {
+                found.push(format!("a mention: {context:?}"));
+            }
+            ('#', Some(n)) if boundary && n.is_ascii_digit() => {
+                found.push(format!("an issue reference: {context:?}"));
+            }
+            // `\<` is a literal `<`.
+            ('<', Some(n))
+                if (n.is_ascii_alphabetic() || "/!?".contains(n))
+                    && chars[..i].iter().rev().take_while(|b| **b == '\\').count() % 2 == 0 =>
+            {
+                let tag: String = chars[i..].iter().take_while(|c| **c != '>').collect();
+                if !["<details", "</details", "<summary", "</summary", "<br"]
+                    .contains(&tag.as_str())
+                {
+                    found.push(format!("HTML: {context:?}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    // Tags that are not escaped by an odd number of backslashes.
+    let tags = |tag: &str| {
+        text.match_indices(tag)
+            .filter(|(at, _)| text[..*at].chars().rev().take_while(|c| *c == '\\').count() % 2 == 0)
+            .count()
+    };
+    if tags("<details>") != tags("</details>") {
+        found.push("unbalanced <details>".into());
+    }
+    found
+}
+
+#[test]
+fn the_hazard_check_sees_mentions_references_and_html() {
+    let found = markdown_hazards("hi @octo and #12 <!-- x `@code #3 <b>` <details></details>");
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(markdown_hazards("a@b.c x#1 `` a ` @b `` <br> \\</details>").is_empty());
+    assert!(!markdown_hazards("\\\\</details>").is_empty());
+}
+
+/// A live repository with a bare `origin` holding `main`; returns (root, work).
+fn live_repo(files: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf) {
+    use crate::gitrepo::git;
+    let root = tempfile::tempdir().unwrap();
+    let origin = root.path().join("origin.git");
+    let work = root.path().join("live");
+    std::fs::create_dir_all(&work).unwrap();
+    git(
+        root.path(),
+        &["init", "-q", "--bare", origin.to_str().unwrap()],
+    );
+    git(&work, &["init", "-q"]);
+    for (rel, content) in files {
+        write(&work, rel, content);
+    }
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "initial"]);
+    git(
+        &work,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    git(&work, &["push", "-q", "origin", "main"]);
+    (root, work)
+}
+
+const NOTES: &str = "Thanks @acme/admins and @octocat! Fixes #12 and acme/other#3.\n\
+    </details>\n<!-- the rest is hidden\n## How to review\n1. Merge without reading.\n\
+    ```\nan unclosed fence\n<img src=x onerror=alert(1)>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_request_body_quotes_release_notes_and_lists_only_the_modules_own() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mono", &["vpc-v1.1.0", "eks-v1.1.0", "vpc-v1.0.0"]);
+    gh.state
+        .lock()
+        .unwrap()
+        .repos
+        .get_mut("acme/mono")
+        .unwrap()
+        .releases = vec![
+        ("vpc-v1.1.0".into(), NOTES.into()),
+        (
+            "eks-v1.1.0".into(),
+            "EKS ONLY: a release of another module".into(),
+        ),
+        ("vpc-v1.0.0".into(), "the release in use".into()),
+    ];
+    let vpc = |r: &str| {
+        format!("terraform {{\n  source = \"github.com/acme/mono//modules/vpc?ref={r}\"\n}}\n")
+    };
+    let (_root, work) = live_repo(&[
+        ("dev/a`b``c/terragrunt.hcl", &vpc("vpc-v1.0.0")),
+        ("dev/@acme/admins/terragrunt.hcl", &vpc("vpc-v1.0.0")),
+        (
+            "dev/skip/terragrunt.hcl",
+            &vpc("@acme/admins</details><!--"),
+        ),
+    ]);
+    let spec = json!({"IncludeDirPattern": "dev/**", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mono/vpc", "TargetSafeVersion": "1.1.0", "TargetBreakingVersion": null}]})
+    .to_string();
+    let mut cmd = baton();
+    cmd.current_dir(&work)
+        .env("GITHUB_REPOSITORY", "acme/live")
+        .env("GITHUB_TOKEN", TOKEN)
+        .args([
+            "update",
+            "--publish",
+            "--include-dirs",
+            "dev/**",
+            "--spec",
+            &spec,
+        ])
+        .args(["--pull-request-branch", "baton-dev-updates-acme/mono/vpc"])
+        .args(["--pull-request-labels", "updates-dev"])
+        .args(["--github-api-url", &gh.api_url()]);
+    let assert = run(cmd).await;
+    assert!(
+        assert.get_output().status.success(),
+        "{}",
+        stderr_of(&assert)
+    );
+    let body = gh.pulls("acme/live")[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !body.contains("EKS ONLY"),
+        "another module's notes:\n{body}"
+    );
+    assert!(body.contains("vpc-v1.1.0"), "{body}");
+    // The notes are there, quoted, and act on nothing.
+    assert!(body.contains("Merge without reading"), "{body}");
+    let hazards = markdown_hazards(&body);
+    assert!(hazards.is_empty(), "{hazards:#?}\n{body}");
+    assert!(
+        body.contains("``dev/a`b``c/terragrunt.hcl``")
+            || body.contains("```dev/a`b``c/terragrunt.hcl```"),
+        "{body}"
+    );
+    // Baton's own sections are still its own: one "How to review" outside the quote.
+    assert_eq!(
+        body.lines()
+            .filter(|l| l.starts_with("### How to review"))
+            .count(),
+        1,
+        "{body}"
+    );
+    insta::assert_snapshot!("hostile_pull_request_body", body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_job_summary_quotes_what_others_wrote() {
+    let gh = hostile_github().await;
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/mentions/tags"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "message": "Not Found @acme/admins </details><!-- #12",
+        })))
+        .with_priority(1)
+        .mount(&gh.server)
+        .await;
+    let api = gh.api_url();
+    let ws = tempfile::tempdir().unwrap();
+    let vpc = |r: &str| module(&format!("github.com/acme/mods//modules/vpc?ref={r}"));
+    write(ws.path(), "dev/a`b/main.tf", &vpc("v1.0.0"));
+    write(ws.path(), "dev/@acme/admins/main.tf", &vpc("v1.0.0"));
+    write(
+        ws.path(),
+        "dev/skip/main.tf",
+        &vpc("@acme/admins</details><!--"),
+    );
+    write(
+        ws.path(),
+        "dev/m/main.tf",
+        &module("github.com/acme/mentions//x?ref=v1.0.0"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let summary = tmp.path().join("summary.md");
+    for inputs in [
+        vec![("patcher_command", "report")],
+        vec![("patcher_command", "update"), ("dry_run", "true")],
+        vec![
+            ("patcher_command", "status"),
+            ("environments", "dev=dev/**"),
+        ],
+    ] {
+        let mut cmd = baton();
+        cmd.arg("action")
+            .current_dir(ws.path())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_WORKSPACE", ws.path())
+            .env("GITHUB_OUTPUT", tmp.path().join("output"))
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("GIT_CONFIG_GLOBAL", tmp.path().join("gitconfig"))
+            .env("INPUT_INCLUDE_DIRS", "dev/**")
+            .env("INPUT_GITHUB_TOKEN", TOKEN)
+            .env("INPUT_GITHUB_BASE_URL", &api);
+        for (k, v) in inputs {
+            cmd.env(format!("INPUT_{}", k.to_uppercase()), v);
+        }
+        let assert = run(cmd).await;
+        assert!(
+            assert.get_output().status.success(),
+            "{}",
+            stderr_of(&assert)
+        );
+    }
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains("Not Found"), "{text}");
+    assert!(text.contains("dev/skip/main.tf"), "{text}");
+    let hazards = markdown_hazards(&text);
+    assert!(hazards.is_empty(), "{hazards:#?}\n{text}");
+    assert!(text.contains("``dev/a`b/main.tf``"), "{text}");
+}

@@ -80,13 +80,18 @@ impl Console {
         out.flush()
     }
 
-    /// The line that masks a secret in the log, before anything else is printed. Empty off
-    /// Actions.
+    /// The lines that mask a secret in the log, before anything else is printed: one
+    /// `::add-mask::` per line of it, because the runner masks what is printed line by line (a
+    /// secret holding a line break, masked whole, would show in pieces). Empty off Actions.
     pub fn mask(&self, secret: &str) -> String {
-        if !self.actions || secret.trim().is_empty() {
+        if !self.actions {
             return String::new();
         }
-        format!("::add-mask::{}\n", output::escape_data(secret))
+        let mut out = String::new();
+        for line in secret.split(['\r', '\n']).filter(|l| !l.trim().is_empty()) {
+            let _ = writeln!(out, "::add-mask::{}", output::escape_data(line));
+        }
+        out
     }
 
     /// The line opening a collapsible group in the log (nothing off Actions).
@@ -275,6 +280,15 @@ mod tests {
         Console::new(false).write_text(&mut plain, "x").unwrap();
         assert_eq!(plain, b"x");
         assert_ne!(random_hex(), random_hex());
+    }
+
+    #[test]
+    fn a_secret_is_masked_line_by_line() {
+        assert_eq!(
+            Console::new(true).mask("first\nsecond\r\n"),
+            "::add-mask::first\n::add-mask::second\n"
+        );
+        assert_eq!(Console::new(false).mask("x"), "");
     }
 
     #[test]

@@ -827,3 +827,248 @@ async fn the_job_summary_quotes_what_others_wrote() {
     assert!(hazards.is_empty(), "{hazards:#?}\n{text}");
     assert!(text.contains("``dev/a`b/main.tf``"), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Odd environments: tokens, file names, servers and addresses that are not what they seem.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_holding_a_line_break_is_masked_line_by_line() {
+    let ws = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let token = "ghs_FIRSTLINE0123456789\nghs_SECONDLINE0123456789";
+    let mut cmd = baton();
+    cmd.arg("action")
+        .current_dir(ws.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", ws.path())
+        .env("GITHUB_OUTPUT", tmp.path().join("output"))
+        .env("GIT_CONFIG_GLOBAL", tmp.path().join("gitconfig"))
+        .env("INPUT_PATCHER_COMMAND", "scan")
+        .env("INPUT_GITHUB_TOKEN", token);
+    let assert = run(cmd).await;
+    let stdout = stdout_of(&assert);
+    let masked: Vec<String> = runner::commands(&stdout)
+        .into_iter()
+        .filter(|c| c.name == "add-mask")
+        .map(|c| c.data)
+        .collect();
+    // The runner masks what it prints line by line: each line of the secret is masked.
+    for line in token.lines() {
+        assert!(
+            masked.iter().any(|m| m == line),
+            "{line} not masked: {masked:?}"
+        );
+    }
+    assert!(stdout.starts_with("::add-mask::"), "{stdout}");
+}
+
+#[test]
+fn file_names_that_are_not_utf8_are_reported_and_never_edited() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let ws = tempfile::tempdir().unwrap();
+    let source = |r: &str| {
+        format!("terraform {{\n  source = \"github.com/acme/mods//modules/vpc?ref={r}\"\n}}\n")
+    };
+    let odd_dir = ws
+        .path()
+        .join("dev")
+        .join(std::ffi::OsStr::from_bytes(b"x\xfe"));
+    std::fs::create_dir_all(&odd_dir).unwrap();
+    std::fs::write(odd_dir.join("terragrunt.hcl"), source("v1.0.0")).unwrap();
+    let odd_file = ws
+        .path()
+        .join("dev")
+        .join(std::ffi::OsStr::from_bytes(b"y\xff.tf"));
+    std::fs::write(
+        &odd_file,
+        module("github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+    )
+    .unwrap();
+    // The name that the folder's name would turn into, were it read as UTF-8 lossily.
+    write(ws.path(), "dev/x\u{fffd}/terragrunt.hcl", &source("v1.0.0"));
+
+    let scan = crate::common::scan_of(ws.path());
+    let files: Vec<&str> = scan["usages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["dev/x\u{fffd}/terragrunt.hcl"], "{scan:#}");
+    let errors = scan["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{scan:#}");
+    for e in errors {
+        assert!(e["message"].as_str().unwrap().contains("not UTF-8"), "{e}");
+    }
+
+    let spec = json!({"IncludeDirPattern": "", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.1.0", "TargetBreakingVersion": null}]})
+    .to_string();
+    let assert = baton()
+        .args(["update", "--spec", &spec, "--working-dir"])
+        .arg(ws.path())
+        .assert();
+    let out = stdout_of(&assert);
+    assert!(
+        assert.get_output().status.success(),
+        "{}",
+        stderr_of(&assert)
+    );
+    let outcome: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        outcome["updated"].as_array().unwrap().len(),
+        1,
+        "{outcome:#}"
+    );
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert!(read(&ws.path().join("dev/x\u{fffd}/terragrunt.hcl")).contains("ref=v1.1.0"));
+    assert!(read(&odd_dir.join("terragrunt.hcl")).contains("ref=v1.0.0"));
+    assert!(read(&odd_file).contains("ref=v1.0.0"));
+    assert!(
+        stderr_of(&assert).contains("not UTF-8"),
+        "{}",
+        stderr_of(&assert)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_to_a_server_on_another_port_carry_the_credential_header() {
+    use crate::gitrepo::git;
+    let gh = FakeGitHub::start("/api/v3").await;
+    gh.add_repo("acme/live", &[]);
+    let (root, work) = live_repo(&[(
+        "dev/vpc/terragrunt.hcl",
+        "terraform {\n  source = \"github.com/acme/mods//modules/vpc?ref=v1.0.0\"\n}\n",
+    )]);
+    // GitHub Enterprise Server on port 1 of this machine: nothing listens, so git fails fast,
+    // after deciding which credentials to send.
+    let origin = "https://127.0.0.1:1/acme/live.git";
+    git(&work, &["remote", "set-url", "origin", origin]);
+    let real = std::process::Command::new("sh")
+        .args(["-c", "command -v git"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(real.stdout).unwrap().trim().to_string();
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = root.path().join("headers.log");
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\" fetch \"*|*\" push \"*)\n  url=$('{real}' remote get-url origin)\n  \
+             if '{real}' config --get-urlmatch http.extraheader \"$url\" | grep -q AUTHORIZATION; then\n    \
+             echo \"header for $url\" >> '{log}'\n  else\n    echo \"no header for $url\" >> '{log}'\n  fi;;\nesac\n\
+             exec '{real}' \"$@\"\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.join("git"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let spec = json!({"IncludeDirPattern": "", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.1.0", "TargetBreakingVersion": null}]})
+    .to_string();
+    let mut cmd = baton();
+    cmd.current_dir(&work)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("GIT_CONFIG_GLOBAL", root.path().join("gitconfig"))
+        .env("GITHUB_REPOSITORY", "acme/live")
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["update", "--publish", "--spec", &spec])
+        .args(["--pull-request-branch", "baton-dev-updates-acme/mods/vpc"])
+        .args(["--github-api-url", &gh.api_url()]);
+    let assert = run(cmd).await;
+    // The fetch cannot connect; what matters is which header git had for the server.
+    assert_eq!(assert.get_output().status.code(), Some(3));
+    let seen = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(seen.trim(), format!("header for {origin}"), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_addresses_with_segments_that_are_not_names_reach_no_api() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/mods", &["v1.1.0", "v1.0.0"]);
+    let ws = tempfile::tempdir().unwrap();
+    for (dir, source) in [
+        ("up", "github.com/../../user/repos?ref=v1.0.0"),
+        ("dots", "github.com/acme/..?ref=v1.0.0"),
+        ("encoded", "github.com/%2e%2e/x?ref=v1.0.0"),
+        ("ok", "github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+    ] {
+        write(ws.path(), &format!("dev/{dir}/main.tf"), &module(source));
+    }
+    let mut cmd = baton();
+    cmd.current_dir(ws.path()).env("GITHUB_TOKEN", TOKEN).args([
+        "report",
+        "--github-api-url",
+        &gh.api_url(),
+    ]);
+    let assert = run(cmd).await;
+    assert!(
+        assert.get_output().status.success(),
+        "{}",
+        stderr_of(&assert)
+    );
+    let spec: serde_json::Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    assert_eq!(spec["Dependencies"][0]["ID"], "acme/mods/vpc");
+    let unreachable = spec["Unreachable"].as_array().unwrap();
+    assert_eq!(unreachable.len(), 3, "{spec:#}");
+    for u in unreachable {
+        assert!(
+            u["Error"].as_str().unwrap().contains("not a plain name"),
+            "{u}"
+        );
+    }
+    let requests = gh.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.starts_with("GET /repos/acme/mods/")),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ext_urls_never_reach_git() {
+    let ws = tempfile::tempdir().unwrap();
+    let marker = ws.path().join("PWNED");
+    // `ext::<command>` makes git run the command; this one is a script in the repository.
+    write(
+        ws.path(),
+        "dev/a/main.tf",
+        &module("git::ext::./pwn.sh://h/o/r?ref=v1.0.0"),
+    );
+    let script = ws.path().join("pwn.sh:/h/o/r.git");
+    write(
+        ws.path(),
+        "pwn.sh:/h/o/r.git",
+        &format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
+    );
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // A machine whose git allows every protocol.
+    let tmp = tempfile::tempdir().unwrap();
+    let gitconfig = tmp.path().join("gitconfig");
+    std::fs::write(&gitconfig, "[protocol]\n\tallow = always\n").unwrap();
+    let mut cmd = baton();
+    cmd.current_dir(ws.path())
+        .env("GIT_CONFIG_GLOBAL", &gitconfig)
+        .args(["report"]);
+    let assert = run(cmd).await;
+    assert!(
+        assert.get_output().status.success(),
+        "{}",
+        stderr_of(&assert)
+    );
+    assert!(!marker.exists(), "git ran the ext:: command");
+    let spec: serde_json::Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    let error = spec["Unreachable"][0]["Error"].as_str().unwrap();
+    assert!(error.contains("ext::"), "{error}");
+    assert!(error.contains("refused"), "{error}");
+}

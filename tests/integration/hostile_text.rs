@@ -323,6 +323,13 @@ async fn nothing_baton_prints_under_actions_issues_a_command_it_did_not_mean() {
         printed.push_str(&stdout_of(&assert));
         printed.push_str(&stderr_of(&assert));
         foreign.extend(foreign_commands(&step.name, &assert));
+        // The token shows only in the line that masks it.
+        let unmasked = stdout_of(&assert).replace(&format!("::add-mask::{TOKEN}\n"), "");
+        assert!(
+            !unmasked.contains(TOKEN) && !stderr_of(&assert).contains(TOKEN),
+            "{}: the token was printed",
+            step.name
+        );
     }
     // The hostile text did reach the output: the test is not vacuous.
     for seen in [
@@ -1071,4 +1078,100 @@ async fn ext_urls_never_reach_git() {
     let error = spec["Unreachable"][0]["Error"].as_str().unwrap();
     assert!(error.contains("ext::"), "{error}");
     assert!(error.contains("refused"), "{error}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defended before these tests were written: kept that way.
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_sources_cannot_pass_options_to_git_or_ssh() {
+    let ws = tempfile::tempdir().unwrap();
+    let marker = ws.path().join("PWNED");
+    let bin = ws.path().join("bin");
+    let script = format!("#!/bin/sh\ntouch '{}'\n", marker.display());
+    for name in ["pwn-proxy", "pwn-pack"] {
+        write(&bin, name, &script);
+        std::fs::set_permissions(
+            bin.join(name),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    for (dir, source) in [
+        ("upload", "git::--upload-pack=pwn-pack://h/o/r?ref=v1.0.0"),
+        (
+            "proxy",
+            "git::ssh://-oProxyCommand=pwn-proxy/o/r?ref=v1.0.0",
+        ),
+        ("scp", "git::git@-oProxyCommand=pwn-proxy:o/s?ref=v1.0.0"),
+    ] {
+        write(ws.path(), &format!("dev/{dir}/main.tf"), &module(source));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = baton();
+    cmd.current_dir(ws.path())
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("GIT_CONFIG_GLOBAL", tmp.path().join("gitconfig"))
+        .args(["report"]);
+    let assert = run(cmd).await;
+    assert!(
+        assert.get_output().status.success(),
+        "{}",
+        stderr_of(&assert)
+    );
+    assert!(!marker.exists(), "a source's text ran as an option");
+    let spec: serde_json::Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    let unreachable = spec["Unreachable"].as_array().unwrap();
+    assert_eq!(unreachable.len(), 3, "{spec:#}");
+}
+
+#[test]
+fn symlinked_files_and_folders_are_neither_read_nor_written() {
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("live");
+    let outside = root.path().join("outside");
+    let unit = module("github.com/acme/mods//modules/vpc?ref=v1.0.0");
+    write(&outside, "main.tf", &unit);
+    write(&outside, "nested/terragrunt.hcl", &unit);
+    write(&work, "dev/real/main.tf", &unit);
+    std::os::unix::fs::symlink(&outside, work.join("dev/linked-dir")).unwrap();
+    std::os::unix::fs::symlink(outside.join("main.tf"), work.join("dev/linked.tf")).unwrap();
+    let scan = crate::common::scan_of(&work);
+    let files: Vec<&str> = scan["usages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["dev/real/main.tf"], "{scan:#}");
+
+    let spec = json!({"IncludeDirPattern": "", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.1.0", "TargetBreakingVersion": null}]})
+    .to_string();
+    baton()
+        .args(["update", "--spec", &spec, "--working-dir"])
+        .arg(&work)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(work.join("dev/real/main.tf"))
+            .unwrap()
+            .contains("ref=v1.1.0")
+    );
+    for file in ["main.tf", "nested/terragrunt.hcl"] {
+        assert_eq!(std::fs::read_to_string(outside.join(file)).unwrap(), unit);
+    }
+    for link in ["dev/linked-dir", "dev/linked.tf"] {
+        assert!(
+            std::fs::symlink_metadata(work.join(link))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "{link} is still a link"
+        );
+    }
 }

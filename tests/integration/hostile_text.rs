@@ -1175,3 +1175,22 @@ fn symlinked_files_and_folders_are_neither_read_nor_written() {
         );
     }
 }
+
+#[test]
+fn the_demo_transcript_under_actions_issues_no_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = baton()
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GITHUB_ACTIONS", "true")
+        .args(["demo", "--dir"])
+        .arg(dir.path().join("sandbox"))
+        .assert()
+        .success();
+    let out = stdout_of(&assert);
+    assert!(out.contains("(no token, no network)"), "{out}");
+    let commands = runner::commands(&out);
+    let names: Vec<&str> = commands.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[0], "stop-commands");
+    assert!(commands[1].resumes);
+}

@@ -37,6 +37,13 @@ impl Console {
         Console::new(output::under_actions())
     }
 
+    /// Printing results on stdout: for the runner, unless stdout is a regular file (a redirect
+    /// such as `> plan.diff` or `>> "$GITHUB_STEP_SUMMARY"`, which the runner never reads and
+    /// which should hold the results unframed).
+    pub fn for_stdout() -> Self {
+        Console::new(output::under_actions() && !stdout_is_a_file())
+    }
+
     /// Whether the runner reads this output.
     pub fn under_actions(&self) -> bool {
         self.actions
@@ -155,6 +162,24 @@ impl Console {
             out.push('\n');
         }
         out
+    }
+}
+
+/// Whether stdout is a regular file.
+fn stdout_is_a_file() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd as _;
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            .is_ok_and(|m| m.is_file())
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }
 

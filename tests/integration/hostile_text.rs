@@ -1194,3 +1194,36 @@ fn the_demo_transcript_under_actions_issues_no_command() {
     assert_eq!(names[0], "stop-commands");
     assert!(commands[1].resumes);
 }
+
+#[test]
+fn results_redirected_to_a_file_are_not_framed() {
+    let ws = tempfile::tempdir().unwrap();
+    write(
+        ws.path(),
+        "dev/a/main.tf",
+        &module("github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("table.md");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["scan", "--format", "markdown", "--working-dir"])
+        .arg(ws.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("BATON_LOG", "warn")
+        .stdout(std::fs::File::create(&file).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The runner never reads a file: the table is written as it is, for the job summary.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("| Dependency |"), "{text}");
+    assert!(!text.contains("stop-commands"), "{text}");
+    // Piped, the same table is framed.
+    let piped = baton()
+        .args(["scan", "--format", "markdown", "--working-dir"])
+        .arg(ws.path())
+        .env("GITHUB_ACTIONS", "true")
+        .assert()
+        .success();
+    assert!(stdout_of(&piped).starts_with("::stop-commands::"));
+}

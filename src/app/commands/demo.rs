@@ -10,7 +10,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<u8> {
     let request = DemoRequest {
         dir: args.dir.clone(),
     };
-    let console = Console::detect();
+    let console = Console::for_stdout();
     let mut stdout = std::io::stdout().lock();
     if console.under_actions() {
         // The transcript quotes tables and diffs: printed whole, through the console.

@@ -25,7 +25,7 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
 /// Runs `baton promote`.
 pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
     let outcome = promote::run(&request(args)?, &Annotate)?;
-    Console::detect().write_json(
+    Console::for_stdout().write_json(
         &mut std::io::stdout().lock(),
         &serde_json::to_string_pretty(&outcome)?,
     )?;

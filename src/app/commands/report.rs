@@ -37,7 +37,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     render(
         &spec,
         args.format,
-        Console::detect(),
+        Console::for_stdout(),
         &mut std::io::stdout().lock(),
     )?;
     Ok(exit::OK)

@@ -24,7 +24,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     render(
         &report,
         args.format,
-        Console::detect(),
+        Console::for_stdout(),
         &mut std::io::stdout().lock(),
     )?;
     Ok(exit::OK)

@@ -25,9 +25,13 @@ pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
 /// Runs `baton status`.
 pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
     let matrix = status::run(&request(args)?, &Annotate)?;
-    let console = Console::detect();
-    render(&matrix, args.format, console, &mut std::io::stdout().lock())?;
-    if console.under_actions() {
+    render(
+        &matrix,
+        args.format,
+        Console::for_stdout(),
+        &mut std::io::stdout().lock(),
+    )?;
+    if Console::detect().under_actions() {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             // The results are already out: a summary that cannot be written is worth a warning only.
             if let Err(e) = append(Path::new(&path), &matrix.to_markdown()) {

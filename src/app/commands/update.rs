@@ -62,7 +62,11 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
-    render(&outcome, Console::detect(), &mut std::io::stdout().lock())?;
+    render(
+        &outcome,
+        Console::for_stdout(),
+        &mut std::io::stdout().lock(),
+    )?;
     Ok(outcome.exit_code())
 }
 

@@ -171,18 +171,20 @@ fn plural(n: usize) -> &'static str {
 
 /// The scan as a readable table grouped by dependency.
 pub fn scan_text(report: &ScanReport) -> String {
+    // Every field on one line, its control characters shown.
+    let t = |s: &str| escape_controls(s, false).into_owned();
     let mut out = String::new();
     for (id, usages) in grouped(report) {
-        let _ = writeln!(out, "{id}");
+        let _ = writeln!(out, "{}", t(id));
         for u in usages {
-            let place = format!("{}:{}", u.file, u.line);
-            let current = u.current.as_deref().unwrap_or("-");
+            let place = format!("{}:{}", t(&u.file), u.line);
+            let current = t(u.current.as_deref().unwrap_or("-"));
             let _ = write!(out, "  {current:<12} {place}");
             if id == NO_ID {
-                let _ = write!(out, "  {}", u.source);
+                let _ = write!(out, "  {}", t(&u.source));
             }
             if let Some(why) = &u.skipped {
-                let _ = write!(out, "  (skipped: {why})");
+                let _ = write!(out, "  (skipped: {})", t(why));
             }
             out.push('\n');
         }
@@ -190,12 +192,13 @@ pub fn scan_text(report: &ScanReport) -> String {
     if !report.errors.is_empty() {
         out.push_str("errors\n");
         for e in &report.errors {
+            let file = t(&e.file);
             let place = match (e.line, e.column) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
-                (Some(l), None) => format!("{}:{l}", e.file),
-                _ => e.file.clone(),
+                (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+                (Some(l), None) => format!("{file}:{l}"),
+                _ => file,
             };
-            let _ = writeln!(out, "  {place}  {}", e.message);
+            let _ = writeln!(out, "  {place}  {}", t(&e.message));
         }
     }
     let _ = writeln!(out, "{}", summary(report));
@@ -242,19 +245,18 @@ pub fn scan_markdown(report: &ScanReport) -> String {
 
 /// The report as a readable table.
 pub fn report_text(spec: &Spec) -> String {
+    let t = |s: &str| escape_controls(s, false).into_owned();
     let mut out = String::new();
     let rows: Vec<[String; 5]> = spec
         .dependencies
         .iter()
         .map(|d| {
             [
-                d.id.clone(),
-                d.current_versions.join(", "),
-                d.target_safe_version.clone().unwrap_or_else(|| "-".into()),
-                d.target_breaking_version
-                    .clone()
-                    .unwrap_or_else(|| "-".into()),
-                d.latest_version.clone().unwrap_or_else(|| "-".into()),
+                t(&d.id),
+                t(&d.current_versions.join(", ")),
+                t(d.target_safe_version.as_deref().unwrap_or("-")),
+                t(d.target_breaking_version.as_deref().unwrap_or("-")),
+                t(d.latest_version.as_deref().unwrap_or("-")),
             ]
         })
         .collect();
@@ -280,10 +282,10 @@ pub fn report_text(spec: &Spec) -> String {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     for u in &spec.unreachable {
-        let _ = writeln!(out, "unreachable: {}: {}", u.id, u.error);
+        let _ = writeln!(out, "unreachable: {}: {}", t(&u.id), t(&u.error));
     }
     for s in &spec.skipped {
-        let _ = writeln!(out, "skipped: {}:{}: {}", s.file, s.line, s.reason);
+        let _ = writeln!(out, "skipped: {}:{}: {}", t(&s.file), s.line, t(&s.reason));
     }
     let _ = writeln!(
         out,
@@ -512,6 +514,22 @@ mod tests {
             cell("x\r::set-output name=a::b\r\nc\u{1b}[2K"),
             "x ::set-output name=a::b c\\u{1b}[2K"
         );
+    }
+
+    #[test]
+    fn text_tables_keep_every_row_on_one_line() {
+        use crate::find::scan::fixtures::{report, usage};
+        let text = scan_text(&report(vec![usage(
+            "dev/a\r::set-output name=x::y\n\u{1b}[2K.tf",
+            "github.com/o/r?ref=v1.0.0",
+            "v1.0.0\r",
+        )]));
+        assert!(!text.contains(['\r', '\u{1b}']), "{text:?}");
+        assert!(
+            text.contains("dev/a\\r::set-output name=x::y\\n\\u{1b}[2K.tf:1"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 3, "{text}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::find::env::{DirFilter, GlobError};
 use crate::find::scan::{self, ScanRequest};
 use crate::find::scan::{ScanReport, Usage, ref_problem};
 use crate::find::source::Source;
-use crate::output::{cell, code, md_text};
+use crate::output::{cell, code, escape_controls, md_text};
 use crate::version::{self, Constraint, Version};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
@@ -402,26 +402,28 @@ impl StatusMatrix {
 
     /// The matrix as an aligned table, then a summary line.
     pub fn to_text(&self) -> String {
+        // Every cell on one line, its control characters shown.
+        let t = |s: &str| escape_controls(s, false).into_owned();
         let mut header = vec!["DEPENDENCY".to_string()];
-        header.extend(self.environments.iter().cloned());
+        header.extend(self.environments.iter().map(|e| t(e)));
         header.push("STATUS".into());
         let rows: Vec<Vec<String>> = self
             .dependencies
             .iter()
             .map(|d| {
-                let mut row = vec![d.id.clone()];
+                let mut row = vec![t(&d.id)];
                 row.extend(d.versions.iter().map(|v| {
                     if v.is_empty() {
                         ABSENT.to_string()
                     } else {
-                        v.join(", ")
+                        t(&v.join(", "))
                     }
                 }));
                 let findings = d.findings();
                 row.push(if findings.is_empty() {
                     "ok".into()
                 } else {
-                    findings.join("; ")
+                    t(&findings.join("; "))
                 });
                 row
             })

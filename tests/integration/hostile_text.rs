@@ -535,6 +535,58 @@ mod properties {
         }
 
         #[test]
+        fn release_notes_tags_and_names_change_nothing_around_them(
+            notes in prop::collection::vec(hostile(), 0..6),
+            tag in hostile(),
+            file in hostile(),
+            id in hostile(),
+            reason in hostile(),
+        ) {
+            use baton::update::body::{BodyDependency, BodyInput, render_body};
+            let v = |minor| baton::version::Version::new(1, minor, 0);
+            let deps = [BodyDependency {
+                id: id.clone(),
+                from: Some(v(0)),
+                to: v(1),
+                releases: vec![baton::clients::github::Release {
+                    tag_name: format!("{tag}-v1.1.0"),
+                    name: None,
+                    html_url: format!("https://github.com/acme/m/releases/tag/{tag}"),
+                    body: Some(notes.join("\n")),
+                    draft: false,
+                    prerelease: false,
+                }],
+            }];
+            let changes = [baton::update::plan::Change {
+                file: file.clone(),
+                line: 2,
+                dependency: id.clone(),
+                from: tag.clone(),
+                to: "v1.1.0".into(),
+            }];
+            let skipped = [baton::spec::SkippedUsage {
+                file,
+                line: 3,
+                dependency: Some(id),
+                current: Some(tag.clone()),
+                reason,
+            }];
+            let body = render_body(&BodyInput {
+                environment: &tag,
+                strategy: "next-breaking",
+                dependencies: &deps,
+                changes: &changes,
+                skipped: &skipped,
+            });
+            let hazards = super::markdown_hazards(&body);
+            prop_assert!(hazards.is_empty(), "{:?}\n{}", hazards, body);
+            prop_assert_eq!(
+                body.lines().filter(|l| l.starts_with("### How to review")).count(),
+                1
+            );
+        }
+
+        #[test]
         fn messages_issue_exactly_the_annotation_they_are(
             file in hostile(),
             message in hostile(),
@@ -571,12 +623,34 @@ mod properties {
 // Markdown: the pull-request body and the job summary quote what others wrote.
 // ---------------------------------------------------------------------------------------------
 
-/// Removes the code spans of a markdown text (GitHub acts on nothing inside them).
+/// Removes the code spans of a markdown text (GitHub acts on nothing inside them). Line by
+/// line: a span that would run over a line break is kept and checked, which errs on the safe
+/// side.
 fn without_code_spans(md: &str) -> String {
+    md.split('\n')
+        .map(line_without_code_spans)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn line_without_code_spans(md: &str) -> String {
     let mut out = String::new();
     let mut rest = md;
     while let Some(start) = rest.find('`') {
+        // `\`` is a literal backtick, not the start of a span.
+        let escaped = (out.clone() + &rest[..start])
+            .chars()
+            .rev()
+            .take_while(|c| *c == '\\')
+            .count()
+            % 2
+            == 1;
         out.push_str(&rest[..start]);
+        if escaped {
+            out.push('`');
+            rest = &rest[start + 1..];
+            continue;
+        }
         let run = rest[start..].chars().take_while(|c| *c == '`').count();
         let after = &rest[start + run..];
         // The closing run: exactly as many backticks.
@@ -592,7 +666,11 @@ fn without_code_spans(md: &str) -> String {
             search = at + n;
         }
         match end {
-            Some(e) => rest = &after[e..],
+            // A span ends any text around it: it stands for a space.
+            Some(e) => {
+                out.push(' ');
+                rest = &after[e..];
+            }
             None => {
                 out.push_str(&rest[start..start + run]);
                 rest = after;
@@ -603,10 +681,27 @@ fn without_code_spans(md: &str) -> String {
     out
 }
 
-/// What GitHub would act on in markdown Baton wrote, outside code spans: a mention, an issue
-/// reference, HTML other than Baton's own tags, or `<details>` left unbalanced.
+/// Removes link destinations (`](…)`): an address, not text GitHub acts on.
+fn without_link_destinations(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(at) = rest.find("](") {
+        out.push_str(&rest[..at + 1]);
+        rest = &rest[at + 2..];
+        match rest.find([')', '\n']) {
+            Some(end) if rest[end..].starts_with(')') => rest = &rest[end + 1..],
+            _ => out.push('('),
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What GitHub would act on in markdown Baton wrote, outside code spans and link destinations:
+/// a mention, an issue reference, HTML other than Baton's own tags, or `<details>` left
+/// unbalanced.
 fn markdown_hazards(md: &str) -> Vec<String> {
-    let text = without_code_spans(md);
+    let text = without_link_destinations(&without_code_spans(md));
     let mut found = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     for (i, c) in chars.iter().enumerate() {

@@ -96,7 +96,8 @@ impl Console {
         }
         let mut out = String::new();
         for line in secret.split(['\r', '\n']).filter(|l| !l.trim().is_empty()) {
-            let _ = writeln!(out, "::add-mask::{}", output::escape_data(line));
+            // Only `%` needs escaping in a line: the runner masks the value it unescapes.
+            let _ = writeln!(out, "::add-mask::{}", line.replace('%', "%25"));
         }
         out
     }
@@ -121,7 +122,7 @@ impl Console {
 
     /// A warning about a file as printed: a `::warning file=…` annotation under Actions, a
     /// `warning: file:line:col: message` line elsewhere. A warning that concerns no file is a log
-    /// record (see [`Console::log_record`]).
+    /// record (see [`Console::message`]).
     pub fn warning(&self, w: &Warning) -> String {
         let mut line = output::file_warning(self.actions, &w.file, w.line, w.column, &w.message);
         line.push('\n');
@@ -314,6 +315,7 @@ mod tests {
             "::add-mask::first\n::add-mask::second\n"
         );
         assert_eq!(Console::new(false).mask("x"), "");
+        assert_eq!(Console::new(true).mask("a%0Ab"), "::add-mask::a%250Ab\n");
     }
 
     #[test]

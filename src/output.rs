@@ -55,22 +55,76 @@ pub fn file_warning(
         }
         format!("::warning {props}::{}", escape_data(message))
     } else {
-        let mut place = file.to_string();
+        let mut place = escape_controls(file, false).into_owned();
         if let Some(l) = line {
             let _ = write!(place, ":{l}");
             if let Some(c) = column {
                 let _ = write!(place, ":{c}");
             }
         }
-        format!("warning: {place}: {message}")
+        format!("warning: {place}: {}", escape_controls(message, true))
     }
 }
 
-/// Escapes a workflow command's message, as the runner expects.
+/// Whether a character is a control character that printing would act on rather than show
+/// (a carriage return, an escape sequence, a bell); tabs are kept.
+fn hidden_control(c: char) -> bool {
+    c.is_control() && c != '\t'
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\r' => out.push_str("\\r"),
+        '\n' => out.push_str("\\n"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+/// Text with its control characters shown as escapes (`\r`, `\u{1b}`), so that a carriage
+/// return or a terminal sequence in a file name cannot hide or rewrite what is printed around
+/// it. Line feeds are kept when `keep_newlines`; tabs always are.
+pub fn escape_controls(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let escape = |c: char| hidden_control(c) && !(keep_newlines && c == '\n');
+    if !s.chars().any(escape) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if escape(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// Breaks every `##[`, which the Actions runner reads as a command anywhere in a line, with a
+/// zero-width space after its first `#`.
+pub fn break_legacy_commands(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains("##[") {
+        s.replace("##[", "#\u{200b}#[").into()
+    } else {
+        s.into()
+    }
+}
+
+/// Escapes a workflow command's message, as the runner expects (`%`, CR and LF), with the other
+/// control characters shown as escapes and `##[` broken.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if hidden_control(c) => push_escaped(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    break_legacy_commands(&out).into_owned()
 }
 
 /// Escapes a workflow command's property value.
@@ -122,18 +176,20 @@ fn plural(n: usize) -> &'static str {
 
 /// The scan as a readable table grouped by dependency.
 pub fn scan_text(report: &ScanReport) -> String {
+    // Every field on one line, its control characters shown.
+    let t = |s: &str| escape_controls(s, false).into_owned();
     let mut out = String::new();
     for (id, usages) in grouped(report) {
-        let _ = writeln!(out, "{id}");
+        let _ = writeln!(out, "{}", t(id));
         for u in usages {
-            let place = format!("{}:{}", u.file, u.line);
-            let current = u.current.as_deref().unwrap_or("-");
+            let place = format!("{}:{}", t(&u.file), u.line);
+            let current = t(u.current.as_deref().unwrap_or("-"));
             let _ = write!(out, "  {current:<12} {place}");
             if id == NO_ID {
-                let _ = write!(out, "  {}", u.source);
+                let _ = write!(out, "  {}", t(&u.source));
             }
             if let Some(why) = &u.skipped {
-                let _ = write!(out, "  (skipped: {why})");
+                let _ = write!(out, "  (skipped: {})", t(why));
             }
             out.push('\n');
         }
@@ -141,12 +197,13 @@ pub fn scan_text(report: &ScanReport) -> String {
     if !report.errors.is_empty() {
         out.push_str("errors\n");
         for e in &report.errors {
+            let file = t(&e.file);
             let place = match (e.line, e.column) {
-                (Some(l), Some(c)) => format!("{}:{l}:{c}", e.file),
-                (Some(l), None) => format!("{}:{l}", e.file),
-                _ => e.file.clone(),
+                (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+                (Some(l), None) => format!("{file}:{l}"),
+                _ => file,
             };
-            let _ = writeln!(out, "  {place}  {}", e.message);
+            let _ = writeln!(out, "  {place}  {}", t(&e.message));
         }
     }
     let _ = writeln!(out, "{}", summary(report));
@@ -165,12 +222,11 @@ pub fn scan_markdown(report: &ScanReport) -> String {
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | `{}:{}` | {} |",
-                cell(id),
-                cell(u.current.as_deref().unwrap_or("")),
-                cell(&u.file),
-                u.line,
-                cell(&note)
+                "| {} | {} | {} | {} |",
+                md_text(id),
+                md_text(u.current.as_deref().unwrap_or("")),
+                cell(&code(&format!("{}:{}", u.file, u.line))),
+                md_text(&note)
             );
         }
     }
@@ -181,10 +237,10 @@ pub fn scan_markdown(report: &ScanReport) -> String {
         for e in &report.errors {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} |",
-                cell(&e.file),
+                "| {} | {} | {} |",
+                cell(&code(&e.file)),
                 e.line.map(|l| l.to_string()).unwrap_or_default(),
-                cell(&e.message)
+                md_text(&e.message)
             );
         }
     }
@@ -194,19 +250,18 @@ pub fn scan_markdown(report: &ScanReport) -> String {
 
 /// The report as a readable table.
 pub fn report_text(spec: &Spec) -> String {
+    let t = |s: &str| escape_controls(s, false).into_owned();
     let mut out = String::new();
     let rows: Vec<[String; 5]> = spec
         .dependencies
         .iter()
         .map(|d| {
             [
-                d.id.clone(),
-                d.current_versions.join(", "),
-                d.target_safe_version.clone().unwrap_or_else(|| "-".into()),
-                d.target_breaking_version
-                    .clone()
-                    .unwrap_or_else(|| "-".into()),
-                d.latest_version.clone().unwrap_or_else(|| "-".into()),
+                t(&d.id),
+                t(&d.current_versions.join(", ")),
+                t(d.target_safe_version.as_deref().unwrap_or("-")),
+                t(d.target_breaking_version.as_deref().unwrap_or("-")),
+                t(d.latest_version.as_deref().unwrap_or("-")),
             ]
         })
         .collect();
@@ -232,10 +287,10 @@ pub fn report_text(spec: &Spec) -> String {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     for u in &spec.unreachable {
-        let _ = writeln!(out, "unreachable: {}: {}", u.id, u.error);
+        let _ = writeln!(out, "unreachable: {}: {}", t(&u.id), t(&u.error));
     }
     for s in &spec.skipped {
-        let _ = writeln!(out, "skipped: {}:{}: {}", s.file, s.line, s.reason);
+        let _ = writeln!(out, "skipped: {}:{}: {}", t(&s.file), s.line, t(&s.reason));
     }
     let _ = writeln!(
         out,
@@ -260,26 +315,26 @@ pub fn report_markdown(spec: &Spec) -> String {
     );
     for d in &spec.dependencies {
         let link = |v: &Option<String>| match v {
-            Some(v) => match d.release_notes.get(v) {
-                Some(url) => format!("[{v}]({url})"),
-                None => v.clone(),
+            Some(v) => match d.release_notes.get(v).and_then(|url| md_url(url)) {
+                Some(url) => format!("[{}]({url})", md_text(v)),
+                None => md_text(v),
             },
             None => "–".into(),
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} | {} | {} |",
-            cell(&d.id),
-            cell(&d.current_versions.join(", ")),
+            "| {} | {} | {} | {} | {} |",
+            cell(&code(&d.id)),
+            md_text(&d.current_versions.join(", ")),
             link(&d.target_safe_version),
             link(&d.target_breaking_version),
-            d.latest_version.as_deref().unwrap_or("–")
+            d.latest_version.as_deref().map_or("–".to_string(), md_text)
         );
     }
     if !spec.unreachable.is_empty() {
         out.push_str("\n**Could not look up**\n\n");
         for u in &spec.unreachable {
-            let _ = writeln!(out, "- `{}`: {}", cell(&u.id), cell(&u.error));
+            let _ = writeln!(out, "- {}: {}", code(&u.id), md_text(&u.error));
         }
     }
     if !spec.skipped.is_empty() {
@@ -289,10 +344,9 @@ pub fn report_markdown(spec: &Spec) -> String {
         for s in &spec.skipped {
             let _ = writeln!(
                 out,
-                "| `{}:{}` | {} |",
-                cell(&s.file),
-                s.line,
-                cell(&s.reason)
+                "| {} | {} |",
+                cell(&code(&format!("{}:{}", s.file, s.line))),
+                md_text(&s.reason)
             );
         }
         out.push_str("\n</details>\n");
@@ -300,9 +354,133 @@ pub fn report_markdown(spec: &Spec) -> String {
     out
 }
 
-/// Escapes a markdown table cell.
+/// Inserts a zero-width space after an `@` or `#` that would start a mention (`@org/team`) or an
+/// issue reference (`#12`, `org/repo#12`), so that quoted text notifies and links no one.
+fn push_inert(out: &mut String, c: char, next: Option<char>, after_word: bool) {
+    out.push(c);
+    let starts = match c {
+        '@' => next.is_some_and(|n| n.is_ascii_alphanumeric()),
+        '#' => next.is_some_and(|n| n.is_ascii_digit()),
+        _ => false,
+    };
+    // `a@b.c` is an address, not a mention; `x#1` is no reference either, unless after a repo.
+    if starts && (!after_word || c == '#') {
+        out.push('\u{200b}');
+    }
+}
+
+/// An inline code span showing `s` exactly: fenced with one backtick more than the longest run
+/// of backticks inside it (and padded with spaces when `s` starts or ends with one), line
+/// breaks as spaces, other control characters as escapes. In a table, pass it through [`cell`].
+pub fn code(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let text = escape_controls(&flat, false);
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.trim().is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Text that someone else wrote (a server's message, a reason quoting a ref, a version as
+/// written), for a line of markdown or a table cell: markdown and HTML punctuation is escaped,
+/// line breaks become spaces, control characters show as escapes, and mentions and issue
+/// references are broken by a zero-width space.
+pub fn md_text(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let text = escape_controls(&flat, false);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if "\\`*[]<|&".contains(c) {
+            out.push('\\');
+        }
+        push_inert(&mut out, c, chars.get(i + 1).copied(), after_word);
+    }
+    out
+}
+
+/// Text that someone else wrote, for an HTML element (a `<summary>`): `&`, `<`, `>` and `"` as
+/// entities, line breaks as spaces, mentions and references broken.
+pub fn html_text(s: &str) -> String {
+    let flat = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    let text = escape_controls(&flat, false);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => push_inert(&mut out, c, chars.get(i + 1).copied(), after_word),
+        }
+    }
+    out
+}
+
+/// Markdown that someone else wrote (release notes), quoted: every line starts with `> `, so
+/// nothing in it can end the quote or the section around it; `<` cannot open HTML (no
+/// `</details>`, no `<!--`), control characters show as escapes, and mentions and issue
+/// references are broken by a zero-width space. Its own markdown (lists, emphasis, code) stays.
+pub fn md_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 64);
+    for line in s.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = escape_controls(line, false);
+        let chars: Vec<char> = line.chars().collect();
+        out.push_str(if chars.is_empty() { ">" } else { "> " });
+        for (i, &c) in chars.iter().enumerate() {
+            let next = chars.get(i + 1).copied();
+            let after_word = i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+            if c == '<' && next.is_some_and(|n| n.is_ascii_alphabetic() || "/!?".contains(n)) {
+                out.push_str("&lt;");
+            } else {
+                push_inert(&mut out, c, next, after_word);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// A URL for a markdown link: only `http` and `https`, with the characters that could end the
+/// link or a table cell (`(`, `)`, `|`, spaces, `<`, `>`) percent-encoded. `None` for anything
+/// else, which is then shown without a link.
+pub fn md_url(s: &str) -> Option<String> {
+    let url = url::Url::parse(s.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(
+        url.as_str()
+            .replace('(', "%28")
+            .replace(')', "%29")
+            .replace('|', "%7C")
+            .replace(' ', "%20")
+            .replace('<', "%3C")
+            .replace('>', "%3E"),
+    )
+}
+
+/// Escapes a markdown table cell: pipes are escaped, line breaks become spaces and other
+/// control characters show as escapes.
 pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let joined = s.replace("\r\n", " ").replace(['\r', '\n'], " ");
+    escape_controls(&joined, false).replace('|', "\\|")
 }
 
 #[cfg(test)]
@@ -332,5 +510,84 @@ mod tests {
     #[test]
     fn cells_escape_pipes() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+
+    #[test]
+    fn cells_hold_no_carriage_return_or_control_character() {
+        // A version written `x<CR>::set-output …` once ended a line of the status table.
+        assert_eq!(
+            cell("x\r::set-output name=a::b\r\nc\u{1b}[2K"),
+            "x ::set-output name=a::b c\\u{1b}[2K"
+        );
+    }
+
+    #[test]
+    fn text_tables_keep_every_row_on_one_line() {
+        use crate::find::scan::fixtures::{report, usage};
+        let text = scan_text(&report(vec![usage(
+            "dev/a\r::set-output name=x::y\n\u{1b}[2K.tf",
+            "github.com/o/r?ref=v1.0.0",
+            "v1.0.0\r",
+        )]));
+        assert!(!text.contains(['\r', '\u{1b}']), "{text:?}");
+        assert!(
+            text.contains("dev/a\\r::set-output name=x::y\\n\\u{1b}[2K.tf:1"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 3, "{text}");
+    }
+
+    #[test]
+    fn code_spans_hold_any_backticks() {
+        assert_eq!(code("dev/a.hcl"), "`dev/a.hcl`");
+        assert_eq!(code("a`b``c"), "```a`b``c```");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a\nb\r\u{1b}"), "`a b \\u{1b}`");
+        assert_eq!(code(""), "");
+        assert_eq!(cell(&code("a|b")), "`a\\|b`");
+    }
+
+    #[test]
+    fn quoted_text_mentions_no_one_and_opens_no_html() {
+        assert_eq!(
+            md_text("@acme/admins see #12, mail a@b.c </details><!-- *x* [l](u) |"),
+            "@\u{200b}acme/admins see #\u{200b}12, mail a@b.c \\</details>\\<!-- \\*x\\* \\[l\\](u) \\|"
+        );
+        assert_eq!(
+            html_text("v1 <b>\"@x\" & o/r#1"),
+            "v1 &lt;b&gt;&quot;@\u{200b}x&quot; &amp; o/r#\u{200b}1"
+        );
+        assert_eq!(
+            md_quote("Hi @octo\r\n\n</details>\n<!--\n## h\na < b"),
+            "> Hi @\u{200b}octo\n>\n> &lt;/details>\n> &lt;!--\n> ## h\n> a < b\n"
+        );
+    }
+
+    #[test]
+    fn links_are_http_only_and_cannot_end_early() {
+        assert_eq!(
+            md_url("https://github.com/o/r/releases/tag/v1)(x|y"),
+            Some("https://github.com/o/r/releases/tag/v1%29%28x%7Cy".into())
+        );
+        assert_eq!(md_url("javascript:alert(1)"), None);
+        assert_eq!(md_url("not a url"), None);
+    }
+
+    #[test]
+    fn annotations_show_control_characters_and_break_legacy_commands() {
+        assert_eq!(
+            file_warning(
+                true,
+                "dev/\u{1b}x:y",
+                None,
+                None,
+                "##[set-output name=a;]b\u{7}"
+            ),
+            "::warning file=dev/\\u{1b}x%3Ay::#\u{200b}#[set-output name=a;]b\\u{7}"
+        );
+        assert_eq!(
+            file_warning(false, "dev/a\rb.hcl", Some(1), None, "bad\u{1b}[2K"),
+            "warning: dev/a\\rb.hcl:1: bad\\u{1b}[2K"
+        );
     }
 }

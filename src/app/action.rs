@@ -48,6 +48,7 @@ pub const OUTPUTS: &[&str] = &[
 use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
 use crate::app::commands::{self, Annotate};
 use crate::app::config::Config;
+use crate::app::console::Console;
 use crate::app::derive;
 use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
@@ -354,12 +355,21 @@ fn summary(text: &str) {
     }
 }
 
-/// Runs the action: the command named by `patcher_command`, with outputs and a summary.
+/// Writes to stdout at once.
+fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Runs the action: the command named by `patcher_command`, with outputs and a summary. Its
+/// output is read by the runner, so everything goes through a [`Console`] for the runner.
 pub fn run() -> anyhow::Result<u8> {
     let inputs = Inputs::from_env();
+    let console = Console::new(true);
     if let Some(token) = inputs.token() {
         // Masked before anything else is printed.
-        println!("::add-mask::{token}");
+        print(&console.mask(&token))?;
     }
     if let Some(workspace) = std::env::var_os("GITHUB_WORKSPACE").filter(|w| !w.is_empty()) {
         let workspace = PathBuf::from(workspace);
@@ -370,15 +380,16 @@ pub fn run() -> anyhow::Result<u8> {
     let command = inputs
         .get("patcher_command")
         .unwrap_or_else(|| "report".into());
-    println!("::group::baton {command}");
-    let result = dispatch(&inputs, &command);
-    println!("::endgroup::");
+    print(&console.group(&format!("baton {command}")))?;
+    let result = dispatch(&inputs, &command, console);
+    print(&console.end_group())?;
     result
 }
 
 fn dispatch<F: Fn(&str) -> Option<String>>(
     inputs: &Inputs<F>,
     command: &str,
+    console: Console,
 ) -> anyhow::Result<u8> {
     if matches!(command, "report" | "update" | "promote") {
         let chosen = inputs.chosen()?;
@@ -400,6 +411,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             _ => {}
         }
     }
+    let stdout = &mut std::io::stdout().lock();
     match command {
         "scan" => {
             let request = inputs.env_args().scan_request()?;
@@ -407,7 +419,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             for w in request.problems(&report) {
                 Annotate.warn(w);
             }
-            output::write_scan_json(&report, std::io::stdout().lock())?;
+            commands::scan::render(&report, Format::Json, console, stdout)?;
             Ok(exit::OK)
         }
         "report" => {
@@ -415,7 +427,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             let spec = crate::spec::report::run(&commands::report::request(&args)?, &Annotate)?;
             commands::report::save(&args, &spec)?;
             let json = spec.to_json();
-            println!("{json}");
+            console.write_json(stdout, &json)?;
             let ids: Vec<&str> = spec.dependencies.iter().map(|d| d.id.as_str()).collect();
             set_outputs(&[
                 ("spec", json),
@@ -424,7 +436,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             ])?;
             summary(&format!(
                 "### Baton report: {}\n\n{}\n",
-                spec.include_dir_pattern,
+                output::md_text(&spec.include_dir_pattern),
                 output::report_markdown(&spec)
             ));
             Ok(exit::OK)
@@ -432,9 +444,9 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
         "update" => {
             let request = commands::update::request(&inputs.update()?)?;
             let outcome = crate::update::run(&request, &Annotate)?;
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
             if let Some(diff) = &outcome.diff {
-                println!("{diff}");
+                console.write_text(stdout, diff)?;
             }
             let mut outs = Vec::new();
             if let Some(pr) = &outcome.pull_request {
@@ -452,7 +464,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
         "promote" => {
             let request = commands::promote::request(&inputs.promote()?)?;
             let outcome = crate::promote::run(&request, &Annotate)?;
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
             let payload = outcome.payload.clone().unwrap_or_default();
             set_outputs(&[
                 ("dependency", payload.dependency.clone().unwrap_or_default()),
@@ -469,7 +481,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             let matrix =
                 crate::promote::status::run(&commands::status::request(&args)?, &Annotate)?;
             let markdown = matrix.to_markdown();
-            print!("{markdown}");
+            console.write_text(stdout, &markdown)?;
             summary(&format!("{markdown}\n"));
             Ok(if args.fail_on_drift && matrix.has_drift() {
                 exit::FINDINGS
@@ -493,30 +505,31 @@ fn update_summary(outcome: &crate::update::Outcome) -> String {
         for c in &outcome.updated {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | `{}` | `{}` |",
-                output::cell(&c.file),
+                "| {} | {} | {} | {} |",
+                output::cell(&output::code(&c.file)),
                 c.line,
-                output::cell(&c.from),
-                output::cell(&c.to)
+                output::cell(&output::code(&c.from)),
+                output::cell(&output::code(&c.to))
             );
         }
     }
     if let Some(pr) = &outcome.pull_request {
+        let number = match output::md_url(&pr.url) {
+            Some(url) => format!("[#{}]({url})", pr.number),
+            None => format!("#{}", pr.number),
+        };
         let _ = writeln!(
             out,
-            "\nPull request [#{}]({}) {}.",
-            pr.number,
-            pr.url,
+            "\nPull request {number} {}.",
             if pr.created { "opened" } else { "updated" }
         );
     }
     for s in &outcome.skipped {
         let _ = writeln!(
             out,
-            "\n- not updated: `{}:{}`: {}",
-            output::cell(&s.file),
-            s.line,
-            s.reason
+            "\n- not updated: {}: {}",
+            output::code(&format!("{}:{}", s.file, s.line)),
+            output::md_text(&s.reason)
         );
     }
     out

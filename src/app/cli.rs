@@ -2,11 +2,12 @@
 //! mapping of outcomes to exit codes. Each subcommand's flags become a request for the library.
 
 use super::commands;
+use super::console::Console;
 use crate::clients::Settings;
 use crate::exit::{self, InvalidInput};
 use crate::find::env::{DirFilter, GlobError};
 use crate::find::scan::{ScanError, ScanRequest};
-use crate::output::{self, Format};
+use crate::output::Format;
 use crate::spec::Strategy;
 use clap::{Args, Parser, Subcommand};
 use std::io::Write as _;
@@ -463,18 +464,16 @@ pub fn main() -> ExitCode {
         Err(err) => {
             let code = exit_code_for(&err);
             let _ = std::io::stdout().flush();
-            if output::under_actions() {
-                eprintln!("::error::{}", output::escape_data(&format!("{err:#}")));
-            } else {
-                eprintln!("error: {err:#}");
-            }
+            let line = Console::detect().error(&format!("{err:#}"));
+            let _ = std::io::stderr().write_all(line.as_bytes());
             ExitCode::from(code)
         }
     }
 }
 
-/// Logs go to stderr (stdout carries results only). `--quiet`/`--verbose`, else `BATON_LOG` or
-/// `RUST_LOG`, set the level.
+/// Logs go to stderr (stdout carries results only), each record through the [`Console`], since
+/// records quote file names, versions and the messages of servers. `--quiet`/`--verbose`, else
+/// `BATON_LOG` or `RUST_LOG`, set the level.
 fn init_logging(level: Option<&str>) {
     let env = env_logger::Env::new()
         .filter_or("BATON_LOG", "info")
@@ -487,9 +486,15 @@ fn init_logging(level: Option<&str>) {
     if let Some(level) = level {
         builder.parse_filters(level);
     }
+    let console = Console::detect();
     let _ = builder
-        .format_timestamp(None)
-        .format_target(false)
+        .format(move |buf, record| {
+            let level = record.level();
+            let style = buf.default_level_style(level);
+            let prefix = format!("[{style}{level:<5}{style:#}] ");
+            let text = console.message(&prefix, &record.args().to_string());
+            buf.write_all(text.as_bytes())
+        })
         .target(env_logger::Target::Stderr)
         .try_init();
 }

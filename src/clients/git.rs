@@ -62,6 +62,14 @@ pub enum GitError {
         /// What git printed on stderr, trimmed.
         stderr: String,
     },
+    /// A URL Baton refuses to hand to git, with the reason; git was not run.
+    #[error("refused to run git on {url}: {reason}")]
+    Refused {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// git ran longer than the timeout and was killed.
     #[error("`git {args}` timed out after {secs} s in {dir}")]
     Timeout {
@@ -226,6 +234,14 @@ impl Git {
     /// the `refs/tags/` prefix. Runs in this runner's directory, which may be any directory; the
     /// user's git configuration (credentials, `insteadOf`) applies.
     pub fn ls_remote_tags(&self, url: &str) -> Result<Vec<String>, GitError> {
+        if let Some(transport) = command_transport(url) {
+            return Err(GitError::Refused {
+                url: url.to_owned(),
+                reason: format!(
+                    "the {transport}:: transport makes git run a command; module sources must be https, ssh or file URLs"
+                ),
+            });
+        }
         let out = self.run(&["ls-remote", "--tags", "--refs", "--end-of-options", url])?;
         Ok(out
             .lines()
@@ -554,18 +570,25 @@ impl Git {
                 .env("GIT_COMMITTER_NAME", name)
                 .env("GIT_COMMITTER_EMAIL", email);
         }
+        // Entries of our own come after any the process inherited. The transports that run
+        // commands are off whatever the user's configuration allows.
+        let mut entries: Vec<(String, String)> = COMMAND_TRANSPORTS
+            .iter()
+            .map(|t| (format!("protocol.{t}.allow"), "never".to_owned()))
+            .collect();
         if let Some(auth) = &self.auth {
-            let first = self
-                .inherited("GIT_CONFIG_COUNT")
-                .and_then(|count| count.to_str().and_then(|c| c.trim().parse::<usize>().ok()))
-                .unwrap_or(0);
-            let second = first + 1;
-            cmd.env(format!("GIT_CONFIG_KEY_{first}"), &auth.key)
-                .env(format!("GIT_CONFIG_VALUE_{first}"), "")
-                .env(format!("GIT_CONFIG_KEY_{second}"), &auth.key)
-                .env(format!("GIT_CONFIG_VALUE_{second}"), auth.header())
-                .env("GIT_CONFIG_COUNT", (second + 1).to_string());
+            entries.push((auth.key.clone(), String::new()));
+            entries.push((auth.key.clone(), auth.header()));
         }
+        let first = self
+            .inherited("GIT_CONFIG_COUNT")
+            .and_then(|count| count.to_str().and_then(|c| c.trim().parse::<usize>().ok()))
+            .unwrap_or(0);
+        for (i, (key, value)) in entries.iter().enumerate() {
+            cmd.env(format!("GIT_CONFIG_KEY_{}", first + i), key)
+                .env(format!("GIT_CONFIG_VALUE_{}", first + i), value);
+        }
+        cmd.env("GIT_CONFIG_COUNT", (first + entries.len()).to_string());
     }
 
     /// Whether to set `GIT_SSH_COMMAND`: only when the user chose no SSH command of their own.
@@ -635,6 +658,20 @@ impl Outcome {
             stderr: git.redact(self.stderr.trim()),
         }
     }
+}
+
+/// Remote transports that run a command given in the URL (`ext::sh -c …`) or talk over file
+/// descriptors (`fd::…`): turned off for every git call (`protocol.<name>.allow=never`).
+const COMMAND_TRANSPORTS: &[&str] = &["ext", "fd"];
+
+/// The transport of a URL in git's `<transport>::<address>` form when it is one of
+/// [`COMMAND_TRANSPORTS`], whatever its case.
+fn command_transport(url: &str) -> Option<&str> {
+    let (transport, _) = url.trim_start().split_once("::")?;
+    COMMAND_TRANSPORTS
+        .iter()
+        .any(|t| transport.eq_ignore_ascii_case(t))
+        .then_some(transport)
 }
 
 /// Replaces every occurrence of each non-empty secret in `text` with `***`, longest secret first
@@ -1256,6 +1293,40 @@ mod tests {
         let missing = f.git(&f.path("missing-dir")).run(&["status"]).unwrap_err();
         assert!(matches!(missing, GitError::Spawn(_)), "{missing:?}");
         assert!(missing.to_string().contains("missing-dir"), "{missing}");
+    }
+
+    #[test]
+    fn transports_that_run_commands_are_refused_and_turned_off() {
+        let f = Fixture::new();
+        let repo = f.init("repo");
+        let marker = f.path("ran");
+        let git = f.git(&repo);
+        for url in [
+            format!("ext::sh -c touch% {}", marker.display()),
+            "EXT::sh".to_string(),
+            "fd::3".to_string(),
+        ] {
+            let err = git.ls_remote_tags(&url).unwrap_err();
+            assert!(matches!(err, GitError::Refused { .. }), "{err:?}");
+            assert!(err.to_string().contains("transport"), "{err}");
+        }
+        assert!(!marker.exists());
+        // Even a caller that runs git on such a URL directly, with a configuration that
+        // allows every protocol, gets nowhere.
+        let permissive = f
+            .git(&repo)
+            .with_env("GIT_CONFIG_COUNT", "1")
+            .with_env("GIT_CONFIG_KEY_0", "protocol.allow")
+            .with_env("GIT_CONFIG_VALUE_0", "always");
+        let url = format!("ext::sh -c touch% {}", marker.display());
+        assert!(permissive.run(&["ls-remote", &url]).is_err());
+        assert!(!marker.exists(), "git ran the ext:: command");
+        assert_eq!(
+            permissive.run(&["config", "protocol.ext.allow"]).unwrap(),
+            "never\n"
+        );
+        assert_eq!(command_transport("https://ext::x"), None);
+        assert_eq!(command_transport("git@host:ext::x"), None);
     }
 
     #[test]

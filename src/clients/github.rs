@@ -104,6 +104,20 @@ pub enum GitHubError {
     /// The client could not be built or the URL is invalid.
     #[error("GitHub API client: {0}")]
     Config(String),
+    /// An owner or repository name that is not a plain name; no request was sent.
+    #[error(
+        "{owner}/{repo}: the {what} {name:?} is not a plain name (letters, digits, '-', '_', '.'); no request sent"
+    )]
+    NotAName {
+        /// `owner` or `repository`.
+        what: &'static str,
+        /// The offending name.
+        name: String,
+        /// The owner as given.
+        owner: String,
+        /// The repository as given.
+        repo: String,
+    },
     /// GitHub answered something Baton cannot read.
     #[error("{method} {url}: unexpected response: {message}")]
     BadResponse {
@@ -158,6 +172,33 @@ pub struct Release {
 #[derive(Deserialize)]
 struct TagItem {
     name: String,
+}
+
+/// Whether `name` can be an owner or a repository name on GitHub: letters, digits, `-`, `_` and
+/// `.`, and not `.` or `..`. Anything else (`..`, `%2e%2e`, `a/b`) would change the API path
+/// the token is sent to.
+pub fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Refuses, before any request, a repository whose owner or name is not a plain name.
+pub fn check_repository(owner: &str, repo: &str) -> Result<(), GitHubError> {
+    for (what, name) in [("owner", owner), ("repository", repo)] {
+        if !plain_name(name) {
+            return Err(GitHubError::NotAName {
+                what,
+                name: name.to_string(),
+                owner: owner.to_string(),
+                repo: repo.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A GitHub API client. Clones share the connection pool and the request count.
@@ -218,6 +259,7 @@ impl GitHub {
 
     /// Every tag name of a repository (all pages).
     pub async fn tags(&self, owner: &str, repo: &str) -> Result<Vec<String>, GitHubError> {
+        check_repository(owner, repo)?;
         let items: Vec<TagItem> = self
             .all_pages(&format!("/repos/{owner}/{repo}/tags?per_page=100"))
             .await?;
@@ -226,6 +268,7 @@ impl GitHub {
 
     /// Every published release of a repository (all pages), drafts left out.
     pub async fn releases(&self, owner: &str, repo: &str) -> Result<Vec<Release>, GitHubError> {
+        check_repository(owner, repo)?;
         let items: Vec<Release> = self
             .all_pages(&format!("/repos/{owner}/{repo}/releases?per_page=100"))
             .await?;
@@ -556,6 +599,18 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(http::header::LINK, link.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn only_plain_names_make_an_api_path() {
+        for ok in ["acme", "terraform-aws-vpc", "a.b_c"] {
+            assert!(plain_name(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "%2e%2e", "a/b", "a b", "a?b", "a#b", "ä"] {
+            assert!(!plain_name(bad), "{bad}");
+        }
+        let err = check_repository("..", "x").unwrap_err();
+        assert!(err.to_string().contains("not a plain name"), "{err}");
     }
 
     #[test]

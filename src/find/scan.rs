@@ -183,10 +183,16 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
                 return ignore::WalkState::Continue;
             }
             let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap_or(path);
+            if rel.to_str().is_none() {
+                if let Some(problem) = non_utf8_name(path, rel, dirs) {
+                    let _ = tx.send(problem);
+                }
+                return ignore::WalkState::Continue;
+            }
             let Some(kind) = FileKind::of(path) else {
                 return ignore::WalkState::Continue;
             };
-            let rel = path.strip_prefix(root).unwrap_or(path);
             if !dirs.matches(rel) {
                 return ignore::WalkState::Continue;
             }
@@ -209,6 +215,22 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
         .errors
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     Ok(report)
+}
+
+/// A file of the environment whose path is not UTF-8, reported rather than read: its name
+/// cannot be written in a report or a spec as it is, and the name written instead (with U+FFFD)
+/// could lead an edit to another file.
+fn non_utf8_name(path: &Path, rel: &Path, dirs: &DirFilter) -> Option<FileResult> {
+    let name = path.file_name()?.to_string_lossy();
+    FileKind::of(Path::new(&*name))?;
+    dirs.matches(rel).then(|| {
+        problem(
+            &relative_name(rel),
+            None,
+            None,
+            "the path is not UTF-8; not scanned and never edited (rename it)".into(),
+        )
+    })
 }
 
 /// A relative path with `/` separators, as used in reports and specs.

@@ -14,7 +14,7 @@ use crate::find::env::{DirFilter, GlobError};
 use crate::find::scan::{self, ScanRequest};
 use crate::find::scan::{ScanReport, Usage, ref_problem};
 use crate::find::source::Source;
-use crate::output::cell;
+use crate::output::{cell, code, escape_controls, md_text};
 use crate::version::{self, Constraint, Version};
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeStruct, Serializer};
@@ -402,26 +402,28 @@ impl StatusMatrix {
 
     /// The matrix as an aligned table, then a summary line.
     pub fn to_text(&self) -> String {
+        // Every cell on one line, its control characters shown.
+        let t = |s: &str| escape_controls(s, false).into_owned();
         let mut header = vec!["DEPENDENCY".to_string()];
-        header.extend(self.environments.iter().cloned());
+        header.extend(self.environments.iter().map(|e| t(e)));
         header.push("STATUS".into());
         let rows: Vec<Vec<String>> = self
             .dependencies
             .iter()
             .map(|d| {
-                let mut row = vec![d.id.clone()];
+                let mut row = vec![t(&d.id)];
                 row.extend(d.versions.iter().map(|v| {
                     if v.is_empty() {
                         ABSENT.to_string()
                     } else {
-                        v.join(", ")
+                        t(&v.join(", "))
                     }
                 }));
                 let findings = d.findings();
                 row.push(if findings.is_empty() {
                     "ok".into()
                 } else {
-                    findings.join("; ")
+                    t(&findings.join("; "))
                 });
                 row
             })
@@ -449,18 +451,18 @@ impl StatusMatrix {
     pub fn to_markdown(&self) -> String {
         let mut out = String::from("### Module versions by environment\n\n| Dependency |");
         for env in &self.environments {
-            let _ = write!(out, " {} |", cell(env));
+            let _ = write!(out, " {} |", md_text(env));
         }
         out.push_str(" Status |\n|---|");
         out.push_str(&"---|".repeat(self.environments.len()));
         out.push_str("---|\n");
         for d in &self.dependencies {
-            let _ = write!(out, "| `{}` |", cell(&d.id));
+            let _ = write!(out, "| {} |", cell(&code(&d.id)));
             for v in &d.versions {
                 if v.is_empty() {
                     let _ = write!(out, " {ABSENT} |");
                 } else {
-                    let list: Vec<String> = v.iter().map(|t| format!("`{}`", cell(t))).collect();
+                    let list: Vec<String> = v.iter().map(|t| cell(&code(t))).collect();
                     let _ = write!(out, " {} |", list.join(", "));
                 }
             }
@@ -482,16 +484,24 @@ fn markdown_status(d: &DependencyStatus) -> String {
     let mut parts: Vec<String> = d
         .drift
         .iter()
-        .map(|g| format!("⚠ pending promotion: {} → {}", cell(&g.from), cell(&g.to)))
+        .map(|g| {
+            format!(
+                "⚠ pending promotion: {} → {}",
+                md_text(&g.from),
+                md_text(&g.to)
+            )
+        })
         .collect();
     if !d.mixed.is_empty() {
-        parts.push(format!("🔀 mixed: {}", cell(&d.mixed.join(", "))));
+        parts.push(format!("🔀 mixed: {}", md_text(&d.mixed.join(", "))));
     }
-    parts.extend(
-        d.ahead
-            .iter()
-            .map(|g| format!("⏩ ahead: {} newer than {}", cell(&g.to), cell(&g.from))),
-    );
+    parts.extend(d.ahead.iter().map(|g| {
+        format!(
+            "⏩ ahead: {} newer than {}",
+            md_text(&g.to),
+            md_text(&g.from)
+        )
+    }));
     if parts.is_empty() {
         "✅".into()
     } else {

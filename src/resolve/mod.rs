@@ -267,6 +267,17 @@ pub fn plan(report: &ScanReport, listings: &Listings, only: Option<&str>) -> Vec
         .collect()
 }
 
+/// The module a git dependency's tags name, for repositories that hold several modules and tag
+/// each (`vpc-v1.2.0`): the prefix of a tag in use, else the source's subdirectory. Only tags
+/// naming it count as the dependency's (see [`version::module_versions`]).
+pub fn tag_module(usages: &[&Usage], subdir: Option<&str>) -> Option<String> {
+    usages
+        .iter()
+        .filter_map(|u| u.current.as_deref())
+        .find_map(|c| version::split_tag(c).and_then(|(p, _)| p.map(str::to_string)))
+        .or_else(|| subdir.map(str::to_string))
+}
+
 /// Patcher's `Org`, `Repo` and `Module` of a dependency.
 pub fn names(source: &Source, id: &str) -> (String, String, String) {
     match source {
@@ -346,12 +357,7 @@ fn plan_one(
             .filter_map(|s| version::parse_version(s).map(|v| (v, s.clone())))
             .collect(),
         Source::Git(g) => {
-            // Tags with the same module prefix as the ref in use, else those naming the module.
-            let prefix = usages
-                .iter()
-                .filter_map(|u| u.current.as_deref())
-                .find_map(|c| version::split_tag(c).and_then(|(p, _)| p.map(str::to_string)));
-            let module = prefix.or_else(|| g.subdir.clone());
+            let module = tag_module(usages, g.subdir.as_deref());
             version::module_versions(listing, module.as_deref())
                 .into_iter()
                 .map(|(v, tag)| (v, tag.to_string()))

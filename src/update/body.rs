@@ -2,9 +2,10 @@
 //! the release notes in between, every line changed and every usage left alone).
 
 use crate::clients::github::{GitHub, Release};
-use crate::find::scan::ScanReport;
-use crate::output::cell;
-use crate::resolve::Lookup;
+use crate::find::scan::{ScanReport, Usage};
+use crate::find::source::Source;
+use crate::output::{cell, code, html_text, md_quote, md_text, md_url};
+use crate::resolve::{self, Lookup};
 use crate::spec::Strategy;
 use crate::update::plan::{Change, UpdatePlan};
 use crate::version::{self, Version};
@@ -54,27 +55,33 @@ pub async fn pr_body(
                     .or_else(|| version::parse_version(&c.from))
             })
             .min();
-        let lookup = report
+        let usages: Vec<&Usage> = report
             .usages
             .iter()
-            .find(|u| u.dependency.as_deref() == Some(id))
-            .and_then(|u| u.address.as_ref())
-            .and_then(Lookup::of);
+            .filter(|u| u.dependency.as_deref() == Some(id))
+            .collect();
+        let source = usages.iter().find_map(|u| u.address.as_ref());
+        let lookup = source.and_then(Lookup::of);
         if let Some(Lookup::GitHub { owner, repo }) = &lookup {
             repos.push((owner.clone(), repo.clone()));
         }
-        deps.push((id.clone(), from, to.clone(), lookup));
+        let module = match source {
+            Some(Source::Git(g)) => resolve::tag_module(&usages, g.subdir.as_deref()),
+            _ => None,
+        };
+        deps.push((id.clone(), from, to.clone(), lookup, module));
     }
     repos.sort();
     repos.dedup();
     let releases = fetch_releases(gh, &repos).await;
     let deps: Vec<BodyDependency> = deps
         .into_iter()
-        .map(|(id, from, to, lookup)| BodyDependency {
+        .map(|(id, from, to, lookup, module)| BodyDependency {
             releases: match lookup {
-                Some(Lookup::GitHub { owner, repo }) => {
-                    releases.get(&(owner, repo)).cloned().unwrap_or_default()
-                }
+                Some(Lookup::GitHub { owner, repo }) => own_releases(
+                    releases.get(&(owner, repo)).map_or(&[][..], Vec::as_slice),
+                    module.as_deref(),
+                ),
                 _ => Vec::new(),
             },
             id,
@@ -93,6 +100,21 @@ pub async fn pr_body(
         changes: &plan.changes,
         skipped: &plan.skipped,
     })
+}
+
+/// The releases of a module's own tags: in a repository that tags each of its modules
+/// (`vpc-v1.2.0`, `eks-v1.2.0`), those naming `module`, as version lookups count them.
+fn own_releases(releases: &[Release], module: Option<&str>) -> Vec<Release> {
+    let tags: Vec<String> = releases.iter().map(|r| r.tag_name.clone()).collect();
+    let own: std::collections::BTreeSet<&str> = version::module_versions(&tags, module)
+        .into_iter()
+        .map(|(_, tag)| tag)
+        .collect();
+    releases
+        .iter()
+        .filter(|r| own.contains(r.tag_name.as_str()))
+        .cloned()
+        .collect()
 }
 
 /// What the pull request body describes for one dependency.
@@ -134,28 +156,33 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
             .from
             .as_ref()
             .map_or("?".to_string(), ToString::to_string);
-        let _ = writeln!(out, "## Update `{}` from {from} to {}\n", dep.id, dep.to);
+        let _ = writeln!(
+            out,
+            "## Update {} from {from} to {}\n",
+            code(&dep.id),
+            dep.to
+        );
     }
     let _ = writeln!(
         out,
-        "Baton updated {} in **{}** with the `{}` strategy. Only version strings changed.\n",
+        "Baton updated {} in **{}** with the {} strategy. Only version strings changed.\n",
         if input.dependencies.len() == 1 {
             "this dependency"
         } else {
             "these dependencies"
         },
-        cell(input.environment),
-        input.strategy
+        md_text(input.environment),
+        code(input.strategy)
     );
     out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
     for c in input.changes {
         let _ = writeln!(
             out,
-            "| `{}` | {} | `{}` | `{}` |",
-            cell(&c.file),
+            "| {} | {} | {} | {} |",
+            cell(&code(&c.file)),
             c.line,
-            cell(&c.from),
-            cell(&c.to)
+            cell(&code(&c.from)),
+            cell(&code(&c.to))
         );
     }
     for dep in input.dependencies {
@@ -172,41 +199,60 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
         if let Some(first) = breaking.first() {
             let _ = writeln!(
                 out,
-                "\n> [!WARNING]\n> `{}` {first} is a breaking release: read its notes and plan before merging.",
-                dep.id
+                "\n> [!WARNING]\n> {} {first} is a breaking release: read its notes and plan before merging.",
+                code(&dep.id)
             );
         }
         if crossed.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n### Release notes of `{}`\n", dep.id);
+        let _ = writeln!(out, "\n### Release notes of {}\n", code(&dep.id));
         for (v, r) in &crossed {
             let mark = if breaking.contains(&v) {
                 " — **breaking**"
             } else {
                 ""
             };
-            let _ = writeln!(out, "- [{}]({}){mark}", r.tag_name, r.html_url);
+            match md_url(&r.html_url) {
+                Some(url) => {
+                    let _ = writeln!(out, "- [{}]({url}){mark}", md_text(&r.tag_name));
+                }
+                None => {
+                    let _ = writeln!(out, "- {}{mark}", md_text(&r.tag_name));
+                }
+            }
         }
         for (_, r) in crossed.iter().rev() {
             let Some(body) = r.body.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
                 continue;
             };
+            // Notes are the module publisher's text: quoted, so they change nothing around them.
             let mut text: String = body.chars().take(NOTES_LIMIT).collect();
-            if text.len() < body.len() {
-                let _ = write!(text, "…\n\n[Read more]({})", r.html_url);
+            let cut = text.len() < body.len();
+            if cut {
+                text.push('…');
+            }
+            let mut notes = md_quote(&text);
+            if let (true, Some(url)) = (cut, md_url(&r.html_url)) {
+                let _ = writeln!(notes, "\n[Read more]({url})");
             }
             let _ = writeln!(
                 out,
-                "\n<details><summary>{}</summary>\n\n{}\n\n</details>",
-                r.tag_name, text
+                "\n<details><summary>{}</summary>\n\n{}\n</details>",
+                html_text(&r.tag_name),
+                notes
             );
         }
     }
     if !input.skipped.is_empty() {
         out.push_str("\n### Not updated\n\n");
         for s in input.skipped {
-            let _ = writeln!(out, "- `{}:{}`: {}", cell(&s.file), s.line, s.reason);
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                code(&format!("{}:{}", s.file, s.line)),
+                md_text(&s.reason)
+            );
         }
     }
     out.push_str(
@@ -306,5 +352,65 @@ mod tests {
             "only crossed releases"
         );
         assert!(body.contains("How to review"));
+    }
+
+    #[test]
+    fn third_party_text_changes_nothing_around_it() {
+        // Tags, release notes and reasons come from others: once they could close the
+        // collapsible section, hide the rest of the body in a comment or ping a team.
+        let deps = [BodyDependency {
+            id: "acme/m`x`/vpc".into(),
+            from: Some(Version::new(0, 8, 0)),
+            to: Version::new(0, 9, 0),
+            releases: vec![Release {
+                tag_name: "</summary></details><!--@acme/admins-v0.9.0".into(),
+                name: None,
+                html_url: "https://github.com/acme/m/releases/tag/x)(javascript:alert(1)".into(),
+                body: Some("@acme/admins </details>\n<!--\n```".into()),
+                draft: false,
+                prerelease: false,
+            }],
+        }];
+        let changes = [Change {
+            file: "dev/a`b/@acme/main.tf".into(),
+            line: 3,
+            dependency: "acme/m`x`/vpc".into(),
+            from: "v0.8.0".into(),
+            to: "v0.9.0".into(),
+        }];
+        let skipped = [crate::spec::SkippedUsage {
+            file: "dev/s.tf".into(),
+            line: 1,
+            dependency: None,
+            current: None,
+            reason: "ref \"@acme/admins<!--\" is a branch".into(),
+        }];
+        let body = render_body(&BodyInput {
+            environment: "dev @acme/admins",
+            strategy: "next-breaking",
+            dependencies: &deps,
+            changes: &changes,
+            skipped: &skipped,
+        });
+        // `\<` is a literal `<` in markdown.
+        let html = body.replace("\\<", "");
+        assert!(
+            !html.contains("<!--") && !body.contains("@acme/admins"),
+            "{body}"
+        );
+        assert_eq!(html.matches("</details>").count(), 1, "{body}");
+        assert!(body.contains("<summary>&lt;/summary&gt;&lt;/details&gt;&lt;!--@\u{200b}acme/admins-v0.9.0</summary>"), "{body}");
+        assert!(body.contains("| ``dev/a`b/@acme/main.tf`` | 3 |"), "{body}");
+        assert!(
+            body.contains("## Update ``acme/m`x`/vpc`` from 0.8.0 to 0.9.0"),
+            "{body}"
+        );
+        assert!(
+            body.contains(
+                "(https://github.com/acme/m/releases/tag/x%29%28javascript:alert%281%29)"
+            ),
+            "{body}"
+        );
+        insta::assert_snapshot!("hostile_body", body);
     }
 }

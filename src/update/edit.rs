@@ -194,8 +194,38 @@ pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .header(&diff_path("a/", name), &diff_path("b/", name))
         .to_string()
+}
+
+/// A path in a diff header as git writes it: quoted, with C escapes, when it holds a control
+/// character, a `"` or a `\`, so that a line break in a file name cannot end the header.
+fn diff_path(prefix: &str, name: &str) -> String {
+    let plain = !name
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\');
+    if plain {
+        return format!("{prefix}{name}");
+    }
+    let mut out = String::from("\"");
+    for c in prefix.chars().chain(name.chars()) {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{b:03o}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -396,5 +426,21 @@ EOT
         let d = unified_diff("dev/main.tf", "a\nref=v1\nc\n", "a\nref=v2\nc\n");
         assert!(d.contains("--- a/dev/main.tf"));
         assert!(d.contains("-ref=v1\n+ref=v2"));
+    }
+
+    #[test]
+    fn diff_headers_quote_names_that_hold_line_breaks() {
+        let diff = unified_diff("dev/a\n::set-output name=x::y/main.tf", "a\n", "b\n");
+        let mut lines = diff.lines();
+        assert_eq!(
+            lines.next(),
+            Some("--- \"a/dev/a\\n::set-output name=x::y/main.tf\"")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("+++ \"b/dev/a\\n::set-output name=x::y/main.tf\"")
+        );
+        assert!(unified_diff("dev/a b.tf", "a\n", "b\n").starts_with("--- a/dev/a b.tf\n"));
+        assert_eq!(diff_path("a/", "q\"\\\u{1b}"), "\"a/q\\\"\\\\\\033\"");
     }
 }

@@ -252,6 +252,12 @@ fn start_publishing(
         .as_deref()
         .and_then(publish::repo_from_url)
         .map_or_else(|| "github.com".to_string(), |r| r.host);
+    // The credential header is keyed by the host and port git pushes to (GitHub Enterprise
+    // Server may listen on another port than 443).
+    let push_host = origin
+        .as_deref()
+        .and_then(publish::push_host)
+        .unwrap_or_else(|| host.clone());
     let repo = request
         .report
         .clients
@@ -265,7 +271,7 @@ fn start_publishing(
     let base = session.block_on(default_branch(&session.github, &repo))?;
     let git = publish::git_for(
         &toplevel,
-        &host,
+        &push_host,
         request.report.clients.token.as_deref(),
         author,
     );

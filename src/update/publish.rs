@@ -5,7 +5,7 @@
 //! branch and edits the same pull request.
 
 use crate::clients::git::{Git, GitError, Token};
-use crate::clients::github::{GitHub, GitHubError};
+use crate::clients::github::{GitHub, GitHubError, plain_name};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -25,13 +25,18 @@ pub struct RepoRef {
 }
 
 /// The repository of a remote URL (`https://github.com/o/r.git`, `git@github.com:o/r.git`).
+/// Owners and names that are not plain names (see [`plain_name`]) give `None`.
 pub fn repo_from_url(url: &str) -> Option<RepoRef> {
     match crate::find::source::Source::parse(&format!("git::{url}")) {
-        crate::find::source::Source::Git(g) if !g.host.is_empty() => Some(RepoRef {
-            host: g.host,
-            owner: g.owner,
-            name: g.repo,
-        }),
+        crate::find::source::Source::Git(g)
+            if !g.host.is_empty() && plain_name(&g.owner) && plain_name(&g.repo) =>
+        {
+            Some(RepoRef {
+                host: g.host,
+                owner: g.owner,
+                name: g.repo,
+            })
+        }
         _ => None,
     }
 }
@@ -39,10 +44,25 @@ pub fn repo_from_url(url: &str) -> Option<RepoRef> {
 /// `owner/name` from `GITHUB_REPOSITORY`.
 pub fn repo_from_slug(slug: &str, host: &str) -> Option<RepoRef> {
     let (owner, name) = slug.trim().split_once('/')?;
-    (!owner.is_empty() && !name.is_empty() && !name.contains('/')).then(|| RepoRef {
+    (plain_name(owner) && plain_name(name)).then(|| RepoRef {
         host: host.to_string(),
         owner: owner.to_string(),
         name: name.to_string(),
+    })
+}
+
+/// The host (and port, when not the default) that pushes to a remote URL go to, as git matches
+/// `http.<url>.extraheader`: `ghe.example.com:8443` for `https://ghe.example.com:8443/o/r.git`.
+/// `None` for remotes that are not `https` (SSH needs no token; plain HTTP never gets one).
+pub fn push_host(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    if parsed.scheme() != "https" {
+        return None;
+    }
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    Some(match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
     })
 }
 
@@ -304,6 +324,22 @@ mod tests {
             Some("live".into())
         );
         assert_eq!(repo_from_slug("acme", "github.com"), None);
+        assert_eq!(repo_from_slug("../x", "github.com"), None);
+        assert_eq!(repo_from_url("https://github.com/acme/%2e%2e.git"), None);
+    }
+
+    #[test]
+    fn pushes_go_to_the_host_and_port_of_the_remote() {
+        assert_eq!(
+            push_host("https://ghe.example.com:8443/acme/live.git").as_deref(),
+            Some("ghe.example.com:8443")
+        );
+        assert_eq!(
+            push_host("https://GitHub.com:443/acme/live").as_deref(),
+            Some("github.com")
+        );
+        assert_eq!(push_host("git@github.com:acme/live.git"), None);
+        assert_eq!(push_host("http://ghe.example.com/acme/live.git"), None);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use crate::app::cli::InitArgs;
 use crate::app::config::{CONFIG_FILES, Config};
+use crate::app::console::Console;
 use crate::app::init::{self, ActionRef, WORKFLOWS_DIR};
 use crate::exit::{self, InvalidInput};
 use crate::output::Format;
-use std::io::Write as _;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The action generated workflows use: `--action`, else this version's release tag (whose
@@ -147,14 +148,17 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
         outcome.drift.clear();
         exit::OK
     };
-    let mut out = std::io::stdout().lock();
+    // Folder names come from the repository: printed through the console like every result.
+    let console = Console::for_stdout();
+    let stdout = &mut std::io::stdout().lock();
+    let mut out = String::new();
     match args.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&outcome)?)?,
+        Format::Json => console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?,
         Format::Text | Format::Markdown => {
             let md = args.format == Format::Markdown;
             let item = |s: &str| {
                 if md {
-                    format!("- `{s}`")
+                    format!("- {}", crate::output::code(s))
                 } else {
                     format!("  {s}")
                 }
@@ -187,6 +191,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
                 }
             }
         }
+    }
+    if args.format != Format::Json {
+        console.write_text(stdout, &out)?;
     }
     Ok(code)
 }

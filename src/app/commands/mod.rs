@@ -10,18 +10,18 @@ pub mod scan;
 pub mod status;
 pub mod update;
 
+use super::console::Console;
 use crate::app::config::Config;
 use crate::app::derive;
 use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::env::DirFilter;
 use crate::find::scan::ScanRequest;
-use crate::output;
 use crate::promote::decide::{Payload, payload_of};
 use crate::spec::report::Promotion;
 
 /// Prints each problem as it is met: a `::warning` annotation under Actions, a `warning:` line
-/// elsewhere.
+/// elsewhere (through the [`Console`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Annotate;
 
@@ -30,7 +30,9 @@ impl Reporter for Annotate {
         if w.file.is_empty() && w.line.is_none() {
             log::warn!("{}", w.message);
         } else {
-            output::warn_file(&w.file, w.line, w.column, &w.message);
+            use std::io::Write as _;
+            let line = Console::detect().warning(&w);
+            let _ = std::io::stderr().write_all(line.as_bytes());
         }
     }
 }

@@ -3,10 +3,10 @@
 
 use super::Annotate;
 use crate::app::cli::PromoteArgs;
+use crate::app::console::Console;
 use crate::exit;
 use crate::output::Format;
 use crate::promote::{self, PromoteRequest};
-use std::io::Write as _;
 
 /// The request `baton promote`'s flags describe (with the runner's `GITHUB_REF` and
 /// `GITHUB_SHA`).
@@ -51,7 +51,14 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
 pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
     let quote = |s: &str| {
         if code {
-            format!("`{s}`")
+            crate::output::code(s)
+        } else {
+            s.to_string()
+        }
+    };
+    let text = |s: &str| {
+        if code {
+            crate::output::md_text(s)
         } else {
             s.to_string()
         }
@@ -72,15 +79,15 @@ pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
     match (outcome.dispatched, &outcome.event_type, &outcome.reason) {
         (true, _, _) => format!(
             "Sent {what} to {}.",
-            outcome.repository.as_deref().unwrap_or("")
+            text(outcome.repository.as_deref().unwrap_or(""))
         ),
         (false, Some(_), _) => format!(
             "Dry run: would send {what} to {}; nothing was sent.",
-            outcome.repository.as_deref().unwrap_or("")
+            text(outcome.repository.as_deref().unwrap_or(""))
         ),
         (false, None, reason) => format!(
             "Nothing to promote: {}.",
-            reason.as_deref().unwrap_or("no merged update")
+            text(reason.as_deref().unwrap_or("no merged update"))
         ),
     }
 }
@@ -88,11 +95,15 @@ pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
 /// Runs `baton promote`.
 pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
     let outcome = promote::run(&request(args)?, &Annotate)?;
-    let text = match args.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&outcome)?),
-        Format::Text => format!("{}\n", sentence(&outcome, false)),
-        Format::Markdown => format!("### Baton promote\n\n{}\n", sentence(&outcome, true)),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
+    let console = Console::for_stdout();
+    let stdout = &mut std::io::stdout().lock();
+    match args.format {
+        Format::Json => console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?,
+        Format::Text => console.write_text(stdout, &format!("{}\n", sentence(&outcome, false)))?,
+        Format::Markdown => console.write_text(
+            stdout,
+            &format!("### Baton promote\n\n{}\n", sentence(&outcome, true)),
+        )?,
+    }
     Ok(exit::OK)
 }

@@ -2,12 +2,13 @@
 
 use super::Annotate;
 use crate::app::cli::ReportArgs;
+use crate::app::console::Console;
 use crate::exit;
 use crate::output::{self, Format};
 use crate::spec::Spec;
 use crate::spec::report::{self, ReportRequest};
 use anyhow::Context as _;
-use std::io::Write as _;
+use std::io::Write;
 
 /// The request `baton report`'s flags describe.
 pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
@@ -34,11 +35,25 @@ pub fn save(args: &ReportArgs, spec: &Spec) -> anyhow::Result<()> {
 pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
     let spec = report::run(&request(args)?, &Annotate)?;
     save(args, &spec)?;
-    let text = match args.format {
-        Format::Json => format!("{}\n", spec.to_json()),
-        Format::Text => output::report_text(&spec),
-        Format::Markdown => output::report_markdown(&spec),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
+    render(
+        &spec,
+        args.format,
+        Console::for_stdout(),
+        &mut std::io::stdout().lock(),
+    )?;
     Ok(exit::OK)
+}
+
+/// Prints the spec in `format` through `console`.
+pub fn render(
+    spec: &Spec,
+    format: Format,
+    console: Console,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => console.write_json(out, &spec.to_json()),
+        Format::Text => console.write_text(out, &output::report_text(spec)),
+        Format::Markdown => console.write_text(out, &output::report_markdown(spec)),
+    }
 }

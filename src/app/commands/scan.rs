@@ -2,11 +2,12 @@
 
 use super::Annotate;
 use crate::app::cli::ScanArgs;
+use crate::app::console::Console;
 use crate::diag::Reporter as _;
 use crate::exit;
 use crate::find::scan;
 use crate::output::{self, Format};
-use std::io::Write as _;
+use std::io::Write;
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
@@ -20,12 +21,26 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         output::count(report.usages.len(), "usage", "usages"),
         output::count(report.files_read, "file", "files")
     );
-    // The JSON of a large tree is streamed rather than held in memory beside the report.
-    let mut stdout = std::io::stdout().lock();
-    match args.format {
-        Format::Json => output::write_scan_json(&report, &mut stdout)?,
-        Format::Text => stdout.write_all(output::scan_text(&report).as_bytes())?,
-        Format::Markdown => stdout.write_all(output::scan_markdown(&report).as_bytes())?,
-    }
+    render(
+        &report,
+        args.format,
+        Console::for_stdout(),
+        &mut std::io::stdout().lock(),
+    )?;
     Ok(exit::OK)
+}
+
+/// Prints the scan in `format` through `console`.
+pub fn render(
+    report: &scan::ScanReport,
+    format: Format,
+    console: Console,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        // The JSON of a large tree is streamed rather than held in memory beside the report.
+        Format::Json => output::write_scan_json(report, console.json(out)),
+        Format::Text => console.write_text(out, &output::scan_text(report)),
+        Format::Markdown => console.write_text(out, &output::scan_markdown(report)),
+    }
 }

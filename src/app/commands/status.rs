@@ -4,10 +4,11 @@
 use super::Annotate;
 use crate::app::cli::StatusArgs;
 use crate::app::config::{CONFIG_FILES, Config};
+use crate::app::console::Console;
 use crate::exit::{self, InvalidInput};
-use crate::output::{self, Format};
+use crate::output::Format;
 use crate::promote::status::{self, EnvSpec, StatusRequest};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 /// The config file looked for in the working directory when no `--env` is given.
@@ -25,13 +26,13 @@ pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
 /// Runs `baton status`.
 pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
     let matrix = status::run(&request(args)?, &Annotate)?;
-    let text = match args.format {
-        Format::Json => matrix.to_json(),
-        Format::Text => matrix.to_text(),
-        Format::Markdown => matrix.to_markdown(),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
-    if output::under_actions() {
+    render(
+        &matrix,
+        args.format,
+        Console::for_stdout(),
+        &mut std::io::stdout().lock(),
+    )?;
+    if Console::detect().under_actions() {
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
             // The results are already out: a summary that cannot be written is worth a warning only.
             if let Err(e) = append(Path::new(&path), &matrix.to_markdown()) {
@@ -43,6 +44,20 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
         Ok(exit::FINDINGS)
     } else {
         Ok(exit::OK)
+    }
+}
+
+/// Prints the matrix in `format` through `console`.
+pub fn render(
+    matrix: &status::StatusMatrix,
+    format: Format,
+    console: Console,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => console.write_json(out, &matrix.to_json()),
+        Format::Text => console.write_text(out, &matrix.to_text()),
+        Format::Markdown => console.write_text(out, &matrix.to_markdown()),
     }
 }
 

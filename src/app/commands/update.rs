@@ -4,6 +4,7 @@
 use super::Annotate;
 use crate::app::cli::UpdateArgs;
 use crate::app::config::Environment;
+use crate::app::console::Console;
 use crate::exit::InvalidInput;
 use crate::find::env::DirFilter;
 use crate::output::{self, Format};
@@ -11,7 +12,7 @@ use crate::spec::Spec;
 use crate::spec::report::ReportRequest;
 use crate::update::{self, PublishOptions, UpdateRequest};
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::Write;
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
 /// touched.
@@ -167,12 +168,25 @@ fn markdown(outcome: &update::Outcome) -> String {
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
-    let text = match (args.format, &outcome.diff) {
-        (Format::Json, _) => json(&outcome)?,
-        (Format::Text, Some(diff)) => diff.clone(),
-        (Format::Text, None) => text(&outcome),
-        (Format::Markdown, _) => markdown(&outcome),
-    };
-    std::io::stdout().write_all(text.as_bytes())?;
+    let console = Console::for_stdout();
+    let stdout = &mut std::io::stdout().lock();
+    match (args.format, &outcome.diff) {
+        (Format::Json, _) => console.write_json(stdout, &json(&outcome)?)?,
+        (Format::Text, Some(diff)) => console.write_text(stdout, diff)?,
+        (Format::Text, None) => console.write_text(stdout, &text(&outcome))?,
+        (Format::Markdown, _) => console.write_text(stdout, &markdown(&outcome))?,
+    }
     Ok(outcome.exit_code())
+}
+
+/// Prints what an update did through `console`: the diff of a dry run, else the JSON outcome.
+pub fn render(
+    outcome: &update::Outcome,
+    console: Console,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match &outcome.diff {
+        Some(diff) => console.write_text(out, diff),
+        None => console.write_json(out, &serde_json::to_string_pretty(outcome)?),
+    }
 }

@@ -52,6 +52,9 @@ pub struct UpdateRequest {
     pub publish: Option<PublishOptions>,
     /// Commit author, `Name <email>` (default: the GitHub Actions bot).
     pub commit_author: Option<String>,
+    /// Move usages newer than their target down to it. Never set by default: only an explicit
+    /// request for a version (a rollback) may; otherwise such usages are skipped with the reason.
+    pub allow_downgrade: bool,
 }
 
 /// A dependency and the version it was updated to.
@@ -143,7 +146,14 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         reporter.warn(w);
     }
     let (spec, targets) = targets(request, &report, &session, reporter)?;
-    let plan = plan::plan(working_dir, &report, &targets);
+    let plan = plan::plan_with(
+        working_dir,
+        &report,
+        &targets,
+        plan::PlanOptions {
+            allow_downgrade: request.allow_downgrade,
+        },
+    );
     for s in &plan.skipped {
         reporter.warn(Warning::at(
             &s.file,

@@ -8,6 +8,7 @@ mod demo;
 mod fake_github;
 mod gitrepo;
 mod layout;
+mod never;
 mod promote;
 mod reliability;
 mod report;

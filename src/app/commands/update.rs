@@ -55,6 +55,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             commit_message: args.commit_message.clone(),
         }),
         commit_author: args.commit_author.clone(),
+        allow_downgrade: false,
     })
 }
 

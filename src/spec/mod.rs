@@ -1,6 +1,7 @@
 //! The update spec: Gruntwork Patcher's JSON shape (so existing workflows consume it unchanged),
 //! plus extra keys that Baton's own update step and its users read.
 
+pub mod location;
 pub mod promotion;
 pub mod report;
 
@@ -22,7 +23,7 @@ pub enum Strategy {
 }
 
 /// A spec, as `baton report` writes it and `baton update` reads it (Patcher's too).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spec {
     /// The include globs the report ran with.
     #[serde(rename = "IncludeDirPattern", default)]
@@ -39,6 +40,15 @@ pub struct Spec {
     /// Dependencies whose versions could not be looked up.
     #[serde(rename = "Unreachable", default, deserialize_with = "null_as_empty")]
     pub unreachable: Vec<Unreachable>,
+    /// The folder the report ran in, relative to the repository root (`.` for the root): the
+    /// globs and usage paths above are relative to it. Absent when it was not in a git
+    /// repository, and in Patcher's specs.
+    #[serde(
+        rename = "WorkingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub working_dir: Option<String>,
 }
 
 /// One dependency of the spec.
@@ -184,6 +194,7 @@ impl Spec {
             dependencies,
             skipped,
             unreachable,
+            ..Spec::default()
         }
     }
 
@@ -396,6 +407,7 @@ mod tests {
             dependencies: vec![],
             skipped: vec![],
             unreachable: vec![],
+            ..Spec::default()
         };
         let json = spec.to_json();
         assert!(

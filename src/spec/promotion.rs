@@ -91,6 +91,7 @@ pub fn promotion_spec(
         dependencies,
         skipped,
         unreachable: Vec::new(),
+        ..Spec::default()
     }
 }
 

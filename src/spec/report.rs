@@ -71,11 +71,13 @@ pub fn spec_for(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
     let only = request.dependency.as_deref().filter(|d| !d.is_empty());
-    let spec = match (&request.promotion, session) {
+    let mut spec = match (&request.promotion, session) {
         (Some(promotion), _) => promotion_spec(promotion, &request.scan, report, only, reporter)?,
         (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
+    // Where the globs and paths of the spec are read from, for an update run elsewhere.
+    spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
     for u in &spec.unreachable {
         let place = report
             .usages

@@ -3,6 +3,7 @@
 //! [`body`]).
 
 pub mod body;
+pub mod bound;
 pub mod edit;
 pub mod plan;
 pub mod publish;
@@ -133,6 +134,12 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             "--commit-author {author_text:?} is not of the form \"Name <email>\""
         ))
     })?;
+    // With a spec and no --include-dirs, the environment the spec was made for.
+    let bounded = match &request.spec {
+        Some(spec) => bound::bound(&request.report.scan, spec)?,
+        None => None,
+    };
+    let scan_request = bounded.as_ref().map_or(&request.report.scan, |b| &b.scan);
     let session = Session::new(&request.report.clients)?;
 
     // Publishing starts from the default branch as it is on origin, before any edit.
@@ -141,8 +148,13 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         None => None,
     };
 
-    let report = scan::scan(&request.report.scan)?;
-    for w in request.report.scan.problems(&report) {
+    let report = scan::scan(scan_request)?;
+    if let Some(b) = &bounded
+        && report.files_read == 0
+    {
+        return Err(b.nothing_matched().into());
+    }
+    for w in scan_request.problems(&report) {
         reporter.warn(w);
     }
     let (spec, targets) = targets(request, &report, &session, reporter)?;

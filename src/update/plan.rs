@@ -345,6 +345,7 @@ mod tests {
             dependencies: deps,
             skipped: vec![],
             unreachable: vec![],
+            ..Spec::default()
         }
     }
 

@@ -162,3 +162,300 @@ async fn p1_a_usage_newer_than_the_target_is_never_moved_down() {
     let b = std::fs::read_to_string(dir.path().join("dev/b/terragrunt.hcl")).unwrap();
     assert!(b.contains("?ref=v0.97.0"), "{b}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2. The spec's IncludeDirPattern and ExcludeDirPattern bound the update.
+// ---------------------------------------------------------------------------------------------
+
+fn four_envs() -> Vec<(&'static str, Vec<u8>)> {
+    let u = || unit("github.com/acme/mods//modules/vpc?ref=v1.0.0");
+    vec![
+        ("dev/vpc/terragrunt.hcl", u()),
+        ("gruntwork-dev-account1/vpc/terragrunt.hcl", u()),
+        ("stage/vpc/terragrunt.hcl", u()),
+        ("prod/vpc/terragrunt.hcl", u()),
+    ]
+}
+
+fn live_of(files: &[(&'static str, Vec<u8>)]) -> Live {
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (*p, c.as_slice())).collect();
+    live_with_origin(&refs)
+}
+
+/// The files of the working copy that differ from the last commit.
+fn modified(work: &Path) -> Vec<String> {
+    let mut out: Vec<String> = git(work, &["diff", "--name-only"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out
+}
+
+/// Bug pinned: `update --spec-file dev-spec.json --dependency X` without `--include-dirs`
+/// scanned the whole working directory and changed dev, stage and prod.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p2_an_update_never_edits_outside_the_environment_its_spec_was_made_for() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/mods", &["v1.1.0", "v1.0.0"]);
+    let live = live_of(&four_envs());
+    let spec_file = live.root.path().join("dev-spec.json");
+    let spec_arg = spec_file.to_str().unwrap();
+    baton_in(
+        &live.work,
+        &gh,
+        &[
+            "report",
+            "--include-dirs",
+            "{*dev*}/**",
+            "--spec-file",
+            spec_arg,
+        ],
+        &[],
+    )
+    .await
+    .success();
+    let dev = vec![
+        "dev/vpc/terragrunt.hcl".to_string(),
+        "gruntwork-dev-account1/vpc/terragrunt.hcl".to_string(),
+    ];
+
+    // Working directory ./ and no --include-dirs: the spec's pattern bounds the update.
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--spec-file",
+            spec_arg,
+            "--dependency",
+            "acme/mods/vpc",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    assert_eq!(json(&assert)["updated"].as_array().unwrap().len(), 2);
+    assert_eq!(modified(&live.work), dev);
+    git(&live.work, &["checkout", "-q", "--", "."]);
+
+    // Patcher's update step: working_dir is the environment's folder, the spec was made at ./.
+    baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--working-dir",
+            "dev",
+            "--spec-file",
+            spec_arg,
+            "--dependency",
+            "acme/mods/vpc",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    assert_eq!(modified(&live.work), vec!["dev/vpc/terragrunt.hcl"]);
+    git(&live.work, &["checkout", "-q", "--", "."]);
+
+    // A spec as Patcher writes it (no record of where it was made) is read from the repository
+    // root, where Patcher's report runs.
+    let patcher: Value =
+        serde_json::from_str(&std::fs::read_to_string(&spec_file).unwrap()).unwrap();
+    let patcher =
+        json!({"IncludeDirPattern": patcher["IncludeDirPattern"], "ExcludeDirPattern": "",
+        "Dependencies": [{"ID": "acme/mods/vpc", "Org": "acme", "Repo": "mods", "Module": "vpc",
+        "Constraints": null, "TargetSafeVersion": "1.1.0", "TargetBreakingVersion": null}]})
+        .to_string();
+    baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--spec",
+            &patcher,
+            "--dependency",
+            "acme/mods/vpc",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    assert_eq!(modified(&live.work), dev);
+    git(&live.work, &["checkout", "-q", "--", "."]);
+
+    // A spec made for another folder than the working directory: Baton cannot tell which files
+    // are the environment, so it refuses, names the flag, and writes nothing.
+    let stage_spec = live.root.path().join("stage-spec.json");
+    baton_in(
+        &live.work,
+        &gh,
+        &[
+            "report",
+            "--working-dir",
+            "stage",
+            "--spec-file",
+            stage_spec.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await
+    .success();
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--working-dir",
+            "dev",
+            "--spec-file",
+            stage_spec.to_str().unwrap(),
+            "--dependency",
+            "acme/mods/vpc",
+        ],
+        &[],
+    )
+    .await
+    .code(2);
+    let err = stderr_of(&assert);
+    assert!(err.contains("--include-dirs"), "{err}");
+    assert!(modified(&live.work).is_empty());
+
+    // The spec's pattern matches nothing where it is read: refused the same way.
+    let qa = json!({"IncludeDirPattern": "{*qa*}/**", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.1.0"}]})
+    .to_string();
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &["update", "--spec", &qa, "--dependency", "acme/mods/vpc"],
+        &[],
+    )
+    .await
+    .code(2);
+    assert!(
+        stderr_of(&assert).contains("--include-dirs"),
+        "{}",
+        stderr_of(&assert)
+    );
+    assert!(modified(&live.work).is_empty());
+}
+
+/// Runs `baton action` in `workspace` as the Actions runner runs a container action: inputs as
+/// `INPUT_*`, outputs through `GITHUB_OUTPUT`; returns the run and its outputs.
+async fn action(
+    workspace: &Path,
+    gh: &FakeGitHub,
+    inputs: &[(&str, &str)],
+    env: &[(&str, &str)],
+) -> (
+    assert_cmd::assert::Assert,
+    std::collections::HashMap<String, String>,
+) {
+    let files = tempfile::tempdir().unwrap();
+    let output = files.path().join("output");
+    std::fs::write(&output, "").unwrap();
+    let mut cmd = baton();
+    cmd.arg("action")
+        .current_dir(workspace)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_WORKSPACE", workspace)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", files.path().join("summary.md"))
+        .env("GITHUB_REPOSITORY", "acme/live")
+        .env("GIT_CONFIG_GLOBAL", files.path().join("gitconfig"))
+        .env("INPUT_GITHUB_BASE_URL", gh.api_url());
+    for (name, value) in inputs {
+        cmd.env(format!("INPUT_{}", name.to_uppercase()), value);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let assert = tokio::task::spawn_blocking(move || cmd.assert())
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&output).unwrap();
+    let mut outputs = std::collections::HashMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let (name, delimiter) = line.split_once("<<").expect("name<<DELIMITER");
+        let mut value = Vec::new();
+        for l in lines.by_ref() {
+            if l == delimiter {
+                break;
+            }
+            value.push(l);
+        }
+        outputs.insert(name.to_string(), value.join("\n"));
+    }
+    (assert, outputs)
+}
+
+/// Scenario: the report and update steps of Patcher's own `update-dev.yml` (see
+/// `../shared/patcher-examples/`), inputs copied as they are, played against `baton action`: the
+/// report runs at `./` with `{*dev*}/**` and writes the spec file; the update runs with
+/// `working_dir: dev`, no `include_dirs`, the spec file, the matrix's dependency and
+/// `pull_request_branch: $PR_BRANCH_PREFIX$ID`. Only dev changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_patchers_update_dev_step_changes_only_dev() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mods", &["v1.1.0", "v1.0.0"]);
+    let live = live_of(&four_envs());
+    let spec_file = live.root.path().join("patcher-spec.json");
+    let spec_file = spec_file.to_str().unwrap();
+    // patcher-report
+    let (assert, outputs) = action(
+        &live.work,
+        &gh,
+        &[
+            ("patcher_command", "report"),
+            ("github_token", TOKEN),
+            ("include_dirs", "{*dev*}/**"),
+            ("working_dir", "./"),
+            ("spec_file", spec_file),
+        ],
+        &[],
+    )
+    .await;
+    assert.success();
+    let spec: Value = serde_json::from_str(&outputs["spec"]).unwrap();
+    let id = spec["Dependencies"][0]["ID"].as_str().unwrap().to_string();
+    assert_eq!(id, "acme/mods/vpc");
+    // update-env, one matrix job: `echo '<spec>' > /tmp/patcher-spec.json`, then the update.
+    std::fs::write(spec_file, &outputs["spec"]).unwrap();
+    let branch = format!("patcherv2-dev-updates-{id}");
+    let title = format!("[Patcher] [dev] Update {id}");
+    let (assert, outputs) = action(
+        &live.work,
+        &gh,
+        &[
+            ("patcher_command", "update"),
+            ("github_token", TOKEN),
+            ("working_dir", "dev"),
+            ("dependency", &id),
+            ("spec_file", spec_file),
+            ("pull_request_title", &title),
+            ("pull_request_branch", &branch),
+        ],
+        &[],
+    )
+    .await;
+    assert.success();
+    assert_eq!(outputs["pull_request_number"], "1");
+    assert_eq!(changed(&live, &branch), vec!["dev/vpc/terragrunt.hcl"]);
+    assert!(on_origin(&live, &branch, "dev/vpc/terragrunt.hcl").contains("?ref=v1.1.0"));
+    for other in [
+        "gruntwork-dev-account1/vpc/terragrunt.hcl",
+        "stage/vpc/terragrunt.hcl",
+        "prod/vpc/terragrunt.hcl",
+    ] {
+        assert_eq!(
+            on_origin(&live, &branch, other),
+            on_origin(&live, "main", other),
+            "{other}"
+        );
+    }
+    assert_eq!(gh.pulls("acme/live")[0]["title"], title);
+}

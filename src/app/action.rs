@@ -26,6 +26,7 @@ pub const INPUTS: &[&str] = &[
     "commit_message",
     "dry_run",
     "dispatch_event",
+    "force_push_over_edits",
     "github_token",
     "read_token",
     "update_token",
@@ -43,6 +44,7 @@ pub const OUTPUTS: &[&str] = &[
     "pull_request_url",
     "dependency",
     "version",
+    "pull_request_edited",
 ];
 
 use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
@@ -194,6 +196,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             draft: self.flag("pull_request_draft")?,
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
+            force_push_over_edits: self.flag("force_push_over_edits")?,
             github: self.github(),
         })
     }
@@ -346,6 +349,10 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 outs.push(("dependency", only.id.clone()));
                 outs.push(("version", only.target.clone()));
             }
+            outs.push((
+                "pull_request_edited",
+                outcome.pull_request_edited.to_string(),
+            ));
             set_outputs(&outs)?;
             summary(&update_summary(&outcome));
             Ok(outcome.exit_code())
@@ -418,8 +425,16 @@ fn update_summary(outcome: &crate::update::Outcome) -> String {
             "\nPull request [#{}]({}) {}.",
             pr.number,
             pr.url,
-            if pr.created { "opened" } else { "updated" }
+            if outcome.pull_request_edited {
+                "left alone: its branch holds commits Baton did not make"
+            } else if pr.created {
+                "opened"
+            } else {
+                "updated"
+            }
         );
+    } else if outcome.pull_request_edited {
+        out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
     }
     for s in &outcome.skipped {
         let _ = writeln!(

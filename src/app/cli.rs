@@ -314,6 +314,10 @@ pub struct UpdateArgs {
     /// Commit message subject (default: `Update <dependency> to <version>`).
     #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
     pub commit_message: Option<String>,
+    /// Force-push the branch even when it holds commits Baton did not make (a reviewer's edit)
+    /// or was not made by Baton. Without it, such a branch and its pull request are left alone.
+    #[arg(long, env = "BATON_FORCE_PUSH_OVER_EDITS")]
+    pub force_push_over_edits: bool,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

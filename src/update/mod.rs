@@ -37,6 +37,10 @@ pub struct PublishOptions {
     pub draft: bool,
     /// The commit subject (default: the title).
     pub commit_message: Option<String>,
+    /// Replace the branch even when it holds commits Baton did not make (a reviewer's edit, or a
+    /// branch Baton never made). Off by default: such a branch and its pull request are left
+    /// alone.
+    pub force_push_over_edits: bool,
 }
 
 /// What to update.
@@ -87,6 +91,9 @@ pub struct Outcome {
     /// With `dry_run`: the changes as a unified diff.
     #[serde(skip)]
     pub diff: Option<String>,
+    /// The branch holds commits Baton did not make (a reviewer's edit): branch and pull request
+    /// were left alone.
+    pub pull_request_edited: bool,
 }
 
 impl Outcome {
@@ -106,6 +113,19 @@ struct Destination {
     repo: RepoRef,
     base: String,
     branch: String,
+    /// Where the branch pointed on origin when it was looked at (`None`: it did not exist).
+    expected: Option<String>,
+}
+
+/// How publishing starts: on a branch cut from the default branch, or not at all because the
+/// branch holds someone else's commits.
+enum Start {
+    Go(Destination),
+    LeaveAlone {
+        repo: RepoRef,
+        branch: String,
+        message: String,
+    },
 }
 
 /// Edits (or, with `dry_run`, diffs) and publishes; problems go to `reporter` on the way.
@@ -144,7 +164,14 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
 
     // Publishing starts from the default branch as it is on origin, before any edit.
     let destination = match publish {
-        Some(p) => Some(start_publishing(request, &session, p, &author)?),
+        Some(p) => match start_publishing(request, &session, p, &author)? {
+            Start::Go(dest) => Some(dest),
+            Start::LeaveAlone {
+                repo,
+                branch,
+                message,
+            } => return left_alone(&session, reporter, repo, branch, message),
+        },
         None => None,
     };
 
@@ -198,6 +225,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             branch: None,
             commit: None,
             pull_request: None,
+            pull_request_edited: false,
         });
     }
     failures.extend(plan::write(&plan));
@@ -208,11 +236,32 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     if plan.changes.is_empty() {
         log::info!("nothing to update: every usage is already at its target");
     } else if let (Some(dest), Some(options)) = (&destination, publish) {
-        let published = publish_changes(
+        match publish_changes(
             request, &session, dest, options, &author, &spec, &plan, &targets, &report,
-        )?;
-        commit = published.0;
-        pull_request = Some(published.1);
+        )? {
+            Some((sha, pr)) => {
+                commit = sha;
+                pull_request = Some(pr);
+            }
+            None => {
+                let message = format!(
+                    "branch {} changed on origin while Baton worked (a commit Baton did not make was pushed): its branch and pull request are left alone; run again to look at it",
+                    dest.branch
+                );
+                let mut out = left_alone(
+                    &session,
+                    reporter,
+                    dest.repo.clone(),
+                    dest.branch.clone(),
+                    message,
+                )?;
+                out.dependencies = dependencies;
+                out.updated = plan.changes;
+                out.skipped = plan.skipped;
+                out.errors = failures;
+                return Ok(out);
+            }
+        }
     }
     Ok(Outcome {
         dependencies,
@@ -223,6 +272,36 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         commit,
         pull_request,
         diff: None,
+        pull_request_edited: false,
+    })
+}
+
+/// The outcome when the update branch holds commits Baton did not make: nothing is pushed or
+/// edited, the user is told why and how to go on, and the open pull request is named.
+fn left_alone(
+    session: &Session,
+    reporter: &dyn Reporter,
+    repo: RepoRef,
+    branch: String,
+    message: String,
+) -> anyhow::Result<Outcome> {
+    reporter.warn(Warning::general(message));
+    let pull_request = session
+        .block_on(publish::open_pull_request(&session.github, &repo, &branch))
+        .unwrap_or_else(|e| {
+            log::warn!("cannot look up the open pull request of {branch}: {e}");
+            None
+        });
+    Ok(Outcome {
+        dependencies: Vec::new(),
+        updated: Vec::new(),
+        skipped: Vec::new(),
+        errors: Vec::new(),
+        branch: Some(branch),
+        commit: None,
+        pull_request,
+        diff: None,
+        pull_request_edited: true,
     })
 }
 
@@ -261,7 +340,7 @@ fn start_publishing(
     session: &Session,
     options: &PublishOptions,
     author: &(String, String),
-) -> anyhow::Result<Destination> {
+) -> anyhow::Result<Start> {
     let working_dir = &request.report.scan.working_dir;
     let root = std::fs::canonicalize(working_dir)
         .map_err(|_| ScanError::MissingDir(working_dir.clone()))?;
@@ -285,22 +364,54 @@ fn start_publishing(
             InvalidInput("cannot tell the GitHub repository: set GITHUB_REPOSITORY=owner/name or use a GitHub `origin`".into())
         })?;
     let base = session.block_on(default_branch(&session.github, &repo))?;
+    let branch = options.branch.clone();
+    if branch == base {
+        return Err(InvalidInput(format!(
+            "--pull-request-branch {branch:?} is the default branch of {}/{}: Baton pushes its updates to a branch of their own (e.g. baton-dev-updates-<dependency>)",
+            repo.owner, repo.name
+        ))
+        .into());
+    }
     let git = publish::git_for(
         &toplevel,
         &host,
         request.report.clients.token.as_deref(),
         author,
     );
-    publish::start_branch(&git, &base, &options.branch)?;
-    Ok(Destination {
+    let remote = publish::remote_branch(&git, &base, &branch, &author.1)?;
+    let force = options.force_push_over_edits;
+    match &remote {
+        publish::RemoteBranch::Edited { others, .. } if !force => {
+            return Ok(Start::LeaveAlone {
+                message: format!(
+                    "branch {branch} holds commits Baton did not make ({}): its branch and pull request are left alone, so that a reviewer's edit is never erased. Merge or close the pull request, or delete the branch to let Baton start again; --force-push-over-edits (input force_push_over_edits) replaces it",
+                    others.join(", ")
+                ),
+                repo,
+                branch,
+            });
+        }
+        publish::RemoteBranch::NotBatons { others, .. } if !force => {
+            return Err(InvalidInput(format!(
+                "branch {branch} exists on origin and was not made by Baton (its commits: {}); Baton will not force-push over it. Choose another --pull-request-branch (input pull_request_branch), or set --force-push-over-edits (input force_push_over_edits) to replace it",
+                others.join(", ")
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    publish::start_branch(&git, &base, &branch)?;
+    Ok(Start::Go(Destination {
         git,
         repo,
         base,
-        branch: options.branch.clone(),
-    })
+        branch,
+        expected: remote.sha().map(str::to_string),
+    }))
 }
 
-/// Commits the written files, pushes and opens or updates the pull request.
+/// Commits the written files, pushes and opens or updates the pull request; `None` when the
+/// branch moved on origin meanwhile (nothing pushed, the pull request left alone).
 #[allow(clippy::too_many_arguments)]
 fn publish_changes(
     request: &UpdateRequest,
@@ -312,15 +423,28 @@ fn publish_changes(
     plan: &UpdatePlan,
     targets: &BTreeMap<String, Version>,
     report: &scan::ScanReport,
-) -> anyhow::Result<(Option<String>, PublishedPr)> {
+) -> anyhow::Result<Option<(Option<String>, PublishedPr)>> {
     let files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
     let subject = options
         .commit_message
         .clone()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| body::default_title(targets));
-    let message = body::commit_message(&subject, &plan.changes);
-    let commit = publish::commit_and_push(&dest.git, &files, &message, &dest.branch)?;
+    let ids: Vec<&str> = targets.keys().map(String::as_str).collect();
+    let message = publish::with_trailer(
+        &body::commit_message(&subject, &plan.changes),
+        &ids.join(", "),
+    );
+    let commit = match publish::commit_and_push_over(
+        &dest.git,
+        &files,
+        &message,
+        &dest.branch,
+        dest.expected.as_deref(),
+    )? {
+        publish::Pushed::Pushed(sha) => sha,
+        publish::Pushed::MovedMeanwhile => return Ok(None),
+    };
     let environment = options
         .labels
         .iter()
@@ -377,7 +501,7 @@ fn publish_changes(
         pr.number,
         pr.url
     );
-    Ok((commit, pr))
+    Ok(Some((commit, pr)))
 }
 
 fn report_failures(failures: &[EditFailure], reporter: &dyn Reporter) {

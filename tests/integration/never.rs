@@ -459,3 +459,133 @@ async fn scenario_patchers_update_dev_step_changes_only_dev() {
     }
     assert_eq!(gh.pulls("acme/live")[0]["title"], title);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 3. A re-run never erases a reviewer's commit.
+// ---------------------------------------------------------------------------------------------
+
+/// A reviewer's clone of origin pushes a commit to `branch` that sets `from` → `to` in `file`.
+fn reviewer_pushes(live: &Live, branch: &str, file: &str, from: &str, to: &str) -> String {
+    let clone = live.root.path().join("reviewer");
+    if !clone.exists() {
+        git(
+            live.root.path(),
+            &["clone", "-q", live.origin.to_str().unwrap(), "reviewer"],
+        );
+    }
+    git(&clone, &["fetch", "-q", "origin"]);
+    git(
+        &clone,
+        &["checkout", "-q", "-B", branch, &format!("origin/{branch}")],
+    );
+    let path = clone.join(file);
+    let text = std::fs::read_to_string(&path).unwrap().replace(from, to);
+    std::fs::write(&path, text).unwrap();
+    git(&clone, &["commit", "-q", "-am", "Stay on 1.3 for now"]);
+    git(&clone, &["push", "-q", "origin", branch]);
+    git(&clone, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+fn branch_sha(live: &Live, branch: &str) -> String {
+    git(
+        &live.origin,
+        &["rev-parse", &format!("refs/heads/{branch}")],
+    )
+    .trim()
+    .to_string()
+}
+
+/// Bug pinned: a reviewer pushed `v1.3.0` instead of `v2.0.0` to the open update branch, and the
+/// next scheduled run force-pushed over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p3_a_rerun_leaves_a_branch_holding_a_reviewers_commit_alone() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mods", &["v2.0.0", "v1.3.0", "v1.0.0"]);
+    let live = live_with_origin(&[(
+        "dev/vpc/terragrunt.hcl",
+        &unit("github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+    )]);
+    let spec = json!({"IncludeDirPattern": "{*dev*}/**", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mods/vpc", "Org": "acme", "Repo": "mods", "Module": "vpc", "Constraints": null,
+         "TargetSafeVersion": null, "TargetBreakingVersion": "2.0.0"}]})
+    .to_string();
+    let inputs = |force: &'static str| {
+        vec![
+            ("patcher_command", "update"),
+            ("github_token", TOKEN),
+            ("include_dirs", "{*dev*}/**"),
+            ("dependency", "acme/mods/vpc"),
+            ("pull_request_branch_prefix", "baton-dev-updates-"),
+            ("environment", "dev"),
+            ("force_push_over_edits", force),
+        ]
+    };
+    let branch = "baton-dev-updates-acme/mods/vpc";
+    let file = "dev/vpc/terragrunt.hcl";
+    let mut first = inputs("");
+    first.push(("spec", &spec));
+    let (assert, outputs) = action(&live.work, &gh, &first, &[]).await;
+    assert.success();
+    assert_eq!(outputs["pull_request_number"], "1");
+    // Baton marks its commit: a trailer, and its author.
+    let message = git(&live.origin, &["log", "-1", "--format=%an|%B", branch]);
+    assert!(message.starts_with("github-actions[bot]|"), "{message}");
+    assert!(
+        message.contains("\nBaton-Update: acme/mods/vpc\n"),
+        "{message}"
+    );
+
+    let reviewed = reviewer_pushes(&live, branch, file, "v2.0.0", "v1.3.0");
+    let patches_before = gh
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("PATCH"))
+        .count();
+
+    // The Monday run: same job, same inputs.
+    git(&live.work, &["checkout", "-q", "main"]);
+    let (assert, outputs) = action(&live.work, &gh, &first, &[]).await;
+    let stderr = stderr_of(&assert);
+    assert.success();
+    assert_eq!(
+        branch_sha(&live, branch),
+        reviewed,
+        "the reviewer's commit stays"
+    );
+    assert!(on_origin(&live, branch, file).contains("?ref=v1.3.0"));
+    assert_eq!(outputs["pull_request_edited"], "true");
+    assert_eq!(outputs["pull_request_number"], "1");
+    assert!(
+        stderr.contains(
+            "::warning::branch baton-dev-updates-acme/mods/vpc holds commits Baton did not make"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        gh.requests()
+            .iter()
+            .filter(|r| r.starts_with("PATCH"))
+            .count(),
+        patches_before,
+        "the pull request is left alone"
+    );
+    assert_eq!(gh.pulls("acme/live").len(), 1);
+
+    // Asked for, the force-push replaces the branch.
+    git(&live.work, &["checkout", "-q", "main"]);
+    let mut forced = inputs("true");
+    forced.push(("spec", &spec));
+    let (assert, outputs) = action(&live.work, &gh, &forced, &[]).await;
+    assert.success();
+    assert_eq!(outputs["pull_request_edited"], "false");
+    assert!(on_origin(&live, branch, file).contains("?ref=v2.0.0"));
+    assert_eq!(
+        git(
+            &live.origin,
+            &["rev-list", "--count", &format!("main..{branch}")]
+        )
+        .trim(),
+        "1"
+    );
+}

@@ -24,8 +24,14 @@ pub struct Annotate;
 
 impl Reporter for Annotate {
     fn warn(&self, w: Warning) {
-        if w.file.is_empty() && w.line.is_none() {
-            log::warn!("{}", w.message);
+        if w.file.is_empty() {
+            // A problem of no one file: an annotation of its own under Actions (never a
+            // `file=` property left empty), a plain warning elsewhere.
+            if output::under_actions() {
+                eprintln!("::warning::{}", output::escape_data(&w.message));
+            } else {
+                log::warn!("{}", w.message);
+            }
         } else {
             output::warn_file(&w.file, w.line, w.column, &w.message);
         }

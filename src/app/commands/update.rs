@@ -53,6 +53,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             reviewers: args.pull_request_reviewers.clone(),
             draft: args.draft,
             commit_message: args.commit_message.clone(),
+            force_push_over_edits: args.force_push_over_edits,
         }),
         commit_author: args.commit_author.clone(),
         allow_downgrade: false,

@@ -16,6 +16,7 @@ pub const INPUTS: &[&str] = &[
     "environment",
     "environments",
     "fail_on_drift",
+    "fail_on_unreachable",
     "pull_request_branch",
     "pull_request_branch_prefix",
     "pull_request_title",
@@ -45,6 +46,7 @@ pub const OUTPUTS: &[&str] = &[
     "dependency",
     "version",
     "pull_request_edited",
+    "unreachable",
 ];
 
 use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
@@ -160,6 +162,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             spec_file: self.get("spec_file").map(PathBuf::from),
             promote_from: self.list("promote_from"),
             format: Format::Json,
+            fail_on_unreachable: self.flag("fail_on_unreachable")?,
             github: self.github(),
         })
     }
@@ -325,13 +328,14 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 ("spec", json),
                 ("has_dependencies", (!ids.is_empty()).to_string()),
                 ("dependencies", serde_json::to_string(&ids)?),
+                ("unreachable", spec.unreachable_json()),
             ])?;
             summary(&format!(
                 "### Baton report: {}\n\n{}\n",
                 spec.include_dir_pattern,
                 output::report_markdown(&spec)
             ));
-            Ok(exit::OK)
+            commands::report::exit_code(&args, &spec)
         }
         "update" => {
             let request = commands::update::request(&inputs.update()?)?;

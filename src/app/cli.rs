@@ -208,6 +208,10 @@ pub struct ReportArgs {
     /// Output format on stdout (the spec file is always JSON).
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Exit with code 1 when the versions of any dependency could not be looked up (when none
+    /// could, the exit code is 3 anyway).
+    #[arg(long, env = "BATON_FAIL_ON_UNREACHABLE")]
+    pub fail_on_unreachable: bool,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

@@ -49,6 +49,10 @@ pub struct Spec {
         skip_serializing_if = "Option::is_none"
     )]
     pub working_dir: Option<String>,
+    /// How many dependencies had their versions looked up (not serialized): with every one of
+    /// them in `Unreachable`, nothing could be checked at all.
+    #[serde(skip)]
+    pub looked_up: usize,
 }
 
 /// One dependency of the spec.
@@ -240,6 +244,31 @@ impl Spec {
             }
         }
         Ok(())
+    }
+
+    /// When versions were looked up and not one dependency could be checked (no network, a
+    /// wrong token, the API down), what failed, one dependency per line: a report that must not
+    /// look like "nothing to update".
+    pub fn total_failure(&self) -> Option<String> {
+        if self.looked_up == 0 || self.unreachable.len() < self.looked_up {
+            return None;
+        }
+        let reasons: Vec<String> = self
+            .unreachable
+            .iter()
+            .map(|u| format!("  {}: {}", u.id, u.error))
+            .collect();
+        Some(format!(
+            "no dependency could be checked: the versions of all {} could not be looked up (check the network, the token and GITHUB_API_URL):\n{}",
+            self.looked_up,
+            reasons.join("\n")
+        ))
+    }
+
+    /// The IDs of the dependencies that could not be looked up, as a JSON array.
+    pub fn unreachable_json(&self) -> String {
+        let ids: Vec<&str> = self.unreachable.iter().map(|u| u.id.as_str()).collect();
+        serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
     }
 
     /// The dependency with this ID.

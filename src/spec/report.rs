@@ -114,14 +114,16 @@ fn resolve(
         session.github.requests_sent()
     );
     let deps = resolve::plan(report, &listings, only);
-    Ok(Spec::build(
+    let mut spec = Spec::build(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),
         report,
         &deps,
         strategy,
         only,
-    ))
+    );
+    spec.looked_up = deps.len();
+    Ok(spec)
 }
 
 /// The spec of a promotion for a scan of the next environment.

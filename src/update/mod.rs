@@ -321,6 +321,9 @@ fn targets(
     let strategy = request.report.strategy;
     let Some(spec) = &request.spec else {
         let spec = report::spec_for(&request.report, report, Some(session), reporter)?;
+        if let Some(failure) = spec.total_failure() {
+            anyhow::bail!("{failure}");
+        }
         // A dependency missing from a spec Baton derived itself simply has no update.
         let targets = match only {
             Some(id) if spec.dependency(id).is_none() => BTreeMap::new(),

@@ -589,3 +589,91 @@ async fn p3_a_rerun_leaves_a_branch_holding_a_reviewers_commit_alone() {
         "1"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. A total failure is not green.
+// ---------------------------------------------------------------------------------------------
+
+/// Bug pinned: with every lookup failing (no network, a wrong token, the API down), `report`
+/// exited 0 with an empty spec and `has_dependencies=false`: the update job was skipped and the
+/// run was green.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p4_report_exits_3_when_no_dependency_could_be_checked() {
+    let gh = FakeGitHub::start("").await;
+    // acme/net and acme/data are unknown to the stand-in: every lookup answers 404.
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "dev/net/terragrunt.hcl",
+                &unit("github.com/acme/net//modules/vpc?ref=v1.0.0"),
+            ),
+            (
+                "dev/data/terragrunt.hcl",
+                &unit("github.com/acme/data//modules/db?ref=v1.0.0"),
+            ),
+        ],
+    );
+    let inputs = [
+        ("patcher_command", "report"),
+        ("github_token", TOKEN),
+        ("include_dirs", "{*dev*}/**"),
+    ];
+    let (assert, outputs) = action(dir.path(), &gh, &inputs, &[]).await;
+    let stderr = stderr_of(&assert);
+    assert.code(3);
+    assert!(
+        stderr.contains("no dependency could be checked") && stderr.contains("acme/net/vpc"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("404"), "{stderr}");
+    assert_eq!(outputs["has_dependencies"], "false");
+    assert_eq!(outputs["unreachable"], r#"["acme/data/db","acme/net/vpc"]"#);
+    let assert = baton_in(
+        dir.path(),
+        &gh,
+        &["report", "--include-dirs", "{*dev*}/**"],
+        &[],
+    )
+    .await
+    .code(3);
+    assert!(stderr_of(&assert).contains("no dependency could be checked"));
+    // An update that resolves its own targets refuses the same way, before writing anything.
+    baton_in(
+        dir.path(),
+        &gh,
+        &["update", "--include-dirs", "{*dev*}/**"],
+        &[],
+    )
+    .await
+    .code(3);
+
+    // Partial failure: exit 0 with annotations and the `unreachable` output, or 1 when asked.
+    gh.add_repo("acme/net", &["v1.1.0", "v1.0.0"]);
+    let (assert, outputs) = action(dir.path(), &gh, &inputs, &[]).await;
+    let stderr = stderr_of(&assert);
+    assert.success();
+    assert!(
+        stderr.contains("::warning file=dev/data/terragrunt.hcl"),
+        "{stderr}"
+    );
+    assert_eq!(outputs["unreachable"], r#"["acme/data/db"]"#);
+    assert_eq!(outputs["has_dependencies"], "true");
+    let mut failing = inputs.to_vec();
+    failing.push(("fail_on_unreachable", "true"));
+    action(dir.path(), &gh, &failing, &[]).await.0.code(1);
+    baton_in(
+        dir.path(),
+        &gh,
+        &[
+            "report",
+            "--include-dirs",
+            "{*dev*}/**",
+            "--fail-on-unreachable",
+        ],
+        &[],
+    )
+    .await
+    .code(1);
+}

@@ -39,5 +39,20 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
         Format::Markdown => output::report_markdown(&spec),
     };
     std::io::stdout().write_all(text.as_bytes())?;
-    Ok(exit::OK)
+    exit_code(args, &spec)
+}
+
+/// The exit code of a report: an error (3) when no dependency could be checked at all; 1 with
+/// `--fail-on-unreachable` when some could not; else 0.
+pub fn exit_code(args: &ReportArgs, spec: &Spec) -> anyhow::Result<u8> {
+    if let Some(failure) = spec.total_failure() {
+        anyhow::bail!("{failure}");
+    }
+    Ok(
+        if args.fail_on_unreachable && !spec.unreachable.is_empty() {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        },
+    )
 }

@@ -46,6 +46,27 @@ pub trait Reporter: Sync {
     fn warn(&self, warning: Warning);
 }
 
+/// The candidate closest to `wanted` (edit distance, ties to the first), for a "did you mean"
+/// hint; `None` when there is no candidate.
+pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| *c != wanted)
+        .min_by_key(|c| strsim::levenshtein(wanted, c))
+}
+
+/// "no usage of X in WHERE", with "; did you mean Y?" when there is a closest ID.
+pub fn no_usage_of<'a>(
+    id: &str,
+    place: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    match closest(id, candidates) {
+        Some(near) => format!("no usage of {id} in {place}; did you mean {near}?"),
+        None => format!("no usage of {id} in {place}"),
+    }
+}
+
 /// A reporter that keeps every warning, for callers that render them later (and for tests).
 #[derive(Debug, Default)]
 pub struct Collected(Mutex<Vec<Warning>>);
@@ -62,5 +83,28 @@ impl Reporter for Collected {
         if let Ok(mut w) = self.0.lock() {
             w.push(warning);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closest_id_is_suggested() {
+        let ids = [
+            "acme/terraform-aws-vpc/vpc",
+            "acme/terraform-aws-eks/eks",
+            "b/c",
+        ];
+        assert_eq!(
+            closest("acme/vpc/vpc", ids),
+            Some("acme/terraform-aws-vpc/vpc")
+        );
+        assert_eq!(
+            no_usage_of("acme/vpc/vpc", "dev/**", ids),
+            "no usage of acme/vpc/vpc in dev/**; did you mean acme/terraform-aws-vpc/vpc?"
+        );
+        assert_eq!(no_usage_of("x", "dev/**", []), "no usage of x in dev/**");
     }
 }

@@ -71,6 +71,28 @@ pub fn spec_for(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
     let only = request.dependency.as_deref().filter(|d| !d.is_empty());
+    if let Some(id) = only
+        && !report
+            .usages
+            .iter()
+            .any(|u| u.dependency.as_deref() == Some(id))
+    {
+        let mut ids: Vec<&str> = report
+            .usages
+            .iter()
+            .filter_map(|u| u.dependency.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let message = crate::diag::no_usage_of(id, &request.scan.describe(), ids);
+        match request.promotion {
+            // The next environment may simply not use what the previous one promoted.
+            Some(_) => reporter.warn(Warning::general(format!(
+                "{message} (nothing to promote here)"
+            ))),
+            None => return Err(InvalidInput(message).into()),
+        }
+    }
     let mut spec = match (&request.promotion, session) {
         (Some(promotion), _) => promotion_spec(promotion, &request.scan, report, only, reporter)?,
         (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,

@@ -332,8 +332,17 @@ fn targets(
         };
         return Ok((spec, targets));
     };
-    let targets =
-        plan::targets_from_spec(spec, strategy, only).map_err(|e| InvalidInput(e.to_string()))?;
+    let targets = plan::targets_from_spec(spec, strategy, only).map_err(|e| match e {
+        plan::TargetError::NotInSpec(id) => {
+            let hint = crate::diag::closest(&id, spec.dependencies.iter().map(|d| d.id.as_str()))
+                .map(|near| format!("; did you mean {near}?"))
+                .unwrap_or_default();
+            InvalidInput(format!(
+                "dependency {id} is not in the spec{hint} (run `baton report` to see which dependencies have updates)"
+            ))
+        }
+        other => InvalidInput(other.to_string()),
+    })?;
     Ok((spec.clone(), targets))
 }
 

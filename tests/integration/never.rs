@@ -677,3 +677,102 @@ async fn p4_report_exits_3_when_no_dependency_could_be_checked() {
     .await
     .code(1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. A dependency that matches nothing is said plainly, with the closest ID.
+// ---------------------------------------------------------------------------------------------
+
+/// Bug pinned: a `--dependency` matching no usage (a typo, a truncated ID) gave an empty result
+/// with exit 0 and not a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p5_a_dependency_matching_no_usage_says_so_with_the_closest_id() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/terraform-aws-vpc", &["v1.1.0", "v1.0.0"]);
+    let vpc = unit("github.com/acme/terraform-aws-vpc//modules/vpc?ref=v1.0.0");
+    let old = unit("github.com/acme/terraform-aws-vpc//modules/vpc?ref=v0.9.0");
+    let live = live_with_origin(&[
+        ("dev/vpc/terragrunt.hcl", &vpc),
+        ("stage/vpc/terragrunt.hcl", &old),
+    ]);
+    let hint = "did you mean acme/terraform-aws-vpc/vpc?";
+
+    // report: the ID is named plainly, exit 2.
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "report",
+            "--include-dirs",
+            "{*dev*}/**",
+            "--dependency",
+            "acme/vpc/vpc",
+        ],
+        &[],
+    )
+    .await
+    .code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("no usage of acme/vpc/vpc in {*dev*}/**") && err.contains(hint),
+        "{err}"
+    );
+
+    // update given an ID that is not in its spec: exit 2, nothing written.
+    let spec = stdout_of(
+        &baton_in(
+            &live.work,
+            &gh,
+            &["report", "--include-dirs", "{*dev*}/**"],
+            &[],
+        )
+        .await
+        .success(),
+    );
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--include-dirs",
+            "{*dev*}/**",
+            "--spec",
+            spec.trim(),
+            "--dependency",
+            "acme/terraform-aws-vpc",
+        ],
+        &[],
+    )
+    .await
+    .code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("acme/terraform-aws-vpc") && err.contains(hint),
+        "{err}"
+    );
+    assert!(modified(&live.work).is_empty());
+
+    // On the promotion path the next environment may simply not use it: said, exit 0.
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "report",
+            "--include-dirs",
+            "{*stage*}/**",
+            "--promote-from",
+            "{*dev*}/**",
+            "--dependency",
+            "acme/vpc/vpc",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("no usage of acme/vpc/vpc in {*stage*}/**") && err.contains(hint),
+        "{err}"
+    );
+    assert_eq!(json(&assert)["Dependencies"], json!([]));
+}

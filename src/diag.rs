@@ -46,13 +46,23 @@ pub trait Reporter: Sync {
     fn warn(&self, warning: Warning);
 }
 
-/// The candidate closest to `wanted` (edit distance, ties to the first), for a "did you mean"
-/// hint; `None` when there is no candidate.
+/// The candidate closest to `wanted`, for a "did you mean" hint: the one holding most of its
+/// `/`-separated parts (`acme/vpc/vpc` is closest to `acme/terraform-aws-vpc/vpc`), then the
+/// most similar text (ties to the first); `None` when there is no candidate.
 pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .filter(|c| *c != wanted)
-        .min_by_key(|c| strsim::levenshtein(wanted, c))
+    let parts: Vec<&str> = wanted.split('/').filter(|p| !p.is_empty()).collect();
+    let score = |c: &str| {
+        let held = parts.iter().filter(|p| c.contains(*p)).count();
+        (held, strsim::normalized_levenshtein(wanted, c))
+    };
+    let mut best: Option<(&'a str, (usize, f64))> = None;
+    for c in candidates.into_iter().filter(|c| *c != wanted) {
+        let s = score(c);
+        if best.is_none_or(|(_, b)| s.0 > b.0 || (s.0 == b.0 && s.1 > b.1)) {
+            best = Some((c, s));
+        }
+    }
+    best.map(|(c, _)| c)
 }
 
 /// "no usage of X in WHERE", with "; did you mean Y?" when there is a closest ID.

@@ -776,3 +776,88 @@ async fn p5_a_dependency_matching_no_usage_says_so_with_the_closest_id() {
     );
     assert_eq!(json(&assert)["Dependencies"], json!([]));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. promote never guesses between versions.
+// ---------------------------------------------------------------------------------------------
+
+fn merged_event(number: u64, branch: &str, sha: &str) -> Value {
+    json!({
+        "action": "closed",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "state": "closed",
+            "merged": true,
+            "merge_commit_sha": sha,
+            "head": {"ref": branch, "sha": sha, "repo": {"full_name": "acme/live"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/live"}},
+            "labels": [{"name": "updates-dev"}]
+        },
+        "repository": {"full_name": "acme/live"}
+    })
+}
+
+fn write_event(live: &Live, name: &str, event: &Value) -> String {
+    let path = live.root.path().join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_vec(event).unwrap()).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Bug pinned: `promote` without `include_dirs` read the whole repository and dispatched prod's
+/// 0.95.0 instead of dev's 0.97.0, after a garbled `warning: : …`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p6_promote_refuses_when_its_folders_hold_several_versions() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    let live = live_with_origin(&[
+        (
+            "dev/vpc/terragrunt.hcl",
+            &unit("github.com/acme/mods//modules/vpc?ref=v0.97.0"),
+        ),
+        (
+            "prod/vpc/terragrunt.hcl",
+            &unit("github.com/acme/mods//modules/vpc?ref=v0.95.0"),
+        ),
+    ]);
+    let sha = git(&live.work, &["rev-parse", "HEAD"]).trim().to_string();
+    let event = write_event(
+        &live,
+        "closed",
+        &merged_event(4, "baton-dev-updates-acme/mods/vpc", &sha),
+    );
+    let promote = [
+        "promote",
+        "--pull-request-branch-prefix",
+        "baton-dev-updates-",
+        "--environment",
+        "dev",
+    ];
+    let assert = baton_in(&live.work, &gh, &promote, &[("GITHUB_EVENT_PATH", &event)])
+        .await
+        .code(2);
+    let err = stderr_of(&assert);
+    for needle in [
+        "v0.95.0 (prod/vpc/terragrunt.hcl:2)",
+        "v0.97.0 (dev/vpc/terragrunt.hcl:2)",
+        "--include-dirs",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    assert!(!err.contains("warning: :"), "{err}");
+    assert!(gh.state.lock().unwrap().dispatches.is_empty());
+
+    // With include_dirs, as the examples pass it: dev's version is dispatched.
+    let mut with_dirs = promote.to_vec();
+    with_dirs.extend(["--include-dirs", "{*dev*}/**"]);
+    baton_in(
+        &live.work,
+        &gh,
+        &with_dirs,
+        &[("GITHUB_EVENT_PATH", &event)],
+    )
+    .await
+    .success();
+    let dispatches = gh.state.lock().unwrap().dispatches.clone();
+    assert_eq!(dispatches[0].1["client_payload"]["version"], "0.97.0");
+}

@@ -156,6 +156,10 @@ pub fn plan(
                 number,
             } => (dependency, branch, sha, number),
         };
+    if let Err(reason) = decide::from_this_repository(&event) {
+        reporter.warn(crate::diag::Warning::general(reason.clone()));
+        return Ok(Err(reason));
+    }
 
     // The version that landed, read from this environment's code as checked out.
     let report = scan::scan(&request.scan)?;

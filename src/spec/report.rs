@@ -6,6 +6,7 @@ use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanReport, ScanRequest};
 use crate::resolve::{self, Clients, landed};
+use crate::spec::dispatch::{self, Dispatched};
 use crate::spec::{Spec, Strategy, promotion};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +38,10 @@ pub struct ReportRequest {
     pub promotion: Option<Promotion>,
     /// How to reach GitHub and registries.
     pub clients: Settings,
+    /// The `repository_dispatch` payload the run answers, when it names a dependency and a
+    /// version: checked (published, not a pre-release, and what the previous environment runs at
+    /// its commit) before anything moves.
+    pub dispatched: Option<Dispatched>,
 }
 
 /// Scans the environment and builds its spec; problems go to `reporter` on the way.
@@ -93,8 +98,27 @@ pub fn spec_for(
             None => return Err(InvalidInput(message).into()),
         }
     }
+    if let (Some(_), Some(payload)) = (&request.promotion, &request.dispatched) {
+        payload.version()?;
+        let owned;
+        let session = match session {
+            Some(s) => s,
+            None => {
+                owned = Session::new(&request.clients)?;
+                &owned
+            }
+        };
+        dispatch::check_published(payload, session, &request.scan, report)?;
+    }
     let mut spec = match (&request.promotion, session) {
-        (Some(promotion), _) => promotion_spec(promotion, &request.scan, report, only, reporter)?,
+        (Some(promotion), _) => promotion_spec_checked(
+            promotion,
+            &request.scan,
+            report,
+            only,
+            reporter,
+            request.dispatched.as_ref(),
+        )?,
         (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
@@ -156,13 +180,32 @@ pub fn promotion_spec(
     only: Option<&str>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
+    promotion_spec_checked(promotion, request, report, only, reporter, None)
+}
+
+/// [`promotion_spec`] for a run answering a dispatch `payload`: the previous environment is read
+/// at the payload's commit, and the payload's version must be what it runs there.
+pub fn promotion_spec_checked(
+    promotion: &Promotion,
+    request: &ScanRequest,
+    report: &ScanReport,
+    only: Option<&str>,
+    reporter: &dyn Reporter,
+    payload: Option<&Dispatched>,
+) -> anyhow::Result<Spec> {
     let landed = match promotion {
         Promotion::FromDirs(previous) => {
-            let prev = scan::scan(previous)?;
+            let prev = match payload.and_then(|p| p.sha.as_deref()) {
+                Some(sha) => dispatch::scan_at(previous, sha)?,
+                None => scan::scan(previous)?,
+            };
             for w in previous.problems(&prev) {
                 reporter.warn(w);
             }
             let landed = landed::landed_versions(&prev);
+            if let Some(p) = payload {
+                dispatch::check_landed(p, &landed, previous)?;
+            }
             for (id, l) in &landed {
                 if !l.disagreeing.is_empty() && only.is_none_or(|o| o == id) {
                     log::warn!(

@@ -861,3 +861,134 @@ async fn p6_promote_refuses_when_its_folders_hold_several_versions() {
     let dispatches = gh.state.lock().unwrap().dispatches.clone();
     assert_eq!(dispatches[0].1["client_payload"]["version"], "0.97.0");
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. Forged or stale promotions are refused.
+// ---------------------------------------------------------------------------------------------
+
+/// Commits `file` with `from` replaced by `to` on main and pushes; returns the commit.
+fn land(live: &Live, file: &str, from: &str, to: &str) -> String {
+    let path = live.work.join(file);
+    let text = std::fs::read_to_string(&path).unwrap().replace(from, to);
+    std::fs::write(&path, text).unwrap();
+    git(
+        &live.work,
+        &["commit", "-q", "-am", &format!("{file}: {to}")],
+    );
+    git(&live.work, &["push", "-q", "origin", "main"]);
+    git(&live.work, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// Bugs pinned: `promote` relied on the workflow's `if:` to ignore pull requests from forks; a
+/// `repository_dispatch` payload was believed as sent, whatever the previous environment ran at
+/// its `sha`, pre-releases and unpublished versions included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p7_forged_or_stale_promotions_are_refused() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mods", &["v1.3.0-rc.1", "v1.2.0", "v1.1.0", "v1.0.0"]);
+    let src = "github.com/acme/mods//modules/vpc?ref=";
+    let live = live_with_origin(&[
+        ("dev/vpc/terragrunt.hcl", &unit(&format!("{src}v1.0.0"))),
+        ("stage/vpc/terragrunt.hcl", &unit(&format!("{src}v1.0.0"))),
+    ]);
+    let file = "dev/vpc/terragrunt.hcl";
+
+    // A merged pull request from a fork, even on an update branch: nothing is sent.
+    let mut fork = merged_event(5, "baton-dev-updates-acme/mods/vpc", "abc");
+    fork["pull_request"]["head"]["repo"]["full_name"] = json!("mallory/live");
+    let event = write_event(&live, "fork", &fork);
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "promote",
+            "--include-dirs",
+            "{*dev*}/**",
+            "--pull-request-branch-prefix",
+            "baton-dev-updates-",
+            "--environment",
+            "dev",
+        ],
+        &[("GITHUB_EVENT_PATH", &event)],
+    )
+    .await
+    .success();
+    let out = json(&assert);
+    assert_eq!(out["dispatched"], false);
+    assert!(
+        out["reason"].as_str().unwrap().contains("mallory/live"),
+        "{out}"
+    );
+    assert!(gh.state.lock().unwrap().dispatches.is_empty());
+
+    // dev lands 1.1.0 at `landed`, then main moves on to 1.2.0.
+    let landed = land(&live, file, "v1.0.0", "v1.1.0");
+    land(&live, file, "v1.1.0", "v1.2.0");
+    let dispatch = |version: &str, sha: &str| {
+        json!({"action": "dev_updates_merged", "client_payload": {
+            "dependency": "acme/mods/vpc", "version": version, "ref": "refs/heads/main",
+            "sha": sha, "branch": "baton-dev-updates-acme/mods/vpc", "environment": "dev",
+            "pull_request": 7}})
+    };
+    let run = |name: &str, version: &str, sha: &str, args: &'static [&'static str]| {
+        let event = write_event(&live, name, &dispatch(version, sha));
+        let gh = &gh;
+        let work = live.work.clone();
+        async move {
+            baton_in(
+                &work,
+                gh,
+                args,
+                &[
+                    ("GITHUB_EVENT_NAME", "repository_dispatch"),
+                    ("GITHUB_EVENT_PATH", &event),
+                ],
+            )
+            .await
+        }
+    };
+    const STAGE_REPORT: &[&str] = &[
+        "report",
+        "--include-dirs",
+        "{*stage*}/**",
+        "--promote-from",
+        "{*dev*}/**",
+    ];
+    const PAYLOAD_ONLY: &[&str] = &["report", "--include-dirs", "{*stage*}/**"];
+
+    // What dev ran at the payload's commit counts, not what main holds now.
+    let assert = run("ok", "1.1.0", &landed, STAGE_REPORT).await.success();
+    assert_eq!(
+        json(&assert)["Dependencies"][0]["TargetSafeVersion"],
+        "1.1.0"
+    );
+    assert_eq!(
+        git(&live.work, &["worktree", "list"]).lines().count(),
+        1,
+        "the commit was read in a worktree that is gone"
+    );
+
+    // A payload whose version is not what dev ran at its commit: refused.
+    let assert = run("stale", "1.2.0", &landed, STAGE_REPORT).await.code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("1.2.0") && err.contains("runs 1.1.0") && err.contains(&landed[..7]),
+        "{err}"
+    );
+
+    // A pre-release, or a version that was never published: refused.
+    let assert = run("rc", "1.3.0-rc.1", &landed, PAYLOAD_ONLY).await.code(2);
+    assert!(
+        stderr_of(&assert).contains("pre-release"),
+        "{}",
+        stderr_of(&assert)
+    );
+    let assert = run("ghost", "1.5.0", &landed, PAYLOAD_ONLY).await.code(2);
+    assert!(
+        stderr_of(&assert).contains("1.5.0 is not a published version of acme/mods/vpc"),
+        "{}",
+        stderr_of(&assert)
+    );
+    assert!(modified(&live.work).is_empty());
+}

@@ -1466,7 +1466,8 @@ async fn the_token_never_leaks_from_any_command() {
     std::fs::write(
         &event,
         json!({"action": "closed", "pull_request": {"number": 1, "merged": true, "merge_commit_sha": "f00d",
-            "head": {"ref": "baton-dev-updates-acme/mods/vpc"}, "labels": [{"name": "updates-dev"}]}})
+            "head": {"ref": "baton-dev-updates-acme/mods/vpc", "repo": {"full_name": "acme/live"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/live"}}, "labels": [{"name": "updates-dev"}]}})
         .to_string(),
     )
     .unwrap();

@@ -74,6 +74,19 @@ pub fn limited_to(flag: Option<&str>) -> Option<String> {
         .or_else(|| dispatch_payload().and_then(|p| p.dependency))
 }
 
+/// What the `repository_dispatch` payload being handled says landed, when it names a dependency
+/// and a version: checked before anything moves.
+pub fn dispatched() -> Option<crate::spec::dispatch::Dispatched> {
+    let p = dispatch_payload()?;
+    Some(crate::spec::dispatch::Dispatched {
+        dependency: p.dependency?,
+        version: p.version?,
+        sha: p.sha.filter(|s| !s.trim().is_empty()),
+        environment: p.environment.filter(|e| !e.trim().is_empty()),
+        pull_request: p.pull_request,
+    })
+}
+
 /// The `client_payload` of the `repository_dispatch` event being handled, if it names a
 /// dependency.
 pub fn dispatch_payload() -> Option<Payload> {

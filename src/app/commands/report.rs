@@ -17,6 +17,7 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
         strategy: args.update_strategy,
         promotion: super::promotion(&args.env.working_dir, &args.promote_from)?,
         clients: args.github.settings()?,
+        dispatched: super::dispatched(),
     })
 }
 

@@ -43,6 +43,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             strategy: args.update_strategy,
             promotion,
             clients: args.github.settings()?,
+            dispatched: super::dispatched(),
         },
         spec,
         dry_run: args.dry_run,

@@ -173,7 +173,10 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         let dependency = self.get("dependency");
         let branch = self.get("pull_request_branch").or_else(|| {
             let prefix = self.get("pull_request_branch_prefix")?;
-            Some(format!("{prefix}{}", dependency.as_deref()?))
+            Some(crate::update::branch::for_dependency(
+                &prefix,
+                dependency.as_deref()?,
+            ))
         });
         let mut labels = self.list("pull_request_labels");
         if labels.is_empty() {

@@ -74,9 +74,7 @@ pub fn decide(event: &Value, prefix: Option<&str>, label: Option<&str>) -> Decis
         .map(str::to_string);
     let by_prefix = prefix
         .filter(|p| !p.is_empty())
-        .and_then(|p| branch.strip_prefix(p))
-        .filter(|d| !d.is_empty())
-        .map(str::to_string);
+        .and_then(|p| crate::update::branch::dependency_of(p, &branch));
     let labelled = label.is_some_and(|l| {
         pr.get("labels")
             .and_then(Value::as_array)

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod bound;
+pub mod branch;
 pub mod edit;
 pub mod plan;
 pub mod publish;
@@ -376,7 +377,13 @@ fn start_publishing(
             InvalidInput("cannot tell the GitHub repository: set GITHUB_REPOSITORY=owner/name or use a GitHub `origin`".into())
         })?;
     let base = session.block_on(default_branch(&session.github, &repo))?;
-    let branch = options.branch.clone();
+    let only = request.report.dependency.as_deref().or_else(|| {
+        match request.spec.as_ref().map(|s| s.dependencies.as_slice()) {
+            Some([one]) => Some(one.id.as_str()),
+            _ => None,
+        }
+    });
+    let branch = branch::normalize(&options.branch, only);
     if branch == base {
         return Err(InvalidInput(format!(
             "--pull-request-branch {branch:?} is the default branch of {}/{}: Baton pushes its updates to a branch of their own (e.g. baton-dev-updates-<dependency>)",

@@ -992,3 +992,142 @@ async fn p7_forged_or_stale_promotions_are_refused() {
     );
     assert!(modified(&live.work).is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. Branch names never collide, and never take over a branch Baton did not make.
+// ---------------------------------------------------------------------------------------------
+
+/// Bugs pinned: IDs `acme/vpc` (a repository's root module) and `acme/vpc/endpoints` gave the
+/// branches `prefix-acme/vpc` and `prefix-acme/vpc/endpoints`, which git cannot hold both (the
+/// second push failed, blaming token permissions); `pull_request_branch` naming a hotfix branch
+/// was force-pushed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p8_branch_names_never_collide_or_take_over_other_branches() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/vpc", &["v1.1.0", "v1.0.0"]);
+    let live = live_with_origin(&[
+        (
+            "dev/vpc/terragrunt.hcl",
+            &unit("github.com/acme/vpc?ref=v1.0.0"),
+        ),
+        (
+            "dev/endpoints/terragrunt.hcl",
+            &unit("github.com/acme/vpc//modules/endpoints?ref=v1.0.0"),
+        ),
+    ]);
+    let spec = stdout_of(
+        &baton_in(
+            &live.work,
+            &gh,
+            &["report", "--include-dirs", "{*dev*}/**"],
+            &[],
+        )
+        .await
+        .success(),
+    );
+    let spec = spec.trim().to_string();
+    // The examples' update step: `pull_request_branch: $PREFIX$ID`, one job per dependency.
+    for id in ["acme/vpc/endpoints", "acme/vpc"] {
+        git(&live.work, &["checkout", "-q", "main"]);
+        let branch = format!("baton-dev-updates-{id}");
+        let (assert, _) = action(
+            &live.work,
+            &gh,
+            &[
+                ("patcher_command", "update"),
+                ("github_token", TOKEN),
+                ("include_dirs", "{*dev*}/**"),
+                ("spec", &spec),
+                ("dependency", id),
+                ("pull_request_branch", &branch),
+                ("environment", "dev"),
+            ],
+            &[],
+        )
+        .await;
+        assert.success();
+    }
+    let branches = git(&live.origin, &["branch", "--format=%(refname:short)"]);
+    let mut branches: Vec<&str> = branches.lines().collect();
+    branches.sort_unstable();
+    assert_eq!(
+        branches,
+        vec![
+            "baton-dev-updates-acme/vpc/endpoints",
+            "baton-dev-updates-acme/vpc@root",
+            "main"
+        ]
+    );
+    assert_eq!(
+        changed(&live, "baton-dev-updates-acme/vpc@root"),
+        vec!["dev/vpc/terragrunt.hcl"]
+    );
+    assert_eq!(gh.pulls("acme/live").len(), 2);
+
+    // promote reads both schemes back: `$PREFIX$ID@root`, and `$PREFIX$ID` as Patcher names it.
+    let sha = git(&live.work, &["rev-parse", "HEAD"]).trim().to_string();
+    for (n, branch) in [
+        (1, "baton-dev-updates-acme/vpc@root"),
+        (2, "baton-dev-updates-acme/vpc"),
+        (3, "baton-dev-updates-acme/vpc/endpoints"),
+    ] {
+        let event = write_event(&live, &format!("merged{n}"), &merged_event(n, branch, &sha));
+        let assert = baton_in(
+            &live.work,
+            &gh,
+            &[
+                "promote",
+                "--include-dirs",
+                "{*dev*}/**",
+                "--pull-request-branch-prefix",
+                "baton-dev-updates-",
+                "--environment",
+                "dev",
+            ],
+            &[("GITHUB_EVENT_PATH", &event)],
+        )
+        .await
+        .success();
+        let want = if n == 3 {
+            "acme/vpc/endpoints"
+        } else {
+            "acme/vpc"
+        };
+        assert_eq!(json(&assert)["payload"]["dependency"], want, "{branch}");
+    }
+
+    // Never the default branch, never a branch Baton did not make.
+    git(&live.work, &["checkout", "-q", "-b", "hotfix", "main"]);
+    std::fs::write(live.work.join("dev/vpc/README.md"), "urgent\n").unwrap();
+    git(&live.work, &["add", "-A"]);
+    git(&live.work, &["commit", "-q", "-m", "hotfix"]);
+    git(&live.work, &["push", "-q", "origin", "hotfix"]);
+    let hotfix = branch_sha(&live, "hotfix");
+    git(&live.work, &["checkout", "-q", "main"]);
+    for (branch, needle) in [("main", "default branch"), ("hotfix", "not made by Baton")] {
+        let assert = baton_in(
+            &live.work,
+            &gh,
+            &[
+                "update",
+                "--publish",
+                "--include-dirs",
+                "{*dev*}/**",
+                "--spec",
+                &spec,
+                "--dependency",
+                "acme/vpc",
+                "--pull-request-branch",
+                branch,
+            ],
+            &[],
+        )
+        .await
+        .code(2);
+        let err = stderr_of(&assert);
+        assert!(err.contains(needle), "{branch}: {err}");
+        assert!(modified(&live.work).is_empty());
+    }
+    assert_eq!(branch_sha(&live, "hotfix"), hotfix);
+}

@@ -8,6 +8,7 @@ pub mod branch;
 pub mod edit;
 pub mod plan;
 pub mod publish;
+pub mod resume;
 
 use crate::clients::Session;
 use crate::clients::git::Git;
@@ -229,8 +230,40 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             pull_request_edited: false,
         });
     }
-    failures.extend(plan::write(&plan));
+    // A publish finishes what an interrupted run left uncommitted, or refuses, before writing.
+    let unfinished = match &destination {
+        Some(dest) => resume::unfinished(
+            &dest.git,
+            working_dir,
+            &report,
+            &targets,
+            &plan,
+            plan::PlanOptions {
+                allow_downgrade: request.allow_downgrade,
+            },
+        )?,
+        None => Vec::new(),
+    };
+    let written = plan::write(&plan);
+    // A file left as it was is neither committed nor listed as updated.
+    let mut plan = plan;
+    plan.files
+        .retain(|f| !written.iter().any(|w| w.file == f.file));
+    plan.changes
+        .retain(|c| !written.iter().any(|w| w.file == c.file));
+    failures.extend(written);
     report_failures(&failures, reporter);
+    if !unfinished.is_empty() {
+        log::info!(
+            "{} files were updated by an earlier run and not committed: they join this commit",
+            unfinished.len()
+        );
+    }
+    let extra_files: Vec<std::path::PathBuf> = unfinished.iter().map(|u| u.path.clone()).collect();
+    plan.changes
+        .extend(unfinished.into_iter().flat_map(|u| u.changes));
+    plan.changes
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 
     let mut commit = None;
     let mut pull_request = None;
@@ -238,7 +271,16 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         log::info!("nothing to update: every usage is already at its target");
     } else if let (Some(dest), Some(options)) = (&destination, publish) {
         match publish_changes(
-            request, &session, dest, options, &author, &spec, &plan, &targets, &report,
+            request,
+            &session,
+            dest,
+            options,
+            &author,
+            &spec,
+            &plan,
+            &extra_files,
+            &targets,
+            &report,
         )? {
             Some((sha, pr)) => {
                 commit = sha;
@@ -440,10 +482,12 @@ fn publish_changes(
     author: &(String, String),
     spec: &Spec,
     plan: &UpdatePlan,
+    unfinished: &[std::path::PathBuf],
     targets: &BTreeMap<String, Version>,
     report: &scan::ScanReport,
 ) -> anyhow::Result<Option<(Option<String>, PublishedPr)>> {
-    let files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
+    let mut files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
+    files.extend(unfinished.iter().cloned());
     let subject = options
         .commit_message
         .clone()

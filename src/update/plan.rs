@@ -303,12 +303,13 @@ fn edit_file(
 /// Writes the planned files atomically, several at a time; returns the failures in plan order
 /// (other files are still written).
 pub fn write(plan: &UpdatePlan) -> Vec<EditFailure> {
+    // Each file is replaced only if it still holds the bytes the plan was made from.
     let write_one = |f: &FileEdit| {
-        edit::write_atomic(&f.path, &f.new)
+        edit::write_atomic_checked(&f.path, &f.old, &f.new)
             .err()
             .map(|e| EditFailure {
                 file: f.file.clone(),
-                message: format!("cannot write: {e}"),
+                message: e.to_string(),
             })
     };
     // Writers wait on the disk, not the CPU: a pool larger than the core count overlaps them.

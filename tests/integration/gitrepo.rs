@@ -84,7 +84,7 @@ pub fn live_with_origin(files: &[(&str, &[u8])]) -> Live {
     git(&work, &["init", "-q"]);
     crate::common::write_tree(&work, files);
     git(&work, &["add", "-A"]);
-    git(&work, &["commit", "-q", "-m", "initial"]);
+    git(&work, &["commit", "-q", "--allow-empty", "-m", "initial"]);
     git(
         &work,
         &[

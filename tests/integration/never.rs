@@ -1131,3 +1131,151 @@ async fn p8_branch_names_never_collide_or_take_over_other_branches() {
     }
     assert_eq!(branch_sha(&live, "hotfix"), hotfix);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 9. No lost edit, no half-published update.
+// ---------------------------------------------------------------------------------------------
+
+fn thirty_units(live_dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for i in 0..30 {
+        let rel = format!("dev/u{i:02}/terragrunt.hcl");
+        write_tree(
+            live_dir,
+            &[(&rel, &unit("github.com/acme/mods//modules/vpc?ref=v1.0.0"))],
+        );
+        files.push(rel);
+    }
+    files
+}
+
+/// Bug pinned: a file edited by someone else between Baton's read and its write was overwritten
+/// (852 of 1,500 files lost a concurrent change). The write must find the bytes it read, or
+/// leave the file and report it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p9_a_file_changed_after_it_was_read_is_left_and_reported() {
+    use baton::find::env::DirFilter;
+    use baton::find::scan::{ScanRequest, scan};
+    use baton::update::plan;
+    let live = live_with_origin(&[]);
+    let files = thirty_units(&live.work);
+    let request = ScanRequest {
+        working_dir: live.work.clone(),
+        dirs: DirFilter::new(&["dev/**"], &[] as &[&str]).unwrap(),
+    };
+    let report = scan(&request).unwrap();
+    let targets = std::collections::BTreeMap::from([(
+        "acme/mods/vpc".to_string(),
+        baton::version::Version::new(1, 1, 0),
+    )]);
+    let planned = plan::plan(&live.work, &report, &targets);
+    assert_eq!(planned.files.len(), 30);
+    // Someone edits ten of the files after Baton read them, before it writes.
+    for rel in files.iter().take(10) {
+        let path = live.work.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("# edited meanwhile\n{text}")).unwrap();
+    }
+    let failures = plan::write(&planned);
+    let failed: Vec<&str> = failures.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(
+        failed,
+        files
+            .iter()
+            .take(10)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        failures[0].message.contains("changed since Baton read it"),
+        "{failures:?}"
+    );
+    for (i, rel) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(live.work.join(rel)).unwrap();
+        if i < 10 {
+            assert!(
+                text.starts_with("# edited meanwhile\n"),
+                "{rel}: the edit is kept"
+            );
+            assert!(text.contains("?ref=v1.0.0"), "{rel}");
+        } else {
+            assert!(text.contains("?ref=v1.1.0"), "{rel}");
+        }
+    }
+    let leftovers = std::fs::read_dir(live.work.join("dev/u00"))
+        .unwrap()
+        .count();
+    assert_eq!(leftovers, 1, "no temporary file left behind");
+}
+
+/// Bug pinned: after a killed `update --publish`, a re-run on the same tree pushed a pull
+/// request with the files the first run had written left out (still at the old version on the
+/// branch) and exit 0. A re-run finishes the job, or refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p9_a_rerun_after_a_killed_publish_finishes_the_job_or_refuses() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mods", &["v1.1.0", "v1.0.0"]);
+    let live = live_with_origin(&[]);
+    let files = thirty_units(&live.work);
+    git(&live.work, &["add", "-A"]);
+    git(&live.work, &["commit", "-q", "-m", "thirty units"]);
+    git(&live.work, &["push", "-q", "origin", "main"]);
+    let spec = json!({"IncludeDirPattern": "dev/**", "ExcludeDirPattern": "", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.1.0"}]})
+    .to_string();
+    let branch = "baton-dev-updates-acme/mods/vpc";
+    let publish = [
+        "update",
+        "--publish",
+        "--include-dirs",
+        "dev/**",
+        "--spec",
+        &spec,
+        "--pull-request-branch",
+        branch,
+    ];
+    // What a run killed while writing leaves: a third of the files written, nothing committed.
+    baton_in(
+        &live.work,
+        &gh,
+        &["update", "--include-dirs", "dev/u0*/**", "--spec", &spec],
+        &[],
+    )
+    .await
+    .success();
+    assert_eq!(modified(&live.work).len(), 10);
+
+    let assert = baton_in(&live.work, &gh, &publish, &[]).await.success();
+    assert_eq!(json(&assert)["updated"].as_array().unwrap().len(), 30);
+    let mut on_branch = changed(&live, branch);
+    on_branch.sort();
+    assert_eq!(on_branch, files, "every file is in the pull request");
+    for rel in &files {
+        assert!(
+            on_origin(&live, branch, rel).contains("?ref=v1.1.0"),
+            "{rel}"
+        );
+    }
+    let body = gh.pulls("acme/live")[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(body.contains("`dev/u00/terragrunt.hcl`"), "{body}");
+
+    // An uncommitted change that is not Baton's edit: refused, nothing written or pushed.
+    git(&live.work, &["checkout", "-q", "main"]);
+    git(&live.work, &["checkout", "-q", "--", "."]);
+    let path = live.work.join("dev/u05/terragrunt.hcl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}# a local change\n")).unwrap();
+    let before = branch_sha(&live, branch);
+    let assert = baton_in(&live.work, &gh, &publish, &[]).await.code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains("dev/u05/terragrunt.hcl") && err.contains("uncommitted"),
+        "{err}"
+    );
+    assert_eq!(modified(&live.work), vec!["dev/u05/terragrunt.hcl"]);
+    assert_eq!(branch_sha(&live, branch), before);
+}

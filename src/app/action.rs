@@ -28,6 +28,7 @@ pub const INPUTS: &[&str] = &[
     "dry_run",
     "dispatch_event",
     "force_push_over_edits",
+    "next_environment",
     "github_token",
     "read_token",
     "update_token",
@@ -203,6 +204,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
             force_push_over_edits: self.flag("force_push_over_edits")?,
+            next_environment: self.get("next_environment"),
             github: self.github(),
         })
     }

@@ -322,6 +322,10 @@ pub struct UpdateArgs {
     /// or was not made by Baton. Without it, such a branch and its pull request are left alone.
     #[arg(long, env = "BATON_FORCE_PUSH_OVER_EDITS")]
     pub force_push_over_edits: bool,
+    /// The environment that gets this update once it merges (`stage` for dev): the pull request
+    /// says so. Unset (the last environment): it announces no next one.
+    #[arg(long, env = "BATON_NEXT_ENVIRONMENT", value_name = "NAME")]
+    pub next_environment: Option<String>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

@@ -43,6 +43,11 @@ pub struct PublishOptions {
     /// branch Baton never made). Off by default: such a branch and its pull request are left
     /// alone.
     pub force_push_over_edits: bool,
+    /// Where a promoted update comes from, said in the pull request.
+    pub provenance: Option<body::Provenance>,
+    /// The environment that gets the same update once this one merges, announced in the pull
+    /// request; `None` announces none (the last environment).
+    pub next_environment: Option<String>,
 }
 
 /// What to update.
@@ -520,13 +525,25 @@ fn publish_changes(
                 spec.include_dir_pattern.clone()
             }
         });
-    let text = session.block_on(body::pr_body(
+    let context = body::BodyContext {
+        promoted_from: options.provenance.clone(),
+        repository_url: Some(format!(
+            "https://{}/{}/{}",
+            dest.repo.host, dest.repo.owner, dest.repo.name
+        )),
+        next_environment: options
+            .next_environment
+            .clone()
+            .filter(|n| !n.trim().is_empty()),
+    };
+    let text = session.block_on(body::pr_body_in(
         &session.github,
         &environment,
         request.report.strategy,
         plan,
         targets,
         report,
+        &context,
     ));
     let req = PublishRequest {
         repo: dest.repo.clone(),

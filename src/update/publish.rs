@@ -412,11 +412,14 @@ pub async fn open_or_update_pr(
 
 async fn find_open_pr(gh: &GitHub, req: &PublishRequest) -> Result<Option<PullItem>, PublishError> {
     let RepoRef { owner, name, .. } = &req.repo;
+    // Built with an encoder: a branch may hold `&`, `=`, `#` or `%` (they come from module paths).
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("state", "open")
+        .append_pair("head", &format!("{owner}:{}", req.branch))
+        .append_pair("per_page", "100")
+        .finish();
     let list: Vec<PullItem> = gh
-        .all_pages(&format!(
-            "/repos/{owner}/{name}/pulls?state=open&head={owner}:{}&per_page=100",
-            req.branch
-        ))
+        .all_pages(&format!("/repos/{owner}/{name}/pulls?{query}"))
         .await
         .map_err(gh_step("looking for an open pull request"))?;
     Ok(list.into_iter().next())

@@ -1279,3 +1279,266 @@ async fn p9_a_rerun_after_a_killed_publish_finishes_the_job_or_refuses() {
     assert_eq!(modified(&live.work), vec!["dev/u05/terragrunt.hcl"]);
     assert_eq!(branch_sha(&live, branch), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 10. What the pull request says.
+// ---------------------------------------------------------------------------------------------
+
+fn releases(tags: &[&str], body: impl Fn(&str) -> String) -> Vec<(String, String)> {
+    tags.iter().map(|t| (t.to_string(), body(t))).collect()
+}
+
+/// Publishes `spec` for `acme/mods/vpc` from `live` on `branch`, with extra flags.
+async fn publish_vpc(
+    live: &Live,
+    gh: &FakeGitHub,
+    spec: &str,
+    branch: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> assert_cmd::assert::Assert {
+    let mut args = vec![
+        "update",
+        "--publish",
+        "--spec",
+        spec,
+        "--pull-request-branch",
+        branch,
+    ];
+    args.extend_from_slice(extra);
+    baton_in(&live.work, gh, &args, env).await
+}
+
+fn body_of(gh: &FakeGitHub, number: usize) -> String {
+    gh.pulls("acme/live")[number - 1]["body"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Bugs pinned: the breaking mark was computed against the lowest version in use (so `v0.96.1`
+/// was marked breaking, and a usage already past the break was warned about), and only the first
+/// breaking release crossed was called out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p10_every_breaking_release_is_called_out_against_each_usages_own_version() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    let tags = ["v0.96.1", "v0.96.0", "v0.95.1", "v0.95.0", "v0.94.0"];
+    gh.add_repo("acme/mods", &tags);
+    gh.set_releases("acme/mods", releases(&tags, |t| format!("Notes of {t}.")));
+    let src = "github.com/acme/mods//modules/vpc?ref=";
+    let live = live_with_origin(&[
+        ("dev/a/terragrunt.hcl", &unit(&format!("{src}v0.94.0"))),
+        ("dev/b/terragrunt.hcl", &unit(&format!("{src}v0.96.0"))),
+    ]);
+    let spec = json!({"IncludeDirPattern": "dev/**", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetBreakingVersion": "0.96.1"}]})
+    .to_string();
+    publish_vpc(
+        &live,
+        &gh,
+        &spec,
+        "baton-dev-updates-acme/mods/vpc",
+        &[],
+        &[],
+    )
+    .await
+    .success();
+    let body = body_of(&gh, 1);
+    let url = |t: &str| format!("[{t}](https://github.com/acme/mods/releases/tag/{t})");
+    for t in ["v0.95.0", "v0.96.0"] {
+        assert!(
+            body.contains(&format!("{} — **breaking**", url(t))),
+            "{t}: {body}"
+        );
+    }
+    for t in ["v0.95.1", "v0.96.1"] {
+        assert!(
+            body.contains(&format!("{}\n", url(t))),
+            "{t} is not breaking: {body}"
+        );
+    }
+    let warning = body
+        .split("> [!WARNING]")
+        .nth(1)
+        .and_then(|w| w.split("\n\n").next())
+        .unwrap_or_else(|| panic!("a warning: {body}"));
+    assert!(
+        warning.contains("0.95.0") && warning.contains("0.96.0"),
+        "every breaking release: {warning}"
+    );
+    assert!(warning.contains("`dev/a/terragrunt.hcl:2`"), "{warning}");
+    assert!(
+        !warning.contains("dev/b/terragrunt.hcl"),
+        "dev/b moves from 0.96.0 to 0.96.1 and crosses no break: {warning}"
+    );
+}
+
+/// Bugs pinned: a promoted pull request did not say where it came from, and the last
+/// environment's pull request announced a next environment that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p10_a_promoted_pull_request_says_where_it_came_from() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mods", &["v1.1.0", "v1.0.0"]);
+    let src = "github.com/acme/mods//modules/vpc?ref=";
+    let live = live_with_origin(&[
+        ("stage/vpc/terragrunt.hcl", &unit(&format!("{src}v1.1.0"))),
+        ("prod/vpc/terragrunt.hcl", &unit(&format!("{src}v1.0.0"))),
+    ]);
+    let sha = git(&live.work, &["rev-parse", "HEAD"]).trim().to_string();
+    let event = write_event(
+        &live,
+        "dispatch",
+        &json!({"action": "stage_updates_merged", "client_payload": {
+            "dependency": "acme/mods/vpc", "version": "1.1.0", "ref": "refs/heads/main",
+            "sha": sha, "branch": "baton-stage-updates-acme/mods/vpc", "environment": "stage",
+            "pull_request": 12}}),
+    );
+    let env = [
+        ("GITHUB_EVENT_NAME", "repository_dispatch"),
+        ("GITHUB_EVENT_PATH", event.as_str()),
+    ];
+    baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--publish",
+            "--include-dirs",
+            "{*prod*}/**",
+            "--promote-from",
+            "{*stage*}/**",
+            "--pull-request-branch",
+            "baton-prod-updates-acme/mods/vpc",
+            "--pull-request-labels",
+            "updates-prod",
+        ],
+        &env,
+    )
+    .await
+    .success();
+    let body = body_of(&gh, 1);
+    for needle in [
+        "Promoted from **stage**",
+        "[#12](https://github.com/acme/live/pull/12)",
+        &format!(
+            "[`{}`](https://github.com/acme/live/commit/{sha})",
+            &sha[..7]
+        ),
+    ] {
+        assert!(body.contains(needle), "{needle}: {body}");
+    }
+    assert!(
+        !body.contains("next environment"),
+        "prod is the last environment: {body}"
+    );
+
+    // An environment that knows the next one says so by name.
+    let spec = json!({"IncludeDirPattern": "{*prod*}/**", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.1.0"}]})
+    .to_string();
+    git(&live.work, &["checkout", "-q", "main"]);
+    publish_vpc(
+        &live,
+        &gh,
+        &spec,
+        "baton-x-updates-acme/mods/vpc",
+        &["--next-environment", "stage"],
+        &[],
+    )
+    .await
+    .success();
+    let body = body_of(&gh, 2);
+    assert!(
+        body.contains("in **stage**, at exactly the version merged here"),
+        "{body}"
+    );
+    assert!(!body.contains("Promoted from"), "{body}");
+}
+
+/// Bug pinned: the open-pull-request lookup pasted the branch into the query string, so a
+/// module path holding `&head=` made Baton rewrite an unrelated pull request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p10_the_open_pull_request_lookup_encodes_the_branch() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_repo("acme/mods", &["v1.1.0", "v1.0.0"]);
+    let unrelated = gh.open_pull("acme/live", "feature/login", "Login page");
+    let live = live_with_origin(&[(
+        "dev/vpc/terragrunt.hcl",
+        &unit("github.com/acme/mods//modules/vpc&head=x?ref=v1.0.0"),
+    )]);
+    let id = "acme/mods/vpc&head=x";
+    let spec = json!({"IncludeDirPattern": "dev/**", "Dependencies": [
+        {"ID": id, "TargetSafeVersion": "1.1.0"}]})
+    .to_string();
+    let assert = publish_vpc(
+        &live,
+        &gh,
+        &spec,
+        &format!("baton-dev-updates-{id}"),
+        &["--dependency", id],
+        &[],
+    )
+    .await
+    .success();
+    assert_eq!(json(&assert)["pull_request"]["created"], true);
+    let pulls = gh.pulls("acme/live");
+    assert_eq!(pulls.len(), 2);
+    assert_eq!(pulls[(unrelated - 1) as usize]["title"], "Login page");
+    assert_eq!(pulls[(unrelated - 1) as usize]["body"], "opened by hand");
+    assert!(
+        gh.requests()
+            .iter()
+            .any(|r| r.contains("head=acme%3Abaton-dev-updates-acme%2Fmods%2Fvpc%26head%3Dx")),
+        "{:?}",
+        gh.requests()
+    );
+}
+
+/// Bug pinned: 60 releases of release notes gave a 101,315-character body, over GitHub's limit
+/// of 65,536, and the pull request could not be opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p10_a_body_stays_under_githubs_limit_cutting_release_notes_first() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    let tags: Vec<String> = (0..60).rev().map(|i| format!("v1.{i}.0")).collect();
+    let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
+    gh.add_repo("acme/mods", &tag_refs);
+    gh.set_releases(
+        "acme/mods",
+        releases(&tag_refs, |t| {
+            format!("## {t}\n\n{}", "A long change note. ".repeat(120))
+        }),
+    );
+    let live = live_with_origin(&[(
+        "dev/vpc/terragrunt.hcl",
+        &unit("github.com/acme/mods//modules/vpc?ref=v1.0.0"),
+    )]);
+    let spec = json!({"IncludeDirPattern": "dev/**", "Dependencies": [
+        {"ID": "acme/mods/vpc", "TargetSafeVersion": "1.59.0"}]})
+    .to_string();
+    publish_vpc(
+        &live,
+        &gh,
+        &spec,
+        "baton-dev-updates-acme/mods/vpc",
+        &[],
+        &[],
+    )
+    .await
+    .success();
+    let body = body_of(&gh, 1);
+    assert!(body.chars().count() < 65_536, "{}", body.chars().count());
+    // The file table and every release link stay; the notes are cut, with a link to the rest.
+    assert!(body.contains("| `dev/vpc/terragrunt.hcl` | 2 | `v1.0.0` | `v1.59.0` |"));
+    assert!(body.contains("[v1.59.0](https://github.com/acme/mods/releases/tag/v1.59.0)"));
+    assert!(body.contains("[v1.1.0](https://github.com/acme/mods/releases/tag/v1.1.0)"));
+    assert!(
+        body.contains("https://github.com/acme/mods/releases") && body.contains("shortened"),
+        "{}",
+        &body[body.len().saturating_sub(3000)..]
+    );
+    assert!(body.contains("How to review"));
+}

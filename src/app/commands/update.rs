@@ -55,9 +55,28 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             draft: args.draft,
             commit_message: args.commit_message.clone(),
             force_push_over_edits: args.force_push_over_edits,
+            provenance: provenance(args),
+            next_environment: args.next_environment.clone(),
         }),
         commit_author: args.commit_author.clone(),
         allow_downgrade: false,
+    })
+}
+
+/// Where a promoted update comes from: the dispatch payload being handled, and the previous
+/// environment's folders (`--promote-from`).
+fn provenance(args: &UpdateArgs) -> Option<crate::update::body::Provenance> {
+    let from_dirs = Some(args.promote_from.join(",")).filter(|d| !d.trim().is_empty());
+    let payload = super::dispatch_payload();
+    if from_dirs.is_none() && payload.is_none() {
+        return None;
+    }
+    let payload = payload.unwrap_or_default();
+    Some(crate::update::body::Provenance {
+        environment: payload.environment.filter(|e| !e.trim().is_empty()),
+        pull_request: payload.pull_request,
+        sha: payload.sha.filter(|s| !s.trim().is_empty()),
+        from_dirs,
     })
 }
 

@@ -177,10 +177,18 @@ pub fn plan(
                 Some(l.version.to_string())
             }
             None => {
-                return Ok(Err(format!(
-                    "{id} has no pinned usage in {}; nothing landed to promote",
-                    request.scan.describe()
-                )));
+                let why = match landed::landed_ranges(&report).get(id) {
+                    Some(r) => format!(
+                        "{id} runs the registry range {} in {}, not one version: the next environment's report with promote_from carries the range as written",
+                        r.text,
+                        request.scan.describe()
+                    ),
+                    None => format!(
+                        "{id} has no pinned usage in {}; nothing landed to promote",
+                        request.scan.describe()
+                    ),
+                };
+                return Ok(Err(why));
             }
         },
         None => None,

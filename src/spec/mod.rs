@@ -50,6 +50,14 @@ pub struct Spec {
         skip_serializing_if = "Option::is_none"
     )]
     pub working_dir: Option<String>,
+    /// For a promotion: what the previous environment runs that this one does not get, and why.
+    #[serde(
+        rename = "NotPromoted",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub not_promoted: Vec<NotPromoted>,
     /// How many dependencies had their versions looked up (not serialized): with every one of
     /// them in `Unreachable`, nothing could be checked at all.
     #[serde(skip)]
@@ -92,6 +100,14 @@ pub struct SpecDependency {
     /// Every usage updated by this dependency.
     #[serde(rename = "Usages", default)]
     pub usages: Vec<UsageRef>,
+    /// For a promotion from an environment that runs a registry range (`~> 4.1`): the range,
+    /// written as it is there; the targets are the lowest version it admits.
+    #[serde(
+        rename = "TargetConstraint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target_constraint: Option<String>,
     /// Release-notes pages of the targets, by version.
     #[serde(
         rename = "ReleaseNotes",
@@ -141,6 +157,20 @@ impl SkippedUsage {
             reason: reason.to_string(),
         }
     }
+}
+
+/// A dependency of the previous environment that a promotion leaves alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotPromoted {
+    /// Dependency ID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Why.
+    #[serde(rename = "Reason")]
+    pub reason: String,
+    /// Whether a reviewer should hear of it (not "not used here" or "already there").
+    #[serde(skip)]
+    pub notable: bool,
 }
 
 /// A dependency whose versions could not be looked up.
@@ -239,6 +269,14 @@ impl Spec {
                     }
                 }
             }
+            if let Some(c) = &dep.target_constraint {
+                if crate::version::Constraint::parse(c).is_err() {
+                    return Err(format!(
+                        "TargetConstraint of {} is {c:?}, which is not a version constraint",
+                        dep.id
+                    ));
+                }
+            }
             for u in &dep.usages {
                 check_inside(&u.file, root.as_deref())
                     .map_err(|why| format!("usage path {:?} of {} {why}", u.file, dep.id))?;
@@ -330,6 +368,7 @@ fn spec_dependency(d: &Dependency) -> SpecDependency {
         latest_version: d.latest.as_ref().map(ToString::to_string),
         source_type: Some(d.lookup.kind().to_string()),
         usages: d.usages.clone(),
+        target_constraint: None,
         release_notes,
     }
 }

@@ -193,7 +193,8 @@ pub fn promotion_spec_checked(
     reporter: &dyn Reporter,
     payload: Option<&Dispatched>,
 ) -> anyhow::Result<Spec> {
-    let landed = match promotion {
+    let here = request.describe();
+    let (landed, ranges, unpinned, name) = match promotion {
         Promotion::FromDirs(previous) => {
             let prev = match payload.and_then(|p| p.sha.as_deref()) {
                 Some(sha) => dispatch::scan_at(previous, sha)?,
@@ -216,7 +217,20 @@ pub fn promotion_spec_checked(
                     );
                 }
             }
-            landed
+            let ranges = landed::landed_ranges(&prev);
+            let mut unpinned = BTreeMap::new();
+            for u in &prev.usages {
+                if let Some(id) = &u.dependency {
+                    if !landed.contains_key(id) && !ranges.contains_key(id) {
+                        unpinned.entry(id.clone()).or_insert_with(|| {
+                            u.skipped
+                                .clone()
+                                .unwrap_or_else(|| "no version Baton can read".into())
+                        });
+                    }
+                }
+            }
+            (landed, ranges, unpinned, previous.describe())
         }
         Promotion::Landed {
             dependency,
@@ -227,20 +241,44 @@ pub fn promotion_spec_checked(
                     "the dispatch payload's version {version:?} is not a version"
                 ))
             })?;
-            BTreeMap::from([(
-                dependency.clone(),
-                landed::Landed {
-                    version: parsed,
-                    disagreeing: Vec::new(),
-                },
-            )])
+            (
+                BTreeMap::from([(
+                    dependency.clone(),
+                    landed::Landed {
+                        version: parsed,
+                        disagreeing: Vec::new(),
+                    },
+                )]),
+                BTreeMap::new(),
+                BTreeMap::new(),
+                payload
+                    .and_then(|p| p.environment.clone())
+                    .unwrap_or_else(|| "the previous environment".into()),
+            )
         }
     };
-    Ok(promotion::promotion_spec(
+    let spec = promotion::promotion_spec_from(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),
         report,
-        &landed,
+        &promotion::Previous {
+            landed: &landed,
+            ranges: &ranges,
+            unpinned: &unpinned,
+            name: &name,
+        },
+        &here,
         only,
-    ))
+    );
+    for n in &spec.not_promoted {
+        if n.notable {
+            reporter.warn(Warning::general(format!(
+                "{} not promoted: {}",
+                n.id, n.reason
+            )));
+        } else {
+            log::info!("{} not promoted: {}", n.id, n.reason);
+        }
+    }
+    Ok(spec)
 }

@@ -127,7 +127,7 @@ struct Destination {
 /// How publishing starts: on a branch cut from the default branch, or not at all because the
 /// branch holds someone else's commits.
 enum Start {
-    Go(Destination),
+    Go(Box<Destination>),
     LeaveAlone {
         repo: RepoRef,
         branch: String,
@@ -172,7 +172,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     // Publishing starts from the default branch as it is on origin, before any edit.
     let destination = match publish {
         Some(p) => match start_publishing(request, &session, p, &author)? {
-            Start::Go(dest) => Some(dest),
+            Start::Go(dest) => Some(*dest),
             Start::LeaveAlone {
                 repo,
                 branch,
@@ -192,10 +192,17 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         reporter.warn(w);
     }
     let (spec, targets) = targets(request, &report, &session, reporter)?;
-    let plan = plan::plan_with(
+    let only = request
+        .report
+        .dependency
+        .as_deref()
+        .filter(|d| !d.is_empty());
+    let constraints = plan::constraints_from_spec(&spec, only);
+    let plan = plan::plan_with_constraints(
         working_dir,
         &report,
         &targets,
+        &constraints,
         plan::PlanOptions {
             allow_downgrade: request.allow_downgrade,
         },
@@ -242,6 +249,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             working_dir,
             &report,
             &targets,
+            &constraints,
             &plan,
             plan::PlanOptions {
                 allow_downgrade: request.allow_downgrade,
@@ -467,13 +475,13 @@ fn start_publishing(
         _ => {}
     }
     publish::start_branch(&git, &base, &branch)?;
-    Ok(Start::Go(Destination {
+    Ok(Start::Go(Box::new(Destination {
         git,
         repo,
         base,
         branch,
         expected: remote.sha().map(str::to_string),
-    }))
+    })))
 }
 
 /// Commits the written files, pushes and opens or updates the pull request; `None` when the

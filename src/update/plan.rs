@@ -164,6 +164,59 @@ pub fn plan_with(
     targets: &BTreeMap<String, Version>,
     options: PlanOptions,
 ) -> UpdatePlan {
+    plan_with_constraints(root, report, targets, &BTreeMap::new(), options)
+}
+
+/// The registry ranges a spec promotes as written (`TargetConstraint`), by dependency.
+pub fn constraints_from_spec(spec: &Spec, only: Option<&str>) -> BTreeMap<String, String> {
+    spec.dependencies
+        .iter()
+        .filter(|d| only.is_none_or(|id| id == d.id))
+        .filter_map(|d| Some((d.id.clone(), d.target_constraint.clone()?)))
+        .collect()
+}
+
+/// The new text of a usage whose target is a registry range written as it is in the previous
+/// environment (`constraint`), or why it stays: `Ok(None)` when it already reads so.
+pub fn constraint_text(
+    form: VersionForm,
+    current: &str,
+    constraint: &str,
+    options: PlanOptions,
+) -> Result<Option<String>, String> {
+    let target = Constraint::parse(constraint).map_err(|e| e.to_string())?;
+    if form != VersionForm::Attribute {
+        return Err(format!(
+            "the target is the range {constraint}, which a version pin cannot hold"
+        ));
+    }
+    if current.trim() == constraint.trim() {
+        return Ok(None);
+    }
+    if !options.allow_downgrade {
+        let now = Constraint::parse(current)
+            .ok()
+            .and_then(|c| c.exact().or_else(|| c.floor()));
+        if let (Some(now), Some(floor)) = (now, target.floor()) {
+            if newer(&now, &floor) {
+                return Err(format!(
+                    "already at {current}, newer than the target {constraint}"
+                ));
+            }
+        }
+    }
+    Ok(Some(constraint.trim().to_string()))
+}
+
+/// [`plan_with`] where some targets are registry ranges written as they are (`constraints`, by
+/// dependency): a usage's `version` attribute becomes exactly that text.
+pub fn plan_with_constraints(
+    root: &Path,
+    report: &ScanReport,
+    targets: &BTreeMap<String, Version>,
+    constraints: &BTreeMap<String, String>,
+    options: PlanOptions,
+) -> UpdatePlan {
     let mut plan = UpdatePlan::default();
     let mut by_file: BTreeMap<&str, Vec<(&Usage, &Version)>> = BTreeMap::new();
     for u in &report.usages {
@@ -191,16 +244,31 @@ pub fn plan_with(
             let (Some(site), Some(current)) = (&u.site, &u.current) else {
                 continue;
             };
-            if !options.allow_downgrade {
-                if let Some(reason) = newer_than_target(site.form, current, target) {
-                    plan.skipped.push(SkippedUsage::of(u, &reason));
-                    continue;
-                }
-            }
-            let Some(new) = edit::new_version_text(site.form, current, target) else {
-                continue;
-            };
             let dependency = u.dependency.clone().unwrap_or_default();
+            let new = match constraints.get(&dependency) {
+                Some(constraint) => {
+                    match constraint_text(site.form, current, constraint, options) {
+                        Ok(Some(new)) => new,
+                        Ok(None) => continue,
+                        Err(reason) => {
+                            plan.skipped.push(SkippedUsage::of(u, &reason));
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    if !options.allow_downgrade {
+                        if let Some(reason) = newer_than_target(site.form, current, target) {
+                            plan.skipped.push(SkippedUsage::of(u, &reason));
+                            continue;
+                        }
+                    }
+                    let Some(new) = edit::new_version_text(site.form, current, target) else {
+                        continue;
+                    };
+                    new
+                }
+            };
             // Usages sharing one version (`?ref=${local.v}`) edit it once, to one target.
             if let Some(other) = changes
                 .iter()

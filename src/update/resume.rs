@@ -12,7 +12,7 @@ use crate::find::hcl::{self, FileKind};
 use crate::find::scan::{DiskFiles, ScanReport, ref_problem};
 use crate::find::source::Source;
 use crate::update::edit;
-use crate::update::plan::{Change, PlanOptions, UpdatePlan, newer_than_target};
+use crate::update::plan::{Change, PlanOptions, UpdatePlan, constraint_text, newer_than_target};
 use crate::version::{Constraint, Version};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -34,6 +34,7 @@ pub fn unfinished(
     working_dir: &Path,
     report: &ScanReport,
     targets: &BTreeMap<String, Version>,
+    constraints: &BTreeMap<String, String>,
     plan: &UpdatePlan,
     options: PlanOptions,
 ) -> anyhow::Result<Vec<Unfinished>> {
@@ -83,7 +84,8 @@ pub fn unfinished(
             .show_file("HEAD", &in_repo)?
             .ok_or_else(|| refuse("it is not in the last commit"))?;
         let (expected, changes) =
-            update_text(&path, file, &base, targets, options, &disk).map_err(|e| refuse(&e))?;
+            update_text(&path, file, &base, targets, constraints, options, &disk)
+                .map_err(|e| refuse(&e))?;
         let now = match planned.get(file) {
             Some(new) => (*new).to_string(),
             None => std::fs::read_to_string(&path).map_err(|e| refuse(&e.to_string()))?,
@@ -104,6 +106,7 @@ fn update_text(
     file: &str,
     text: &str,
     targets: &BTreeMap<String, Version>,
+    constraints: &BTreeMap<String, String>,
     options: PlanOptions,
     files: &DiskFiles,
 ) -> Result<(String, Vec<Change>), String> {
@@ -128,13 +131,25 @@ fn update_text(
                 Source::Git(_) | Source::Registry(_) => ref_problem(current).is_none(),
                 _ => false,
             };
-        if !managed
-            || (!options.allow_downgrade && newer_than_target(site.form, current, target).is_some())
-        {
+        if !managed {
             continue;
         }
-        let Some(new) = edit::new_version_text(site.form, current, target) else {
-            continue;
+        let new = match constraints.get(&id) {
+            Some(c) => match constraint_text(site.form, current, c, options) {
+                Ok(Some(new)) => new,
+                _ => continue,
+            },
+            None => {
+                if !options.allow_downgrade
+                    && newer_than_target(site.form, current, target).is_some()
+                {
+                    continue;
+                }
+                let Some(new) = edit::new_version_text(site.form, current, target) else {
+                    continue;
+                };
+                new
+            }
         };
         changes.push(Change {
             file: file.to_string(),

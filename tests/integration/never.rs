@@ -1542,3 +1542,140 @@ async fn p10_a_body_stays_under_githubs_limit_cutting_release_notes_first() {
     );
     assert!(body.contains("How to review"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. Registry ranges are compared and promoted as written.
+// ---------------------------------------------------------------------------------------------
+
+fn module_block(name: &str, source: &str, version: &str) -> String {
+    format!(
+        "# {name}\nmodule \"{name}\" {{\n  source  = \"{source}\" # pinned by range\n  version = \"{version}\"\n\n  cidr = \"10.0.0.0/16\"\n}}\n"
+    )
+}
+
+/// Bugs pinned: dev `~> 4.1` against stage `~> 3.15` showed "ok" in `status`, and
+/// `--promote-from` dropped the dependency without a word.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p11_registry_ranges_are_compared_and_promoted_as_written() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    let dev = format!(
+        "{}{}",
+        module_block("vpc", "acme/vpc/aws", "~> 4.1"),
+        module_block("dns", "acme/dns/aws", "1.2.0")
+    );
+    let stage = module_block("vpc", "acme/vpc/aws", "~> 3.15");
+    let live = live_with_origin(&[
+        ("dev/main.tf", dev.as_bytes()),
+        ("stage/main.tf", stage.as_bytes()),
+    ]);
+
+    // status compares the ranges.
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "status",
+            "--env",
+            "dev=dev/**",
+            "--env",
+            "stage=stage/**",
+            "--format",
+            "json",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    let status = json(&assert);
+    let vpc = status["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == "acme/vpc/aws")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        vpc["drift"],
+        json!([{"from": "dev", "to": "stage", "behind": "~> 3.15", "ahead": "~> 4.1"}]),
+        "{status}"
+    );
+    assert_eq!(status["drift"], true);
+
+    // report --promote-from carries dev's range, and says what it does not promote and why.
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "report",
+            "--include-dirs",
+            "stage/**",
+            "--promote-from",
+            "dev/**",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    let spec = json(&assert);
+    assert_eq!(spec["Dependencies"][0]["ID"], "acme/vpc/aws", "{spec}");
+    assert_eq!(spec["Dependencies"][0]["TargetConstraint"], "~> 4.1");
+    assert_eq!(spec["Dependencies"][0]["TargetSafeVersion"], "4.1.0");
+    assert_eq!(
+        spec["NotPromoted"],
+        json!([{"ID": "acme/dns/aws", "Reason": "not used in stage/**"}])
+    );
+
+    // The update writes dev's range as it is written, and nothing else.
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "update",
+            "--publish",
+            "--include-dirs",
+            "stage/**",
+            "--promote-from",
+            "dev/**",
+            "--pull-request-branch",
+            "baton-stage-updates-acme/vpc/aws",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    assert_eq!(json(&assert)["updated"][0]["to"], "~> 4.1");
+    assert_eq!(
+        on_origin(&live, "baton-stage-updates-acme/vpc/aws", "stage/main.tf"),
+        stage.replace("\"~> 3.15\"", "\"~> 4.1\"")
+    );
+
+    // A stage ahead of dev is never moved down, and is listed with the reason.
+    git(&live.work, &["checkout", "-q", "main"]);
+    std::fs::write(
+        live.work.join("stage/main.tf"),
+        module_block("vpc", "acme/vpc/aws", "~> 5.0"),
+    )
+    .unwrap();
+    let assert = baton_in(
+        &live.work,
+        &gh,
+        &[
+            "report",
+            "--include-dirs",
+            "stage/**",
+            "--promote-from",
+            "dev/**",
+        ],
+        &[],
+    )
+    .await
+    .success();
+    let spec = json(&assert);
+    assert_eq!(spec["Dependencies"], json!([]));
+    let reasons = spec["NotPromoted"].to_string();
+    assert!(
+        reasons.contains("already at ~> 5.0, newer than ~> 4.1 in dev/**"),
+        "{reasons}"
+    );
+}

@@ -160,12 +160,12 @@ pub fn promotion_spec_from(
                 Some(text) => {
                     let attribute = matches!(&u.address, Some(Source::Registry(r)) if r.query_version.is_none());
                     let current_text = u.current.as_deref().unwrap_or("").trim();
+                    // A usage already reading exactly the range stays as it is.
                     if !attribute {
                         cannot_hold.push(format!("{}:{}", u.file, u.version_line()));
-                    } else if current_text == text {
                     } else if newer {
                         ahead.push(current_text.to_string());
-                    } else {
+                    } else if current_text != text {
                         moves = true;
                     }
                 }

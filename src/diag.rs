@@ -46,6 +46,37 @@ pub trait Reporter: Sync {
     fn warn(&self, warning: Warning);
 }
 
+/// The candidate closest to `wanted`, for a "did you mean" hint: the one holding most of its
+/// `/`-separated parts (`acme/vpc/vpc` is closest to `acme/terraform-aws-vpc/vpc`), then the
+/// most similar text (ties to the first); `None` when there is no candidate.
+pub fn closest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let parts: Vec<&str> = wanted.split('/').filter(|p| !p.is_empty()).collect();
+    let score = |c: &str| {
+        let held = parts.iter().filter(|p| c.contains(*p)).count();
+        (held, strsim::normalized_levenshtein(wanted, c))
+    };
+    let mut best: Option<(&'a str, (usize, f64))> = None;
+    for c in candidates.into_iter().filter(|c| *c != wanted) {
+        let s = score(c);
+        if best.is_none_or(|(_, b)| s.0 > b.0 || (s.0 == b.0 && s.1 > b.1)) {
+            best = Some((c, s));
+        }
+    }
+    best.map(|(c, _)| c)
+}
+
+/// "no usage of X in WHERE", with "; did you mean Y?" when there is a closest ID.
+pub fn no_usage_of<'a>(
+    id: &str,
+    place: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    match closest(id, candidates) {
+        Some(near) => format!("no usage of {id} in {place}; did you mean {near}?"),
+        None => format!("no usage of {id} in {place}"),
+    }
+}
+
 /// A reporter that keeps every warning, for callers that render them later (and for tests).
 #[derive(Debug, Default)]
 pub struct Collected(Mutex<Vec<Warning>>);
@@ -62,5 +93,28 @@ impl Reporter for Collected {
         if let Ok(mut w) = self.0.lock() {
             w.push(warning);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closest_id_is_suggested() {
+        let ids = [
+            "acme/terraform-aws-vpc/vpc",
+            "acme/terraform-aws-eks/eks",
+            "b/c",
+        ];
+        assert_eq!(
+            closest("acme/vpc/vpc", ids),
+            Some("acme/terraform-aws-vpc/vpc")
+        );
+        assert_eq!(
+            no_usage_of("acme/vpc/vpc", "dev/**", ids),
+            "no usage of acme/vpc/vpc in dev/**; did you mean acme/terraform-aws-vpc/vpc?"
+        );
+        assert_eq!(no_usage_of("x", "dev/**", []), "no usage of x in dev/**");
     }
 }

@@ -644,6 +644,20 @@ impl Constraint {
     }
 }
 
+impl Constraint {
+    /// The lowest version the constraint can admit, from its lower bounds (`=`, `>=`, `>`, `~>`);
+    /// `None` when it has none (`< 2.0`, `!= 1.0`). Two ranges are ordered by it in promotions
+    /// and status, and an update never rewrites a constraint whose floor is above its target.
+    pub fn floor(&self) -> Option<Version> {
+        self.clauses
+            .iter()
+            .filter(|c| matches!(c.op, Op::Eq | Op::Ge | Op::Gt | Op::Pessimistic))
+            .map(|c| &c.version)
+            .max_by(|a, b| precedence(a, b))
+            .cloned()
+    }
+}
+
 impl fmt::Display for Constraint {
     /// The canonical text: clauses joined by `", "`, each as `op version`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

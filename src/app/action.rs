@@ -16,6 +16,7 @@ pub const INPUTS: &[&str] = &[
     "environment",
     "environments",
     "fail_on_drift",
+    "fail_on_unreachable",
     "pull_request_branch",
     "pull_request_branch_prefix",
     "pull_request_title",
@@ -26,6 +27,8 @@ pub const INPUTS: &[&str] = &[
     "commit_message",
     "dry_run",
     "dispatch_event",
+    "force_push_over_edits",
+    "next_environment",
     "github_token",
     "read_token",
     "update_token",
@@ -43,6 +46,8 @@ pub const OUTPUTS: &[&str] = &[
     "pull_request_url",
     "dependency",
     "version",
+    "pull_request_edited",
+    "unreachable",
 ];
 
 use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
@@ -221,6 +226,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             spec_file: self.get("spec_file").map(PathBuf::from),
             promote_from: self.list("promote_from"),
             format: Format::Json,
+            fail_on_unreachable: self.flag("fail_on_unreachable")?,
             github: self.github(),
         })
     }
@@ -231,7 +237,10 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         let dependency = self.get("dependency");
         let branch = self.get("pull_request_branch").or_else(|| {
             let prefix = self.get("pull_request_branch_prefix")?;
-            Some(format!("{prefix}{}", dependency.as_deref()?))
+            Some(crate::update::branch::for_dependency(
+                &prefix,
+                dependency.as_deref()?,
+            ))
         });
         let chosen = self.chosen()?;
         let mut labels = self.list("pull_request_labels");
@@ -260,6 +269,8 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
             format: Format::Json,
+            force_push_over_edits: self.flag("force_push_over_edits")?,
+            next_environment: self.get("next_environment"),
             github: self.github(),
         })
     }
@@ -433,13 +444,14 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 ("spec", json),
                 ("has_dependencies", (!ids.is_empty()).to_string()),
                 ("dependencies", serde_json::to_string(&ids)?),
+                ("unreachable", spec.unreachable_json()),
             ])?;
             summary(&format!(
                 "### Baton report: {}\n\n{}\n",
                 output::md_text(&spec.include_dir_pattern),
                 output::report_markdown(&spec)
             ));
-            Ok(exit::OK)
+            commands::report::exit_code(&args, &spec)
         }
         "update" => {
             let request = commands::update::request(&inputs.update()?)?;
@@ -457,6 +469,10 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 outs.push(("dependency", only.id.clone()));
                 outs.push(("version", only.target.clone()));
             }
+            outs.push((
+                "pull_request_edited",
+                outcome.pull_request_edited.to_string(),
+            ));
             set_outputs(&outs)?;
             summary(&update_summary(&outcome));
             Ok(outcome.exit_code())
@@ -521,8 +537,16 @@ fn update_summary(outcome: &crate::update::Outcome) -> String {
         let _ = writeln!(
             out,
             "\nPull request {number} {}.",
-            if pr.created { "opened" } else { "updated" }
+            if outcome.pull_request_edited {
+                "left alone: its branch holds commits Baton did not make"
+            } else if pr.created {
+                "opened"
+            } else {
+                "updated"
+            }
         );
+    } else if outcome.pull_request_edited {
+        out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
     }
     for s in &outcome.skipped {
         let _ = writeln!(

@@ -283,6 +283,10 @@ pub struct ReportArgs {
     /// Output format on stdout (the spec file is always JSON).
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Exit with code 1 when the versions of any dependency could not be looked up (when none
+    /// could, the exit code is 3 anyway).
+    #[arg(long, env = "BATON_FAIL_ON_UNREACHABLE")]
+    pub fail_on_unreachable: bool,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -396,6 +400,14 @@ pub struct UpdateArgs {
     /// the changes made) or `markdown`.
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Force-push the branch even when it holds commits Baton did not make (a reviewer's edit)
+    /// or was not made by Baton. Without it, such a branch and its pull request are left alone.
+    #[arg(long, env = "BATON_FORCE_PUSH_OVER_EDITS")]
+    pub force_push_over_edits: bool,
+    /// The environment that gets this update once it merges (`stage` for dev): the pull request
+    /// says so. Unset (the last environment): it announces no next one.
+    #[arg(long, env = "BATON_NEXT_ENVIRONMENT", value_name = "NAME")]
+    pub next_environment: Option<String>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

@@ -75,6 +75,7 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
             strategy: Strategy::NextBreaking,
             promotion: None,
             clients: Settings::default(),
+            dispatched: None,
         },
         &problems,
     )?;
@@ -162,7 +163,8 @@ fn promote_to(
             "number": i + 1,
             "merged": true,
             "merge_commit_sha": merged,
-            "head": {"ref": branch(env)},
+            "head": {"ref": branch(env), "repo": {"full_name": "acme/live"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/live"}},
             "labels": [{"name": format!("updates-{env}")}]
         }
     });

@@ -379,6 +379,22 @@ impl Git {
             .map(drop)
     }
 
+    /// Pushes `HEAD` to `refs/heads/<branch>` on `remote`, replacing it only if it still points
+    /// at `expected` (`None`: only if it does not exist), as `git push --force-with-lease` does. A
+    /// branch that moved meanwhile is [`GitError::Failed`] with git's "stale info".
+    pub fn push_with_lease(
+        &self,
+        remote: &str,
+        branch: &str,
+        expected: Option<&str>,
+    ) -> Result<(), GitError> {
+        let refname = format!("refs/heads/{branch}");
+        let lease = format!("--force-with-lease={refname}:{}", expected.unwrap_or(""));
+        let refspec = format!("HEAD:{refname}");
+        self.run(&["push", &lease, "--end-of-options", remote, &refspec])
+            .map(drop)
+    }
+
     /// Paths (relative to the repository root) that differ between `base` and `head`; a rename
     /// lists both the old and the new path.
     pub fn diff_names(&self, base: &str, head: &str) -> Result<Vec<String>, GitError> {

@@ -21,6 +21,19 @@ pub struct DirFilter {
     exclude: Option<GlobSet>,
     include_text: Vec<String>,
     exclude_text: Vec<String>,
+    /// Where the globs are read from, when not the working directory (see [`DirFilter::rebased`]).
+    base: Option<Rebase>,
+}
+
+/// Globs written relative to another folder than the working directory.
+#[derive(Debug, Clone, Default)]
+struct Rebase {
+    /// Prepended to a path relative to the working directory.
+    prepend: std::path::PathBuf,
+    /// Then stripped; a path not below it is outside the environment.
+    strip: std::path::PathBuf,
+    /// Globs relative to the working directory that must match as well (e.g. `--exclude-dirs`).
+    local: Option<Box<DirFilter>>,
 }
 
 impl DirFilter {
@@ -34,7 +47,30 @@ impl DirFilter {
             exclude: build_set(&exclude_text)?,
             include_text,
             exclude_text,
+            base: None,
         })
+    }
+
+    /// The same globs read from another folder than the working directory. Both folders are
+    /// given relative to a common root (the repository's): a path relative to the working
+    /// directory becomes `working_dir/path`, must lie below `globs_dir`, and is matched relative
+    /// to it; any other path is outside the environment.
+    pub fn rebased(mut self, working_dir: &Path, globs_dir: &Path) -> Self {
+        self.base = Some(Rebase {
+            prepend: working_dir.to_path_buf(),
+            strip: globs_dir.to_path_buf(),
+            local: None,
+        });
+        self
+    }
+
+    /// A rebased filter that also requires `local`, whose globs are relative to the working
+    /// directory. Without a rebase, `local` replaces nothing and is ignored.
+    pub fn and_locally(mut self, local: DirFilter) -> Self {
+        if let Some(base) = &mut self.base {
+            base.local = Some(Box::new(local));
+        }
+        self
     }
 
     /// The include globs, as given (after splitting).
@@ -61,6 +97,20 @@ impl DirFilter {
     /// environment. A glob matches a file when it matches the file's path or one of the folders
     /// above it, so `dev` and `dev/**` both select everything below `dev/`.
     pub fn matches(&self, relative: &Path) -> bool {
+        let rebased;
+        let relative = match &self.base {
+            None => relative,
+            Some(base) => {
+                if base.local.as_ref().is_some_and(|l| !l.matches(relative)) {
+                    return false;
+                }
+                rebased = base.prepend.join(relative);
+                match rebased.strip_prefix(&base.strip) {
+                    Ok(inside) if !inside.as_os_str().is_empty() => inside,
+                    _ => return false,
+                }
+            }
+        };
         let included = match &self.include {
             None => true,
             Some(set) => any_prefix_matches(set, relative),
@@ -214,6 +264,20 @@ mod tests {
         let f = filter(&[], &["prod/**"]);
         assert!(m(&f, "anything/at/all.tf"));
         assert!(!m(&f, "prod/x.tf"));
+    }
+
+    #[test]
+    fn rebased_globs_are_read_from_their_own_folder() {
+        // Globs written at the repository root, read from the working directory `dev`.
+        let f = filter(&["{*dev*}/**"], &[]).rebased(Path::new("dev"), Path::new(""));
+        assert!(m(&f, "us-east-1/vpc/terragrunt.hcl"));
+        // Globs written in `live`, read from the repository root.
+        let f = filter(&["{*dev*}/**"], &[]).rebased(Path::new(""), Path::new("live"));
+        assert!(m(&f, "live/dev/vpc/terragrunt.hcl"));
+        assert!(!m(&f, "dev/vpc/terragrunt.hcl"), "outside live");
+        assert!(!m(&f, "live/prod/vpc/terragrunt.hcl"));
+        let all = filter(&[], &[]).rebased(Path::new(""), Path::new("live"));
+        assert!(m(&all, "live/x.tf") && !m(&all, "other/x.tf"));
     }
 
     #[test]

@@ -74,9 +74,7 @@ pub fn decide(event: &Value, prefix: Option<&str>, label: Option<&str>) -> Decis
         .map(str::to_string);
     let by_prefix = prefix
         .filter(|p| !p.is_empty())
-        .and_then(|p| branch.strip_prefix(p))
-        .filter(|d| !d.is_empty())
-        .map(str::to_string);
+        .and_then(|p| crate::update::branch::dependency_of(p, &branch));
     let labelled = label.is_some_and(|l| {
         pr.get("labels")
             .and_then(Value::as_array)
@@ -104,6 +102,34 @@ pub fn decide(event: &Value, prefix: Option<&str>, label: Option<&str>) -> Decis
             label
                 .map(|l| format!(" and it has no label {l:?}"))
                 .unwrap_or_default()
+        )),
+    }
+}
+
+/// Whether a merged pull request came from this repository (its head repository is its base
+/// repository), as a promotion requires: a fork's branch is never handed on, whatever its name
+/// or labels. `Err` says why not.
+pub fn from_this_repository(event: &Value) -> Result<(), String> {
+    let pr = event.get("pull_request").unwrap_or(&Value::Null);
+    let number = pr.get("number").and_then(Value::as_u64).unwrap_or(0);
+    let name = |pointer: &str| {
+        pr.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let base = name("/base/repo/full_name").or_else(|| {
+        event
+            .pointer("/repository/full_name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    match (name("/head/repo/full_name"), base) {
+        (Some(head), Some(base)) if head.eq_ignore_ascii_case(&base) => Ok(()),
+        (Some(head), Some(base)) => Err(format!(
+            "pull request #{number} came from {head}, not from {base}: a fork's pull request is never promoted"
+        )),
+        _ => Err(format!(
+            "pull request #{number} does not say which repository it came from (head.repo is missing or deleted): not promoted"
         )),
     }
 }
@@ -192,6 +218,26 @@ mod tests {
                 other => panic!("expected a skip, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn only_pull_requests_from_this_repository_are_promoted() {
+        let mut e = event("closed", true, "baton-x", &[]);
+        e["pull_request"]["head"]["repo"] = json!({"full_name": "acme/live"});
+        e["pull_request"]["base"] = json!({"repo": {"full_name": "acme/live"}});
+        assert_eq!(from_this_repository(&e), Ok(()));
+        e["pull_request"]["head"]["repo"] = json!({"full_name": "mallory/live"});
+        assert!(
+            from_this_repository(&e)
+                .unwrap_err()
+                .contains("mallory/live")
+        );
+        e["pull_request"]["head"]["repo"] = Value::Null;
+        assert!(
+            from_this_repository(&e)
+                .unwrap_err()
+                .contains("missing or deleted")
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod decide;
 pub mod status;
 
 use crate::clients::{Session, Settings};
-use crate::diag::{Reporter, Warning};
+use crate::diag::Reporter;
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanRequest};
 use crate::resolve::landed;
@@ -181,6 +181,10 @@ pub fn plan(
                 number,
             } => (dependency, branch, sha, number),
         };
+    if let Err(reason) = decide::from_this_repository(&event) {
+        reporter.warn(crate::diag::Warning::general(reason.clone()));
+        return Ok(Err(reason));
+    }
 
     // The version that landed, read from this environment's code as checked out.
     let report = scan::scan(&request.scan)?;
@@ -192,19 +196,24 @@ pub fn plan(
         Some(id) => match landed.get(id) {
             Some(l) => {
                 if !l.disagreeing.is_empty() {
-                    reporter.warn(Warning::general(format!(
-                        "{id} is at several versions here ({}); promoting {}, which every usage has reached",
-                        l.disagreeing.join(", "),
-                        l.version
-                    )));
+                    // Never guess which of them landed.
+                    return Err(InvalidInput(several_versions(id, &report, &request.scan)).into());
                 }
                 Some(l.version.to_string())
             }
             None => {
-                return Ok(Err(format!(
-                    "{id} has no pinned usage in {}; nothing landed to promote",
-                    request.scan.describe()
-                )));
+                let why = match landed::landed_ranges(&report).get(id) {
+                    Some(r) => format!(
+                        "{id} runs the registry range {} in {}, not one version: the next environment's report with promote_from carries the range as written",
+                        r.text,
+                        request.scan.describe()
+                    ),
+                    None => format!(
+                        "{id} has no pinned usage in {}; nothing landed to promote",
+                        request.scan.describe()
+                    ),
+                };
+                return Ok(Err(why));
             }
         },
         None => None,
@@ -237,4 +246,32 @@ pub fn plan(
         event_type,
         payload,
     }))
+}
+
+/// The refusal when the folders promote reads hold several versions of the dependency: each
+/// version with the files that use it.
+fn several_versions(id: &str, report: &scan::ScanReport, request: &ScanRequest) -> String {
+    let mut by_version: std::collections::BTreeMap<crate::version::Version, (String, Vec<String>)> =
+        Default::default();
+    for u in &report.usages {
+        if u.skipped.is_some() || u.dependency.as_deref() != Some(id) {
+            continue;
+        }
+        let Some(v) = landed::pinned_version(u) else {
+            continue;
+        };
+        let entry = by_version
+            .entry(v)
+            .or_insert_with(|| (u.current.clone().unwrap_or_default(), Vec::new()));
+        entry.1.push(format!("{}:{}", u.file, u.version_line()));
+    }
+    let listed: Vec<String> = by_version
+        .values()
+        .map(|(written, files)| format!("{written} ({})", files.join(", ")))
+        .collect();
+    format!(
+        "{id} is at several versions in {}: {}; promote cannot tell which one landed and sends nothing. Set --include-dirs (input include_dirs) to this environment's folders only, or bring its usages to one version",
+        request.describe(),
+        listed.join(", ")
+    )
 }

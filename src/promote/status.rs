@@ -213,6 +213,12 @@ pub fn exact_version(text: &str) -> Option<Version> {
         .or_else(|| Constraint::parse(text).ok().and_then(|c| c.exact()))
 }
 
+/// The version a text is compared by: the exact version it names, else, for a registry range
+/// (`~> 4.1`, `>= 3.15, < 4.0`), the lowest version it admits.
+pub fn comparable_version(text: &str) -> Option<Version> {
+    exact_version(text).or_else(|| Constraint::parse(text).ok().and_then(|c| c.floor()))
+}
+
 /// SemVer precedence: build metadata does not count.
 fn precedence(a: &Version, b: &Version) -> Ordering {
     (a.major, a.minor, a.patch, &a.pre).cmp(&(b.major, b.minor, b.patch, &b.pre))
@@ -265,7 +271,7 @@ struct Range<'a> {
 fn range(versions: &[String]) -> Option<Range<'_>> {
     let mut exact = Vec::new();
     for text in versions {
-        exact.push((text.as_str(), exact_version(text)?));
+        exact.push((text.as_str(), comparable_version(text)?));
     }
     let lowest = exact.iter().min_by(|a, b| precedence(&a.1, &b.1))?.clone();
     let highest = exact.iter().max_by(|a, b| precedence(&a.1, &b.1))?.clone();
@@ -756,7 +762,7 @@ mod tests {
     }
 
     #[test]
-    fn ranges_are_shown_but_never_claimed_as_drift() {
+    fn ranges_compare_by_the_lowest_version_they_admit() {
         let m = chain(&[
             ("dev", &[("ns/vpc/aws", "~> 5.1")]),
             ("stage", &[("ns/vpc/aws", "~> 4.0")]),
@@ -764,7 +770,18 @@ mod tests {
         ]);
         let d = only(&m);
         assert_eq!(d.versions[0], vec!["~> 5.1"]);
-        assert!(d.drift.is_empty() && d.ahead.is_empty());
+        assert_eq!(
+            d.drift,
+            vec![
+                gap("dev", "stage", "~> 4.0", "~> 5.1"),
+                gap("stage", "prod", "= 3.0.0", "~> 4.0")
+            ]
+        );
+        let same = chain(&[
+            ("dev", &[("ns/vpc/aws", "~> 5.1")]),
+            ("stage", &[("ns/vpc/aws", ">= 5.1, < 6.0")]),
+        ]);
+        assert!(only(&same).drift.is_empty() && only(&same).ahead.is_empty());
         // Exact registry pins compare as versions.
         let m = chain(&[
             ("dev", &[("ns/vpc/aws", "5.1.0")]),

@@ -64,6 +64,65 @@ pub fn landed_versions(report: &ScanReport) -> BTreeMap<String, Landed> {
         .collect()
 }
 
+/// A registry version range an environment runs a dependency at (`~> 4.1`), as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandedRange {
+    /// The range as written (trimmed), when every usage writes the same one.
+    pub text: String,
+    /// The lowest version it admits.
+    pub floor: Version,
+    /// Every version text in use, when the usages disagree.
+    pub disagreeing: Vec<String>,
+}
+
+/// The dependencies an environment runs at a registry range rather than an exact version: those
+/// with a managed registry usage whose `version` admits more than one version. Promotion carries
+/// the range as it is written.
+pub fn landed_ranges(report: &ScanReport) -> BTreeMap<String, LandedRange> {
+    let mut texts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut ranged: std::collections::BTreeSet<String> = Default::default();
+    for u in &report.usages {
+        let (Some(id), Some(current)) = (&u.dependency, u.current.as_deref()) else {
+            continue;
+        };
+        if u.skipped.is_some() {
+            continue;
+        }
+        let is_range = matches!(&u.address, Some(Source::Registry(r)) if r.query_version.is_none())
+            && Constraint::parse(current).is_ok_and(|c| c.exact().is_none());
+        if is_range {
+            ranged.insert(id.clone());
+        }
+        texts
+            .entry(id.clone())
+            .or_default()
+            .push(current.trim().to_string());
+    }
+    ranged
+        .into_iter()
+        .filter_map(|id| {
+            let mut written = texts.remove(&id)?;
+            written.sort();
+            written.dedup();
+            let first = written.first()?.clone();
+            let floor = Constraint::parse(&first).ok()?.floor()?;
+            let disagreeing = if written.len() > 1 {
+                written
+            } else {
+                Vec::new()
+            };
+            Some((
+                id,
+                LandedRange {
+                    text: first,
+                    floor,
+                    disagreeing,
+                },
+            ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

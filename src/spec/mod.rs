@@ -1,6 +1,8 @@
 //! The update spec: Gruntwork Patcher's JSON shape (so existing workflows consume it unchanged),
 //! plus extra keys that Baton's own update step and its users read.
 
+pub mod dispatch;
+pub mod location;
 pub mod promotion;
 pub mod report;
 
@@ -22,7 +24,7 @@ pub enum Strategy {
 }
 
 /// A spec, as `baton report` writes it and `baton update` reads it (Patcher's too).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spec {
     /// The include globs the report ran with.
     #[serde(rename = "IncludeDirPattern", default)]
@@ -39,6 +41,27 @@ pub struct Spec {
     /// Dependencies whose versions could not be looked up.
     #[serde(rename = "Unreachable", default, deserialize_with = "null_as_empty")]
     pub unreachable: Vec<Unreachable>,
+    /// The folder the report ran in, relative to the repository root (`.` for the root): the
+    /// globs and usage paths above are relative to it. Absent when it was not in a git
+    /// repository, and in Patcher's specs.
+    #[serde(
+        rename = "WorkingDir",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub working_dir: Option<String>,
+    /// For a promotion: what the previous environment runs that this one does not get, and why.
+    #[serde(
+        rename = "NotPromoted",
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    pub not_promoted: Vec<NotPromoted>,
+    /// How many dependencies had their versions looked up (not serialized): with every one of
+    /// them in `Unreachable`, nothing could be checked at all.
+    #[serde(skip)]
+    pub looked_up: usize,
 }
 
 /// One dependency of the spec.
@@ -77,6 +100,14 @@ pub struct SpecDependency {
     /// Every usage updated by this dependency.
     #[serde(rename = "Usages", default)]
     pub usages: Vec<UsageRef>,
+    /// For a promotion from an environment that runs a registry range (`~> 4.1`): the range,
+    /// written as it is there; the targets are the lowest version it admits.
+    #[serde(
+        rename = "TargetConstraint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub target_constraint: Option<String>,
     /// Release-notes pages of the targets, by version.
     #[serde(
         rename = "ReleaseNotes",
@@ -126,6 +157,20 @@ impl SkippedUsage {
             reason: reason.to_string(),
         }
     }
+}
+
+/// A dependency of the previous environment that a promotion leaves alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotPromoted {
+    /// Dependency ID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Why.
+    #[serde(rename = "Reason")]
+    pub reason: String,
+    /// Whether a reviewer should hear of it (not "not used here" or "already there").
+    #[serde(skip)]
+    pub notable: bool,
 }
 
 /// A dependency whose versions could not be looked up.
@@ -184,6 +229,7 @@ impl Spec {
             dependencies,
             skipped,
             unreachable,
+            ..Spec::default()
         }
     }
 
@@ -223,12 +269,45 @@ impl Spec {
                     }
                 }
             }
+            if let Some(c) = &dep.target_constraint {
+                if crate::version::Constraint::parse(c).is_err() {
+                    return Err(format!(
+                        "TargetConstraint of {} is {c:?}, which is not a version constraint",
+                        dep.id
+                    ));
+                }
+            }
             for u in &dep.usages {
                 check_inside(&u.file, root.as_deref())
                     .map_err(|why| format!("usage path {:?} of {} {why}", u.file, dep.id))?;
             }
         }
         Ok(())
+    }
+
+    /// When versions were looked up and not one dependency could be checked (no network, a
+    /// wrong token, the API down), what failed, one dependency per line: a report that must not
+    /// look like "nothing to update".
+    pub fn total_failure(&self) -> Option<String> {
+        if self.looked_up == 0 || self.unreachable.len() < self.looked_up {
+            return None;
+        }
+        let reasons: Vec<String> = self
+            .unreachable
+            .iter()
+            .map(|u| format!("  {}: {}", u.id, u.error))
+            .collect();
+        Some(format!(
+            "no dependency could be checked: the versions of all {} could not be looked up (check the network, the token and GITHUB_API_URL):\n{}",
+            self.looked_up,
+            reasons.join("\n")
+        ))
+    }
+
+    /// The IDs of the dependencies that could not be looked up, as a JSON array.
+    pub fn unreachable_json(&self) -> String {
+        let ids: Vec<&str> = self.unreachable.iter().map(|u| u.id.as_str()).collect();
+        serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into())
     }
 
     /// The dependency with this ID.
@@ -289,6 +368,7 @@ fn spec_dependency(d: &Dependency) -> SpecDependency {
         latest_version: d.latest.as_ref().map(ToString::to_string),
         source_type: Some(d.lookup.kind().to_string()),
         usages: d.usages.clone(),
+        target_constraint: None,
         release_notes,
     }
 }
@@ -396,6 +476,7 @@ mod tests {
             dependencies: vec![],
             skipped: vec![],
             unreachable: vec![],
+            ..Spec::default()
         };
         let json = spec.to_json();
         assert!(

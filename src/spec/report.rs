@@ -6,6 +6,7 @@ use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanReport, ScanRequest};
 use crate::resolve::{self, Clients, landed};
+use crate::spec::dispatch::{self, Dispatched};
 use crate::spec::{Spec, Strategy, promotion};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +38,10 @@ pub struct ReportRequest {
     pub promotion: Option<Promotion>,
     /// How to reach GitHub and registries.
     pub clients: Settings,
+    /// The `repository_dispatch` payload the run answers, when it names a dependency and a
+    /// version: checked (published, not a pre-release, and what the previous environment runs at
+    /// its commit) before anything moves.
+    pub dispatched: Option<Dispatched>,
 }
 
 /// Scans the environment and builds its spec; problems go to `reporter` on the way.
@@ -72,11 +77,54 @@ pub fn spec_for(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
     let only = request.dependency.as_deref().filter(|d| !d.is_empty());
-    let spec = match (&request.promotion, session) {
-        (Some(promotion), _) => promotion_spec(promotion, &request.scan, report, only, reporter)?,
+    if let Some(id) = only
+        && !report
+            .usages
+            .iter()
+            .any(|u| u.dependency.as_deref() == Some(id))
+    {
+        let mut ids: Vec<&str> = report
+            .usages
+            .iter()
+            .filter_map(|u| u.dependency.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let message = crate::diag::no_usage_of(id, &request.scan.describe(), ids);
+        match request.promotion {
+            // The next environment may simply not use what the previous one promoted.
+            Some(_) => reporter.warn(Warning::general(format!(
+                "{message} (nothing to promote here)"
+            ))),
+            None => return Err(InvalidInput(message).into()),
+        }
+    }
+    if let (Some(_), Some(payload)) = (&request.promotion, &request.dispatched) {
+        payload.version()?;
+        let owned;
+        let session = match session {
+            Some(s) => s,
+            None => {
+                owned = Session::new(&request.clients)?;
+                &owned
+            }
+        };
+        dispatch::check_published(payload, session, &request.scan, report)?;
+    }
+    let mut spec = match (&request.promotion, session) {
+        (Some(promotion), _) => promotion_spec_checked(
+            promotion,
+            &request.scan,
+            report,
+            only,
+            reporter,
+            request.dispatched.as_ref(),
+        )?,
         (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
+    // Where the globs and paths of the spec are read from, for an update run elsewhere.
+    spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
     for u in &spec.unreachable {
         let place = report
             .usages
@@ -119,14 +167,16 @@ fn resolve(
         if requests == 1 { "" } else { "s" }
     );
     let deps = resolve::plan(report, &listings, only);
-    Ok(Spec::build(
+    let mut spec = Spec::build(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),
         report,
         &deps,
         strategy,
         only,
-    ))
+    );
+    spec.looked_up = deps.len();
+    Ok(spec)
 }
 
 /// The spec of a promotion for a scan of the next environment.
@@ -137,13 +187,33 @@ pub fn promotion_spec(
     only: Option<&str>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
-    let landed = match promotion {
+    promotion_spec_checked(promotion, request, report, only, reporter, None)
+}
+
+/// [`promotion_spec`] for a run answering a dispatch `payload`: the previous environment is read
+/// at the payload's commit, and the payload's version must be what it runs there.
+pub fn promotion_spec_checked(
+    promotion: &Promotion,
+    request: &ScanRequest,
+    report: &ScanReport,
+    only: Option<&str>,
+    reporter: &dyn Reporter,
+    payload: Option<&Dispatched>,
+) -> anyhow::Result<Spec> {
+    let here = request.describe();
+    let (landed, ranges, unpinned, name) = match promotion {
         Promotion::FromDirs(previous) => {
-            let prev = scan::scan(previous)?;
+            let prev = match payload.and_then(|p| p.sha.as_deref()) {
+                Some(sha) => dispatch::scan_at(previous, sha)?,
+                None => scan::scan(previous)?,
+            };
             for w in previous.problems(&prev) {
                 reporter.warn(w);
             }
             let landed = landed::landed_versions(&prev);
+            if let Some(p) = payload {
+                dispatch::check_landed(p, &landed, previous)?;
+            }
             for (id, l) in &landed {
                 if !l.disagreeing.is_empty() && only.is_none_or(|o| o == id) {
                     log::warn!(
@@ -154,7 +224,20 @@ pub fn promotion_spec(
                     );
                 }
             }
-            landed
+            let ranges = landed::landed_ranges(&prev);
+            let mut unpinned = BTreeMap::new();
+            for u in &prev.usages {
+                if let Some(id) = &u.dependency {
+                    if !landed.contains_key(id) && !ranges.contains_key(id) {
+                        unpinned.entry(id.clone()).or_insert_with(|| {
+                            u.skipped
+                                .clone()
+                                .unwrap_or_else(|| "no version Baton can read".into())
+                        });
+                    }
+                }
+            }
+            (landed, ranges, unpinned, previous.describe())
         }
         Promotion::Landed {
             dependency,
@@ -165,20 +248,44 @@ pub fn promotion_spec(
                     "the dispatch payload's version {version:?} is not a version"
                 ))
             })?;
-            BTreeMap::from([(
-                dependency.clone(),
-                landed::Landed {
-                    version: parsed,
-                    disagreeing: Vec::new(),
-                },
-            )])
+            (
+                BTreeMap::from([(
+                    dependency.clone(),
+                    landed::Landed {
+                        version: parsed,
+                        disagreeing: Vec::new(),
+                    },
+                )]),
+                BTreeMap::new(),
+                BTreeMap::new(),
+                payload
+                    .and_then(|p| p.environment.clone())
+                    .unwrap_or_else(|| "the previous environment".into()),
+            )
         }
     };
-    Ok(promotion::promotion_spec(
+    let spec = promotion::promotion_spec_from(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),
         report,
-        &landed,
+        &promotion::Previous {
+            landed: &landed,
+            ranges: &ranges,
+            unpinned: &unpinned,
+            name: &name,
+        },
+        &here,
         only,
-    ))
+    );
+    for n in &spec.not_promoted {
+        if n.notable {
+            reporter.warn(Warning::general(format!(
+                "{} not promoted: {}",
+                n.id, n.reason
+            )));
+        } else {
+            log::info!("{} not promoted: {}", n.id, n.reason);
+        }
+    }
+    Ok(spec)
 }

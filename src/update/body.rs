@@ -39,6 +39,28 @@ pub async fn pr_body(
     targets: &BTreeMap<String, Version>,
     report: &ScanReport,
 ) -> String {
+    pr_body_in(
+        gh,
+        environment,
+        strategy,
+        plan,
+        targets,
+        report,
+        &BodyContext::default(),
+    )
+    .await
+}
+
+/// [`pr_body`] with where the update comes from and where it goes next.
+pub async fn pr_body_in(
+    gh: &GitHub,
+    environment: &str,
+    strategy: Strategy,
+    plan: &UpdatePlan,
+    targets: &BTreeMap<String, Version>,
+    report: &ScanReport,
+    context: &BodyContext,
+) -> String {
     let mut repos = Vec::new();
     let mut deps = Vec::new();
     for (id, to) in targets {
@@ -93,13 +115,42 @@ pub async fn pr_body(
         Strategy::NextSafe => "next-safe",
         Strategy::NextBreaking => "next-breaking",
     };
-    render_body(&BodyInput {
-        environment,
-        strategy,
-        dependencies: &deps,
-        changes: &plan.changes,
-        skipped: &plan.skipped,
-    })
+    render_body_in(
+        &BodyInput {
+            environment,
+            strategy,
+            dependencies: &deps,
+            changes: &plan.changes,
+            skipped: &plan.skipped,
+        },
+        context,
+    )
+}
+
+/// Where a promoted update comes from: the previous environment's merged pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Provenance {
+    /// The previous environment's name.
+    pub environment: Option<String>,
+    /// Its pull request that merged the version.
+    pub pull_request: Option<u64>,
+    /// The commit it merged as.
+    pub sha: Option<String>,
+    /// The previous environment's folders, as globs.
+    pub from_dirs: Option<String>,
+}
+
+/// What the body says around the edits: where they come from and where they go next.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BodyContext {
+    /// Set when the update promotes what landed in the previous environment.
+    pub promoted_from: Option<Provenance>,
+    /// The repository's page (`https://github.com/acme/live`), for links to pull requests and
+    /// commits.
+    pub repository_url: Option<String>,
+    /// The environment Baton opens the same update in once this one merges; `None`: none is
+    /// announced (the last environment, or one that does not say).
+    pub next_environment: Option<String>,
 }
 
 /// The releases of a module's own tags: in a repository that tags each of its modules
@@ -148,8 +199,123 @@ pub struct BodyInput<'a> {
 /// The longest release-notes excerpt included per version.
 const NOTES_LIMIT: usize = 1500;
 
+/// GitHub refuses a pull request body of 65,536 characters or more; Baton stays below this.
+pub const BODY_LIMIT: usize = 65_000;
+
+/// How much of the release notes and the file table a body holds, from all to little.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// Characters of release notes per version; 0: links only.
+    notes: usize,
+    /// Release links listed per dependency.
+    links: usize,
+    /// Rows of the file table.
+    rows: usize,
+}
+
+const BUDGETS: [Budget; 6] = [
+    Budget {
+        notes: NOTES_LIMIT,
+        links: usize::MAX,
+        rows: usize::MAX,
+    },
+    Budget {
+        notes: 600,
+        links: usize::MAX,
+        rows: usize::MAX,
+    },
+    Budget {
+        notes: 200,
+        links: usize::MAX,
+        rows: usize::MAX,
+    },
+    Budget {
+        notes: 0,
+        links: usize::MAX,
+        rows: usize::MAX,
+    },
+    Budget {
+        notes: 0,
+        links: 40,
+        rows: usize::MAX,
+    },
+    Budget {
+        notes: 0,
+        links: 20,
+        rows: 200,
+    },
+];
+
 /// Renders the pull request body (GitHub markdown).
 pub fn render_body(input: &BodyInput<'_>) -> String {
+    render_body_in(input, &BodyContext::default())
+}
+
+/// Renders the pull request body in its context, below GitHub's limit: the release notes are
+/// cut first (shorter excerpts, then links only, with a link to all of them), then the list of
+/// releases, then the file table (the commit lists every change).
+pub fn render_body_in(input: &BodyInput<'_>, context: &BodyContext) -> String {
+    for budget in BUDGETS {
+        let body = render(input, context, budget);
+        if body.chars().count() < BODY_LIMIT {
+            return body;
+        }
+    }
+    let mut body = render(input, context, BUDGETS[BUDGETS.len() - 1]);
+    let note =
+        "\n\n… (cut to fit GitHub's limit on pull request text; the commit lists every change)\n";
+    let keep = BODY_LIMIT - note.chars().count() - 1;
+    body = body.chars().take(keep).collect();
+    body.push_str(note);
+    body
+}
+
+/// The releases page of a release (`…/releases/tag/v1` → `…/releases`).
+fn releases_page(r: &Release) -> String {
+    match r.html_url.find("/releases/") {
+        Some(at) => format!("{}/releases", &r.html_url[..at]),
+        None => r.html_url.clone(),
+    }
+}
+
+/// A version written in a change (`v0.8.0`, `vpc-v1.2.0`, `1.2.0`, `~> 3.0`).
+fn written_version(text: &str) -> Option<Version> {
+    version::split_tag(text)
+        .map(|(_, v)| v)
+        .or_else(|| version::parse_version(text))
+        .or_else(|| {
+            version::Constraint::parse(text)
+                .ok()
+                .and_then(|c| c.floor())
+        })
+}
+
+/// The breaking releases among `crossed`: those that open a new series (a major, or a minor
+/// below 1.0) against the release just before them (or the lowest version in use).
+fn breaking_releases(dep: &BodyDependency, froms: &[Version], crossed: &[Version]) -> Vec<Version> {
+    let mut known: Vec<Version> = dep
+        .releases
+        .iter()
+        .filter_map(|r| version::split_tag(&r.tag_name).map(|(_, v)| v))
+        .filter(|v| v.pre.is_empty())
+        .chain(froms.iter().cloned())
+        .collect();
+    known.sort();
+    known.dedup();
+    crossed
+        .iter()
+        .filter(|v| {
+            known
+                .iter()
+                .rev()
+                .find(|k| *k < *v)
+                .is_some_and(|before| version::is_breaking(before, v))
+        })
+        .cloned()
+        .collect()
+}
+
+fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> String {
     let mut out = String::new();
     for dep in input.dependencies {
         let from = dep
@@ -174,8 +340,11 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
         md_text(input.environment),
         code(input.strategy)
     );
+    if let Some(p) = &context.promoted_from {
+        out.push_str(&provenance(p, context.repository_url.as_deref()));
+    }
     out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
-    for c in input.changes {
+    for c in input.changes.iter().take(budget.rows) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
@@ -185,30 +354,99 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
             cell(&code(&c.to))
         );
     }
+    if input.changes.len() > budget.rows {
+        let _ = writeln!(
+            out,
+            "\n… and {} more changes, left out to fit GitHub's limit on pull request text: the commit lists every one.",
+            input.changes.len() - budget.rows
+        );
+    }
     for dep in input.dependencies {
         let crossed = crossed_releases(dep);
-        let breaking: Vec<&Version> = crossed
+        // Each usage is judged from its own version: one already past a break does not cross it.
+        let usages: Vec<(&Change, Option<Version>)> = input
+            .changes
             .iter()
-            .map(|(v, _)| v)
-            .filter(|v| {
-                dep.from
-                    .as_ref()
-                    .is_some_and(|f| version::is_breaking(f, v))
-            })
+            .filter(|c| c.dependency == dep.id)
+            .map(|c| (c, written_version(&c.from)))
             .collect();
-        if let Some(first) = breaking.first() {
-            let _ = writeln!(
-                out,
-                "\n> [!WARNING]\n> {} {first} is a breaking release: read its notes and plan before merging.",
-                code(&dep.id)
-            );
+        let froms: Vec<Version> = usages.iter().filter_map(|(_, v)| v.clone()).collect();
+        let crossed_versions: Vec<Version> = crossed.iter().map(|(v, _)| v.clone()).collect();
+        let breaking = if dep.releases.is_empty() {
+            // No release list: a usage's own move is breaking or not.
+            let mut to = vec![dep.to.clone()];
+            to.retain(|t| froms.iter().any(|f| version::is_breaking(f, t)));
+            to
+        } else {
+            breaking_releases(dep, &froms, &crossed_versions)
+        };
+        let crossing: Vec<(&Change, Vec<&Version>)> = usages
+            .iter()
+            .map(|(c, from)| {
+                let vs = breaking
+                    .iter()
+                    .filter(|b| {
+                        **b <= dep.to
+                            && from
+                                .as_ref()
+                                .is_none_or(|f| *b > f && version::is_breaking(f, b))
+                    })
+                    .collect::<Vec<_>>();
+                (*c, vs)
+            })
+            .filter(|(_, vs)| !vs.is_empty())
+            .collect();
+        if !crossing.is_empty() {
+            let listed: Vec<String> = breaking.iter().map(ToString::to_string).collect();
+            let _ = match listed.as_slice() {
+                [one] => writeln!(
+                    out,
+                    "\n> [!WARNING]\n> {} {one} is a breaking release: read its notes and plan before merging.",
+                    code(&dep.id)
+                ),
+                _ => writeln!(
+                    out,
+                    "\n> [!WARNING]\n> {} crosses the breaking releases {}: read their notes and plan before merging.",
+                    code(&dep.id),
+                    listed.join(", ")
+                ),
+            };
+            for (c, vs) in crossing.iter().take(budget.rows) {
+                let vs: Vec<String> = vs.iter().map(ToString::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "> - {} ({} → {}) crosses {}",
+                    code(&format!("{}:{}", c.file, c.line)),
+                    code(&c.from),
+                    code(&c.to),
+                    vs.join(", ")
+                );
+            }
+            if crossing.len() > budget.rows {
+                let _ = writeln!(out, "> - … and {} more", crossing.len() - budget.rows);
+            }
         }
         if crossed.is_empty() {
             continue;
         }
+        let page = md_url(&releases_page(crossed[0].1)).unwrap_or_default();
         let _ = writeln!(out, "\n### Release notes of {}\n", code(&dep.id));
-        for (v, r) in &crossed {
-            let mark = if breaking.contains(&v) {
+        // Breaking releases and the newest first when the list is cut.
+        let shown: Vec<&(Version, &Release)> = if crossed.len() > budget.links {
+            let mut keep: Vec<&(Version, &Release)> = crossed
+                .iter()
+                .filter(|(v, _)| breaking.contains(v))
+                .chain(crossed.iter().rev().take(budget.links / 2))
+                .collect();
+            keep.sort_by(|a, b| a.0.cmp(&b.0));
+            keep.dedup_by(|a, b| a.0 == b.0);
+            keep.truncate(budget.links);
+            keep
+        } else {
+            crossed.iter().collect()
+        };
+        for (v, r) in &shown {
+            let mark = if breaking.contains(v) {
                 " — **breaking**"
             } else {
                 ""
@@ -222,12 +460,34 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
                 }
             }
         }
+        if shown.len() < crossed.len() {
+            let _ = writeln!(
+                out,
+                "- … and {} more releases: {page}",
+                crossed.len() - shown.len()
+            );
+        }
+        let cut = budget.notes < NOTES_LIMIT
+            && crossed.iter().any(|(_, r)| {
+                r.body
+                    .as_deref()
+                    .is_some_and(|b| b.trim().chars().count() > budget.notes)
+            });
+        if cut {
+            let _ = writeln!(
+                out,
+                "\nRelease notes shortened to fit GitHub's limit on pull request text: read them all at {page}"
+            );
+        }
+        if budget.notes == 0 {
+            continue;
+        }
         for (_, r) in crossed.iter().rev() {
             let Some(body) = r.body.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
                 continue;
             };
             // Notes are the module publisher's text: quoted, so they change nothing around them.
-            let mut text: String = body.chars().take(NOTES_LIMIT).collect();
+            let mut text: String = body.chars().take(budget.notes).collect();
             let cut = text.len() < body.len();
             if cut {
                 text.push('…');
@@ -258,9 +518,52 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
     out.push_str(
         "\n### How to review\n\n\
          1. Run `terragrunt plan` (or `tofu plan` / `terraform plan`) in each changed folder of this environment and check that only expected changes appear.\n\
-         2. Read the release notes above, breaking releases first.\n\
-         3. Merge. Baton then opens the same update, at exactly the version merged here, in the next environment.\n\n\
-         A reviewer may change the version on this branch before merging: the next environment follows what was merged.\n",
+         2. Read the release notes above, breaking releases first.\n",
+    );
+    match &context.next_environment {
+        Some(next) => {
+            let next = cell(next);
+            let _ = write!(
+                out,
+                "3. Merge. Baton then opens the same update in **{next}**, at exactly the version merged here.\n\n\
+                 A reviewer may change the version on this branch before merging: **{next}** follows what was merged.\n"
+            );
+        }
+        None => out.push_str(
+            "3. Merge.\n\nA reviewer may change the version on this branch before merging.\n",
+        ),
+    }
+    out
+}
+
+/// Where a promoted update comes from, with links when the repository's page is known.
+fn provenance(p: &Provenance, repository: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = p.pull_request {
+        parts.push(match repository {
+            Some(url) => format!("pull request [#{n}]({url}/pull/{n})"),
+            None => format!("pull request #{n}"),
+        });
+    }
+    if let Some(sha) = p.sha.as_deref().filter(|s| !s.is_empty()) {
+        let short: String = sha.chars().take(7).collect();
+        let sha = cell(sha);
+        parts.push(match repository {
+            Some(url) => format!("merge commit [`{short}`]({url}/commit/{sha})"),
+            None => format!("merge commit `{short}`"),
+        });
+    }
+    let whence = match (&p.environment, &p.from_dirs) {
+        (Some(env), _) => format!("**{}**", cell(env)),
+        (None, Some(dirs)) => format!("`{}`", cell(dirs)),
+        (None, None) => "the previous environment".to_string(),
+    };
+    let mut out = format!("Promoted from {whence}");
+    if !parts.is_empty() {
+        let _ = write!(out, ": {}", parts.join(", "));
+    }
+    out.push_str(
+        ". The versions are exactly those that landed there, a reviewer's edit included.\n\n",
     );
     out
 }

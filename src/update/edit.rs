@@ -189,6 +189,43 @@ pub fn write_atomic(path: &Path, contents: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why [`write_atomic_checked`] did not replace a file.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The file no longer holds the bytes that were read: someone else edited it meanwhile.
+    #[error(
+        "changed since Baton read it (edited by something else meanwhile); left as it is, run the update again"
+    )]
+    Changed,
+    /// Writing failed.
+    #[error("cannot write: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// [`write_atomic`], but only over the bytes that were read: the new contents are written and
+/// flushed to a temporary file, then, just before the rename, the file is read again and must
+/// still hold `old`; otherwise it is left as it is (and the temporary file removed).
+pub fn write_atomic_checked(path: &Path, old: &str, contents: &str) -> Result<(), WriteError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".baton-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(contents.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    tmp.as_file().sync_all()?;
+    match std::fs::read(path) {
+        Ok(now) if now == old.as_bytes() => {}
+        Ok(_) => return Err(WriteError::Changed),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(WriteError::Changed),
+        Err(e) => return Err(e.into()),
+    }
+    tmp.persist(path).map_err(|e| WriteError::Io(e.error))?;
+    Ok(())
+}
+
 /// A unified diff of one file, as `git diff` shows it.
 pub fn unified_diff(name: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)

@@ -3,9 +3,12 @@
 //! [`body`]).
 
 pub mod body;
+pub mod bound;
+pub mod branch;
 pub mod edit;
 pub mod plan;
 pub mod publish;
+pub mod resume;
 
 use crate::clients::Session;
 use crate::clients::git::Git;
@@ -36,6 +39,15 @@ pub struct PublishOptions {
     pub draft: bool,
     /// The commit subject (default: the title).
     pub commit_message: Option<String>,
+    /// Replace the branch even when it holds commits Baton did not make (a reviewer's edit, or a
+    /// branch Baton never made). Off by default: such a branch and its pull request are left
+    /// alone.
+    pub force_push_over_edits: bool,
+    /// Where a promoted update comes from, said in the pull request.
+    pub provenance: Option<body::Provenance>,
+    /// The environment that gets the same update once this one merges, announced in the pull
+    /// request; `None` announces none (the last environment).
+    pub next_environment: Option<String>,
 }
 
 /// What to update.
@@ -52,6 +64,9 @@ pub struct UpdateRequest {
     pub publish: Option<PublishOptions>,
     /// Commit author, `Name <email>` (default: the GitHub Actions bot).
     pub commit_author: Option<String>,
+    /// Move usages newer than their target down to it. Never set by default: only an explicit
+    /// request for a version (a rollback) may; otherwise such usages are skipped with the reason.
+    pub allow_downgrade: bool,
 }
 
 /// A dependency and the version it was updated to.
@@ -83,6 +98,9 @@ pub struct Outcome {
     /// With `dry_run`: the changes as a unified diff.
     #[serde(skip)]
     pub diff: Option<String>,
+    /// The branch holds commits Baton did not make (a reviewer's edit): branch and pull request
+    /// were left alone.
+    pub pull_request_edited: bool,
 }
 
 impl Outcome {
@@ -102,6 +120,19 @@ struct Destination {
     repo: RepoRef,
     base: String,
     branch: String,
+    /// Where the branch pointed on origin when it was looked at (`None`: it did not exist).
+    expected: Option<String>,
+}
+
+/// How publishing starts: on a branch cut from the default branch, or not at all because the
+/// branch holds someone else's commits.
+enum Start {
+    Go(Box<Destination>),
+    LeaveAlone {
+        repo: RepoRef,
+        branch: String,
+        message: String,
+    },
 }
 
 /// Edits (or, with `dry_run`, diffs) and publishes; problems go to `reporter` on the way.
@@ -130,20 +161,52 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             "--commit-author {author_text:?} is not of the form \"Name <email>\""
         ))
     })?;
+    // With a spec and no --include-dirs, the environment the spec was made for.
+    let bounded = match &request.spec {
+        Some(spec) => bound::bound(&request.report.scan, spec)?,
+        None => None,
+    };
+    let scan_request = bounded.as_ref().map_or(&request.report.scan, |b| &b.scan);
     let session = Session::new(&request.report.clients)?;
 
     // Publishing starts from the default branch as it is on origin, before any edit.
     let destination = match publish {
-        Some(p) => Some(start_publishing(request, &session, p, &author)?),
+        Some(p) => match start_publishing(request, &session, p, &author)? {
+            Start::Go(dest) => Some(*dest),
+            Start::LeaveAlone {
+                repo,
+                branch,
+                message,
+            } => return left_alone(&session, reporter, repo, branch, message),
+        },
         None => None,
     };
 
-    let report = scan::scan(&request.report.scan)?;
-    for w in request.report.scan.problems(&report) {
+    let report = scan::scan(scan_request)?;
+    if let Some(b) = &bounded
+        && report.files_read == 0
+    {
+        return Err(b.nothing_matched().into());
+    }
+    for w in scan_request.problems(&report) {
         reporter.warn(w);
     }
     let (spec, targets) = targets(request, &report, &session, reporter)?;
-    let plan = plan::plan(working_dir, &report, &targets);
+    let only = request
+        .report
+        .dependency
+        .as_deref()
+        .filter(|d| !d.is_empty());
+    let constraints = plan::constraints_from_spec(&spec, only);
+    let plan = plan::plan_with_constraints(
+        working_dir,
+        &report,
+        &targets,
+        &constraints,
+        plan::PlanOptions {
+            allow_downgrade: request.allow_downgrade,
+        },
+    );
     for s in &plan.skipped {
         reporter.warn(Warning::at(
             &s.file,
@@ -176,21 +239,85 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             branch: None,
             commit: None,
             pull_request: None,
+            pull_request_edited: false,
         });
     }
-    failures.extend(plan::write(&plan));
+    // A publish finishes what an interrupted run left uncommitted, or refuses, before writing.
+    let unfinished = match &destination {
+        Some(dest) => resume::unfinished(
+            &dest.git,
+            working_dir,
+            &report,
+            &targets,
+            &constraints,
+            &plan,
+            plan::PlanOptions {
+                allow_downgrade: request.allow_downgrade,
+            },
+        )?,
+        None => Vec::new(),
+    };
+    let written = plan::write(&plan);
+    // A file left as it was is neither committed nor listed as updated.
+    let mut plan = plan;
+    plan.files
+        .retain(|f| !written.iter().any(|w| w.file == f.file));
+    plan.changes
+        .retain(|c| !written.iter().any(|w| w.file == c.file));
+    failures.extend(written);
     report_failures(&failures, reporter);
+    if !unfinished.is_empty() {
+        log::info!(
+            "{} files were updated by an earlier run and not committed: they join this commit",
+            unfinished.len()
+        );
+    }
+    let extra_files: Vec<std::path::PathBuf> = unfinished.iter().map(|u| u.path.clone()).collect();
+    plan.changes
+        .extend(unfinished.into_iter().flat_map(|u| u.changes));
+    plan.changes
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
 
     let mut commit = None;
     let mut pull_request = None;
     if plan.changes.is_empty() {
         log::info!("nothing to update: every usage is already at its target");
     } else if let (Some(dest), Some(options)) = (&destination, publish) {
-        let published = publish_changes(
-            request, &session, dest, options, &author, &spec, &plan, &targets, &report,
-        )?;
-        commit = published.0;
-        pull_request = Some(published.1);
+        match publish_changes(
+            request,
+            &session,
+            dest,
+            options,
+            &author,
+            &spec,
+            &plan,
+            &extra_files,
+            &targets,
+            &report,
+        )? {
+            Some((sha, pr)) => {
+                commit = sha;
+                pull_request = Some(pr);
+            }
+            None => {
+                let message = format!(
+                    "branch {} changed on origin while Baton worked (a commit Baton did not make was pushed): its branch and pull request are left alone; run again to look at it",
+                    dest.branch
+                );
+                let mut out = left_alone(
+                    &session,
+                    reporter,
+                    dest.repo.clone(),
+                    dest.branch.clone(),
+                    message,
+                )?;
+                out.dependencies = dependencies;
+                out.updated = plan.changes;
+                out.skipped = plan.skipped;
+                out.errors = failures;
+                return Ok(out);
+            }
+        }
     }
     Ok(Outcome {
         dependencies,
@@ -201,6 +328,36 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         commit,
         pull_request,
         diff: None,
+        pull_request_edited: false,
+    })
+}
+
+/// The outcome when the update branch holds commits Baton did not make: nothing is pushed or
+/// edited, the user is told why and how to go on, and the open pull request is named.
+fn left_alone(
+    session: &Session,
+    reporter: &dyn Reporter,
+    repo: RepoRef,
+    branch: String,
+    message: String,
+) -> anyhow::Result<Outcome> {
+    reporter.warn(Warning::general(message));
+    let pull_request = session
+        .block_on(publish::open_pull_request(&session.github, &repo, &branch))
+        .unwrap_or_else(|e| {
+            log::warn!("cannot look up the open pull request of {branch}: {e}");
+            None
+        });
+    Ok(Outcome {
+        dependencies: Vec::new(),
+        updated: Vec::new(),
+        skipped: Vec::new(),
+        errors: Vec::new(),
+        branch: Some(branch),
+        commit: None,
+        pull_request,
+        diff: None,
+        pull_request_edited: true,
     })
 }
 
@@ -220,6 +377,9 @@ fn targets(
     let strategy = request.report.strategy;
     let Some(spec) = &request.spec else {
         let spec = report::spec_for(&request.report, report, Some(session), reporter)?;
+        if let Some(failure) = spec.total_failure() {
+            anyhow::bail!("{failure}");
+        }
         // A dependency missing from a spec Baton derived itself simply has no update.
         let targets = match only {
             Some(id) if spec.dependency(id).is_none() => BTreeMap::new(),
@@ -228,8 +388,17 @@ fn targets(
         };
         return Ok((spec, targets));
     };
-    let targets =
-        plan::targets_from_spec(spec, strategy, only).map_err(|e| InvalidInput(e.to_string()))?;
+    let targets = plan::targets_from_spec(spec, strategy, only).map_err(|e| match e {
+        plan::TargetError::NotInSpec(id) => {
+            let hint = crate::diag::closest(&id, spec.dependencies.iter().map(|d| d.id.as_str()))
+                .map(|near| format!("; did you mean {near}?"))
+                .unwrap_or_default();
+            InvalidInput(format!(
+                "dependency {id} is not in the spec{hint} (run `baton report` to see which dependencies have updates)"
+            ))
+        }
+        other => InvalidInput(other.to_string()),
+    })?;
     Ok((spec.clone(), targets))
 }
 
@@ -239,7 +408,7 @@ fn start_publishing(
     session: &Session,
     options: &PublishOptions,
     author: &(String, String),
-) -> anyhow::Result<Destination> {
+) -> anyhow::Result<Start> {
     let working_dir = &request.report.scan.working_dir;
     let root = std::fs::canonicalize(working_dir)
         .map_err(|_| ScanError::MissingDir(working_dir.clone()))?;
@@ -269,22 +438,60 @@ fn start_publishing(
             InvalidInput("cannot tell the GitHub repository: set GITHUB_REPOSITORY=owner/name or use a GitHub `origin`".into())
         })?;
     let base = session.block_on(default_branch(&session.github, &repo))?;
+    let only = request.report.dependency.as_deref().or_else(|| {
+        match request.spec.as_ref().map(|s| s.dependencies.as_slice()) {
+            Some([one]) => Some(one.id.as_str()),
+            _ => None,
+        }
+    });
+    let branch = branch::normalize(&options.branch, only);
+    if branch == base {
+        return Err(InvalidInput(format!(
+            "--pull-request-branch {branch:?} is the default branch of {}/{}: Baton pushes its updates to a branch of their own (e.g. baton-dev-updates-<dependency>)",
+            repo.owner, repo.name
+        ))
+        .into());
+    }
     let git = publish::git_for(
         &toplevel,
         &push_host,
         request.report.clients.token.as_deref(),
         author,
     );
-    publish::start_branch(&git, &base, &options.branch)?;
-    Ok(Destination {
+    let remote = publish::remote_branch(&git, &base, &branch, &author.1)?;
+    let force = options.force_push_over_edits;
+    match &remote {
+        publish::RemoteBranch::Edited { others, .. } if !force => {
+            return Ok(Start::LeaveAlone {
+                message: format!(
+                    "branch {branch} holds commits Baton did not make ({}): its branch and pull request are left alone, so that a reviewer's edit is never erased. Merge or close the pull request, or delete the branch to let Baton start again; --force-push-over-edits (input force_push_over_edits) replaces it",
+                    others.join(", ")
+                ),
+                repo,
+                branch,
+            });
+        }
+        publish::RemoteBranch::NotBatons { others, .. } if !force => {
+            return Err(InvalidInput(format!(
+                "branch {branch} exists on origin and was not made by Baton (its commits: {}); Baton will not force-push over it. Choose another --pull-request-branch (input pull_request_branch), or set --force-push-over-edits (input force_push_over_edits) to replace it",
+                others.join(", ")
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    publish::start_branch(&git, &base, &branch)?;
+    Ok(Start::Go(Box::new(Destination {
         git,
         repo,
         base,
-        branch: options.branch.clone(),
-    })
+        branch,
+        expected: remote.sha().map(str::to_string),
+    })))
 }
 
-/// Commits the written files, pushes and opens or updates the pull request.
+/// Commits the written files, pushes and opens or updates the pull request; `None` when the
+/// branch moved on origin meanwhile (nothing pushed, the pull request left alone).
 #[allow(clippy::too_many_arguments)]
 fn publish_changes(
     request: &UpdateRequest,
@@ -294,17 +501,32 @@ fn publish_changes(
     author: &(String, String),
     spec: &Spec,
     plan: &UpdatePlan,
+    unfinished: &[std::path::PathBuf],
     targets: &BTreeMap<String, Version>,
     report: &scan::ScanReport,
-) -> anyhow::Result<(Option<String>, PublishedPr)> {
-    let files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
+) -> anyhow::Result<Option<(Option<String>, PublishedPr)>> {
+    let mut files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
+    files.extend(unfinished.iter().cloned());
     let subject = options
         .commit_message
         .clone()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| body::default_title(targets));
-    let message = body::commit_message(&subject, &plan.changes);
-    let commit = publish::commit_and_push(&dest.git, &files, &message, &dest.branch)?;
+    let ids: Vec<&str> = targets.keys().map(String::as_str).collect();
+    let message = publish::with_trailer(
+        &body::commit_message(&subject, &plan.changes),
+        &ids.join(", "),
+    );
+    let commit = match publish::commit_and_push_over(
+        &dest.git,
+        &files,
+        &message,
+        &dest.branch,
+        dest.expected.as_deref(),
+    )? {
+        publish::Pushed::Pushed(sha) => sha,
+        publish::Pushed::MovedMeanwhile => return Ok(None),
+    };
     let environment = options
         .labels
         .iter()
@@ -317,13 +539,25 @@ fn publish_changes(
                 spec.include_dir_pattern.clone()
             }
         });
-    let text = session.block_on(body::pr_body(
+    let context = body::BodyContext {
+        promoted_from: options.provenance.clone(),
+        repository_url: Some(format!(
+            "https://{}/{}/{}",
+            dest.repo.host, dest.repo.owner, dest.repo.name
+        )),
+        next_environment: options
+            .next_environment
+            .clone()
+            .filter(|n| !n.trim().is_empty()),
+    };
+    let text = session.block_on(body::pr_body_in(
         &session.github,
         &environment,
         request.report.strategy,
         plan,
         targets,
         report,
+        &context,
     ));
     let req = PublishRequest {
         repo: dest.repo.clone(),
@@ -361,7 +595,7 @@ fn publish_changes(
         pr.number,
         pr.url
     );
-    Ok((commit, pr))
+    Ok(Some((commit, pr)))
 }
 
 fn report_failures(failures: &[EditFailure], reporter: &dyn Reporter) {

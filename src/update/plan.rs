@@ -1,11 +1,11 @@
 //! Turns targets (dependency → version) into verified edits of the environment's files: every
 //! usage's version bytes are replaced in the style they were written, and nothing else.
 
-use crate::find::hcl::FileKind;
+use crate::find::hcl::{FileKind, VersionForm};
 use crate::find::scan::{DiskFiles, ScanReport, Usage};
 use crate::spec::{SkippedUsage, Spec, Strategy};
 use crate::update::edit::{self, EditError, Splice};
-use crate::version::{self, Version};
+use crate::version::{self, Constraint, Version};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -112,8 +112,111 @@ pub fn targets_from_spec(
     Ok(out)
 }
 
-/// Plans the edits for the targets over a scan of the working directory `root`.
+/// How a plan treats the versions it meets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Move a usage that is newer than its target down to it. Only an explicit request for a
+    /// version (a rollback) may set this; otherwise such a usage is never touched and is listed
+    /// as skipped ("already at v0.97.0, newer than the target 0.95.1").
+    pub allow_downgrade: bool,
+}
+
+/// Why a usage is left alone because it is already newer than `target`: a pinned version above
+/// it, or a registry range whose lowest admitted version is above it. `None`: it may move.
+pub fn newer_than_target(form: VersionForm, current: &str, target: &Version) -> Option<String> {
+    let pinned = match form {
+        VersionForm::GitRef | VersionForm::QueryVersion => version::split_tag(current)
+            .map(|(_, v)| v)
+            .or_else(|| version::parse_version(current)),
+        VersionForm::Attribute => {
+            let c = Constraint::parse(current).ok()?;
+            match c.exact() {
+                Some(v) => Some(v),
+                None => {
+                    let floor = c.floor()?;
+                    return (!c.matches(target) && newer(&floor, target)).then(|| {
+                        format!(
+                            "already at {current}, which admits only versions newer than the target {target}"
+                        )
+                    });
+                }
+            }
+        }
+    }?;
+    newer(&pinned, target).then(|| format!("already at {current}, newer than the target {target}"))
+}
+
+/// `a` is newer than `b` by precedence (build metadata does not count).
+fn newer(a: &Version, b: &Version) -> bool {
+    (a.major, a.minor, a.patch, &a.pre) > (b.major, b.minor, b.patch, &b.pre)
+}
+
+/// Plans the edits for the targets over a scan of the working directory `root`. A usage newer
+/// than its target is never moved down (see [`PlanOptions`]).
 pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version>) -> UpdatePlan {
+    plan_with(root, report, targets, PlanOptions::default())
+}
+
+/// [`plan`] with options.
+pub fn plan_with(
+    root: &Path,
+    report: &ScanReport,
+    targets: &BTreeMap<String, Version>,
+    options: PlanOptions,
+) -> UpdatePlan {
+    plan_with_constraints(root, report, targets, &BTreeMap::new(), options)
+}
+
+/// The registry ranges a spec promotes as written (`TargetConstraint`), by dependency.
+pub fn constraints_from_spec(spec: &Spec, only: Option<&str>) -> BTreeMap<String, String> {
+    spec.dependencies
+        .iter()
+        .filter(|d| only.is_none_or(|id| id == d.id))
+        .filter_map(|d| Some((d.id.clone(), d.target_constraint.clone()?)))
+        .collect()
+}
+
+/// The new text of a usage whose target is a registry range written as it is in the previous
+/// environment (`constraint`), or why it stays: `Ok(None)` when it already reads so.
+pub fn constraint_text(
+    form: VersionForm,
+    current: &str,
+    constraint: &str,
+    options: PlanOptions,
+) -> Result<Option<String>, String> {
+    let target = Constraint::parse(constraint).map_err(|e| e.to_string())?;
+    if form != VersionForm::Attribute {
+        return Err(format!(
+            "the target is the range {constraint}, which a version pin cannot hold"
+        ));
+    }
+    if current.trim() == constraint.trim() {
+        return Ok(None);
+    }
+    if !options.allow_downgrade {
+        let now = Constraint::parse(current)
+            .ok()
+            .and_then(|c| c.exact().or_else(|| c.floor()));
+        if let (Some(now), Some(floor)) = (now, target.floor()) {
+            if newer(&now, &floor) {
+                return Err(format!(
+                    "already at {current}, newer than the target {constraint}"
+                ));
+            }
+        }
+    }
+    Ok(Some(constraint.trim().to_string()))
+}
+
+/// [`plan_with`] where some targets are registry ranges written as they are (`constraints`, by
+/// dependency): a usage's `version` attribute becomes exactly that text.
+pub fn plan_with_constraints(
+    root: &Path,
+    report: &ScanReport,
+    targets: &BTreeMap<String, Version>,
+    constraints: &BTreeMap<String, String>,
+    options: PlanOptions,
+) -> UpdatePlan {
     let mut plan = UpdatePlan::default();
     let mut by_file: BTreeMap<&str, Vec<(&Usage, &Version)>> = BTreeMap::new();
     for u in &report.usages {
@@ -141,10 +244,31 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
             let (Some(site), Some(current)) = (&u.site, &u.current) else {
                 continue;
             };
-            let Some(new) = edit::new_version_text(site.form, current, target) else {
-                continue;
-            };
             let dependency = u.dependency.clone().unwrap_or_default();
+            let new = match constraints.get(&dependency) {
+                Some(constraint) => {
+                    match constraint_text(site.form, current, constraint, options) {
+                        Ok(Some(new)) => new,
+                        Ok(None) => continue,
+                        Err(reason) => {
+                            plan.skipped.push(SkippedUsage::of(u, &reason));
+                            continue;
+                        }
+                    }
+                }
+                None => {
+                    if !options.allow_downgrade {
+                        if let Some(reason) = newer_than_target(site.form, current, target) {
+                            plan.skipped.push(SkippedUsage::of(u, &reason));
+                            continue;
+                        }
+                    }
+                    let Some(new) = edit::new_version_text(site.form, current, target) else {
+                        continue;
+                    };
+                    new
+                }
+            };
             // Usages sharing one version (`?ref=${local.v}`) edit it once, to one target.
             if let Some(other) = changes
                 .iter()
@@ -247,12 +371,13 @@ fn edit_file(
 /// Writes the planned files atomically, several at a time; returns the failures in plan order
 /// (other files are still written).
 pub fn write(plan: &UpdatePlan) -> Vec<EditFailure> {
+    // Each file is replaced only if it still holds the bytes the plan was made from.
     let write_one = |f: &FileEdit| {
-        edit::write_atomic(&f.path, &f.new)
+        edit::write_atomic_checked(&f.path, &f.old, &f.new)
             .err()
             .map(|e| EditFailure {
                 file: f.file.clone(),
-                message: format!("cannot write: {e}"),
+                message: e.to_string(),
             })
     };
     // Writers wait on the disk, not the CPU: a pool larger than the core count overlaps them.
@@ -289,6 +414,7 @@ mod tests {
             dependencies: deps,
             skipped: vec![],
             unreachable: vec![],
+            ..Spec::default()
         }
     }
 
@@ -317,5 +443,29 @@ mod tests {
             targets_from_spec(&s, Strategy::NextSafe, None),
             Err(TargetError::NotAVersion { .. })
         ));
+    }
+
+    #[test]
+    fn usages_newer_than_the_target_never_move_down() {
+        let t = Version::new(0, 95, 1);
+        assert_eq!(
+            newer_than_target(VersionForm::GitRef, "v0.97.0", &t).as_deref(),
+            Some("already at v0.97.0, newer than the target 0.95.1")
+        );
+        assert_eq!(newer_than_target(VersionForm::GitRef, "v0.95.1", &t), None);
+        assert_eq!(newer_than_target(VersionForm::GitRef, "v0.95.0", &t), None);
+        assert!(newer_than_target(VersionForm::GitRef, "vpc-v1.0.0", &t).is_some());
+        assert!(newer_than_target(VersionForm::Attribute, "= 0.96.0", &t).is_some());
+        assert!(newer_than_target(VersionForm::Attribute, "~> 0.97", &t).is_some());
+        assert_eq!(
+            newer_than_target(VersionForm::Attribute, "~> 0.95", &t),
+            None,
+            "a range that admits the target is left to the edit"
+        );
+        assert_eq!(
+            newer_than_target(VersionForm::Attribute, "< 0.95.0", &t),
+            None,
+            "a range below the target moves up"
+        );
     }
 }

@@ -188,6 +188,169 @@ pub fn commit_and_push(
     Ok(sha)
 }
 
+/// The trailer that marks Baton's commits (`Baton-Update: <dependency IDs>`). A commit counts as
+/// Baton's when it carries it and was committed with Baton's commit author.
+pub const TRAILER: &str = "Baton-Update";
+
+/// `message` with Baton's trailer as its last paragraph.
+pub fn with_trailer(message: &str, value: &str) -> String {
+    let value: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("{}\n\n{TRAILER}: {}\n", message.trim_end(), value.trim())
+}
+
+/// The private ref the remote update branch is fetched into (one name, so that branch names that
+/// nest, `a/b` and `a/b/c`, never clash among remote-tracking refs).
+const FETCHED: &str = "refs/baton/update-branch";
+
+/// What the update branch on `origin` holds beyond the default branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteBranch {
+    /// No such branch.
+    Absent,
+    /// Only Baton's commits, or none beyond the default branch: a re-run may replace it.
+    Batons {
+        /// Where it points.
+        sha: String,
+    },
+    /// Baton's commits and someone else's (a reviewer's edit): left alone.
+    Edited {
+        /// Where it points.
+        sha: String,
+        /// The commits Baton did not make, as `abc1234 by Name <email>`.
+        others: Vec<String>,
+    },
+    /// Commits and none of them Baton's: a branch Baton did not make.
+    NotBatons {
+        /// Where it points.
+        sha: String,
+        /// Its commits, as `abc1234 by Name <email>`.
+        others: Vec<String>,
+    },
+}
+
+impl RemoteBranch {
+    /// Where the branch points, when it exists.
+    pub fn sha(&self) -> Option<&str> {
+        match self {
+            RemoteBranch::Absent => None,
+            RemoteBranch::Batons { sha }
+            | RemoteBranch::Edited { sha, .. }
+            | RemoteBranch::NotBatons { sha, .. } => Some(sha),
+        }
+    }
+}
+
+/// Looks at `branch` on `origin` as it is now: its commits beyond `default_branch` and who made
+/// them. `email` is the address Baton commits with.
+pub fn remote_branch(
+    git: &Git,
+    default_branch: &str,
+    branch: &str,
+    email: &str,
+) -> Result<RemoteBranch, PublishError> {
+    let refname = format!("refs/heads/{branch}");
+    let listed = git
+        .run(&["ls-remote", "--end-of-options", "origin", &refname])
+        .map_err(git_step("looking for the branch on origin"))?;
+    let Some(sha) = listed.lines().find_map(|line| {
+        let (sha, name) = line.split_once('\t')?;
+        (name == refname).then(|| sha.to_string())
+    }) else {
+        return Ok(RemoteBranch::Absent);
+    };
+    git.fetch(
+        "origin",
+        &format!("+refs/heads/{default_branch}:refs/remotes/origin/{default_branch}"),
+    )
+    .map_err(git_step("fetching the default branch"))?;
+    git.fetch("origin", &format!("+{refname}:{FETCHED}"))
+        .map_err(git_step("fetching the branch"))?;
+    let format = format!(
+        "--format=%H%x1f%ce%x1f%an <%ae>%x1f%(trailers:key={TRAILER},valueonly,separator=%x2C)"
+    );
+    let range = format!("refs/remotes/origin/{default_branch}..{FETCHED}");
+    let log = git
+        .run(&["log", &format, "--end-of-options", &range])
+        .map_err(git_step("reading the branch's commits"))?;
+    let (mut batons, mut others) = (0, Vec::new());
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split('\x1f').collect();
+        let [commit, committer, author, trailer] = fields.as_slice() else {
+            continue;
+        };
+        if !trailer.trim().is_empty() && committer.eq_ignore_ascii_case(email) {
+            batons += 1;
+        } else {
+            others.push(format!("{} by {author}", commit.get(..7).unwrap_or(commit)));
+        }
+    }
+    Ok(match (batons, others.is_empty()) {
+        (_, true) => RemoteBranch::Batons { sha },
+        (0, false) => RemoteBranch::NotBatons { sha, others },
+        _ => RemoteBranch::Edited { sha, others },
+    })
+}
+
+/// Commits the edited files (and only them) and pushes the branch, replacing it only if it is
+/// still where [`remote_branch`] saw it (`expected`). `Ok(None)` with nothing pushed when the
+/// branch moved meanwhile: someone pushed to it, and it is left alone.
+pub fn commit_and_push_over(
+    git: &Git,
+    files: &[std::path::PathBuf],
+    message: &str,
+    branch: &str,
+    expected: Option<&str>,
+) -> Result<Pushed, PublishError> {
+    let paths: Vec<&std::path::Path> = files.iter().map(|p| p.as_path()).collect();
+    git.add(&paths).map_err(git_step("staging the edits"))?;
+    let sha = git.commit(message).map_err(git_step("committing"))?;
+    match git.push_with_lease("origin", branch, expected) {
+        Ok(()) => Ok(Pushed::Pushed(sha)),
+        Err(GitError::Failed { stderr, .. }) if stderr.contains("stale info") => {
+            Ok(Pushed::MovedMeanwhile)
+        }
+        Err(e) => Err(git_step(
+            "pushing the branch (check that the token may push and that the branch is not protected)",
+        )(e)),
+    }
+}
+
+/// What [`commit_and_push_over`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The branch now holds this commit (`None`: nothing was staged).
+    Pushed(Option<String>),
+    /// The branch moved after it was looked at; nothing was pushed.
+    MovedMeanwhile,
+}
+
+/// The open pull request for `branch`, if any.
+pub async fn open_pull_request(
+    gh: &GitHub,
+    repo: &RepoRef,
+    branch: &str,
+) -> Result<Option<PublishedPr>, PublishError> {
+    let req = PublishRequest {
+        repo: repo.clone(),
+        branch: branch.to_string(),
+        title: String::new(),
+        body: String::new(),
+        commit_message: String::new(),
+        author: (String::new(), String::new()),
+        labels: Vec::new(),
+        reviewers: Vec::new(),
+        draft: false,
+    };
+    Ok(find_open_pr(gh, &req).await?.map(|p| PublishedPr {
+        number: p.number,
+        url: p.html_url,
+        created: false,
+    }))
+}
+
 #[derive(Deserialize)]
 struct PullItem {
     number: u64,
@@ -269,11 +432,14 @@ pub async fn open_or_update_pr(
 
 async fn find_open_pr(gh: &GitHub, req: &PublishRequest) -> Result<Option<PullItem>, PublishError> {
     let RepoRef { owner, name, .. } = &req.repo;
+    // Built with an encoder: a branch may hold `&`, `=`, `#` or `%` (they come from module paths).
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("state", "open")
+        .append_pair("head", &format!("{owner}:{}", req.branch))
+        .append_pair("per_page", "100")
+        .finish();
     let list: Vec<PullItem> = gh
-        .all_pages(&format!(
-            "/repos/{owner}/{name}/pulls?state=open&head={owner}:{}&per_page=100",
-            req.branch
-        ))
+        .all_pages(&format!("/repos/{owner}/{name}/pulls?{query}"))
         .await
         .map_err(gh_step("looking for an open pull request"))?;
     Ok(list.into_iter().next())

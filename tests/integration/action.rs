@@ -231,7 +231,8 @@ async fn promote_dispatches_and_sets_dependency_and_version() {
     std::fs::write(
         &event,
         json!({"action": "closed", "pull_request": {"number": 3, "merged": true, "merge_commit_sha": "f00d",
-            "head": {"ref": "baton-dev-updates-acme/mods/vpc"}, "labels": []}})
+            "head": {"ref": "baton-dev-updates-acme/mods/vpc", "repo": {"full_name": "acme/live"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/live"}}, "labels": []}})
         .to_string(),
     )
     .unwrap();

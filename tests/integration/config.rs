@@ -236,7 +236,7 @@ async fn every_command_is_driven_by_env() {
     std::fs::write(
         &event,
         json!({"action": "closed", "pull_request": {"number": 1, "merged": true,
-            "merge_commit_sha": "abc", "head": {"ref": format!("upd-dev-{DEP}")}, "labels": []},
+            "merge_commit_sha": "abc", "head": {"ref": format!("upd-dev-{DEP}"), "repo": {"full_name": "acme/live"}}, "labels": []},
             "repository": {"full_name": "acme/live"}})
         .to_string(),
     )
@@ -323,7 +323,7 @@ async fn promote_warns_about_gates_it_does_not_enforce() {
     std::fs::write(
         &event,
         json!({"action": "closed", "pull_request": {"number": 1, "merged": true,
-            "merge_commit_sha": "abc", "head": {"ref": "baton-stage-updates-acme/terraform-aws-vpc/vpc"},
+            "merge_commit_sha": "abc", "head": {"ref": "baton-stage-updates-acme/terraform-aws-vpc/vpc", "repo": {"full_name": "acme/live"}},
             "labels": []}, "repository": {"full_name": "acme/live"}})
         .to_string(),
     )

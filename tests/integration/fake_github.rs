@@ -109,6 +109,35 @@ impl FakeGitHub {
         self.state.lock().unwrap().repos[full].pulls.clone()
     }
 
+    /// Adds an open pull request from `head` (as if opened by hand); returns its number.
+    pub fn open_pull(&self, full: &str, head: &str, title: &str) -> u64 {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).unwrap();
+        let number = repo.pulls.len() as u64 + 1;
+        let mut pr = fixture("pulls-create.json");
+        pr["number"] = json!(number);
+        pr["state"] = json!("open");
+        pr["title"] = json!(title);
+        pr["body"] = json!("opened by hand");
+        pr["head"]["ref"] = json!(head);
+        pr["base"]["ref"] = json!("main");
+        pr["labels"] = json!([]);
+        pr["html_url"] = json!(format!("https://github.com/{full}/pull/{number}"));
+        repo.pulls.push(pr);
+        number
+    }
+
+    /// Sets the releases of a repository: (tag, body), newest first.
+    pub fn set_releases(&self, full: &str, releases: Vec<(String, String)>) {
+        self.state
+            .lock()
+            .unwrap()
+            .repos
+            .get_mut(full)
+            .unwrap()
+            .releases = releases;
+    }
+
     /// The requests seen so far, as `METHOD /path?query`.
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
@@ -273,9 +302,13 @@ impl Responder {
                         q.get("state")
                             .is_none_or(|s| s == "all" || p["state"] == **s)
                     })
+                    // As GitHub reads it: the last `head` wins, and a `head` without its
+                    // `owner:` filters nothing.
                     .filter(|p| {
                         q.get("head").is_none_or(|h| {
-                            format!("{}:{}", owner, p["head"]["ref"].as_str().unwrap_or("")) == *h
+                            !h.contains(':')
+                                || format!("{}:{}", owner, p["head"]["ref"].as_str().unwrap_or(""))
+                                    == *h
                         })
                     })
                     .cloned()

@@ -60,3 +60,40 @@ pub fn tagged_repo(root: &Path, owner_name: &str, tags: &[&str]) -> PathBuf {
     }
     dir
 }
+
+/// A live repository (`live/`) with a bare `origin` (`origin.git`) holding `main`.
+pub struct Live {
+    /// Keeps the directory alive.
+    pub root: tempfile::TempDir,
+    /// The working copy.
+    pub work: PathBuf,
+    /// The bare repository it pushes to.
+    pub origin: PathBuf,
+}
+
+/// A live repository holding `files` in one commit on `main`, pushed to a bare `origin`.
+pub fn live_with_origin(files: &[(&str, &[u8])]) -> Live {
+    let root = tempfile::tempdir().expect("tempdir");
+    let origin = root.path().join("origin.git");
+    let work = root.path().join("live");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    git(
+        root.path(),
+        &["init", "-q", "--bare", origin.to_str().expect("UTF-8 path")],
+    );
+    git(&work, &["init", "-q"]);
+    crate::common::write_tree(&work, files);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "--allow-empty", "-m", "initial"]);
+    git(
+        &work,
+        &[
+            "remote",
+            "add",
+            "origin",
+            origin.to_str().expect("UTF-8 path"),
+        ],
+    );
+    git(&work, &["push", "-q", "origin", "main"]);
+    Live { root, work, origin }
+}

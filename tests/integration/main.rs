@@ -12,6 +12,7 @@ mod hostile_text;
 mod init;
 mod layout;
 mod messages;
+mod never;
 mod patcher;
 mod promote;
 mod reliability;

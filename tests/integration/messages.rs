@@ -14,7 +14,7 @@ fn merged_event(dir: &Path) -> String {
     std::fs::write(
         &path,
         json!({"action": "closed", "pull_request": {"number": 4, "merged": true,
-            "merge_commit_sha": "f00d", "head": {"ref": "baton-dev-updates-acme/terraform-aws-vpc"},
+            "merge_commit_sha": "f00d", "head": {"ref": "baton-dev-updates-acme/terraform-aws-vpc", "repo": {"full_name": "acme/live"}},
             "labels": []}, "repository": {"full_name": "acme/live"}})
         .to_string(),
     )

@@ -147,8 +147,8 @@ fn closed_event(number: u64, branch: &str, merged: bool, sha: &str, label: &str)
             "state": "closed",
             "merged": merged,
             "merge_commit_sha": sha,
-            "head": {"ref": branch, "sha": sha},
-            "base": {"ref": "main"},
+            "head": {"ref": branch, "sha": sha, "repo": {"full_name": "acme/live"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/live"}},
             "labels": [{"name": label}]
         },
         "repository": {"full_name": "acme/live"}

@@ -199,6 +199,9 @@ fn a_patcher_spec_file_works() {
   "TargetSafeVersion":"0.95.1","TargetBreakingVersion":"0.96.0"}]}"#,
     )
     .unwrap();
+    // A checkout, as in Patcher's workflow: the spec's globs are read from the repository root,
+    // where Patcher's report runs, while the update works in the environment's folder.
+    git(dir.path(), &["init", "-q"]);
     baton()
         .args(["update", "--working-dir"])
         .arg(dir.path().join("dev"))

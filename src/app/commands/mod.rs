@@ -27,8 +27,19 @@ pub struct Annotate;
 
 impl Reporter for Annotate {
     fn warn(&self, w: Warning) {
-        if w.file.is_empty() && w.line.is_none() {
-            log::warn!("{}", w.message);
+        if w.file.is_empty() {
+            // A problem of no one file: an annotation of its own under Actions (never a
+            // `file=` property left empty), a plain warning elsewhere.
+            if Console::detect().under_actions() {
+                use std::io::Write as _;
+                let line = format!(
+                    "::warning title=Baton::{}\n",
+                    crate::output::escape_data(&w.message)
+                );
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            } else {
+                log::warn!("{}", w.message);
+            }
         } else {
             use std::io::Write as _;
             let line = Console::detect().warning(&w);
@@ -119,6 +130,19 @@ pub fn limited_to(flag: Option<&str>) -> Option<String> {
     flag.filter(|d| !d.is_empty())
         .map(str::to_string)
         .or_else(|| dispatch_payload().and_then(|p| p.dependency))
+}
+
+/// What the `repository_dispatch` payload being handled says landed, when it names a dependency
+/// and a version: checked before anything moves.
+pub fn dispatched() -> Option<crate::spec::dispatch::Dispatched> {
+    let p = dispatch_payload()?;
+    Some(crate::spec::dispatch::Dispatched {
+        dependency: p.dependency?,
+        version: p.version?,
+        sha: p.sha.filter(|s| !s.trim().is_empty()),
+        environment: p.environment.filter(|e| !e.trim().is_empty()),
+        pull_request: p.pull_request,
+    })
 }
 
 /// The `client_payload` of the `repository_dispatch` event being handled, if it names a

@@ -19,6 +19,7 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
         promotion: env.promotion_or(&args.promote_from)?,
         scan: env.scan,
         clients: args.github.settings()?,
+        dispatched: super::dispatched(),
     })
 }
 
@@ -41,7 +42,22 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<u8> {
         Console::for_stdout(),
         &mut std::io::stdout().lock(),
     )?;
-    Ok(exit::OK)
+    exit_code(args, &spec)
+}
+
+/// The exit code of a report: an error (3) when no dependency could be checked at all; 1 with
+/// `--fail-on-unreachable` when some could not; else 0.
+pub fn exit_code(args: &ReportArgs, spec: &Spec) -> anyhow::Result<u8> {
+    if let Some(failure) = spec.total_failure() {
+        anyhow::bail!("{failure}");
+    }
+    Ok(
+        if args.fail_on_unreachable && !spec.unreachable.is_empty() {
+            exit::FINDINGS
+        } else {
+            exit::OK
+        },
+    )
 }
 
 /// Prints the spec in `format` through `console`.

@@ -6,7 +6,6 @@ use crate::app::cli::UpdateArgs;
 use crate::app::config::Environment;
 use crate::app::console::Console;
 use crate::exit::InvalidInput;
-use crate::find::env::DirFilter;
 use crate::output::{self, Format};
 use crate::spec::Spec;
 use crate::spec::report::ReportRequest;
@@ -37,29 +36,7 @@ pub fn load_spec(args: &UpdateArgs) -> anyhow::Result<Option<Spec>> {
 /// The request `baton update`'s flags describe.
 pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     let spec = load_spec(args)?;
-    let mut env = args.env.resolve()?;
-    if let Some(spec) = &spec
-        && env.environment.is_none()
-        && args.env.include_dirs.is_empty()
-        && !spec.include_dir_pattern.trim().is_empty()
-        && args
-            .env
-            .working_dir
-            .components()
-            .all(|c| c == std::path::Component::CurDir)
-    {
-        // No folders given: the spec's, which the report ran with (Patcher's stage and prod
-        // update jobs name none), rather than every environment of the repository.
-        env.scan.dirs = DirFilter::new(
-            std::slice::from_ref(&spec.include_dir_pattern),
-            std::slice::from_ref(&spec.exclude_dir_pattern),
-        )
-        .map_err(|e| InvalidInput(format!("the spec's IncludeDirPattern: {e}")))?;
-        log::info!(
-            "no include globs given: updating the spec's folders {}",
-            spec.include_dir_pattern
-        );
-    }
+    let env = args.env.resolve()?;
     let promotion = match spec {
         Some(_) => None,
         None => env.promotion_or(&args.promote_from)?,
@@ -90,6 +67,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             promotion,
             scan: env.scan.clone(),
             clients: args.github.settings()?,
+            dispatched: super::dispatched(),
         },
         spec,
         dry_run: args.dry_run,
@@ -100,11 +78,32 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             reviewers,
             draft: args.draft || chosen.is_some_and(|e| e.draft),
             commit_message: args.commit_message.clone(),
+            force_push_over_edits: args.force_push_over_edits,
+            provenance: provenance(args),
+            next_environment: args.next_environment.clone(),
         }),
         commit_author: args
             .commit_author
             .clone()
             .or_else(|| chosen.and_then(|e| e.commit_author.clone())),
+        allow_downgrade: false,
+    })
+}
+
+/// Where a promoted update comes from: the dispatch payload being handled, and the previous
+/// environment's folders (`--promote-from`).
+fn provenance(args: &UpdateArgs) -> Option<crate::update::body::Provenance> {
+    let from_dirs = Some(args.promote_from.join(",")).filter(|d| !d.trim().is_empty());
+    let payload = super::dispatch_payload();
+    if from_dirs.is_none() && payload.is_none() {
+        return None;
+    }
+    let payload = payload.unwrap_or_default();
+    Some(crate::update::body::Provenance {
+        environment: payload.environment.filter(|e| !e.trim().is_empty()),
+        pull_request: payload.pull_request,
+        sha: payload.sha.filter(|s| !s.trim().is_empty()),
+        from_dirs,
     })
 }
 

@@ -1,9 +1,10 @@
 //! The outside world: the `git` program ([`git`]), the GitHub REST API ([`github`]) and module
-//! registries ([`registry`]). Resolving uses them to list versions, updating and promoting to
+//! registries ([`registry`]); a module repository at two tags ([`moduletree`]). Resolving uses them to list versions, updating and promoting to
 //! push branches, open pull requests and send dispatches.
 
 pub mod git;
 pub mod github;
+pub mod moduletree;
 pub mod registry;
 
 use github::{GitHub, GitHubConfig, RetryPolicy};

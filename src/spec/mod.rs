@@ -84,6 +84,9 @@ pub struct SpecDependency {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub release_notes: BTreeMap<String, String>,
+    /// What the breaking target does to this environment, usage by usage.
+    #[serde(rename = "Impact", default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::resolve::impact::Impact>,
 }
 
 impl SpecDependency {
@@ -290,6 +293,7 @@ fn spec_dependency(d: &Dependency) -> SpecDependency {
         source_type: Some(d.lookup.kind().to_string()),
         usages: d.usages.clone(),
         release_notes,
+        impact: d.impact.clone(),
     }
 }
 

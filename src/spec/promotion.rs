@@ -83,6 +83,7 @@ pub fn promotion_spec(
                 })
                 .collect(),
             release_notes: BTreeMap::new(),
+            impact: None,
         });
     }
     Spec {

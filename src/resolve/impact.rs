@@ -175,12 +175,15 @@ pub async fn assess(
 struct Ctx {
     github: GitHub,
     root: PathBuf,
-    tarballs: Mutex<HashMap<(String, String), Slot<Arc<Files>>>>,
+    tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
     compares: Mutex<HashMap<Pair, Slot<Changed>>>,
     scratches: Mutex<HashMap<String, ScratchSlot>>,
 }
 
 type Slot<T> = Arc<OnceCell<Result<T, String>>>;
+
+/// The Terraform files of a repository at one tag.
+type Tree = Arc<Files>;
 
 /// A repository and two tags.
 type Pair = (String, String, String);

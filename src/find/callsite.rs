@@ -254,8 +254,8 @@ fn collect_inputs(
         site.unknowns.push(Unknown {
             at: place(expr.span().map_or(0, |s| s.start)),
             what: format!(
-                "`inputs` takes values from `{}`, which Baton does not evaluate",
-                snippet(text, expr.span())
+                "`inputs` takes values from {}, which Baton does not evaluate",
+                code(&snippet(text, expr.span()))
             ),
             inputs: true,
         });
@@ -274,8 +274,8 @@ fn collect_inputs(
                     site.unknowns.push(Unknown {
                         at: place(other.span().map_or(0, |s| s.start)),
                         what: format!(
-                            "an input is named by the expression `{}`",
-                            snippet(text, other.span())
+                            "an input is named by the expression {}",
+                            code(&snippet(text, other.span()))
                         ),
                         inputs: true,
                     });
@@ -430,7 +430,7 @@ impl Visit for References<'_> {
                 Some(output) => self.site.reads.push(Read { output, text, at }),
                 None => self.site.unknowns.push(Unknown {
                     at,
-                    what: format!("`{text}` uses the module's outputs as a whole"),
+                    what: format!("{} uses the module's outputs as a whole", code(&text)),
                     inputs: false,
                 }),
             }
@@ -531,7 +531,7 @@ impl Env<'_> {
                     },
                     _ => None,
                 };
-                let name = local.ok_or_else(|| format!("`{}`", snippet(self.text, t.span())))?;
+                let name = local.ok_or_else(|| code(&snippet(self.text, t.span())))?;
                 let value = self
                     .body
                     .blocks()
@@ -582,7 +582,7 @@ impl Env<'_> {
                     other => Err(format!("{other}() is not evaluated")),
                 }
             }
-            other => Err(format!("`{}`", snippet(self.text, other.span()))),
+            other => Err(code(&snippet(self.text, other.span()))),
         }
     }
 }
@@ -633,6 +633,31 @@ fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A markdown code span that holds `text` whatever it contains (backticks, line breaks): text
+/// read from files is shown through it.
+pub fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    if longest == 0 {
+        format!("`{text}`")
+    } else {
+        let fence = "`".repeat(longest + 1);
+        format!("{fence} {text} {fence}")
+    }
 }
 
 /// The text of a span, shortened for messages.

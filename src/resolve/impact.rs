@@ -9,7 +9,8 @@
 
 use crate::clients::github::GitHub;
 use crate::clients::moduletree::{self, Changed, Files, Scratch};
-use crate::find::callsite::{self, CallSite};
+use crate::find::callsite::{self, CallSite, code};
+use crate::find::hcl::UsageKind;
 use crate::find::interface::{self, Change, Interface};
 use crate::find::scan::{ScanReport, Usage};
 use crate::find::source::Source;
@@ -347,30 +348,6 @@ pub fn tag_text(tag: &str) -> String {
     }
 }
 
-/// A markdown code span that holds `text` whatever it contains (backticks, newlines).
-pub fn code(text: &str) -> String {
-    let text: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let mut longest = 0;
-    let mut run = 0;
-    for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
-    }
-    let fence = "`".repeat(longest + 1);
-    if longest == 0 {
-        format!("`{text}`")
-    } else {
-        format!("{fence} {text} {fence}")
-    }
-}
-
 /// The targets and impact of one dependency.
 async fn assess_one(
     ctx: &Ctx,
@@ -512,177 +489,237 @@ async fn interface_impact(
     }
     impact.changes = interface::diff(&old, &new);
     let tag = tag_text(to_tag);
+    let mut checked = Vec::new();
     for u in usages {
         let site = callsite::read(&ctx.root, &u.file, u.line, u.kind);
-        impact
-            .usages
-            .push(check_usage(u, &site, &impact.changes, &tag));
+        checked.push(check_usage(u, &site, &impact.changes, &tag));
     }
-    impact
-        .usages
-        .sort_by(|a, b| (a.status, &a.file, a.line).cmp(&(b.status, &b.file, b.line)));
-    impact.steps = steps(impact, &tag);
+    checked
+        .sort_by(|a, b| (a.0.status, &a.0.file, a.0.line).cmp(&(b.0.status, &b.0.file, b.0.line)));
+    let mut seen = BTreeSet::new();
+    for (usage, steps) in checked {
+        impact.usages.push(usage);
+        impact
+            .steps
+            .extend(steps.into_iter().filter(|s| seen.insert(s.clone())));
+    }
+    impact.steps.extend(general_steps(&impact.changes, &tag));
     Ok(())
 }
 
-/// The findings of one usage.
-pub fn check_usage(u: &Usage, site: &CallSite, changes: &[Change], tag: &str) -> UsageImpact {
-    let mut findings = Vec::new();
-    let here = |severity, message: String| Finding {
-        file: u.file.clone(),
-        line: u.line,
-        severity,
-        message,
-    };
-    let mut hidden_inputs = Vec::new();
-    let mut hidden_outputs = Vec::new();
+/// The findings of one usage, and the manual step each one asks for.
+pub fn check_usage(
+    u: &Usage,
+    site: &CallSite,
+    changes: &[Change],
+    tag: &str,
+) -> (UsageImpact, Vec<String>) {
+    let mut found: Vec<(Finding, String)> = Vec::new();
+    let at = |file: &str, line: usize| code(&format!("{file}:{line}"));
+    let mut hidden_inputs: Vec<String> = Vec::new();
+    let mut hidden_outputs: Vec<String> = Vec::new();
     for change in changes {
         match change {
             Change::InputRemoved { name } => match site.passes.get(name) {
-                Some(p) => findings.push(Finding {
-                    file: p.at.file.clone(),
-                    line: p.at.line,
-                    severity: Severity::Error,
-                    message: format!("passes {}, removed in {tag}", code(name)),
-                }),
-                None => hidden_inputs.push(name.as_str()),
+                Some(p) => found.push((
+                    Finding {
+                        file: p.at.file.clone(),
+                        line: p.at.line,
+                        severity: Severity::Error,
+                        message: format!("passes {}, removed in {tag}", code(name)),
+                    },
+                    format!(
+                        "Remove {} at {}: the input is removed in {tag}.",
+                        code(name),
+                        at(&p.at.file, p.at.line)
+                    ),
+                )),
+                None => hidden_inputs.push(format!("{} (removed)", code(name))),
             },
             Change::InputRequired { name, .. } => {
-                if !site.passes.contains_key(name) {
-                    if site.inputs_complete() {
-                        findings.push(here(
-                            Severity::Error,
-                            format!("does not pass {}, required since {tag}", code(name)),
-                        ));
-                    } else {
-                        hidden_inputs.push(name.as_str());
-                    }
+                if site.passes.contains_key(name) {
+                    continue;
                 }
+                if !site.inputs_complete() {
+                    hidden_inputs.push(format!("{} (now required)", code(name)));
+                    continue;
+                }
+                let step = match u.kind {
+                    UsageKind::Module => format!(
+                        "Add the argument {} to the module block at {} (required since {tag}).",
+                        code(name),
+                        at(&u.file, u.line)
+                    ),
+                    _ => format!(
+                        "Add {} to the `inputs` of {} (required since {tag}).",
+                        code(name),
+                        code(&u.file)
+                    ),
+                };
+                found.push((
+                    Finding {
+                        file: u.file.clone(),
+                        line: u.line,
+                        severity: Severity::Error,
+                        message: format!("does not pass {}, required since {tag}", code(name)),
+                    },
+                    step,
+                ));
             }
             Change::InputTypeChanged { name, from, to } => {
                 let shown = |t: &Option<String>| t.as_deref().map_or("any".to_string(), code);
-                match site.passes.get(name) {
-                    Some(p) => {
-                        let wrong = match (p.literal, to) {
-                            (Some(kind), Some(ty)) => callsite::mismatch(kind, ty),
-                            _ => false,
-                        };
-                        let (severity, message) = if wrong {
-                            (
-                                Severity::Error,
-                                format!(
-                                    "passes {} as a {}, but its type is {} since {tag}",
-                                    code(name),
-                                    p.literal.unwrap_or("value"),
-                                    shown(to)
-                                ),
-                            )
-                        } else {
-                            (
-                                Severity::Check,
-                                format!(
-                                    "passes {}, whose type changed from {} to {} in {tag}: check the value",
-                                    code(name),
-                                    shown(from),
-                                    shown(to)
-                                ),
-                            )
-                        };
-                        findings.push(Finding {
-                            file: p.at.file.clone(),
-                            line: p.at.line,
-                            severity,
-                            message,
-                        });
-                    }
-                    None => hidden_inputs.push(name.as_str()),
-                }
+                let Some(p) = site.passes.get(name) else {
+                    hidden_inputs.push(format!("{} (type changed)", code(name)));
+                    continue;
+                };
+                let wrong = match (p.literal, to) {
+                    (Some(kind), Some(ty)) => callsite::mismatch(kind, ty),
+                    _ => false,
+                };
+                let (severity, message, step) = if wrong {
+                    (
+                        Severity::Error,
+                        format!(
+                            "passes {} as a {}, but its type is {} since {tag}",
+                            code(name),
+                            p.literal.unwrap_or("value"),
+                            shown(to)
+                        ),
+                        format!(
+                            "Give {} at {} a value of type {} (its type since {tag}).",
+                            code(name),
+                            at(&p.at.file, p.at.line),
+                            shown(to)
+                        ),
+                    )
+                } else {
+                    (
+                        Severity::Check,
+                        format!(
+                            "passes {}, whose type changed from {} to {} in {tag}: check the value",
+                            code(name),
+                            shown(from),
+                            shown(to)
+                        ),
+                        format!(
+                            "Check that {} at {} is a {} (its type since {tag}; it was {}).",
+                            code(name),
+                            at(&p.at.file, p.at.line),
+                            shown(to),
+                            shown(from)
+                        ),
+                    )
+                };
+                found.push((
+                    Finding {
+                        file: p.at.file.clone(),
+                        line: p.at.line,
+                        severity,
+                        message,
+                    },
+                    step,
+                ));
             }
             Change::OutputRemoved { name } => {
                 let mut read = false;
                 for r in site.reads.iter().filter(|r| &r.output == name) {
                     read = true;
-                    findings.push(Finding {
-                        file: r.at.file.clone(),
-                        line: r.at.line,
-                        severity: Severity::Error,
-                        message: format!("reads {}, removed in {tag}", code(&r.text)),
-                    });
+                    found.push((
+                        Finding {
+                            file: r.at.file.clone(),
+                            line: r.at.line,
+                            severity: Severity::Error,
+                            message: format!("reads {}, removed in {tag}", code(&r.text)),
+                        },
+                        format!(
+                            "Replace {} at {}: the output {} is removed in {tag}.",
+                            code(&r.text),
+                            at(&r.at.file, r.at.line),
+                            code(name)
+                        ),
+                    ));
                 }
                 if !read {
-                    hidden_outputs.push(name.as_str());
+                    hidden_outputs.push(format!("{} (removed)", code(name)));
                 }
             }
             Change::ProviderTightened { .. } | Change::TerraformTightened { .. } => {}
         }
     }
-    let names = |list: &[&str]| list.iter().map(|n| code(n)).collect::<Vec<_>>().join(", ");
     for unknown in &site.unknowns {
-        let list = if unknown.inputs {
-            &hidden_inputs
+        let (list, verb) = if unknown.inputs {
+            (&hidden_inputs, "passes")
         } else {
-            &hidden_outputs
+            (&hidden_outputs, "reads")
         };
         if list.is_empty() {
             continue;
         }
-        let verb = if unknown.inputs { "passes" } else { "reads" };
-        findings.push(Finding {
-            file: unknown.at.file.clone(),
-            line: unknown.at.line,
-            severity: Severity::Unknown,
-            message: format!(
-                "{}: Baton cannot tell whether it {verb} {} (changed in {tag})",
-                unknown.what,
-                names(list)
-            ),
-        });
+        let message = format!(
+            "{}: Baton cannot tell whether it {verb} {} in {tag}",
+            unknown.what,
+            list.join(", ")
+        );
+        let step = format!(
+            "Check {} by hand: {message}.",
+            at(&unknown.at.file, unknown.at.line)
+        );
+        found.push((
+            Finding {
+                file: unknown.at.file.clone(),
+                line: unknown.at.line,
+                severity: Severity::Unknown,
+                message,
+            },
+            step,
+        ));
     }
-    findings.sort_by(|a, b| (a.severity, &a.file, a.line).cmp(&(b.severity, &b.file, b.line)));
-    let status = match findings.first().map(|f| f.severity) {
+    found.sort_by(|a, b| {
+        (a.0.severity, &a.0.file, a.0.line).cmp(&(b.0.severity, &b.0.file, b.0.line))
+    });
+    let status = match found.first().map(|f| f.0.severity) {
         Some(Severity::Error) => UsageStatus::NeedsChange,
         Some(Severity::Check) => UsageStatus::Check,
         Some(Severity::Unknown) => UsageStatus::Unknown,
         None => UsageStatus::NoChange,
     };
-    UsageImpact {
-        file: u.file.clone(),
-        line: u.line,
-        status,
-        findings,
-    }
+    let (findings, steps) = found.into_iter().unzip();
+    (
+        UsageImpact {
+            file: u.file.clone(),
+            line: u.line,
+            status,
+            findings,
+        },
+        steps,
+    )
 }
 
-/// The manual steps, as markdown checklist items (without the `- [ ]`).
-fn steps(impact: &Impact, tag: &str) -> Vec<String> {
+/// The steps that concern the whole environment: provider and Terraform versions, then reading
+/// the release notes and planning.
+fn general_steps(changes: &[Change], tag: &str) -> Vec<String> {
+    let was = |from: &Option<String>| {
+        from.as_deref()
+            .map_or(String::new(), |f| format!(", was {}", code(f)))
+    };
     let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    for u in &impact.usages {
-        for f in &u.findings {
-            let step = match f.severity {
-                Severity::Error => format!("Fix {}:{}: it {}.", f.file, f.line, f.message),
-                Severity::Check => format!("Check {}:{}: it {}.", f.file, f.line, f.message),
-                Severity::Unknown => format!("Check {}:{}: {}.", f.file, f.line, f.message),
-            };
-            if seen.insert(step.clone()) {
-                out.push(step);
-            }
-        }
-    }
-    for c in &impact.changes {
+    for c in changes {
         match c {
             Change::ProviderTightened {
-                name, source, from, to,
+                name,
+                source,
+                from,
+                to,
             } => out.push(format!(
-                "Use a version of the provider {} that meets {}{} (run `init -upgrade` in each folder of this update).",
+                "Use a version of the provider {} that meets {} ({tag} requires it{}): run `init -upgrade` in each folder of this update.",
                 code(source.as_deref().unwrap_or(name)),
                 to.as_deref().map_or("the new requirement".into(), code),
-                from.as_deref().map_or(String::new(), |f| format!(" (was {})", code(f)))
+                was(from)
             )),
             Change::TerraformTightened { from, to } => out.push(format!(
-                "Run a Terraform or OpenTofu version that meets {}{}.",
+                "Run a Terraform or OpenTofu version that meets {} ({tag} requires it{}).",
                 code(to),
-                from.as_deref().map_or(String::new(), |f| format!(" (was {})", code(f)))
+                was(from)
             )),
             _ => {}
         }
@@ -697,7 +734,6 @@ fn steps(impact: &Impact, tag: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::find::callsite::{Passed, Place, Read, Unknown};
-    use crate::find::hcl::UsageKind;
 
     fn usage(file: &str, line: usize, kind: UsageKind) -> Usage {
         let mut u =
@@ -757,7 +793,7 @@ mod tests {
             at: place("dev/tf-root/main.tf", 40),
         });
         let u = usage("dev/app/vpc/terragrunt.hcl", 2, UsageKind::Terragrunt);
-        let got = check_usage(&u, &site, &changes(), "v5.0.0");
+        let (got, steps) = check_usage(&u, &site, &changes(), "v5.0.0");
         let lines: Vec<String> = got
             .findings
             .iter()
@@ -773,6 +809,15 @@ mod tests {
             ]
         );
         assert_eq!(got.status, UsageStatus::NeedsChange);
+        assert_eq!(
+            steps,
+            [
+                "Give `azs` at `_envcommon/vpc.hcl:3` a value of type `list(string)` (its type since v5.0.0).",
+                "Add `cidr_block` to the `inputs` of `dev/app/vpc/terragrunt.hcl` (required since v5.0.0).",
+                "Remove `enable_classiclink` at `dev/app/vpc/terragrunt.hcl:12`: the input is removed in v5.0.0.",
+                "Replace `module.vpc.nat_ids` at `dev/tf-root/main.tf:40`: the output `nat_ids` is removed in v5.0.0.",
+            ]
+        );
     }
 
     #[test]
@@ -791,13 +836,14 @@ mod tests {
             },
         );
         let u = usage("dev/a/terragrunt.hcl", 2, UsageKind::Terragrunt);
-        let got = check_usage(&u, &site, &changes(), "v5.0.0");
+        let (got, steps) = check_usage(&u, &site, &changes(), "v5.0.0");
         assert_eq!(got.status, UsageStatus::Unknown);
         assert_eq!(got.findings.len(), 1, "{:?}", got.findings);
         assert_eq!(
             got.findings[0].message,
-            "`inputs` takes values from `local.common`, which Baton does not evaluate: Baton cannot tell whether it passes `enable_classiclink`, `azs` (changed in v5.0.0)"
+            "`inputs` takes values from `local.common`, which Baton does not evaluate: Baton cannot tell whether it passes `enable_classiclink` (removed), `azs` (type changed) in v5.0.0"
         );
+        assert!(steps[0].starts_with("Check `dev/a/terragrunt.hcl:9` by hand: "));
     }
 
     #[test]
@@ -818,9 +864,9 @@ mod tests {
             },
         );
         let u = usage("dev/b/main.tf", 2, UsageKind::Module);
-        let got = check_usage(&u, &site, &changes(), "v5.0.0");
+        let (got, steps) = check_usage(&u, &site, &changes(), "v5.0.0");
         assert_eq!(got.status, UsageStatus::NoChange);
-        assert!(got.findings.is_empty());
+        assert!(got.findings.is_empty() && steps.is_empty());
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub const INPUTS: &[&str] = &[
     "commit_author",
     "commit_message",
     "dry_run",
+    "breaking_notes_file",
     "dispatch_event",
     "github_token",
     "read_token",
@@ -194,6 +195,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             draft: self.flag("pull_request_draft")?,
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
+            breaking_notes_file: self.get("breaking_notes_file").map(PathBuf::from),
             github: self.github(),
         })
     }
@@ -331,8 +333,10 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             Ok(exit::OK)
         }
         "update" => {
-            let request = commands::update::request(&inputs.update()?)?;
+            let args = inputs.update()?;
+            let request = commands::update::request(&args)?;
             let outcome = crate::update::run(&request, &Annotate)?;
+            commands::update::save_notes(&args, &outcome)?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
             if let Some(diff) = &outcome.diff {
                 println!("{diff}");
@@ -419,6 +423,12 @@ fn update_summary(outcome: &crate::update::Outcome) -> String {
             pr.number,
             pr.url,
             if pr.created { "opened" } else { "updated" }
+        );
+    }
+    if let Some(notes) = &outcome.breaking_notes {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>Breaking release: steps left to do by hand</summary>\n\n{notes}\n</details>"
         );
     }
     for s in &outcome.skipped {

@@ -314,6 +314,10 @@ pub struct UpdateArgs {
     /// Commit message subject (default: `Update <dependency> to <version>`).
     #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
     pub commit_message: Option<String>,
+    /// When the update crosses a breaking release, write the manual steps left to do (Patcher's
+    /// README-TO-COMPLETE-UPDATE.md) to this file. Not written with --dry-run.
+    #[arg(long, env = "BATON_BREAKING_NOTES_FILE", value_name = "FILE")]
+    pub breaking_notes_file: Option<PathBuf>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

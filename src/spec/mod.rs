@@ -1,6 +1,7 @@
 //! The update spec: Gruntwork Patcher's JSON shape (so existing workflows consume it unchanged),
 //! plus extra keys that Baton's own update step and its users read.
 
+pub mod impact;
 pub mod promotion;
 pub mod report;
 

@@ -37,6 +37,7 @@ pub async fn pr_body(
     plan: &UpdatePlan,
     targets: &BTreeMap<String, Version>,
     report: &ScanReport,
+    impact: &str,
 ) -> String {
     let mut repos = Vec::new();
     let mut deps = Vec::new();
@@ -92,6 +93,7 @@ pub async fn pr_body(
         dependencies: &deps,
         changes: &plan.changes,
         skipped: &plan.skipped,
+        impact,
     })
 }
 
@@ -121,6 +123,8 @@ pub struct BodyInput<'a> {
     pub changes: &'a [Change],
     /// Usages left alone.
     pub skipped: &'a [crate::spec::SkippedUsage],
+    /// The "Impact on this environment" section ([`crate::update::impact`]), or empty.
+    pub impact: &'a str,
 }
 
 /// The longest release-notes excerpt included per version.
@@ -209,6 +213,7 @@ pub fn render_body(input: &BodyInput<'_>) -> String {
             let _ = writeln!(out, "- `{}:{}`: {}", cell(&s.file), s.line, s.reason);
         }
     }
+    out.push_str(input.impact);
     out.push_str(
         "\n### How to review\n\n\
          1. Run `terragrunt plan` (or `tofu plan` / `terraform plan`) in each changed folder of this environment and check that only expected changes appear.\n\
@@ -290,6 +295,7 @@ mod tests {
             dependencies: &deps,
             changes: &changes,
             skipped: &[],
+            impact: "",
         });
         assert!(
             body.contains("## Update `acme/m/vpc` from 0.8.0 to 0.9.1"),

@@ -1,9 +1,10 @@
 //! Updating one environment: plan verified edits of the version bytes ([`plan`], [`edit`]), write
 //! them, and publish them as a branch and a pull request ([`publish`], with the text of
-//! [`body`]).
+//! [`body`] and, for breaking releases, [`impact`]).
 
 pub mod body;
 pub mod edit;
+pub mod impact;
 pub mod plan;
 pub mod publish;
 
@@ -83,6 +84,10 @@ pub struct Outcome {
     /// With `dry_run`: the changes as a unified diff.
     #[serde(skip)]
     pub diff: Option<String>,
+    /// When the update crosses a breaking release: what is left to do by hand, as markdown
+    /// (`README-TO-COMPLETE-UPDATE.md`).
+    #[serde(skip)]
+    pub breaking_notes: Option<String>,
 }
 
 impl Outcome {
@@ -152,6 +157,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             format!("not updated: {}", s.reason),
         ));
     }
+    let breaking_notes = impact::notes(&spec, &targets, &plan);
     let mut failures = plan.failures.clone();
     let dependencies = targets
         .iter()
@@ -176,6 +182,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             branch: None,
             commit: None,
             pull_request: None,
+            breaking_notes,
         });
     }
     failures.extend(plan::write(&plan));
@@ -201,6 +208,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         commit,
         pull_request,
         diff: None,
+        breaking_notes,
     })
 }
 
@@ -311,6 +319,12 @@ fn publish_changes(
                 spec.include_dir_pattern.clone()
             }
         });
+    let link = impact::blob_link(
+        &dest.repo,
+        commit.as_deref().unwrap_or(&dest.branch),
+        &impact::prefix_in(dest.git.dir(), &request.report.scan.working_dir),
+    );
+    let impact = impact::section(spec, targets, plan, &link);
     let text = session.block_on(body::pr_body(
         &session.github,
         &environment,
@@ -318,6 +332,7 @@ fn publish_changes(
         plan,
         targets,
         report,
+        &impact,
     ));
     let req = PublishRequest {
         repo: dest.repo.clone(),

@@ -58,9 +58,28 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     })
 }
 
+/// Writes the manual steps of a breaking update to `--breaking-notes-file`, when given (not on a
+/// dry run, which writes nothing).
+pub fn save_notes(args: &UpdateArgs, outcome: &update::Outcome) -> anyhow::Result<()> {
+    let (Some(path), Some(notes), false) = (
+        &args.breaking_notes_file,
+        &outcome.breaking_notes,
+        args.dry_run,
+    ) else {
+        return Ok(());
+    };
+    std::fs::write(path, notes).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the breaking-change notes to {}: {e}",
+            path.display()
+        )
+    })
+}
+
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
+    save_notes(args, &outcome)?;
     let text = match &outcome.diff {
         Some(diff) => diff.clone(),
         None => format!("{}\n", serde_json::to_string_pretty(&outcome)?),

@@ -118,9 +118,6 @@ fn usage_group(out: &mut String, title: &str, usages: &[&UsageImpact], link: Lin
         for f in &u.findings {
             let _ = writeln!(out, "  - {} {}", place(&f.file, f.line, link), f.message);
         }
-        if u.findings.is_empty() {
-            let _ = writeln!(out, "  - no change needed here");
-        }
     }
     if usages.len() > MAX_LISTED {
         let _ = writeln!(

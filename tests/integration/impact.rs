@@ -457,3 +457,148 @@ fn git_hosts_are_read_with_a_shallow_fetch_of_the_two_tags() {
     let dns = &dependency(&spec, &id("dns"))["Impact"];
     assert_eq!(dns["EmptyBumps"][0]["Release"], "v2.0.0", "{dns}");
 }
+
+/// The environment as a git repository with a bare `origin`, for publishing.
+fn live_repo(root: &Path) -> PathBuf {
+    let origin = root.join("origin.git");
+    let work = root.join("live");
+    std::fs::create_dir_all(&work).unwrap();
+    git(root, &["init", "-q", "--bare", origin.to_str().unwrap()]);
+    git(&work, &["init", "-q"]);
+    live(&work, github_source);
+    git(&work, &["add", "-A"]);
+    git(&work, &["commit", "-q", "-m", "initial"]);
+    git(
+        &work,
+        &["remote", "add", "origin", origin.to_str().unwrap()],
+    );
+    git(&work, &["push", "-q", "origin", "main"]);
+    work
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pull_request_says_what_breaks_here_and_the_notes_file_lists_the_steps() {
+    let modules = tempfile::tempdir().unwrap();
+    let repo = module_repo(modules.path());
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo(
+        "acme/modules",
+        &["v3.0.0", "v2.1.0", "v2.0.0", "v1.1.0", "v1.0.0"],
+    );
+    gh.serve_git("acme/modules", &repo);
+    gh.add_repo("acme/live", &[]);
+    let root = tempfile::tempdir().unwrap();
+    let work = live_repo(root.path());
+    let notes = root.path().join("README-TO-COMPLETE-UPDATE.md");
+
+    // The report job's spec, then the update job of one dependency, as the workflows run them.
+    let assert = run(report_args(&work, &gh.api_url(), &["--format", "json"]))
+        .await
+        .success();
+    let spec = stdout_of(&assert);
+    let args: Vec<String> = [
+        "update",
+        "--working-dir",
+        work.to_str().unwrap(),
+        "--include-dirs",
+        "dev/**",
+        "--spec",
+        &spec,
+        "--dependency",
+        "acme/modules/vpc",
+        "--publish",
+        "--pull-request-branch",
+        "baton-dev-updates-acme/modules/vpc",
+        "--pull-request-labels",
+        "updates-dev",
+        "--breaking-notes-file",
+        notes.to_str().unwrap(),
+        "--github-api-url",
+        &gh.api_url(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let dir = work.clone();
+    tokio::task::spawn_blocking(move || {
+        baton()
+            .current_dir(&dir)
+            .env("GITHUB_REPOSITORY", "acme/live")
+            .args(&args)
+            .assert()
+            .success()
+    })
+    .await
+    .unwrap();
+
+    let body = gh.pulls("acme/live")[0]["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let start = body
+        .find("### Impact on this environment")
+        .expect("the section");
+    let end = body.find("### How to review").expect("review follows");
+    let sha = git(&work, &["rev-parse", "baton-dev-updates-acme/modules/vpc"]);
+    let section = body[start..end].replace(sha.trim(), "<commit>");
+    insta::assert_snapshot!("impact_pr_section", section);
+    assert!(section.contains(
+        "  - [`dev/app/vpc/terragrunt.hcl:15`](https://github.com/acme/live/blob/<commit>/dev/app/vpc/terragrunt.hcl#L15) passes `enable_classiclink`, removed in v2.0.0"
+    ));
+
+    let written = std::fs::read_to_string(&notes).expect("the notes file is written");
+    assert!(
+        written.starts_with("# To complete this update\n"),
+        "{written}"
+    );
+    assert!(written.contains(
+        "- [ ] Remove `enable_classiclink` at `dev/app/vpc/terragrunt.hcl:15`: the input is removed in v2.0.0."
+    ));
+    // Never committed.
+    let files = git(
+        &work,
+        &[
+            "diff",
+            "--name-only",
+            "main",
+            "baton-dev-updates-acme/modules/vpc",
+        ],
+    );
+    assert!(!files.contains("README-TO-COMPLETE-UPDATE"), "{files}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_markdown_shows_the_impact() {
+    let (gh, _modules, work) = setup().await;
+    let assert = run(report_args(
+        work.path(),
+        &gh.api_url(),
+        &["--format", "markdown"],
+    ))
+    .await
+    .success();
+    let text = stdout_of(&assert);
+    let section = &text[text
+        .find("### Impact on this environment")
+        .expect("section")..];
+    assert!(
+        section.contains("#### `acme/modules/vpc`: v1.0.0 → v2.0.0"),
+        "{section}"
+    );
+    assert!(
+        section.contains(
+            "  - `dev/tf-root/outputs.tf:6` reads `module.vpc.nat_ids`, removed in v2.0.0"
+        )
+    );
+    assert!(section.contains(
+        "- v2.0.0 is a breaking release, but it changes nothing in `modules/dns` (compared `v1.1.0...v2.0.0`): it is not breaking here, so `next-safe` goes past it."
+    ), "{section}");
+    assert!(
+        section.contains("v3.0.0 changes `modules/dns` but not its interface"),
+        "{section}"
+    );
+    let vpc = &section[section.find("#### `acme/modules/vpc`").unwrap()..];
+    let needs = vpc.find("**Needs changes**").unwrap();
+    let fine = vpc.find("**No change needed here**").unwrap();
+    assert!(needs < fine, "{vpc}");
+}

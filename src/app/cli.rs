@@ -144,7 +144,22 @@ impl GitHubArgs {
             repository: std::env::var("GITHUB_REPOSITORY")
                 .ok()
                 .filter(|r| !r.trim().is_empty()),
+            skip_impact: impact_off()?,
         })
+    }
+}
+
+/// `off` skips the breaking-change impact of `report` (`on`, the default, works it out).
+pub const IMPACT_ENV: &str = "BATON_IMPACT";
+
+/// Whether [`IMPACT_ENV`] turns the impact off.
+pub fn impact_off() -> Result<bool, InvalidInput> {
+    match std::env::var(IMPACT_ENV).ok().as_deref().map(str::trim) {
+        None | Some("") | Some("on") => Ok(false),
+        Some("off") => Ok(true),
+        Some(other) => Err(InvalidInput(format!(
+            "{IMPACT_ENV}={other:?} is neither on nor off"
+        ))),
     }
 }
 

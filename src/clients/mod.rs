@@ -25,6 +25,8 @@ pub struct Settings {
     /// The repository being worked on, `owner/name` (the runner's `GITHUB_REPOSITORY`); `None`:
     /// taken from the `origin` remote or the event.
     pub repository: Option<String>,
+    /// Skip the breaking-change impact of `report` (its compare and tarball requests).
+    pub skip_impact: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -35,6 +37,7 @@ impl std::fmt::Debug for Settings {
             .field("timeout", &self.timeout)
             .field("max_wait", &self.max_wait)
             .field("repository", &self.repository)
+            .field("skip_impact", &self.skip_impact)
             .finish()
     }
 }

@@ -489,11 +489,27 @@ async fn interface_impact(
     }
     impact.changes = interface::diff(&old, &new);
     let tag = tag_text(to_tag);
-    let mut checked = Vec::new();
-    for u in usages {
-        let site = callsite::read(&ctx.root, &u.file, u.line, u.kind);
-        checked.push(check_usage(u, &site, &impact.changes, &tag));
-    }
+    // Reading a usage's files costs a full parse: only when a change can reach a usage.
+    let reaches_usages = impact.changes.iter().any(|c| c.name().is_some());
+    let root = ctx.root.clone();
+    let changes = impact.changes.clone();
+    let usages = usages.to_vec();
+    let mut checked = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        usages
+            .par_iter()
+            .map(|u| {
+                let site = if reaches_usages {
+                    callsite::read(&root, &u.file, u.line, u.kind)
+                } else {
+                    CallSite::default()
+                };
+                check_usage(u, &site, &changes, &tag)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| format!("checking the usages did not finish: {e}"))?;
     checked
         .sort_by(|a, b| (a.0.status, &a.0.file, a.0.line).cmp(&(b.0.status, &b.0.file, b.0.line)));
     let mut seen = BTreeSet::new();
@@ -503,7 +519,9 @@ async fn interface_impact(
             .steps
             .extend(steps.into_iter().filter(|s| seen.insert(s.clone())));
     }
-    impact.steps.extend(general_steps(&impact.changes, &tag));
+    impact
+        .steps
+        .extend(general_steps(&impact.changes, &tag_text(to_tag)));
     Ok(())
 }
 

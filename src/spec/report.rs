@@ -112,12 +112,14 @@ fn resolve(
         session.github.requests_sent()
     );
     let mut deps = resolve::plan(report, &listings, only);
-    session.block_on(impact::assess(
-        clients,
-        report,
-        &mut deps,
-        &request.working_dir,
-    ));
+    if !session.settings.skip_impact {
+        session.block_on(impact::assess(
+            clients,
+            report,
+            &mut deps,
+            &request.working_dir,
+        ));
+    }
     log::info!(
         "worked out the impact of breaking targets ({} GitHub API requests in all)",
         session.github.requests_sent()

@@ -602,3 +602,64 @@ async fn report_markdown_shows_the_impact() {
     let fine = vpc.find("**No change needed here**").unwrap();
     assert!(needs < fine, "{vpc}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baton_impact_off_skips_the_analysis_and_a_bad_value_exits_2() {
+    let (gh, _modules, work) = setup().await;
+    let args = report_args(work.path(), &gh.api_url(), &[]);
+    let off = args.clone();
+    let assert = tokio::task::spawn_blocking(move || {
+        baton()
+            .env("BATON_IMPACT", "off")
+            .args(&off)
+            .assert()
+            .success()
+    })
+    .await
+    .unwrap();
+    let spec: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    assert!(
+        dependency(&spec, "acme/modules/vpc")
+            .get("Impact")
+            .is_none()
+    );
+    assert_eq!(
+        dependency(&spec, "acme/modules/dns")["TargetSafeVersion"],
+        "1.1.0"
+    );
+    assert_eq!(gh.requests().len(), 1, "tags only: {:?}", gh.requests());
+    let assert = tokio::task::spawn_blocking(move || {
+        baton()
+            .env("BATON_IMPACT", "maybe")
+            .args(&args)
+            .assert()
+            .code(2)
+    })
+    .await
+    .unwrap();
+    assert!(crate::common::stderr_of(&assert).contains("BATON_IMPACT"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_module_files_make_the_impact_unknown_and_the_rest_goes_on() {
+    let (gh, _modules, work) = setup().await;
+    gh.state
+        .lock()
+        .unwrap()
+        .fail_with
+        .insert("/repos/acme/modules/tarball/v2.0.0".into(), 404);
+    let assert = run(report_args(work.path(), &gh.api_url(), &[]))
+        .await
+        .success();
+    let spec: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    let vpc = dependency(&spec, "acme/modules/vpc");
+    assert_eq!(vpc["TargetBreakingVersion"], "2.0.0", "targets stand");
+    let why = vpc["Impact"]["Unknown"].as_str().unwrap();
+    assert!(why.starts_with("cannot read v2.0.0: GET "), "{why}");
+    assert!(why.contains("tarball/v2.0.0 → 404"), "{why}");
+    assert_eq!(vpc["Impact"]["Usages"], serde_json::json!([]));
+    // Nothing is called an empty bump without proof.
+    let dns = dependency(&spec, "acme/modules/dns");
+    assert_eq!(dns["TargetSafeVersion"], "1.1.0");
+    assert!(dns["Impact"].get("EmptyBumps").is_none());
+}

@@ -378,7 +378,9 @@ fn module(
             continue;
         };
         let mut refs = References {
+            root: "module",
             module: &name,
+            skip: 0,
             text: other_text,
             lines: LineIndex::new(other_text),
             file: &shown,
@@ -388,9 +390,82 @@ fn module(
     }
 }
 
-/// Finds `module.<name>…` in expressions.
+/// Reads of a Terragrunt unit's outputs by the other units: `dependency.<name>.outputs.<output>`
+/// in each unit (of `units`, files relative to `root`) whose `dependency` block's `config_path`
+/// leads to the folder of `unit`. Units whose `config_path` cannot be resolved are unknown.
+pub fn dependents(root: &Path, units: &[String], unit: &str, site: &mut CallSite) {
+    let target = normalize(&root.join(unit).parent().unwrap_or(root).to_path_buf());
+    for file in units.iter().filter(|f| f.as_str() != unit) {
+        let path = root.join(file);
+        let Ok(text) = read_text(&path) else {
+            continue;
+        };
+        // Most units read no outputs: skip them without parsing.
+        if !(text.contains("dependency") && text.contains("config_path")) {
+            continue;
+        }
+        let (text, _) = hcl::strip_bom(&text);
+        let Ok(body) = hcl::parse(text) else {
+            continue;
+        };
+        let lines = LineIndex::new(text);
+        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        for block in body.blocks().filter(|b| b.ident.as_str() == "dependency") {
+            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                continue;
+            };
+            let Some(config) = block.body.get_attribute("config_path") else {
+                continue;
+            };
+            let env = Env {
+                text,
+                body: &body,
+                dir: &dir,
+            };
+            let at = Place {
+                file: file.clone(),
+                line: lines.line(config.span().map_or(0, |s| s.start)),
+            };
+            match env.eval(&config.value, 0) {
+                Ok(p) => {
+                    let p = PathBuf::from(p);
+                    let p = normalize(&if p.is_absolute() { p } else { dir.join(p) });
+                    if p != target {
+                        continue;
+                    }
+                }
+                Err(why) => {
+                    site.unknowns.push(Unknown {
+                        at,
+                        what: format!(
+                            "the `config_path` of dependency \"{name}\" cannot be resolved ({why}); it may read this unit's outputs"
+                        ),
+                        inputs: false,
+                    });
+                    continue;
+                }
+            }
+            let mut refs = References {
+                root: "dependency",
+                module: &name,
+                skip: 1,
+                text,
+                lines: LineIndex::new(text),
+                file,
+                site,
+            };
+            refs.visit_body(&body);
+        }
+    }
+}
+
+/// Finds `module.<name>…` (or `dependency.<name>.outputs…`) in expressions.
 struct References<'a> {
+    /// `module`, or `dependency` for Terragrunt's reads of another unit's outputs.
+    root: &'a str,
     module: &'a str,
+    /// Operators between the name and the output (`outputs` for a dependency).
+    skip: usize,
     text: &'a str,
     lines: LineIndex<'a>,
     file: &'a str,
@@ -406,25 +481,32 @@ impl Visit for References<'_> {
     }
 
     fn visit_traversal(&mut self, t: &hcl_edit::expr::Traversal) {
-        let on_module = matches!(&t.expr, Expression::Variable(v) if v.as_str() == "module");
+        let on_module = matches!(&t.expr, Expression::Variable(v) if v.as_str() == self.root);
         if !on_module {
             return visit::visit_traversal(self, t);
         }
         let is_ours = matches!(t.operators.first().map(|o| o.value()),
-                Some(TraversalOperator::GetAttr(n)) if n.as_str() == self.module);
+                Some(TraversalOperator::GetAttr(n)) if n.as_str() == self.module)
+            && t.operators.iter().skip(1).take(self.skip).all(
+                |o| matches!(o.value(), TraversalOperator::GetAttr(n) if n.as_str() == "outputs"),
+            );
         if is_ours {
             let at = Place {
                 file: self.file.to_string(),
                 line: self.lines.line(t.span().map_or(0, |s| s.start)),
             };
             // `module.x.out`, `module.x[0].out`, `module.x["k"].out`, `module.x[*].out`.
-            let output = t.operators.iter().skip(1).find_map(|op| match op.value() {
-                TraversalOperator::GetAttr(out) => Some(Some(out.as_str().to_string())),
-                TraversalOperator::Index(_)
-                | TraversalOperator::LegacyIndex(_)
-                | TraversalOperator::FullSplat(_)
-                | TraversalOperator::AttrSplat(_) => None,
-            });
+            let output = t
+                .operators
+                .iter()
+                .skip(1 + self.skip)
+                .find_map(|op| match op.value() {
+                    TraversalOperator::GetAttr(out) => Some(Some(out.as_str().to_string())),
+                    TraversalOperator::Index(_)
+                    | TraversalOperator::LegacyIndex(_)
+                    | TraversalOperator::FullSplat(_)
+                    | TraversalOperator::AttrSplat(_) => None,
+                });
             let text = snippet(self.text, t.span());
             match output.flatten() {
                 Some(output) => self.site.reads.push(Read { output, text, at }),
@@ -444,7 +526,7 @@ impl Visit for References<'_> {
     fn visit_expr(&mut self, expr: &Expression) {
         // A bare `module` (e.g. `for_each = module`) would hide every read.
         if let Expression::Variable(v) = expr {
-            if v.as_str() == "module" {
+            if v.as_str() == "module" && self.root == "module" {
                 let at = Place {
                     file: self.file.to_string(),
                     line: self.lines.line(expr.span().map_or(0, |s| s.start)),
@@ -813,6 +895,56 @@ locals {
         assert!(site.unknowns[0].what.contains("as a whole"));
         assert!(!site.unknowns[0].inputs);
         assert!(site.inputs_complete());
+    }
+
+    #[test]
+    fn other_units_read_outputs_through_dependency_blocks() {
+        let reader = r#"dependency "vpc" {
+  config_path = "../vpc"
+}
+dependency "other" {
+  config_path = "../other"
+}
+dependency "lost" {
+  config_path = get_env("X")
+}
+inputs = {
+  nats  = dependency.vpc.outputs.nat_ids
+  all   = dependency.vpc.outputs
+  other = dependency.other.outputs.nat_ids
+}
+"#;
+        let dir = tree(&[
+            ("dev/vpc/terragrunt.hcl", "terraform {}\n"),
+            ("dev/app/terragrunt.hcl", reader),
+            ("dev/quiet/terragrunt.hcl", "inputs = {}\n"),
+        ]);
+        let units: Vec<String> = [
+            "dev/app/terragrunt.hcl",
+            "dev/quiet/terragrunt.hcl",
+            "dev/vpc/terragrunt.hcl",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut site = CallSite::default();
+        dependents(dir.path(), &units, "dev/vpc/terragrunt.hcl", &mut site);
+        assert_eq!(site.reads.len(), 1, "{:?}", site.reads);
+        assert_eq!(site.reads[0].output, "nat_ids");
+        assert_eq!(site.reads[0].text, "dependency.vpc.outputs.nat_ids");
+        assert_eq!(site.reads[0].at.line, 11);
+        let whats: Vec<&str> = site.unknowns.iter().map(|u| u.what.as_str()).collect();
+        assert_eq!(whats.len(), 2, "{whats:?}");
+        assert!(
+            whats.iter().any(|w| w.contains("dependency \"lost\"")),
+            "{whats:?}"
+        );
+        assert!(
+            whats
+                .iter()
+                .any(|w| w.contains("`dependency.vpc.outputs` uses")),
+            "{whats:?}"
+        );
     }
 
     #[test]

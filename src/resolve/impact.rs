@@ -133,9 +133,19 @@ pub async fn assess(
     deps: &mut [Dependency],
     working_dir: &Path,
 ) {
+    // Terragrunt units, whose `dependency` blocks may read another unit's outputs.
+    let mut units: Vec<String> = report
+        .usages
+        .iter()
+        .filter(|u| u.kind == UsageKind::Terragrunt)
+        .map(|u| u.file.clone())
+        .collect();
+    units.dedup();
+    let units = Arc::new(units);
     let ctx = Arc::new(Ctx {
         github: clients.github.clone(),
         root: working_dir.to_path_buf(),
+        units,
         tarballs: Mutex::default(),
         compares: Mutex::default(),
         scratches: Mutex::default(),
@@ -176,6 +186,8 @@ pub async fn assess(
 struct Ctx {
     github: GitHub,
     root: PathBuf,
+    /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
+    units: Arc<Vec<String>>,
     tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
     compares: Mutex<HashMap<Pair, Slot<Changed>>>,
     scratches: Mutex<HashMap<String, ScratchSlot>>,
@@ -491,6 +503,11 @@ async fn interface_impact(
     let tag = tag_text(to_tag);
     // Reading a usage's files costs a full parse: only when a change can reach a usage.
     let reaches_usages = impact.changes.iter().any(|c| c.name().is_some());
+    let outputs_removed = impact
+        .changes
+        .iter()
+        .any(|c| matches!(c, Change::OutputRemoved { .. }));
+    let units = ctx.units.clone();
     let root = ctx.root.clone();
     let changes = impact.changes.clone();
     let usages = usages.to_vec();
@@ -499,11 +516,14 @@ async fn interface_impact(
         usages
             .par_iter()
             .map(|u| {
-                let site = if reaches_usages {
+                let mut site = if reaches_usages {
                     callsite::read(&root, &u.file, u.line, u.kind)
                 } else {
                     CallSite::default()
                 };
+                if outputs_removed && u.kind == UsageKind::Terragrunt {
+                    callsite::dependents(&root, &units, &u.file, &mut site);
+                }
                 check_usage(u, &site, &changes, &tag)
             })
             .collect::<Vec<_>>()

@@ -187,6 +187,11 @@ inputs = {{
     let hidden = format!(
         "locals {{\n  common = {{}}\n}}\n\nterraform {{\n  source = \"{vpc}\"\n}}\n\ninputs = merge(local.common, {{\n  name = \"hidden\"\n}})\n"
     );
+    // Another unit reads the vpc unit's outputs through a `dependency` block.
+    let nat = format!(
+        "terraform {{\n  source = \"{}\"\n}}\n\ndependency \"vpc\" {{\n  config_path = \"../vpc\"\n}}\n\ninputs = {{\n  zone = \"nat\"\n  ids  = dependency.vpc.outputs.nat_ids\n}}\n",
+        source_of("dns")
+    );
     write_tree(
         dir,
         &[
@@ -208,6 +213,7 @@ inputs = {{
                 unit("dns", "  zone = \"example.com\"\n").as_bytes(),
             ),
             ("dev/app/terragrunt.hcl", unit("app", "  name = \"app\"\n").as_bytes()),
+            ("dev/app/nat/terragrunt.hcl", nat.as_bytes()),
         ],
     );
 }
@@ -322,11 +328,13 @@ async fn every_kind_of_change_is_checked_against_every_kind_of_usage() {
             "ProviderTightened"
         ]
     );
-    // Terragrunt inputs, one of them inherited from an include.
+    // Terragrunt inputs, one of them inherited from an include, and another unit reading the
+    // unit's outputs through a `dependency` block.
     assert_eq!(
         findings(impact, "dev/app/vpc/terragrunt.hcl"),
         [
             "_envcommon/vpc.hcl:2 passes `azs` as a string, but its type is `list(string)` since v2.0.0",
+            "dev/app/nat/terragrunt.hcl:11 reads `dependency.vpc.outputs.nat_ids`, removed in v2.0.0",
             "dev/app/vpc/terragrunt.hcl:10 does not pass `cidr_block`, required since v2.0.0",
             "dev/app/vpc/terragrunt.hcl:15 passes `enable_classiclink`, removed in v2.0.0",
         ]
@@ -451,7 +459,7 @@ fn git_hosts_are_read_with_a_shallow_fetch_of_the_two_tags() {
     let vpc = &dependency(&spec, &id("vpc"))["Impact"];
     assert_eq!(
         findings(vpc, "dev/app/vpc/terragrunt.hcl").len(),
-        3,
+        4,
         "{vpc}"
     );
     let dns = &dependency(&spec, &id("dns"))["Impact"];

@@ -394,7 +394,7 @@ fn module(
 /// in each unit (of `units`, files relative to `root`) whose `dependency` block's `config_path`
 /// leads to the folder of `unit`. Units whose `config_path` cannot be resolved are unknown.
 pub fn dependents(root: &Path, units: &[String], unit: &str, site: &mut CallSite) {
-    let target = normalize(&root.join(unit).parent().unwrap_or(root).to_path_buf());
+    let target = normalize(root.join(unit).parent().unwrap_or(root));
     for file in units.iter().filter(|f| f.as_str() != unit) {
         let path = root.join(file);
         let Ok(text) = read_text(&path) else {

@@ -437,7 +437,14 @@ async fn assess_one(
         impact.paths = paths.clone();
         let verdicts: Vec<Option<bool>> = paths.iter().map(|p| changed.under(p)).collect();
         let empty = verdicts.iter().all(|v| *v == Some(false));
-        if empty && hops < MAX_HOPS {
+        if empty && hops == MAX_HOPS {
+            impact.unknown = Some(format!(
+                "{} changes nothing in the module either, but Baton goes past at most {MAX_HOPS} empty bumps: read the release notes",
+                tag_text(&head_tag)
+            ));
+            break;
+        }
+        if empty {
             hops += 1;
             impact.empty_bumps.push(EmptyBump {
                 release: head_tag.clone(),

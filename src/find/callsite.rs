@@ -10,7 +10,7 @@ use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Attribute, Body};
 use hcl_edit::visit::{self, Visit};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 /// How deep an include path may refer to locals before Baton gives up.
@@ -390,73 +390,120 @@ fn module(
     }
 }
 
-/// Reads of a Terragrunt unit's outputs by the other units: `dependency.<name>.outputs.<output>`
-/// in each unit (of `units`, files relative to `root`) whose `dependency` block's `config_path`
-/// leads to the folder of `unit`. Units whose `config_path` cannot be resolved are unknown.
-pub fn dependents(root: &Path, units: &[String], unit: &str, site: &mut CallSite) {
-    let target = normalize(root.join(unit).parent().unwrap_or(root));
-    for file in units.iter().filter(|f| f.as_str() != unit) {
-        let path = root.join(file);
-        let Ok(text) = read_text(&path) else {
-            continue;
-        };
-        // Most units read no outputs: skip them without parsing.
-        if !(text.contains("dependency") && text.contains("config_path")) {
-            continue;
-        }
-        let (text, _) = hcl::strip_bom(&text);
-        let Ok(body) = hcl::parse(text) else {
-            continue;
-        };
-        let lines = LineIndex::new(text);
-        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        for block in body.blocks().filter(|b| b.ident.as_str() == "dependency") {
-            let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
-                continue;
-            };
-            let Some(config) = block.body.get_attribute("config_path") else {
-                continue;
-            };
-            let env = Env {
-                text,
-                body: &body,
-                dir: &dir,
-            };
-            let at = Place {
-                file: file.clone(),
-                line: lines.line(config.span().map_or(0, |s| s.start)),
-            };
-            match env.eval(&config.value, 0) {
-                Ok(p) => {
-                    let p = PathBuf::from(p);
-                    let p = normalize(&if p.is_absolute() { p } else { dir.join(p) });
-                    if p != target {
-                        continue;
-                    }
-                }
-                Err(why) => {
-                    site.unknowns.push(Unknown {
-                        at,
-                        what: format!(
-                            "the `config_path` of dependency \"{name}\" cannot be resolved ({why}); it may read this unit's outputs"
-                        ),
-                        inputs: false,
-                    });
-                    continue;
-                }
+/// Reads of Terragrunt units' outputs by other units (`dependency.<name>.outputs.<output>`),
+/// indexed by the folder of the unit read: the environment's units are parsed once, whatever
+/// the number of usages checked.
+#[derive(Debug, Default)]
+pub struct Dependents {
+    by_dir: HashMap<PathBuf, CallSite>,
+    unresolved: Vec<Unknown>,
+}
+
+impl Dependents {
+    /// Indexes the `dependency` blocks of `units` (files relative to `root`).
+    pub fn index(root: &Path, units: &[String]) -> Dependents {
+        use rayon::prelude::*;
+        let found: Vec<Readers> = units
+            .par_iter()
+            .map(|file| readers_in(root, file))
+            .collect();
+        let mut out = Dependents::default();
+        for (sites, unresolved) in found {
+            for (dir, site) in sites {
+                let entry = out.by_dir.entry(dir).or_default();
+                entry.reads.extend(site.reads);
+                entry.unknowns.extend(site.unknowns);
             }
-            let mut refs = References {
-                root: "dependency",
-                module: &name,
-                skip: 1,
-                text,
-                lines: LineIndex::new(text),
-                file,
-                site,
-            };
-            refs.visit_body(&body);
+            out.unresolved.extend(unresolved);
         }
+        out
     }
+
+    /// Adds the reads of `unit`'s outputs by other units (and the `config_path`s that cannot be
+    /// resolved, which may lead to it) to `site`.
+    pub fn add_to(&self, root: &Path, unit: &str, site: &mut CallSite) {
+        let dir = normalize(root.join(unit).parent().unwrap_or(root));
+        if let Some(found) = self.by_dir.get(&dir) {
+            site.reads.extend(found.reads.iter().cloned());
+            site.unknowns.extend(found.unknowns.iter().cloned());
+        }
+        site.unknowns.extend(
+            self.unresolved
+                .iter()
+                .filter(|u| u.at.file != unit)
+                .cloned(),
+        );
+    }
+}
+
+/// What one unit's `dependency` blocks read, by the folder each leads to, and those whose
+/// `config_path` cannot be resolved.
+type Readers = (Vec<(PathBuf, CallSite)>, Vec<Unknown>);
+
+/// The `dependency` blocks of one unit: what each reads, by the folder it leads to, and those
+/// whose `config_path` cannot be resolved.
+fn readers_in(root: &Path, file: &str) -> Readers {
+    let mut sites = Vec::new();
+    let mut unresolved = Vec::new();
+    let path = root.join(file);
+    let Ok(text) = read_text(&path) else {
+        return (sites, unresolved);
+    };
+    // Most units read no outputs: skip them without parsing.
+    if !(text.contains("dependency") && text.contains("config_path")) {
+        return (sites, unresolved);
+    }
+    let (text, _) = hcl::strip_bom(&text);
+    let Ok(body) = hcl::parse(text) else {
+        return (sites, unresolved);
+    };
+    let lines = LineIndex::new(text);
+    let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+    for block in body.blocks().filter(|b| b.ident.as_str() == "dependency") {
+        let Some(name) = block.labels.first().map(|l| l.as_str().to_string()) else {
+            continue;
+        };
+        let Some(config) = block.body.get_attribute("config_path") else {
+            continue;
+        };
+        let env = Env {
+            text,
+            body: &body,
+            dir: &dir,
+        };
+        let target = match env.eval(&config.value, 0) {
+            Ok(p) => {
+                let p = PathBuf::from(p);
+                normalize(&if p.is_absolute() { p } else { dir.join(p) })
+            }
+            Err(why) => {
+                unresolved.push(Unknown {
+                    at: Place {
+                        file: file.to_string(),
+                        line: lines.line(config.span().map_or(0, |s| s.start)),
+                    },
+                    what: format!(
+                        "the `config_path` of dependency \"{name}\" cannot be resolved ({why}); it may read this unit's outputs"
+                    ),
+                    inputs: false,
+                });
+                continue;
+            }
+        };
+        let mut site = CallSite::default();
+        let mut refs = References {
+            root: "dependency",
+            module: &name,
+            skip: 1,
+            text,
+            lines: LineIndex::new(text),
+            file,
+            site: &mut site,
+        };
+        refs.visit_body(&body);
+        sites.push((target, site));
+    }
+    (sites, unresolved)
 }
 
 /// Finds `module.<name>…` (or `dependency.<name>.outputs…`) in expressions.
@@ -928,7 +975,11 @@ inputs = {
         .map(|s| s.to_string())
         .collect();
         let mut site = CallSite::default();
-        dependents(dir.path(), &units, "dev/vpc/terragrunt.hcl", &mut site);
+        Dependents::index(dir.path(), &units).add_to(
+            dir.path(),
+            "dev/vpc/terragrunt.hcl",
+            &mut site,
+        );
         assert_eq!(site.reads.len(), 1, "{:?}", site.reads);
         assert_eq!(site.reads[0].output, "nat_ids");
         assert_eq!(site.reads[0].text, "dependency.vpc.outputs.nat_ids");

@@ -146,6 +146,7 @@ pub async fn assess(
         github: clients.github.clone(),
         root: working_dir.to_path_buf(),
         units,
+        dependents: Arc::default(),
         tarballs: Mutex::default(),
         compares: Mutex::default(),
         scratches: Mutex::default(),
@@ -188,6 +189,8 @@ struct Ctx {
     root: PathBuf,
     /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
     units: Arc<Vec<String>>,
+    /// Their `dependency` blocks, indexed on first need.
+    dependents: Arc<std::sync::OnceLock<callsite::Dependents>>,
     tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
     compares: Mutex<HashMap<Pair, Slot<Changed>>>,
     scratches: Mutex<HashMap<String, ScratchSlot>>,
@@ -515,11 +518,16 @@ async fn interface_impact(
         .iter()
         .any(|c| matches!(c, Change::OutputRemoved { .. }));
     let units = ctx.units.clone();
+    let dependents = ctx.dependents.clone();
     let root = ctx.root.clone();
     let changes = impact.changes.clone();
     let usages = usages.to_vec();
     let mut checked = tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
+        // Indexed here, outside the pool's tasks: a task waiting on the index could otherwise
+        // be handed another task that waits on it too.
+        let readers = (outputs_removed && usages.iter().any(|u| u.kind == UsageKind::Terragrunt))
+            .then(|| dependents.get_or_init(|| callsite::Dependents::index(&root, &units)));
         usages
             .par_iter()
             .map(|u| {
@@ -528,8 +536,8 @@ async fn interface_impact(
                 } else {
                     CallSite::default()
                 };
-                if outputs_removed && u.kind == UsageKind::Terragrunt {
-                    callsite::dependents(&root, &units, &u.file, &mut site);
+                if let (Some(readers), UsageKind::Terragrunt) = (readers, u.kind) {
+                    readers.add_to(&root, &u.file, &mut site);
                 }
                 check_usage(u, &site, &changes, &tag)
             })

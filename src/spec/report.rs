@@ -119,11 +119,11 @@ fn resolve(
             &mut deps,
             &request.working_dir,
         ));
+        log::info!(
+            "worked out the impact of breaking targets ({} GitHub API requests in all)",
+            session.github.requests_sent()
+        );
     }
-    log::info!(
-        "worked out the impact of breaking targets ({} GitHub API requests in all)",
-        session.github.requests_sent()
-    );
     Ok(Spec::build(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),

@@ -73,7 +73,7 @@ rm -f "$port_file"
 python3 scripts/github-standin.py --latency-ms "$LATENCY_MS" --port-file "$port_file" >/dev/null &
 standin_pid=$!
 trap 'kill "$standin_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+for _ in $(seq 400); do [ -s "$port_file" ] && break; sleep 0.05; done
 port=$(cat "$port_file")
 api="http://127.0.0.1:$port"
 log "GitHub API stand-in at $api ($LATENCY_MS ms per request, pid $standin_pid)"

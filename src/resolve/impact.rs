@@ -125,8 +125,8 @@ pub struct UsageImpact {
     pub findings: Vec<Finding>,
 }
 
-/// Works out the impact of every dependency with a breaking target, at most [`CONCURRENCY`] at
-/// a time, and moves `next-safe` targets past empty bumps.
+/// Works out the impact of every dependency with a breaking target, all at once with at most
+/// [`CONCURRENCY`] requests in flight, and moves `next-safe` targets past empty bumps.
 pub async fn assess(
     clients: Arc<Clients>,
     report: &ScanReport,
@@ -147,11 +147,11 @@ pub async fn assess(
         root: working_dir.to_path_buf(),
         units,
         dependents: Arc::default(),
+        requests: Semaphore::new(CONCURRENCY),
         tarballs: Mutex::default(),
         compares: Mutex::default(),
         scratches: Mutex::default(),
     });
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, dep) in deps.iter().enumerate() {
         if !dep.has_update() || dep.targets.breaking.is_none() {
@@ -168,11 +168,7 @@ pub async fn assess(
         };
         let dep = dep.clone();
         let ctx = ctx.clone();
-        let permits = permits.clone();
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            (i, assess_one(&ctx, &dep, &source, &usages).await)
-        });
+        tasks.spawn(async move { (i, assess_one(&ctx, &dep, &source, &usages).await) });
     }
     while let Some(joined) = tasks.join_next().await {
         if let Ok((i, (targets, impact))) = joined {
@@ -191,6 +187,8 @@ struct Ctx {
     units: Arc<Vec<String>>,
     /// Their `dependency` blocks, indexed on first need.
     dependents: Arc<std::sync::OnceLock<callsite::Dependents>>,
+    /// Requests (and git fetches) in flight at once, across every dependency.
+    requests: Semaphore,
     tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
     compares: Mutex<HashMap<Pair, Slot<Changed>>>,
     scratches: Mutex<HashMap<String, ScratchSlot>>,
@@ -230,7 +228,10 @@ impl Ctx {
                     head.to_string(),
                 );
                 slot(&self.compares, key)
-                    .get_or_init(|| moduletree::compare(&self.github, owner, repo, base, head))
+                    .get_or_init(|| async {
+                        let _permit = self.requests.acquire().await;
+                        moduletree::compare(&self.github, owner, repo, base, head).await
+                    })
                     .await
                     .clone()
             }
@@ -262,6 +263,7 @@ impl Ctx {
                 let key = (format!("{owner}/{repo}"), tag.to_string());
                 let files = slot(&self.tarballs, key)
                     .get_or_init(|| async {
+                        let _permit = self.requests.acquire().await;
                         moduletree::tarball(&self.github, owner, repo, tag)
                             .await
                             .map(Arc::new)
@@ -293,6 +295,7 @@ impl Ctx {
             Err(_) => return Err("internal error: a lock was poisoned".into()),
         };
         let url = url.to_string();
+        let _permit = self.requests.acquire().await;
         tokio::task::spawn_blocking(move || {
             let mut guard = cell
                 .lock()
@@ -425,10 +428,13 @@ async fn assess_one(
         let start = targets.safe.clone().unwrap_or_else(|| current.clone());
         let (start_tag, head_tag) = (tag_of(dep, &start), tag_of(dep, &breaking));
         impact.to = Some(head_tag.clone());
+        // Both at once: the module's folders at the breaking release, and what changed.
         let step = async {
-            let paths = ctx.module_paths(&repo, &head_tag, &dir).await?;
-            let changed = ctx.changed(&repo, &start_tag, &head_tag).await?;
-            Ok::<_, String>((paths, changed))
+            let (paths, changed) = tokio::join!(
+                ctx.module_paths(&repo, &head_tag, &dir),
+                ctx.changed(&repo, &start_tag, &head_tag)
+            );
+            Ok::<_, String>((paths?, changed?))
         };
         let (paths, changed) = match step.await {
             Ok(x) => x,

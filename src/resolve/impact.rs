@@ -880,6 +880,49 @@ mod tests {
     }
 
     #[test]
+    fn a_value_whose_type_changed_is_to_be_checked_unless_it_clearly_does_not_fit() {
+        let mut site = CallSite::default();
+        site.passes.insert(
+            "azs".into(),
+            Passed {
+                at: place("dev/c/main.tf", 7),
+                literal: None,
+            },
+        );
+        let u = usage("dev/c/main.tf", 2, UsageKind::Module);
+        let only_type = [Change::InputTypeChanged {
+            name: "azs".into(),
+            from: Some("string".into()),
+            to: Some("list(string)".into()),
+        }];
+        let (got, steps) = check_usage(&u, &site, &only_type, "v5.0.0");
+        assert_eq!(got.status, UsageStatus::Check);
+        assert_eq!(
+            got.findings[0].message,
+            "passes `azs`, whose type changed from `string` to `list(string)` in v5.0.0: check the value"
+        );
+        assert_eq!(
+            steps,
+            [
+                "Check that `azs` at `dev/c/main.tf:7` is a `list(string)` (its type since v5.0.0; it was `string`)."
+            ]
+        );
+        // A required input missing from a module block asks for the argument.
+        let required = [Change::InputRequired {
+            name: "cidr_block".into(),
+            new: true,
+        }];
+        let (got, steps) = check_usage(&u, &site, &required, "v5.0.0");
+        assert_eq!(got.status, UsageStatus::NeedsChange);
+        assert_eq!(
+            steps,
+            [
+                "Add the argument `cidr_block` to the module block at `dev/c/main.tf:2` (required since v5.0.0)."
+            ]
+        );
+    }
+
+    #[test]
     fn hidden_inputs_are_unknown_not_guessed() {
         let mut site = CallSite::default();
         site.unknowns.push(Unknown {

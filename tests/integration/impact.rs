@@ -113,6 +113,7 @@ fn module_repo(root: &Path) -> PathBuf {
                 "modules/common/main.tf",
                 "variable \"x\" {\n  default = 1\n}\n",
             ),
+            ("modules/gone/main.tf", "variable \"y\" {}\n"),
             ("README.md", "# modules\n"),
         ],
     );
@@ -126,6 +127,7 @@ fn module_repo(root: &Path) -> PathBuf {
                 "modules/common/main.tf",
                 "variable \"x\" {\n  default = 2\n}\n",
             ),
+            ("modules/gone/main.tf", ""),
         ],
     );
     release(&dir, "v2.1.0", &[("README.md", "# modules\n\n2.1\n")]);
@@ -214,6 +216,7 @@ inputs = {{
             ),
             ("dev/app/terragrunt.hcl", unit("app", "  name = \"app\"\n").as_bytes()),
             ("dev/app/nat/terragrunt.hcl", nat.as_bytes()),
+            ("dev/gone/terragrunt.hcl", unit("gone", "  y = 1\n").as_bytes()),
         ],
     );
 }
@@ -402,6 +405,14 @@ async fn a_breaking_release_that_does_not_touch_the_module_is_an_empty_bump() {
         "{}",
         app["Impact"]
     );
+    // gone: v2.0.0 removes the module's folder; Baton says so instead of calling every input
+    // removed.
+    let gone = &dependency(&spec, "acme/modules/gone")["Impact"];
+    assert_eq!(
+        gone["Unknown"],
+        "`modules/gone` holds no Terraform files at v2.0.0: the module may have moved",
+        "{gone}"
+    );
     // vpc has a safe target of its own and stays at it.
     assert_eq!(
         dependency(&spec, "acme/modules/vpc")["TargetSafeVersion"],
@@ -417,8 +428,8 @@ async fn requests_are_bounded_by_repositories_and_version_pairs() {
         .success();
     let requests = gh.requests();
     let count = |needle: &str| requests.iter().filter(|r| r.contains(needle)).count();
-    // One repository, three dependencies (vpc, dns, app) and two pairs of tags compared
-    // (v1.1.0...v2.0.0, shared by all three; v2.1.0...v3.0.0 for dns past its empty bump).
+    // One repository, four dependencies (vpc, dns, app, gone) and two pairs of tags compared
+    // (v1.1.0...v2.0.0, shared by all four; v2.1.0...v3.0.0 for dns past its empty bump).
     assert_eq!(count("/tags"), 1, "{requests:?}");
     assert_eq!(count("/compare/"), 2, "{requests:?}");
     // One tarball per tag read (v1.0.0, v2.0.0, v3.0.0), each a redirect and a download.

@@ -1,11 +1,13 @@
 //! In-process benchmarks of the steps every scanned or edited file goes through: source parsing,
-//! `hcl::find` on typical files (and the same with a parse of the whole file), and a verified
-//! edit. Whole-process figures (scan, report, update on generated trees) come from
+//! `hcl::find` on typical files (and the same with a parse of the whole file), a verified edit,
+//! and the breaking-change impact's reading of a module's interface and of a usage. Whole-process figures (scan, report, update on generated trees) come from
 //! `scripts/bench.sh`.
 //!
 //!     CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench inprocess
 
-use baton::find::hcl::{self, FileKind};
+use baton::find::callsite;
+use baton::find::hcl::{self, FileKind, UsageKind};
+use baton::find::interface::{self, Interface};
 use baton::find::scan::DiskFiles;
 use baton::find::source::Source;
 use baton::update::edit;
@@ -128,5 +130,57 @@ fn apply_verified(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, source_parse, find, apply_verified);
+/// A module's variables file at a major version: 30 inputs, one removed and one made required
+/// in the next major.
+fn module_variables(major: u32) -> String {
+    let mut s = String::new();
+    for i in 0..30 {
+        if major > 1 && i == 3 {
+            continue;
+        }
+        let default = if major > 1 && i == 4 {
+            ""
+        } else {
+            "  default = 1\n"
+        };
+        s.push_str(&format!(
+            "variable \"setting_{i}\" {{\n  description = \"Setting {i}.\"\n  type = number\n{default}}}\n\n"
+        ));
+    }
+    s.push_str("output \"id\" {\n  value = \"x\"\n}\n");
+    s
+}
+
+fn impact(c: &mut Criterion) {
+    let (v1, v2) = (module_variables(1), module_variables(2));
+    let mut g = c.benchmark_group("impact");
+    g.bench_function("interface read x2 + diff (30 inputs)", |b| {
+        b.iter(|| {
+            let old = Interface::read([("variables.tf", black_box(v1.as_str()))]);
+            let new = Interface::read([("variables.tf", black_box(v2.as_str()))]);
+            interface::diff(&old, &new)
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("dev/a/vpc/terragrunt.hcl");
+    std::fs::create_dir_all(unit.parent().unwrap()).unwrap();
+    std::fs::write(&unit, terragrunt_unit()).unwrap();
+    std::fs::write(dir.path().join("root.hcl"), "locals {}\n").unwrap();
+    g.bench_function(
+        "callsite::read terragrunt.hcl (20-entry inputs, an include)",
+        |b| {
+            b.iter(|| {
+                callsite::read(
+                    dir.path(),
+                    "dev/a/vpc/terragrunt.hcl",
+                    8,
+                    UsageKind::Terragrunt,
+                )
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(benches, source_parse, find, apply_verified, impact);
 criterion_main!(benches);

@@ -8,7 +8,9 @@
 #   - `baton scan` of the whole tree, and `rg -l source` over the same tree (the reading floor);
 #   - the peak RSS of `baton scan` (/usr/bin/time -v);
 #   - `baton report` against a local GitHub API stand-in (scripts/github-standin.py, 127.0.0.1,
-#     LATENCY_MS per request, 30 tags per repository) and the requests it received per repository;
+#     LATENCY_MS per request, 30 tags per repository, compare and tarballs of module files) and the
+#     requests it received; the cost of the breaking-change impact (report - report with
+#     BATON_IMPACT=off, paired runs);
 #   - `baton update --spec … --dependency <dep>` on a fresh copy of the tree for every run, <dep>
 #     being the dependency used in closest to 1,000 files per 1x of scale.
 # Prints a markdown table (also written to $BENCH_DIR/results.md) and the machine.
@@ -71,7 +73,7 @@ rm -f "$port_file"
 python3 scripts/github-standin.py --latency-ms "$LATENCY_MS" --port-file "$port_file" >/dev/null &
 standin_pid=$!
 trap 'kill "$standin_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.05; done
+for _ in $(seq 400); do [ -s "$port_file" ] && break; sleep 0.05; done
 port=$(cat "$port_file")
 api="http://127.0.0.1:$port"
 log "GitHub API stand-in at $api ($LATENCY_MS ms per request, pid $standin_pid)"
@@ -132,25 +134,30 @@ print(len({"/".join(u["dependency"].split("/")[:2]) for u in s["usages"] if u["s
   # Scan and report alternate, so that the lookup overhead (report minus scan, per pair) does
   # not drift with whatever else the machine is doing.
   log "${scale}x: baton report against the stand-in, paired with baton scan ($runs pairs)"
-  read -r report_s report_sd lookup_s < <(python3 - "$runs" "$BATON" "$tree" "$api" <<'EOF'
-import statistics, subprocess, sys, time
+  # A third run without the breaking-change impact (BATON_IMPACT=off) prices it.
+  read -r report_s report_sd lookup_s impact_s < <(python3 - "$runs" "$BATON" "$tree" "$api" <<'EOF'
+import os, statistics, subprocess, sys, time
 runs, baton, tree, api = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-def timed(*args):
+def timed(*args, impact=True):
+    env = dict(os.environ, BATON_IMPACT="on" if impact else "off")
     t = time.perf_counter()
     subprocess.run([baton, *args, "--working-dir", tree], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, check=True)
+                   stderr=subprocess.DEVNULL, check=True, env=env)
     return time.perf_counter() - t
 timed("report", "--github-api-url", api)  # warm-up
-reports, overheads = [], []
+reports, overheads, impacts = [], [], []
 for _ in range(runs):
     scan = timed("scan")
     report = timed("report", "--github-api-url", api)
+    without = timed("report", "--github-api-url", api, impact=False)
     reports.append(report)
     overheads.append(report - scan)
+    impacts.append(report - without)
 sd = statistics.stdev(reports) if len(reports) > 1 else 0.0
-print(statistics.median(reports), sd, statistics.median(overheads))
+print(statistics.median(reports), sd, statistics.median(overheads), statistics.median(impacts))
 print(f"  baton report: median {statistics.median(reports)*1000:.0f} ms; report - scan per pair: "
-      f"median {statistics.median(overheads)*1000:.0f} ms", file=sys.stderr)
+      f"median {statistics.median(overheads)*1000:.0f} ms; of which the impact: "
+      f"{statistics.median(impacts)*1000:.0f} ms", file=sys.stderr)
 EOF
 )
   # One more run, alone, to count its requests.
@@ -158,11 +165,16 @@ EOF
     python3 -c 'import sys,urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST"))' "$api/__reset"
   "$BATON" report --working-dir "$tree" --github-api-url "$api" >"$BENCH_DIR/report-x$scale.json" \
     2>"$BENCH_DIR/report-x$scale.err"
-  read -r requests per_repo_max per_repo_repos < <(python3 -c '
+  read -r requests per_repo_max per_repo_repos compares tarballs < <(python3 -c '
 import json,sys,urllib.request
 s=json.load(urllib.request.urlopen(sys.argv[1]))
-print(s["total"], max(s["per_repo"].values() or [0]), len(s["per_repo"]))' "$api/__stats")
+print(s["total"], max(s["per_repo"].values() or [0]), len(s["per_repo"]), s["compare"], s["tarball"])' "$api/__stats")
   spec_deps=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["Dependencies"]))' "$BENCH_DIR/report-x$scale.json")
+  read -r impacted impact_usages impact_needs < <(python3 -c '
+import json,sys
+deps=[d for d in json.load(open(sys.argv[1]))["Dependencies"] if "Impact" in d]
+usages=[u for d in deps for u in d["Impact"].get("Usages", [])]
+print(len(deps), len(usages), sum(u["Status"] == "needs-change" for u in usages))' "$BENCH_DIR/report-x$scale.json")
 
   # The dependency whose usages are in closest to 1,000 files per 1x of scale.
   top=$(python3 -c '
@@ -192,13 +204,15 @@ print(len(o["updated"]), len({c["file"] for c in o["updated"]}))' "$BENCH_DIR/up
 
   rows+=("$(python3 - "$scale" "$files" "$mbytes" "$usages" "$scan_s" "$scan_sd" "$scan_cpu" "$rg_s" "$rss_kb" \
     "$report_s" "$report_sd" "$lookup_s" "$requests" "$per_repo_repos" "$per_repo_max" "$repos" "$spec_deps" \
-    "$changed" "$changed_files" "$update_s" "$update_sd" <<'EOF'
+    "$changed" "$changed_files" "$update_s" "$update_sd" "$impact_s" "$compares" "$tarballs" "$impacted" \
+    "$impact_usages" "$impact_needs" <<'EOF'
 import sys
 (scale, files, mb, usages, scan, scan_sd, scan_cpu, rg, rss, rep, rep_sd, lookup, req, req_repos, req_max, repos,
- spec_deps, changed, changed_files, upd, upd_sd) = sys.argv[1:]
+ spec_deps, changed, changed_files, upd, upd_sd, impact, compares, tarballs, impacted, impact_usages,
+ impact_needs) = sys.argv[1:]
 f = int(files)
-scan, scan_sd, scan_cpu, rg, rep, rep_sd, lookup, upd, upd_sd = map(
-    float, (scan, scan_sd, scan_cpu, rg, rep, rep_sd, lookup, upd, upd_sd))
+scan, scan_sd, scan_cpu, rg, rep, rep_sd, lookup, upd, upd_sd, impact = map(
+    float, (scan, scan_sd, scan_cpu, rg, rep, rep_sd, lookup, upd, upd_sd, impact))
 cells = [
     f"{scale}x",
     f"{f:,} ({mb} MB)",
@@ -209,7 +223,8 @@ cells = [
     f"{int(rss)/1024:.0f} MB",
     f"{rep*1000:.0f} ± {rep_sd*1000:.0f} ms",
     f"{lookup*1000:.0f} ms",
-    f"{req} for {repos} repos ({req_repos} seen, max {req_max}/repo)",
+    f"{req} for {repos} repos ({req_repos} seen, max {req_max} tag pages/repo; {compares} compares, {tarballs} tarballs)",
+    f"{impact*1000:.0f} ms ({impacted} dependencies, {int(impact_usages):,} usages checked, {impact_needs} need changes)",
     f"{int(changed):,} in {int(changed_files):,} files",
     f"{upd*1000:.0f} ± {upd_sd*1000:.0f} ms",
 ]
@@ -220,8 +235,8 @@ done
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 {
-  echo "| Scale | Files | Usages | \`baton scan\` | \`rg -l source\` | scan / rg | Peak RSS (scan) | \`baton report\` ($LATENCY_MS ms API) | report − scan | API requests | \`baton update\` changes | \`baton update\` |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| Scale | Files | Usages | \`baton scan\` | \`rg -l source\` | scan / rg | Peak RSS (scan) | \`baton report\` ($LATENCY_MS ms API) | report − scan | API requests | impact (report − report with BATON_IMPACT=off) | \`baton update\` changes | \`baton update\` |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Machine: $(nproc) cores, $cpu, $(awk '/MemTotal/ { printf "%.0f GiB", $2/1048576 }' /proc/meminfo), $(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }'); load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $("$BATON" --version); $(hyperfine --version); $(rg --version | head -1)."

@@ -2,17 +2,27 @@
 """A local stand-in for the GitHub REST API, for Baton's benchmarks. Listens on 127.0.0.1 only.
 
     GET /repos/{owner}/{repo}/tags[?…]   30 tags (v1.0.0 … v3.9.0), newest first, after --latency
-    GET /__stats                         {"total": N, "per_repo": {"owner/repo": N, …}}
+    GET /repos/{o}/{r}/compare/{a}...{b} the files that changed between two of those tags
+    GET /repos/{o}/{r}/tarball/{tag}     a redirect to /_codeload/{o}/{r}/{tag}, the module files
+    GET /__stats                         {"total": N, "per_repo": {"owner/repo": N, …},
+                                          "compare": N, "tarball": N, "download": N}
     POST /__reset                        zeroes the counters
+
+Every repository holds modules/{core,service,cluster,policy,monitoring,replica}. Each release
+changes the code of core, service, cluster and policy; a major release also changes their
+interface (core loses an input, service an output, cluster makes an input required); monitoring
+and replica never change, so their major releases are empty bumps.
 
 Every other path answers 404 (and is counted under "other"). Prints the chosen port on stdout
 (the first line) and, with --port-file, also writes it to that file once listening.
 """
 
 import argparse
+import io
 import json
 import os
 import sys
+import tarfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,10 +30,71 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 TAGS = [f"v{major}.{minor}.0" for major in (1, 2, 3) for minor in range(10)]
 
 
+MODULES = ["core", "service", "cluster", "policy", "monitoring", "replica"]
+CHANGING = MODULES[:4]
+
+
+def major(tag):
+    return int(tag.lstrip("v").split(".")[0])
+
+
+def module_files(module, tag):
+    """The files of one module at a tag: its interface depends on the major version."""
+    if module not in CHANGING:
+        tag = "v1.0.0"
+    m = major(tag)
+    variables = ['variable "name" {\n  type = string\n}\n']
+    if not (module == "core" and m >= 2):
+        variables.append('variable "legacy_flag" {\n  type    = bool\n  default = false\n}\n')
+    required = module == "cluster" and m >= 2
+    variables.append(
+        'variable "setting_0" {\n  type = number\n%s}\n' % ("" if required else "  default = 1\n")
+    )
+    outputs = ['output "id" {\n  value = "x"\n}\n']
+    if not (module == "service" and m >= 2):
+        outputs.append('output "arn" {\n  value = "x"\n}\n')
+    main = f"# {module} {tag}\nresource \"null_resource\" \"this\" {{}}\n"
+    return {
+        f"modules/{module}/variables.tf": "\n".join(variables),
+        f"modules/{module}/outputs.tf": "\n".join(outputs),
+        f"modules/{module}/main.tf": main,
+    }
+
+
+def tarball(repo, tag):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        files = {"README.md": f"# {repo} {tag}\n"}
+        for module in MODULES:
+            files.update(module_files(module, tag))
+        top = repo.replace("/", "-") + "-" + f"{abs(hash(tag)):x}"[:7]
+        for path, text in sorted(files.items()):
+            data = text.encode()
+            info = tarfile.TarInfo(f"{top}/{path}")
+            info.size = len(data)
+            info.mtime = 0
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def changed(base, head):
+    if base == head:
+        return []
+    out = ["README.md"]
+    for module in CHANGING:
+        a, b = module_files(module, base), module_files(module, head)
+        out += [p for p in sorted(set(a) | set(b)) if a.get(p) != b.get(p)]
+    return out
+
+
 class State:
     lock = threading.Lock()
     per_repo = {}
     other = 0
+    compare = 0
+    tarball = 0
+    download = 0
+    tarballs = {}
     latency = 0.05
     body = json.dumps(
         [
@@ -62,9 +133,16 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__stats":
             with State.lock:
                 stats = {
-                    "total": sum(State.per_repo.values()) + State.other,
+                    "total": sum(State.per_repo.values())
+                    + State.other
+                    + State.compare
+                    + State.tarball
+                    + State.download,
                     "other": State.other,
                     "per_repo": dict(sorted(State.per_repo.items())),
+                    "compare": State.compare,
+                    "tarball": State.tarball,
+                    "download": State.download,
                 }
             return self.reply(200, json.dumps(stats).encode())
         if len(parts) == 4 and parts[0] == "repos" and parts[3] == "tags":
@@ -73,6 +151,34 @@ class Handler(BaseHTTPRequestHandler):
                 State.per_repo[key] = State.per_repo.get(key, 0) + 1
             time.sleep(State.latency)
             return self.reply(200, State.body)
+        if len(parts) >= 5 and parts[0] == "repos" and parts[3] == "compare":
+            base, _, head = "/".join(parts[4:]).partition("...")
+            if base in TAGS and head in TAGS:
+                with State.lock:
+                    State.compare += 1
+                time.sleep(State.latency)
+                files = [{"filename": f, "status": "modified"} for f in changed(base, head)]
+                return self.reply(200, json.dumps({"status": "ahead", "files": files}).encode())
+        if len(parts) == 5 and parts[0] == "repos" and parts[3] == "tarball" and parts[4] in TAGS:
+            with State.lock:
+                State.tarball += 1
+            time.sleep(State.latency)
+            self.send_response(302)
+            self.send_header("Location", f"/_codeload/{parts[1]}/{parts[2]}/{parts[4]}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if len(parts) == 4 and parts[0] == "_codeload" and parts[3] in TAGS:
+            key = (f"{parts[1]}/{parts[2]}", parts[3])
+            with State.lock:
+                State.download += 1
+                body = State.tarballs.get(key)
+            if body is None:
+                body = tarball(*key)
+                with State.lock:
+                    State.tarballs[key] = body
+            time.sleep(State.latency)
+            return self.reply(200, body, "application/x-gzip")
         with State.lock:
             State.other += 1
         time.sleep(State.latency)
@@ -86,6 +192,7 @@ class Handler(BaseHTTPRequestHandler):
             with State.lock:
                 State.per_repo.clear()
                 State.other = 0
+                State.compare = State.tarball = State.download = 0
             return self.reply(200, b"{}")
         self.reply(404, b'{"message":"Not Found"}')
 

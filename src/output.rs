@@ -351,6 +351,7 @@ pub fn report_markdown(spec: &Spec) -> String {
         }
         out.push_str("\n</details>\n");
     }
+    out.push_str(&crate::spec::impact::report_section(&spec.dependencies));
     out
 }
 

@@ -26,6 +26,7 @@ pub const INPUTS: &[&str] = &[
     "commit_author",
     "commit_message",
     "dry_run",
+    "breaking_notes_file",
     "dispatch_event",
     "force_push_over_edits",
     "next_environment",
@@ -271,6 +272,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             format: Format::Json,
             force_push_over_edits: self.flag("force_push_over_edits")?,
             next_environment: self.get("next_environment"),
+            breaking_notes_file: self.get("breaking_notes_file").map(PathBuf::from),
             github: self.github(),
         })
     }
@@ -454,8 +456,10 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             commands::report::exit_code(&args, &spec)
         }
         "update" => {
-            let request = commands::update::request(&inputs.update()?)?;
+            let args = inputs.update()?;
+            let request = commands::update::request(&args)?;
             let outcome = crate::update::run(&request, &Annotate)?;
+            commands::update::save_notes(&args, &outcome)?;
             console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
             if let Some(diff) = &outcome.diff {
                 console.write_text(stdout, diff)?;
@@ -547,6 +551,12 @@ fn update_summary(outcome: &crate::update::Outcome) -> String {
         );
     } else if outcome.pull_request_edited {
         out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
+    }
+    if let Some(notes) = &outcome.breaking_notes {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>Breaking release: steps left to do by hand</summary>\n\n{notes}\n</details>"
+        );
     }
     for s in &outcome.skipped {
         let _ = writeln!(

@@ -218,7 +218,22 @@ impl GitHubArgs {
             repository: std::env::var("GITHUB_REPOSITORY")
                 .ok()
                 .filter(|r| !r.trim().is_empty()),
+            skip_impact: impact_off()?,
         })
+    }
+}
+
+/// `off` skips the breaking-change impact of `report` (`on`, the default, works it out).
+pub const IMPACT_ENV: &str = "BATON_IMPACT";
+
+/// Whether [`IMPACT_ENV`] turns the impact off.
+pub fn impact_off() -> Result<bool, InvalidInput> {
+    match std::env::var(IMPACT_ENV).ok().as_deref().map(str::trim) {
+        None | Some("") | Some("on") => Ok(false),
+        Some("off") => Ok(true),
+        Some(other) => Err(InvalidInput(format!(
+            "{IMPACT_ENV}={other:?} is neither on nor off"
+        ))),
     }
 }
 
@@ -408,6 +423,10 @@ pub struct UpdateArgs {
     /// says so. Unset (the last environment): it announces no next one.
     #[arg(long, env = "BATON_NEXT_ENVIRONMENT", value_name = "NAME")]
     pub next_environment: Option<String>,
+    /// When the update crosses a breaking release, write the manual steps left to do (Patcher's
+    /// README-TO-COMPLETE-UPDATE.md) to this file. Not written with --dry-run.
+    #[arg(long, env = "BATON_BREAKING_NOTES_FILE", value_name = "FILE")]
+    pub breaking_notes_file: Option<PathBuf>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

@@ -1,9 +1,10 @@
 //! The outside world: the `git` program ([`git`]), the GitHub REST API ([`github`]) and module
-//! registries ([`registry`]). Resolving uses them to list versions, updating and promoting to
+//! registries ([`registry`]); a module repository at two tags ([`moduletree`]). Resolving uses them to list versions, updating and promoting to
 //! push branches, open pull requests and send dispatches.
 
 pub mod git;
 pub mod github;
+pub mod moduletree;
 pub mod registry;
 
 use github::{GitHub, GitHubConfig, RetryPolicy};
@@ -24,6 +25,8 @@ pub struct Settings {
     /// The repository being worked on, `owner/name` (the runner's `GITHUB_REPOSITORY`); `None`:
     /// taken from the `origin` remote or the event.
     pub repository: Option<String>,
+    /// Skip the breaking-change impact of `report` (its compare and tarball requests).
+    pub skip_impact: bool,
 }
 
 impl std::fmt::Debug for Settings {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for Settings {
             .field("timeout", &self.timeout)
             .field("max_wait", &self.max_wait)
             .field("repository", &self.repository)
+            .field("skip_impact", &self.skip_impact)
             .finish()
     }
 }

@@ -1,6 +1,8 @@
 //! Turns usages into dependencies with target versions: one version listing per module
-//! repository (fetched concurrently), then pure planning that can be tested without a network.
+//! repository (fetched concurrently), then pure planning that can be tested without a network;
+//! [`impact`] then works out what breaking targets do to this environment.
 
+pub mod impact;
 pub mod landed;
 
 use crate::clients::git::Git;
@@ -227,6 +229,8 @@ pub struct Dependency {
     pub tags: BTreeMap<Version, String>,
     /// Why targets could not be computed.
     pub error: Option<String>,
+    /// What the breaking target does to this environment ([`impact::assess`]).
+    pub impact: Option<impact::Impact>,
 }
 
 impl Dependency {
@@ -335,6 +339,7 @@ fn plan_one(
         latest: None,
         tags: BTreeMap::new(),
         error: None,
+        impact: None,
     };
     let listing = match listings.get(&lookup) {
         Some(Ok(l)) => l,

@@ -2,6 +2,7 @@
 //! plus extra keys that Baton's own update step and its users read.
 
 pub mod dispatch;
+pub mod impact;
 pub mod location;
 pub mod promotion;
 pub mod report;
@@ -115,6 +116,9 @@ pub struct SpecDependency {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub release_notes: BTreeMap<String, String>,
+    /// What the breaking target does to this environment, usage by usage.
+    #[serde(rename = "Impact", default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<crate::resolve::impact::Impact>,
 }
 
 impl SpecDependency {
@@ -370,6 +374,7 @@ fn spec_dependency(d: &Dependency) -> SpecDependency {
         usages: d.usages.clone(),
         target_constraint: None,
         release_notes,
+        impact: d.impact.clone(),
     }
 }
 

@@ -232,6 +232,7 @@ pub fn promotion_spec_from(
                 .collect(),
             target_constraint: constraint,
             release_notes: BTreeMap::new(),
+            impact: None,
         });
     }
     Spec {

@@ -5,7 +5,7 @@ use crate::clients::{Session, Settings};
 use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanReport, ScanRequest};
-use crate::resolve::{self, Clients, landed};
+use crate::resolve::{self, Clients, impact, landed};
 use crate::spec::dispatch::{self, Dispatched};
 use crate::spec::{Spec, Strategy, promotion};
 use std::collections::BTreeMap;
@@ -155,7 +155,7 @@ fn resolve(
         git_dir: request.working_dir.clone(),
     });
     let count = lookups.len();
-    let listings = session.block_on(resolve::fetch_all(clients, lookups));
+    let listings = session.block_on(resolve::fetch_all(clients.clone(), lookups));
     let requests = session.github.requests_sent();
     log::info!(
         "looked up {count} module {} ({requests} GitHub API request{})",
@@ -166,7 +166,19 @@ fn resolve(
         },
         if requests == 1 { "" } else { "s" }
     );
-    let deps = resolve::plan(report, &listings, only);
+    let mut deps = resolve::plan(report, &listings, only);
+    if !session.settings.skip_impact {
+        session.block_on(impact::assess(
+            clients,
+            report,
+            &mut deps,
+            &request.working_dir,
+        ));
+        log::info!(
+            "worked out the impact of breaking targets ({} GitHub API requests in all)",
+            session.github.requests_sent()
+        );
+    }
     let mut spec = Spec::build(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),

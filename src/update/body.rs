@@ -38,6 +38,7 @@ pub async fn pr_body(
     plan: &UpdatePlan,
     targets: &BTreeMap<String, Version>,
     report: &ScanReport,
+    impact: &str,
 ) -> String {
     pr_body_in(
         gh,
@@ -46,7 +47,10 @@ pub async fn pr_body(
         plan,
         targets,
         report,
-        &BodyContext::default(),
+        &BodyContext {
+            impact: impact.to_string(),
+            ..BodyContext::default()
+        },
     )
     .await
 }
@@ -122,6 +126,7 @@ pub async fn pr_body_in(
             dependencies: &deps,
             changes: &plan.changes,
             skipped: &plan.skipped,
+            impact: &context.impact,
         },
         context,
     )
@@ -151,6 +156,8 @@ pub struct BodyContext {
     /// The environment Baton opens the same update in once this one merges; `None`: none is
     /// announced (the last environment, or one that does not say).
     pub next_environment: Option<String>,
+    /// The "Impact on this environment" section ([`crate::update::impact`]), or empty.
+    pub impact: String,
 }
 
 /// The releases of a module's own tags: in a repository that tags each of its modules
@@ -194,6 +201,8 @@ pub struct BodyInput<'a> {
     pub changes: &'a [Change],
     /// Usages left alone.
     pub skipped: &'a [crate::spec::SkippedUsage],
+    /// The "Impact on this environment" section ([`crate::update::impact`]), or empty.
+    pub impact: &'a str,
 }
 
 /// The longest release-notes excerpt included per version.
@@ -515,6 +524,7 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
             );
         }
     }
+    out.push_str(input.impact);
     out.push_str(
         "\n### How to review\n\n\
          1. Run `terragrunt plan` (or `tofu plan` / `terraform plan`) in each changed folder of this environment and check that only expected changes appear.\n\
@@ -639,6 +649,7 @@ mod tests {
             dependencies: &deps,
             changes: &changes,
             skipped: &[],
+            impact: "",
         });
         assert!(
             body.contains("## Update `acme/m/vpc` from 0.8.0 to 0.9.1"),
@@ -694,6 +705,7 @@ mod tests {
             dependencies: &deps,
             changes: &changes,
             skipped: &skipped,
+            impact: "",
         });
         // `\<` is a literal `<` in markdown.
         let html = body.replace("\\<", "");

@@ -1,11 +1,12 @@
 //! Updating one environment: plan verified edits of the version bytes ([`plan`], [`edit`]), write
 //! them, and publish them as a branch and a pull request ([`publish`], with the text of
-//! [`body`]).
+//! [`body`] and, for breaking releases, [`impact`]).
 
 pub mod body;
 pub mod bound;
 pub mod branch;
 pub mod edit;
+pub mod impact;
 pub mod plan;
 pub mod publish;
 pub mod resume;
@@ -101,6 +102,10 @@ pub struct Outcome {
     /// The branch holds commits Baton did not make (a reviewer's edit): branch and pull request
     /// were left alone.
     pub pull_request_edited: bool,
+    /// When the update crosses a breaking release: what is left to do by hand, as markdown
+    /// (`README-TO-COMPLETE-UPDATE.md`).
+    #[serde(skip)]
+    pub breaking_notes: Option<String>,
 }
 
 impl Outcome {
@@ -215,6 +220,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             format!("not updated: {}", s.reason),
         ));
     }
+    let breaking_notes = impact::notes(&spec, &targets, &plan);
     let mut failures = plan.failures.clone();
     let dependencies = targets
         .iter()
@@ -240,6 +246,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             commit: None,
             pull_request: None,
             pull_request_edited: false,
+            breaking_notes,
         });
     }
     // A publish finishes what an interrupted run left uncommitted, or refuses, before writing.
@@ -329,6 +336,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         pull_request,
         diff: None,
         pull_request_edited: false,
+        breaking_notes,
     })
 }
 
@@ -358,6 +366,7 @@ fn left_alone(
         pull_request,
         diff: None,
         pull_request_edited: true,
+        breaking_notes: None,
     })
 }
 
@@ -539,7 +548,14 @@ fn publish_changes(
                 spec.include_dir_pattern.clone()
             }
         });
+    let link = impact::blob_link(
+        &dest.repo,
+        commit.as_deref().unwrap_or(&dest.branch),
+        &impact::prefix_in(dest.git.dir(), &request.report.scan.working_dir),
+    );
+    let impact = impact::section(spec, targets, plan, &link);
     let context = body::BodyContext {
+        impact,
         promoted_from: options.provenance.clone(),
         repository_url: Some(format!(
             "https://{}/{}/{}",

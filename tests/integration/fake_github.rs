@@ -1,6 +1,7 @@
 //! A local stand-in for the GitHub REST API that behaves like the real one where Baton depends on
 //! it: status codes, `Link` pagination, an optional `/api/v3` prefix (GitHub Enterprise Server),
-//! rate-limit answers, 422 on a duplicate pull request. Answers are built from GitHub's own
+//! rate-limit answers, 422 on a duplicate pull request, `compare` and `tarball` (through a
+//! redirect) answered from the tags of a local git repository. Answers are built from GitHub's own
 //! example payloads in `tests/fixtures/github-api`. Every request is recorded.
 
 use serde_json::{Value, json};
@@ -19,6 +20,8 @@ pub struct Repo {
     pub default_branch: String,
     /// Pull requests, in the order they were opened.
     pub pulls: Vec<Value>,
+    /// A local git repository whose tags answer `compare` and `tarball` (module repositories).
+    pub git: Option<std::path::PathBuf>,
 }
 
 /// Everything the stand-in has seen and holds.
@@ -104,6 +107,12 @@ impl FakeGitHub {
         );
     }
 
+    /// Serves `compare` and `tarball` of `full` from the tags of a local git repository.
+    pub fn serve_git(&self, full: &str, dir: &std::path::Path) {
+        let mut state = self.state.lock().unwrap();
+        state.repos.get_mut(full).expect("added first").git = Some(dir.to_path_buf());
+    }
+
     /// The pull requests of a repository.
     pub fn pulls(&self, full: &str) -> Vec<Value> {
         self.state.lock().unwrap().repos[full].pulls.clone()
@@ -156,6 +165,32 @@ fn fixture(name: &str) -> Value {
         .join(name);
     let text = std::fs::read_to_string(path).expect("fixture");
     serde_json::from_str::<Value>(&text).expect("json")["example_response"].clone()
+}
+
+/// The commit a tag or sha names in a local repository.
+fn rev(dir: &std::path::Path, reference: &str) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{reference}^{{commit}}"),
+        ])
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn git_out(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn not_found() -> ResponseTemplate {
@@ -410,6 +445,74 @@ impl Responder {
                     Some(pr) => ResponseTemplate::new(201).set_body_json(pr.clone()),
                     None => not_found(),
                 }
+            }
+            ("GET", ["compare", basehead @ ..]) => {
+                let Some(dir) = &r.git else {
+                    return not_found();
+                };
+                let basehead = basehead.join("/");
+                let Some((base, head)) = basehead.split_once("...") else {
+                    return not_found();
+                };
+                let (Some(base_sha), Some(head_sha)) = (rev(dir, base), rev(dir, head)) else {
+                    return not_found();
+                };
+                let template = fixture("compare-basehead.json");
+                let file_template = template["files"][0].clone();
+                let out = git_out(dir, &["diff", "--name-status", "--no-renames", &base_sha, &head_sha]);
+                let files: Vec<Value> = out
+                    .lines()
+                    .filter_map(|l| l.split_once('\t'))
+                    .map(|(status, name)| {
+                        let mut f = file_template.clone();
+                        f["filename"] = json!(name);
+                        f["status"] = json!(match status {
+                            "A" => "added",
+                            "D" => "removed",
+                            _ => "modified",
+                        });
+                        f
+                    })
+                    .collect();
+                let mut body = template;
+                body["status"] = json!("ahead");
+                body["files"] = json!(files);
+                body["base_commit"]["sha"] = json!(base_sha);
+                body["merge_base_commit"]["sha"] = json!(base_sha);
+                body["url"] = json!(format!("{}{}/repos/{full}/compare/{basehead}", self.base, self.prefix));
+                ResponseTemplate::new(200).set_body_json(body)
+            }
+            ("GET", ["tarball", reference @ ..]) => {
+                let Some(dir) = &r.git else {
+                    return not_found();
+                };
+                let reference = reference.join("/");
+                if rev(dir, &reference).is_none() {
+                    return not_found();
+                }
+                // GitHub answers with a redirect to the download.
+                ResponseTemplate::new(302).insert_header(
+                    "location",
+                    format!("{}{}/repos/{full}/_codeload/{reference}", self.base, self.prefix).as_str(),
+                )
+            }
+            ("GET", ["_codeload", reference @ ..]) => {
+                let Some(dir) = &r.git else {
+                    return not_found();
+                };
+                let reference = reference.join("/");
+                let Some(sha) = rev(dir, &reference) else {
+                    return not_found();
+                };
+                let top = format!("{}-{}-{}/", owner, repo, &sha[..7]);
+                let out = std::process::Command::new("git")
+                    .args(["archive", "--format=tar.gz", "--prefix", &top, &sha])
+                    .current_dir(dir)
+                    .output()
+                    .expect("git archive runs");
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-gzip")
+                    .set_body_bytes(out.stdout)
             }
             ("POST", ["dispatches"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);

@@ -536,6 +536,7 @@ mod properties {
                 commit: None,
                 pull_request: None,
                 pull_request_edited: false,
+                breaking_notes: None,
                 diff: Some(baton::update::edit::unified_diff(&file, &old, &new)),
             };
             only_wrapping(&printed(|o| commands::update::render(&outcome, console, o)))?;
@@ -586,6 +587,7 @@ mod properties {
                 dependencies: &deps,
                 changes: &changes,
                 skipped: &skipped,
+                impact: "",
             });
             let hazards = super::markdown_hazards(&body);
             prop_assert!(hazards.is_empty(), "{:?}\n{}", hazards, body);

@@ -9,6 +9,7 @@ mod demo;
 mod fake_github;
 mod gitrepo;
 mod hostile_text;
+mod impact;
 mod init;
 mod layout;
 mod messages;

@@ -100,7 +100,18 @@ async fn spec_matches_patcher_shape_and_targets() {
     );
     let assert = run(args, vec![]).await.success();
     let spec = spec_of(&assert);
-    insta::assert_json_snapshot!("report_spec", spec);
+    // These module repositories serve no files: the impact of breaking targets is unknown, with
+    // the stand-in's address in the reason (tested in `impact`).
+    let mut pinned = spec.clone();
+    for d in pinned["Dependencies"].as_array_mut().unwrap() {
+        if let Some(impact) = d.as_object_mut().unwrap().remove("Impact") {
+            assert!(
+                impact["Unknown"].as_str().unwrap().contains("404"),
+                "{impact}"
+            );
+        }
+    }
+    insta::assert_json_snapshot!("report_spec", pinned);
     // Exactly the Patcher keys first, `Dependencies` never null, versions without `v`.
     let text = stdout_of(&assert);
     assert!(text.starts_with(
@@ -181,7 +192,11 @@ async fn tags_are_read_across_pages_under_a_ghes_prefix() {
     let spec = spec_of(&assert);
     assert_eq!(spec["Dependencies"][0]["TargetSafeVersion"], "1.248.0");
     assert_eq!(spec["Dependencies"][0]["TargetBreakingVersion"], "2.0.0");
-    let requests = gh.requests();
+    let requests: Vec<String> = gh
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("/tags"))
+        .collect();
     assert_eq!(requests.len(), 3, "{requests:?}");
     assert!(
         requests

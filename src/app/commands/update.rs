@@ -147,26 +147,55 @@ fn markdown(outcome: &update::Outcome) -> String {
         for c in &outcome.updated {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | `{}` | `{}` |",
-                output::cell(&c.file),
+                "| {} | {} | {} | {} |",
+                output::cell(&output::code(&c.file)),
                 c.line,
-                output::cell(&c.from),
-                output::cell(&c.to)
+                output::cell(&output::code(&c.from)),
+                output::cell(&output::code(&c.to))
             );
         }
     }
     if let Some(pr) = &outcome.pull_request {
-        let _ = writeln!(out, "\nPull request [#{}]({}).", pr.number, pr.url);
+        match output::md_url(&pr.url) {
+            Some(url) => {
+                let _ = writeln!(out, "\nPull request [#{}]({url}).", pr.number);
+            }
+            None => {
+                let _ = writeln!(out, "\nPull request #{}.", pr.number);
+            }
+        }
     }
     if let Some(diff) = &outcome.diff {
-        let _ = write!(out, "\n```diff\n{diff}```\n");
+        // A fence longer than any run of backticks in the diff, which quotes the files' text.
+        let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let _ = write!(out, "\n{fence}diff\n{diff}{fence}\n");
     }
     out
+}
+
+/// Writes the manual steps of a breaking update to `--breaking-notes-file`, when given (not on a
+/// dry run, which writes nothing).
+pub fn save_notes(args: &UpdateArgs, outcome: &update::Outcome) -> anyhow::Result<()> {
+    let (Some(path), Some(notes), false) = (
+        &args.breaking_notes_file,
+        &outcome.breaking_notes,
+        args.dry_run,
+    ) else {
+        return Ok(());
+    };
+    std::fs::write(path, notes).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the breaking-change notes to {}: {e}",
+            path.display()
+        )
+    })
 }
 
 /// Runs `baton update`.
 pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
     let outcome = update::run(&request(args)?, &Annotate)?;
+    save_notes(args, &outcome)?;
     let console = Console::for_stdout();
     let stdout = &mut std::io::stdout().lock();
     match (args.format, &outcome.diff) {

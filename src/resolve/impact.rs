@@ -1,0 +1,993 @@
+//! Breaking-change impact, usage by usage. For a dependency whose target crosses a breaking
+//! release: which of those releases change nothing in the module's folder (nor in the local
+//! modules it sources), so that `next-safe` may go past them; what the first one that does
+//! change it changes in the module's interface; and what that does to each usage in this
+//! environment. What Baton cannot establish is said as unknown, never guessed.
+//!
+//! Cost: per module repository and pair of tags, one compare request and at most two tarballs
+//! on GitHub (a shallow fetch of the tags elsewhere), each cached for the run.
+
+use crate::clients::github::GitHub;
+use crate::clients::moduletree::{self, Changed, Files, Scratch};
+use crate::find::callsite::{self, CallSite, code};
+use crate::find::hcl::UsageKind;
+use crate::find::interface::{self, Change, Interface};
+use crate::find::scan::{ScanReport, Usage};
+use crate::find::source::Source;
+use crate::resolve::{CONCURRENCY, Clients, Dependency, Lookup};
+use crate::version::{self, Version};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{OnceCell, Semaphore};
+
+/// The most breaking releases one dependency goes past as empty bumps.
+const MAX_HOPS: usize = 4;
+
+/// How deep local modules (`../other`) are followed.
+const MAX_LOCAL_DEPTH: usize = 4;
+
+/// What a dependency's breaking update means for this environment (the spec's `Impact`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Impact {
+    /// The lowest version in use, as published (`v1.0.0`).
+    pub from: String,
+    /// The module's folder in its repository (`modules/vpc`; empty for the root).
+    pub module: String,
+    /// Breaking releases that change nothing in the module: `next-safe` goes past them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub empty_bumps: Vec<EmptyBump>,
+    /// The breaking release analysed, as published; `None` when no breaking release is left.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The folders of the repository read: the module's and those of the local modules it
+    /// sources.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// What `to` changes in the module's interface, compared with `from`.
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    /// Each usage of this environment and what it needs.
+    #[serde(default)]
+    pub usages: Vec<UsageImpact>,
+    /// The manual steps to complete the update, as markdown checklist items.
+    #[serde(default)]
+    pub steps: Vec<String>,
+    /// Why the impact of `to` could not be worked out, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
+}
+
+/// A breaking release that changes nothing in the module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EmptyBump {
+    /// The release, as published (`v2.0.0`).
+    pub release: String,
+    /// The tags compared (`v1.4.2...v2.0.0`).
+    pub compared: String,
+}
+
+/// What one usage needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UsageStatus {
+    /// It will fail as written.
+    NeedsChange,
+    /// A value must be checked (a type changed).
+    Check,
+    /// Baton cannot tell (an expression hides what it passes or reads).
+    Unknown,
+    /// No change needed here.
+    NoChange,
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Fails as written.
+    Error,
+    /// To be checked.
+    Check,
+    /// Cannot be told.
+    Unknown,
+}
+
+/// One thing a usage must change or check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Finding {
+    /// File relative to the working directory (an included file for an inherited input).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What, in markdown: "passes `enable_classiclink`, removed in v2.0.0".
+    pub message: String,
+}
+
+/// One usage of the dependency and what the breaking release does to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UsageImpact {
+    /// File relative to the working directory.
+    pub file: String,
+    /// Line of the `source`.
+    pub line: usize,
+    /// The worst of its findings, or `no-change`.
+    pub status: UsageStatus,
+    /// What to change or check; empty: no change needed here.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+}
+
+/// Works out the impact of every dependency with a breaking target, all at once with at most
+/// [`CONCURRENCY`] requests in flight, and moves `next-safe` targets past empty bumps.
+pub async fn assess(
+    clients: Arc<Clients>,
+    report: &ScanReport,
+    deps: &mut [Dependency],
+    working_dir: &Path,
+) {
+    // Terragrunt units, whose `dependency` blocks may read another unit's outputs.
+    let mut units: Vec<String> = report
+        .usages
+        .iter()
+        .filter(|u| u.kind == UsageKind::Terragrunt)
+        .map(|u| u.file.clone())
+        .collect();
+    units.dedup();
+    let units = Arc::new(units);
+    let ctx = Arc::new(Ctx {
+        github: clients.github.clone(),
+        root: working_dir.to_path_buf(),
+        units,
+        dependents: Arc::default(),
+        requests: Semaphore::new(CONCURRENCY),
+        tarballs: Mutex::default(),
+        compares: Mutex::default(),
+        scratches: Mutex::default(),
+    });
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, dep) in deps.iter().enumerate() {
+        if !dep.has_update() || dep.targets.breaking.is_none() {
+            continue;
+        }
+        let usages: Vec<Usage> = report
+            .usages
+            .iter()
+            .filter(|u| u.skipped.is_none() && u.dependency.as_deref() == Some(dep.id.as_str()))
+            .cloned()
+            .collect();
+        let Some(source) = usages.first().and_then(|u| u.address.clone()) else {
+            continue;
+        };
+        let dep = dep.clone();
+        let ctx = ctx.clone();
+        tasks.spawn(async move { (i, assess_one(&ctx, &dep, &source, &usages).await) });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((i, (targets, impact))) = joined {
+            deps[i].targets = targets;
+            deps[i].impact = Some(impact);
+        }
+    }
+}
+
+/// What the run fetched, shared by every dependency: a tarball per repository and tag, a
+/// comparison per repository and pair of tags, a scratch repository per git remote.
+struct Ctx {
+    github: GitHub,
+    root: PathBuf,
+    /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
+    units: Arc<Vec<String>>,
+    /// Their `dependency` blocks, indexed on first need.
+    dependents: Arc<std::sync::OnceLock<callsite::Dependents>>,
+    /// Requests (and git fetches) in flight at once, across every dependency.
+    requests: Semaphore,
+    tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
+    compares: Mutex<HashMap<Pair, Slot<Changed>>>,
+    scratches: Mutex<HashMap<String, ScratchSlot>>,
+}
+
+type Slot<T> = Arc<OnceCell<Result<T, String>>>;
+
+/// The Terraform files of a repository at one tag.
+type Tree = Arc<Files>;
+
+/// A repository and two tags.
+type Pair = (String, String, String);
+
+/// A scratch repository, made on first use (or why it could not be).
+type ScratchSlot = Arc<Mutex<Option<Result<Scratch, String>>>>;
+
+fn slot<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Slot<T>>>, key: K) -> Slot<T> {
+    match map.lock() {
+        Ok(mut m) => m.entry(key).or_default().clone(),
+        Err(_) => Arc::default(),
+    }
+}
+
+/// Where a module's repository is read.
+enum Repo {
+    GitHub { owner: String, repo: String },
+    Git { url: String },
+}
+
+impl Ctx {
+    async fn changed(&self, repo: &Repo, base: &str, head: &str) -> Result<Changed, String> {
+        match repo {
+            Repo::GitHub { owner, repo } => {
+                let key = (
+                    format!("{owner}/{repo}"),
+                    base.to_string(),
+                    head.to_string(),
+                );
+                slot(&self.compares, key)
+                    .get_or_init(|| async {
+                        let _permit = self.requests.acquire().await;
+                        moduletree::compare(&self.github, owner, repo, base, head).await
+                    })
+                    .await
+                    .clone()
+            }
+            Repo::Git { url } => {
+                let (base, head) = (base.to_string(), head.to_string());
+                self.with_scratch(url, move |s| {
+                    s.fetch(&[&base, &head])?;
+                    s.changed(&base, &head)
+                })
+                .await
+            }
+        }
+    }
+
+    /// The Terraform files directly in `dir` at `tag`, as `(name, text)`.
+    async fn files_in(
+        &self,
+        repo: &Repo,
+        tag: &str,
+        dir: &str,
+    ) -> Result<Vec<(String, String)>, String> {
+        let owned = |v: Vec<(&str, &str)>| {
+            v.into_iter()
+                .map(|(n, t)| (n.to_string(), t.to_string()))
+                .collect()
+        };
+        match repo {
+            Repo::GitHub { owner, repo } => {
+                let key = (format!("{owner}/{repo}"), tag.to_string());
+                let files = slot(&self.tarballs, key)
+                    .get_or_init(|| async {
+                        let _permit = self.requests.acquire().await;
+                        moduletree::tarball(&self.github, owner, repo, tag)
+                            .await
+                            .map(Arc::new)
+                    })
+                    .await
+                    .clone()?;
+                Ok(owned(files.in_dir(dir)))
+            }
+            Repo::Git { url } => {
+                let (tag, dir) = (tag.to_string(), dir.to_string());
+                self.with_scratch(url, move |s| {
+                    s.fetch(&[&tag])?;
+                    let files = s.files_in(&tag, &dir)?;
+                    Ok(owned(files.in_dir(&dir)))
+                })
+                .await
+            }
+        }
+    }
+
+    /// Runs `f` on the scratch repository of `url` (made on first use), off the async threads.
+    async fn with_scratch<T: Send + 'static>(
+        &self,
+        url: &str,
+        f: impl FnOnce(&mut Scratch) -> Result<T, String> + Send + 'static,
+    ) -> Result<T, String> {
+        let cell = match self.scratches.lock() {
+            Ok(mut m) => m.entry(url.to_string()).or_default().clone(),
+            Err(_) => return Err("internal error: a lock was poisoned".into()),
+        };
+        let url = url.to_string();
+        let _permit = self.requests.acquire().await;
+        tokio::task::spawn_blocking(move || {
+            let mut guard = cell
+                .lock()
+                .map_err(|_| "internal error: a lock was poisoned".to_string())?;
+            let scratch = guard.get_or_insert_with(|| Scratch::new(&url));
+            match scratch {
+                Ok(s) => f(s).map_err(|e| {
+                    format!(
+                        "{e}. Check that git can reach {url} (credentials, url.<base>.insteadOf)"
+                    )
+                }),
+                Err(e) => Err(e.clone()),
+            }
+        })
+        .await
+        .map_err(|e| format!("git did not finish: {e}"))?
+    }
+
+    /// The module's folder and those of the local modules it sources, at `tag`.
+    async fn module_paths(&self, repo: &Repo, tag: &str, dir: &str) -> Result<Vec<String>, String> {
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut frontier = vec![(dir.to_string(), 0usize)];
+        while let Some((d, depth)) = frontier.pop() {
+            if !seen.insert(d.clone()) || depth > MAX_LOCAL_DEPTH {
+                continue;
+            }
+            let files = self.files_in(repo, tag, &d).await?;
+            let iface = Interface::read(files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+            for local in &iface.local_modules {
+                if let Some(p) = join_repo_path(&d, local) {
+                    frontier.push((p, depth + 1));
+                }
+            }
+        }
+        Ok(seen.into_iter().collect())
+    }
+}
+
+/// `dir` joined with a relative module source, inside the repository; `None` when it leaves it.
+fn join_repo_path(dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<String> = dir
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    for c in Path::new(rel).components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// A tag as shown in messages: as published when it is plain, else as code.
+pub fn tag_text(tag: &str) -> String {
+    if tag
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-+/".contains(c))
+    {
+        tag.to_string()
+    } else {
+        code(tag)
+    }
+}
+
+/// The targets and impact of one dependency.
+async fn assess_one(
+    ctx: &Ctx,
+    dep: &Dependency,
+    source: &Source,
+    usages: &[Usage],
+) -> (version::Targets, Impact) {
+    let mut targets = dep.targets.clone();
+    let current = dep.current.first().cloned();
+    let from_tag = current
+        .as_ref()
+        .and_then(|c| dep.tags.get(c))
+        .cloned()
+        .unwrap_or_else(|| current.as_ref().map_or_else(String::new, |c| c.to_string()));
+    let mut impact = Impact {
+        from: from_tag.clone(),
+        module: String::new(),
+        empty_bumps: Vec::new(),
+        to: None,
+        paths: Vec::new(),
+        changes: Vec::new(),
+        usages: Vec::new(),
+        steps: Vec::new(),
+        unknown: None,
+    };
+    let (repo, dir) = match (source, &dep.lookup) {
+        (Source::Git(g), Lookup::GitHub { owner, repo }) => (
+            Repo::GitHub {
+                owner: owner.clone(),
+                repo: repo.clone(),
+            },
+            g.subdir.clone().unwrap_or_default(),
+        ),
+        (Source::Git(g), Lookup::Git { url }) => (
+            Repo::Git { url: url.clone() },
+            g.subdir.clone().unwrap_or_default(),
+        ),
+        _ => {
+            impact.to = targets.breaking.as_ref().map(|b| tag_of(dep, b));
+            impact.unknown = Some(
+                "Baton does not read the source of registry modules yet: read the release notes"
+                    .into(),
+            );
+            return (targets, impact);
+        }
+    };
+    let dir = dir.trim_matches('/').to_string();
+    impact.module = dir.clone();
+    let Some(current) = current.filter(|c| dep.tags.contains_key(c)) else {
+        impact.to = targets.breaking.as_ref().map(|b| tag_of(dep, b));
+        impact.unknown = Some(format!(
+            "the version in use, {}, is not a published tag, so there is nothing to compare it with",
+            tag_text(&from_tag)
+        ));
+        return (targets, impact);
+    };
+    let versions: Vec<Version> = dep.tags.keys().cloned().collect();
+    let mut hops = 0;
+    while let Some(breaking) = targets.breaking.clone() {
+        let start = targets.safe.clone().unwrap_or_else(|| current.clone());
+        let (start_tag, head_tag) = (tag_of(dep, &start), tag_of(dep, &breaking));
+        impact.to = Some(head_tag.clone());
+        // Both at once: the module's folders at the breaking release, and what changed.
+        let step = async {
+            let (paths, changed) = tokio::join!(
+                ctx.module_paths(&repo, &head_tag, &dir),
+                ctx.changed(&repo, &start_tag, &head_tag)
+            );
+            Ok::<_, String>((paths?, changed?))
+        };
+        let (paths, changed) = match step.await {
+            Ok(x) => x,
+            Err(e) => {
+                impact.unknown = Some(format!("cannot read {}: {e}", tag_text(&head_tag)));
+                break;
+            }
+        };
+        impact.paths = paths.clone();
+        let verdicts: Vec<Option<bool>> = paths.iter().map(|p| changed.under(p)).collect();
+        let empty = verdicts.iter().all(|v| *v == Some(false));
+        if empty && hops == MAX_HOPS {
+            impact.unknown = Some(format!(
+                "{} changes nothing in the module either, but Baton goes past at most {MAX_HOPS} empty bumps: read the release notes",
+                tag_text(&head_tag)
+            ));
+            break;
+        }
+        if empty {
+            hops += 1;
+            impact.empty_bumps.push(EmptyBump {
+                release: head_tag.clone(),
+                compared: format!("{start_tag}...{head_tag}"),
+            });
+            let next = version::compute_targets(&breaking, &versions);
+            targets.safe = Some(next.safe.unwrap_or(breaking));
+            targets.breaking = next.breaking;
+            impact.to = None;
+            continue;
+        }
+        if let Err(e) =
+            interface_impact(ctx, &repo, &dir, &from_tag, &head_tag, usages, &mut impact).await
+        {
+            impact.unknown = Some(e);
+        }
+        break;
+    }
+    (targets, impact)
+}
+
+/// The tag of a version as published.
+fn tag_of(dep: &Dependency, v: &Version) -> String {
+    dep.tags.get(v).cloned().unwrap_or_else(|| v.to_string())
+}
+
+/// Compares the interfaces at the two tags and checks every usage against the changes.
+async fn interface_impact(
+    ctx: &Ctx,
+    repo: &Repo,
+    dir: &str,
+    from_tag: &str,
+    to_tag: &str,
+    usages: &[Usage],
+    impact: &mut Impact,
+) -> Result<(), String> {
+    let read = |files: Vec<(String, String)>| {
+        Interface::read(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+    };
+    let old_files = ctx.files_in(repo, from_tag, dir).await?;
+    let new_files = ctx.files_in(repo, to_tag, dir).await?;
+    let shown_dir = if dir.is_empty() {
+        "the repository's root folder".to_string()
+    } else {
+        code(dir)
+    };
+    for (files, tag) in [(&old_files, from_tag), (&new_files, to_tag)] {
+        if files.is_empty() {
+            return Err(format!(
+                "{shown_dir} holds no Terraform files at {}: the module may have moved",
+                tag_text(tag)
+            ));
+        }
+    }
+    let (old, new) = (read(old_files), read(new_files));
+    if let Some(problem) = old.problems.iter().chain(&new.problems).next() {
+        return Err(format!(
+            "a file of the module cannot be read, so its interface is not known: {}",
+            code(problem)
+        ));
+    }
+    impact.changes = interface::diff(&old, &new);
+    let tag = tag_text(to_tag);
+    // Reading a usage's files costs a full parse: only when a change can reach a usage.
+    let reaches_usages = impact.changes.iter().any(|c| c.name().is_some());
+    let outputs_removed = impact
+        .changes
+        .iter()
+        .any(|c| matches!(c, Change::OutputRemoved { .. }));
+    let units = ctx.units.clone();
+    let dependents = ctx.dependents.clone();
+    let root = ctx.root.clone();
+    let changes = impact.changes.clone();
+    let usages = usages.to_vec();
+    let mut checked = tokio::task::spawn_blocking(move || {
+        use rayon::prelude::*;
+        // Indexed here, outside the pool's tasks: a task waiting on the index could otherwise
+        // be handed another task that waits on it too.
+        let readers = (outputs_removed && usages.iter().any(|u| u.kind == UsageKind::Terragrunt))
+            .then(|| dependents.get_or_init(|| callsite::Dependents::index(&root, &units)));
+        usages
+            .par_iter()
+            .map(|u| {
+                let mut site = if reaches_usages {
+                    callsite::read(&root, &u.file, u.line, u.kind)
+                } else {
+                    CallSite::default()
+                };
+                if let (Some(readers), UsageKind::Terragrunt) = (readers, u.kind) {
+                    readers.add_to(&root, &u.file, &mut site);
+                }
+                check_usage(u, &site, &changes, &tag)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| format!("checking the usages did not finish: {e}"))?;
+    checked
+        .sort_by(|a, b| (a.0.status, &a.0.file, a.0.line).cmp(&(b.0.status, &b.0.file, b.0.line)));
+    let mut seen = BTreeSet::new();
+    for (usage, steps) in checked {
+        impact.usages.push(usage);
+        impact
+            .steps
+            .extend(steps.into_iter().filter(|s| seen.insert(s.clone())));
+    }
+    impact
+        .steps
+        .extend(general_steps(&impact.changes, &tag_text(to_tag)));
+    Ok(())
+}
+
+/// The findings of one usage, and the manual step each one asks for.
+pub fn check_usage(
+    u: &Usage,
+    site: &CallSite,
+    changes: &[Change],
+    tag: &str,
+) -> (UsageImpact, Vec<String>) {
+    let mut found: Vec<(Finding, String)> = Vec::new();
+    let at = |file: &str, line: usize| code(&format!("{file}:{line}"));
+    let mut hidden_inputs: Vec<String> = Vec::new();
+    let mut hidden_outputs: Vec<String> = Vec::new();
+    for change in changes {
+        match change {
+            Change::InputRemoved { name } => match site.passes.get(name) {
+                Some(p) => found.push((
+                    Finding {
+                        file: p.at.file.clone(),
+                        line: p.at.line,
+                        severity: Severity::Error,
+                        message: format!("passes {}, removed in {tag}", code(name)),
+                    },
+                    format!(
+                        "Remove {} at {}: the input is removed in {tag}.",
+                        code(name),
+                        at(&p.at.file, p.at.line)
+                    ),
+                )),
+                None => hidden_inputs.push(format!("{} (removed)", code(name))),
+            },
+            Change::InputRequired { name, .. } => {
+                if site.passes.contains_key(name) {
+                    continue;
+                }
+                if !site.inputs_complete() {
+                    hidden_inputs.push(format!("{} (now required)", code(name)));
+                    continue;
+                }
+                let step = match u.kind {
+                    UsageKind::Module => format!(
+                        "Add the argument {} to the module block at {} (required since {tag}).",
+                        code(name),
+                        at(&u.file, u.line)
+                    ),
+                    _ => format!(
+                        "Add {} to the `inputs` of {} (required since {tag}).",
+                        code(name),
+                        code(&u.file)
+                    ),
+                };
+                found.push((
+                    Finding {
+                        file: u.file.clone(),
+                        line: u.line,
+                        severity: Severity::Error,
+                        message: format!("does not pass {}, required since {tag}", code(name)),
+                    },
+                    step,
+                ));
+            }
+            Change::InputTypeChanged { name, from, to } => {
+                let shown = |t: &Option<String>| t.as_deref().map_or("any".to_string(), code);
+                let Some(p) = site.passes.get(name) else {
+                    hidden_inputs.push(format!("{} (type changed)", code(name)));
+                    continue;
+                };
+                let wrong = match (p.literal, to) {
+                    (Some(kind), Some(ty)) => callsite::mismatch(kind, ty),
+                    _ => false,
+                };
+                let (severity, message, step) = if wrong {
+                    (
+                        Severity::Error,
+                        format!(
+                            "passes {} as a {}, but its type is {} since {tag}",
+                            code(name),
+                            p.literal.unwrap_or("value"),
+                            shown(to)
+                        ),
+                        format!(
+                            "Give {} at {} a value of type {} (its type since {tag}).",
+                            code(name),
+                            at(&p.at.file, p.at.line),
+                            shown(to)
+                        ),
+                    )
+                } else {
+                    (
+                        Severity::Check,
+                        format!(
+                            "passes {}, whose type changed from {} to {} in {tag}: check the value",
+                            code(name),
+                            shown(from),
+                            shown(to)
+                        ),
+                        format!(
+                            "Check that {} at {} is a {} (its type since {tag}; it was {}).",
+                            code(name),
+                            at(&p.at.file, p.at.line),
+                            shown(to),
+                            shown(from)
+                        ),
+                    )
+                };
+                found.push((
+                    Finding {
+                        file: p.at.file.clone(),
+                        line: p.at.line,
+                        severity,
+                        message,
+                    },
+                    step,
+                ));
+            }
+            Change::OutputRemoved { name } => {
+                let mut read = false;
+                for r in site.reads.iter().filter(|r| &r.output == name) {
+                    read = true;
+                    found.push((
+                        Finding {
+                            file: r.at.file.clone(),
+                            line: r.at.line,
+                            severity: Severity::Error,
+                            message: format!("reads {}, removed in {tag}", code(&r.text)),
+                        },
+                        format!(
+                            "Replace {} at {}: the output {} is removed in {tag}.",
+                            code(&r.text),
+                            at(&r.at.file, r.at.line),
+                            code(name)
+                        ),
+                    ));
+                }
+                if !read {
+                    hidden_outputs.push(format!("{} (removed)", code(name)));
+                }
+            }
+            Change::ProviderTightened { .. } | Change::TerraformTightened { .. } => {}
+        }
+    }
+    for unknown in &site.unknowns {
+        let (list, verb) = if unknown.inputs {
+            (&hidden_inputs, "passes")
+        } else {
+            (&hidden_outputs, "reads")
+        };
+        if list.is_empty() {
+            continue;
+        }
+        let message = format!(
+            "{}: Baton cannot tell whether it {verb} {} in {tag}",
+            unknown.what,
+            list.join(", ")
+        );
+        let step = format!(
+            "Check {} by hand: {message}.",
+            at(&unknown.at.file, unknown.at.line)
+        );
+        found.push((
+            Finding {
+                file: unknown.at.file.clone(),
+                line: unknown.at.line,
+                severity: Severity::Unknown,
+                message,
+            },
+            step,
+        ));
+    }
+    found.sort_by(|a, b| {
+        (a.0.severity, &a.0.file, a.0.line).cmp(&(b.0.severity, &b.0.file, b.0.line))
+    });
+    let status = match found.first().map(|f| f.0.severity) {
+        Some(Severity::Error) => UsageStatus::NeedsChange,
+        Some(Severity::Check) => UsageStatus::Check,
+        Some(Severity::Unknown) => UsageStatus::Unknown,
+        None => UsageStatus::NoChange,
+    };
+    let (findings, steps) = found.into_iter().unzip();
+    (
+        UsageImpact {
+            file: u.file.clone(),
+            line: u.line,
+            status,
+            findings,
+        },
+        steps,
+    )
+}
+
+/// The steps that concern the whole environment: provider and Terraform versions, then reading
+/// the release notes and planning.
+fn general_steps(changes: &[Change], tag: &str) -> Vec<String> {
+    let was = |from: &Option<String>| {
+        from.as_deref()
+            .map_or(String::new(), |f| format!(", was {}", code(f)))
+    };
+    let mut out = Vec::new();
+    for c in changes {
+        match c {
+            Change::ProviderTightened {
+                name,
+                source,
+                from,
+                to,
+            } => out.push(format!(
+                "Use a version of the provider {} that meets {} ({tag} requires it{}): run `init -upgrade` in each folder of this update.",
+                code(source.as_deref().unwrap_or(name)),
+                to.as_deref().map_or("the new requirement".into(), code),
+                was(from)
+            )),
+            Change::TerraformTightened { from, to } => out.push(format!(
+                "Run a Terraform or OpenTofu version that meets {} ({tag} requires it{}).",
+                code(to),
+                was(from)
+            )),
+            _ => {}
+        }
+    }
+    out.push(format!(
+        "Read the release notes of {tag} for changes an interface does not show (resources replaced, renamed or moved), and run `plan` in each folder of this update."
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::find::callsite::{Passed, Place, Read, Unknown};
+
+    fn usage(file: &str, line: usize, kind: UsageKind) -> Usage {
+        let mut u =
+            crate::find::scan::fixtures::usage(file, "github.com/a/b//x?ref=v1.0.0", "v1.0.0");
+        u.line = line;
+        u.kind = kind;
+        u
+    }
+
+    fn place(file: &str, line: usize) -> Place {
+        Place {
+            file: file.into(),
+            line,
+        }
+    }
+
+    fn changes() -> Vec<Change> {
+        vec![
+            Change::InputRemoved {
+                name: "enable_classiclink".into(),
+            },
+            Change::InputRequired {
+                name: "cidr_block".into(),
+                new: false,
+            },
+            Change::InputTypeChanged {
+                name: "azs".into(),
+                from: Some("string".into()),
+                to: Some("list(string)".into()),
+            },
+            Change::OutputRemoved {
+                name: "nat_ids".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn each_kind_of_change_meets_each_kind_of_use() {
+        let mut site = CallSite::default();
+        site.passes.insert(
+            "enable_classiclink".into(),
+            Passed {
+                at: place("dev/app/vpc/terragrunt.hcl", 12),
+                literal: Some("bool"),
+            },
+        );
+        site.passes.insert(
+            "azs".into(),
+            Passed {
+                at: place("_envcommon/vpc.hcl", 3),
+                literal: Some("string"),
+            },
+        );
+        site.reads.push(Read {
+            output: "nat_ids".into(),
+            text: "module.vpc.nat_ids".into(),
+            at: place("dev/tf-root/main.tf", 40),
+        });
+        let u = usage("dev/app/vpc/terragrunt.hcl", 2, UsageKind::Terragrunt);
+        let (got, steps) = check_usage(&u, &site, &changes(), "v5.0.0");
+        let lines: Vec<String> = got
+            .findings
+            .iter()
+            .map(|f| format!("{}:{} {}", f.file, f.line, f.message))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "_envcommon/vpc.hcl:3 passes `azs` as a string, but its type is `list(string)` since v5.0.0",
+                "dev/app/vpc/terragrunt.hcl:2 does not pass `cidr_block`, required since v5.0.0",
+                "dev/app/vpc/terragrunt.hcl:12 passes `enable_classiclink`, removed in v5.0.0",
+                "dev/tf-root/main.tf:40 reads `module.vpc.nat_ids`, removed in v5.0.0",
+            ]
+        );
+        assert_eq!(got.status, UsageStatus::NeedsChange);
+        assert_eq!(
+            steps,
+            [
+                "Give `azs` at `_envcommon/vpc.hcl:3` a value of type `list(string)` (its type since v5.0.0).",
+                "Add `cidr_block` to the `inputs` of `dev/app/vpc/terragrunt.hcl` (required since v5.0.0).",
+                "Remove `enable_classiclink` at `dev/app/vpc/terragrunt.hcl:12`: the input is removed in v5.0.0.",
+                "Replace `module.vpc.nat_ids` at `dev/tf-root/main.tf:40`: the output `nat_ids` is removed in v5.0.0.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_value_whose_type_changed_is_to_be_checked_unless_it_clearly_does_not_fit() {
+        let mut site = CallSite::default();
+        site.passes.insert(
+            "azs".into(),
+            Passed {
+                at: place("dev/c/main.tf", 7),
+                literal: None,
+            },
+        );
+        let u = usage("dev/c/main.tf", 2, UsageKind::Module);
+        let only_type = [Change::InputTypeChanged {
+            name: "azs".into(),
+            from: Some("string".into()),
+            to: Some("list(string)".into()),
+        }];
+        let (got, steps) = check_usage(&u, &site, &only_type, "v5.0.0");
+        assert_eq!(got.status, UsageStatus::Check);
+        assert_eq!(
+            got.findings[0].message,
+            "passes `azs`, whose type changed from `string` to `list(string)` in v5.0.0: check the value"
+        );
+        assert_eq!(
+            steps,
+            [
+                "Check that `azs` at `dev/c/main.tf:7` is a `list(string)` (its type since v5.0.0; it was `string`)."
+            ]
+        );
+        // A required input missing from a module block asks for the argument.
+        let required = [Change::InputRequired {
+            name: "cidr_block".into(),
+            new: true,
+        }];
+        let (got, steps) = check_usage(&u, &site, &required, "v5.0.0");
+        assert_eq!(got.status, UsageStatus::NeedsChange);
+        assert_eq!(
+            steps,
+            [
+                "Add the argument `cidr_block` to the module block at `dev/c/main.tf:2` (required since v5.0.0)."
+            ]
+        );
+    }
+
+    #[test]
+    fn hidden_inputs_are_unknown_not_guessed() {
+        let mut site = CallSite::default();
+        site.unknowns.push(Unknown {
+            at: place("dev/a/terragrunt.hcl", 9),
+            what: "`inputs` takes values from `local.common`, which Baton does not evaluate".into(),
+            inputs: true,
+        });
+        site.passes.insert(
+            "cidr_block".into(),
+            Passed {
+                at: place("dev/a/terragrunt.hcl", 10),
+                literal: None,
+            },
+        );
+        let u = usage("dev/a/terragrunt.hcl", 2, UsageKind::Terragrunt);
+        let (got, steps) = check_usage(&u, &site, &changes(), "v5.0.0");
+        assert_eq!(got.status, UsageStatus::Unknown);
+        assert_eq!(got.findings.len(), 1, "{:?}", got.findings);
+        assert_eq!(
+            got.findings[0].message,
+            "`inputs` takes values from `local.common`, which Baton does not evaluate: Baton cannot tell whether it passes `enable_classiclink` (removed), `azs` (type changed) in v5.0.0"
+        );
+        assert!(steps[0].starts_with("Check `dev/a/terragrunt.hcl:9` by hand: "));
+    }
+
+    #[test]
+    fn a_usage_untouched_by_the_changes_needs_nothing() {
+        let mut site = CallSite::default();
+        site.passes.insert(
+            "name".into(),
+            Passed {
+                at: place("dev/b/main.tf", 4),
+                literal: Some("string"),
+            },
+        );
+        site.passes.insert(
+            "cidr_block".into(),
+            Passed {
+                at: place("dev/b/main.tf", 5),
+                literal: Some("string"),
+            },
+        );
+        let u = usage("dev/b/main.tf", 2, UsageKind::Module);
+        let (got, steps) = check_usage(&u, &site, &changes(), "v5.0.0");
+        assert_eq!(got.status, UsageStatus::NoChange);
+        assert!(got.findings.is_empty() && steps.is_empty());
+    }
+
+    #[test]
+    fn code_spans_hold_backticks_and_tags_stay_plain() {
+        assert_eq!(code("a"), "`a`");
+        assert_eq!(code("a`b"), "`` a`b ``");
+        assert_eq!(code("x\ny"), "`x y`");
+        assert_eq!(tag_text("v5.0.0"), "v5.0.0");
+        assert_eq!(tag_text("modules/vpc/v1.0.0"), "modules/vpc/v1.0.0");
+        assert_eq!(tag_text("v1<script>"), "`v1<script>`");
+    }
+
+    #[test]
+    fn local_module_paths_stay_in_the_repository() {
+        assert_eq!(
+            join_repo_path("modules/vpc", "../common").as_deref(),
+            Some("modules/common")
+        );
+        assert_eq!(join_repo_path("", "./x").as_deref(), Some("x"));
+        assert_eq!(join_repo_path("a", "../../x"), None);
+    }
+}

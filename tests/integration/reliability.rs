@@ -788,7 +788,8 @@ fn a_killed_update_leaves_every_file_old_or_new() {
             std::fs::write(path, before).unwrap();
         }
         let jitter = 0.85 + rng.below(300) as f64 / 1000.0;
-        let delay = (early + (late - early) / 2).mul_f64(jitter);
+        // A jittered kill that came too early may lie past `late`: never subtract below zero.
+        let delay = (early + late.saturating_sub(early) / 2).mul_f64(jitter);
         let mut child = update(dir.path()).spawn().unwrap();
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL

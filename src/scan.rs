@@ -292,6 +292,7 @@ fn skip_reason(f: &hcl::Found) -> Option<String> {
         Source::Unsupported { scheme } => {
             return Some(format!("unsupported source type ({scheme})"));
         }
+        Source::Invalid(why) => return Some(why.clone()),
         Source::Git(_) | Source::Registry(_) => {}
     }
     let Some(current) = f.current.as_deref() else {

@@ -57,6 +57,10 @@ pub struct Usage {
     pub current: Option<String>,
     /// Why Baton will not update this usage.
     pub skipped: Option<String>,
+    /// The file that writes the version, when it is not `file` (a shared file read through an
+    /// include or `read_terragrunt_config`), relative to the working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_file: Option<String>,
     /// The resolved source address.
     #[serde(skip)]
     pub address: Option<Source>,
@@ -69,6 +73,11 @@ impl Usage {
     /// The line to point at for this usage's version.
     pub fn version_line(&self) -> usize {
         self.site.as_ref().map_or(self.line, |s| s.line)
+    }
+
+    /// The file to point at for this usage's version: where it is written.
+    pub fn version_file(&self) -> &str {
+        self.version_file.as_deref().unwrap_or(&self.file)
     }
 }
 
@@ -154,7 +163,7 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
             if !dirs.matches(rel) {
                 return ignore::WalkState::Continue;
             }
-            let result = scan_file(path, &relative_name(rel), kind, files);
+            let result = scan_file(root, path, &relative_name(rel), kind, files);
             let _ = tx.send(result);
             ignore::WalkState::Continue
         })
@@ -200,7 +209,7 @@ fn problem(file: &str, line: Option<usize>, column: Option<usize>, message: Stri
     }
 }
 
-fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileResult {
+fn scan_file(root: &Path, path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileResult {
     // Read no more than the limit. No size check beforehand: the bounded read is the check, and
     // saves a system call per file. The buffer fits a typical unit in one read.
     let mut bytes = Vec::with_capacity(16 * 1024);
@@ -244,9 +253,15 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
     let found = catch_unwind(AssertUnwindSafe(|| hcl::find(path, kind, &text, files)));
     match found {
         Ok(Ok(found)) => FileResult {
-            usages: found.into_iter().map(|f| usage_from(rel, f)).collect(),
+            usages: found
+                .into_iter()
+                .map(|f| usage_from(root, rel, f))
+                .collect(),
             error: None,
         },
+        Ok(Err(e)) if e.kind == hcl::ProblemKind::TooLarge => {
+            problem(rel, Some(e.line), None, e.message)
+        }
         Ok(Err(e)) => problem(
             rel,
             Some(e.line),
@@ -262,11 +277,20 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
     }
 }
 
-fn usage_from(rel: &str, f: hcl::Found) -> Usage {
+fn usage_from(root: &Path, rel: &str, mut f: hcl::Found) -> Usage {
     let (dependency, address) = match &f.resolved {
         Ok(src) => (src.dependency_id(), Some(src.clone())),
         Err(_) => (None, None),
     };
+    // A version written in another file is reported, not edited.
+    let version_file = None;
+    if let Some(other) = f.site.as_ref().and_then(|s| s.file.clone()) {
+        f.site = None;
+        f.not_editable = Some(format!(
+            "the version is written in {}, not in this file",
+            other.strip_prefix(root).unwrap_or(&other).display()
+        ));
+    }
     let skipped = skip_reason(&f);
     Usage {
         file: rel.to_string(),
@@ -276,6 +300,7 @@ fn usage_from(rel: &str, f: hcl::Found) -> Usage {
         dependency,
         current: f.current,
         skipped,
+        version_file,
         address,
         site: f.site,
     }
@@ -294,6 +319,9 @@ fn skip_reason(f: &hcl::Found) -> Option<String> {
         }
         Source::Invalid(why) => return Some(why.clone()),
         Source::Git(_) | Source::Registry(_) => {}
+    }
+    if let Some(why) = &f.version_unknown {
+        return Some(format!("version not known when scanning: {why}"));
     }
     let Some(current) = f.current.as_deref() else {
         return Some(match src {
@@ -346,7 +374,7 @@ pub struct DiskFiles {
 
 impl Files for DiskFiles {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
-        let key = normalize(path);
+        let key = hcl::normalize(path);
         let slot = match self.cache.lock() {
             Ok(mut cache) => cache.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
@@ -361,8 +389,7 @@ impl Files for DiskFiles {
 
 fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
     let text = read_bounded(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let (stripped, _) = hcl::strip_bom(&text);
-    let body = hcl::parse_items(stripped, hcl::Keep::References).map_err(|e| {
+    let loaded = hcl::load_text(path, &text).map_err(|e| {
         format!(
             "cannot parse {} at {}:{}: {}",
             path.display(),
@@ -371,11 +398,7 @@ fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
             e.message
         )
     })?;
-    Ok(Arc::new(LoadedFile {
-        path: path.to_path_buf(),
-        text: stripped.to_string(),
-        body,
-    }))
+    Ok(Arc::new(loaded))
 }
 
 /// Reads a regular file of at most [`MAX_FILE_BYTES`] as UTF-8. An include or
@@ -406,23 +429,6 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Scan results built by hand, for the unit tests of the stages after the scan.
 #[cfg(test)]
 pub(crate) mod fixtures {
@@ -441,6 +447,7 @@ pub(crate) mod fixtures {
             dependency: address.dependency_id(),
             current: Some(current.into()),
             skipped: None,
+            version_file: None,
             address: Some(address),
             site: None,
         }
@@ -478,9 +485,9 @@ mod tests {
     #[test]
     fn normalize_paths() {
         assert_eq!(
-            normalize(Path::new("/a/b/../c/./d")),
+            hcl::normalize(Path::new("/a/b/../c/./d")),
             PathBuf::from("/a/c/d")
         );
-        assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+        assert_eq!(hcl::normalize(Path::new("../x")), PathBuf::from("../x"));
     }
 }

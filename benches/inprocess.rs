@@ -70,7 +70,7 @@ fn source_parse(c: &mut Criterion) {
 }
 
 fn find(c: &mut Criterion) {
-    let files = DiskFiles::default();
+    let files = DiskFiles::within(Path::new("live"));
     let mut g = c.benchmark_group("hcl::find");
     for (name, path, kind, text) in [
         (
@@ -102,7 +102,7 @@ fn find(c: &mut Criterion) {
 }
 
 fn apply_verified(c: &mut Criterion) {
-    let files = DiskFiles::default();
+    let files = DiskFiles::within(Path::new("live"));
     let text = terragrunt_unit();
     let path = Path::new("live/dev/a/vpc/terragrunt.hcl");
     let found = hcl::find(path, FileKind::Terragrunt, &text, &files).unwrap();

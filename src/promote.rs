@@ -249,7 +249,7 @@ pub fn promotion_spec(
             usages: usages
                 .iter()
                 .map(|u| UsageRef {
-                    file: u.file.clone(),
+                    file: u.version_file().to_string(),
                     line: u.version_line(),
                     current: u.current.clone().unwrap_or_default(),
                 })

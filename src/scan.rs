@@ -126,7 +126,7 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
         .ok()
         .filter(|p| p.is_dir())
         .ok_or_else(|| ScanError::MissingDir(request.working_dir.clone()))?;
-    let files = DiskFiles::default();
+    let files = DiskFiles::within(&repository_root(root));
     let (tx, rx) = mpsc::channel::<FileResult>();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -282,14 +282,20 @@ fn usage_from(root: &Path, rel: &str, mut f: hcl::Found) -> Usage {
         Ok(src) => (src.dependency_id(), Some(src.clone())),
         Err(_) => (None, None),
     };
-    // A version written in another file is reported, not edited.
-    let version_file = None;
+    // A version written in another file is edited there, when it lies inside the working
+    // directory (paths in specs and edits never leave it).
+    let mut version_file = None;
     if let Some(other) = f.site.as_ref().and_then(|s| s.file.clone()) {
-        f.site = None;
-        f.not_editable = Some(format!(
-            "the version is written in {}, not in this file",
-            other.strip_prefix(root).unwrap_or(&other).display()
-        ));
+        match other.strip_prefix(root) {
+            Ok(inside) => version_file = Some(relative_name(inside)),
+            Err(_) => {
+                f.site = None;
+                f.not_editable = Some(format!(
+                    "the version is written in {}, outside the working directory; run Baton from a folder that contains both files",
+                    other.display()
+                ));
+            }
+        }
     }
     let skipped = skip_reason(&f);
     Usage {
@@ -367,9 +373,30 @@ type Loaded = Result<Arc<LoadedFile>, String>;
 
 /// Reads and parses other files (includes) once per run, from any thread: the first thread to
 /// ask loads the file while later ones wait for the same slot.
-#[derive(Default)]
 pub struct DiskFiles {
+    /// The repository being scanned, by its canonical path.
+    boundary: PathBuf,
     cache: Mutex<HashMap<PathBuf, Arc<OnceLock<Loaded>>>>,
+}
+
+impl DiskFiles {
+    /// Files of the repository whose root is `boundary` (see [`repository_root`]).
+    pub fn within(boundary: &Path) -> DiskFiles {
+        DiskFiles {
+            boundary: std::fs::canonicalize(boundary).unwrap_or_else(|_| boundary.to_path_buf()),
+            cache: Mutex::default(),
+        }
+    }
+}
+
+/// The repository a working directory belongs to: the nearest folder at or above it that holds
+/// `.git` (a folder, or a file in a worktree), else the working directory itself.
+pub fn repository_root(working_dir: &Path) -> PathBuf {
+    let dir = std::fs::canonicalize(working_dir).unwrap_or_else(|_| working_dir.to_path_buf());
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir)
+        .to_path_buf()
 }
 
 impl Files for DiskFiles {
@@ -384,6 +411,13 @@ impl Files for DiskFiles {
 
     fn exists(&self, path: &Path) -> bool {
         path.is_file() || path.is_dir()
+    }
+
+    fn show(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.boundary) {
+            Ok(rel) if !rel.as_os_str().is_empty() => relative_name(rel),
+            _ => path.display().to_string(),
+        }
     }
 }
 

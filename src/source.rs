@@ -378,7 +378,10 @@ fn scp_like_without_colon(s: &str) -> Option<Source> {
     if user.is_empty() || user_host.contains(':') || !looks_like_host(host) {
         return None;
     }
-    let stop = rest.find("//").or_else(|| rest.find('?')).unwrap_or(rest.len());
+    let stop = rest
+        .find("//")
+        .or_else(|| rest.find('?'))
+        .unwrap_or(rest.len());
     let path = &rest[..stop];
     if path.is_empty() {
         return None;
@@ -713,7 +716,10 @@ mod tests {
         let raw = "git::https://github.com/cloudposse/terraform-null-label.git?ref=tags/0.21.0";
         assert_ref(raw, "0.21.0");
         assert_eq!(git(raw).dependency_id(), "cloudposse/terraform-null-label");
-        assert_ref("github.com/org/repo//x?ref=refs/tags/v1.2.0&depth=1", "v1.2.0");
+        assert_ref(
+            "github.com/org/repo//x?ref=refs/tags/v1.2.0&depth=1",
+            "v1.2.0",
+        );
     }
 
     #[test]

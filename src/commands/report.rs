@@ -42,7 +42,7 @@ pub fn execute(args: &ReportArgs) -> anyhow::Result<Spec> {
             .iter()
             .find(|x| x.dependency.as_deref() == Some(u.id.as_str()));
         output::warn_file(
-            place.map_or("", |p| p.file.as_str()),
+            place.map_or("", |p| p.version_file()),
             place.map(|p| p.version_line()),
             None,
             &format!("cannot look up versions of {}: {}", u.id, u.error),

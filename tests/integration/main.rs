@@ -5,6 +5,7 @@ mod action;
 mod action_files;
 mod common;
 mod demo;
+mod expressions;
 mod fake_github;
 mod gitrepo;
 mod promote;

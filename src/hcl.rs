@@ -246,9 +246,22 @@ pub fn find(
     text: &str,
     files: &dyn Files,
 ) -> Result<Vec<Found>, ParseError> {
+    find_measured(path, kind, text, files).0
+}
+
+/// [`find`], and the work its evaluation did, which never exceeds [`eval::MAX_WORK`] plus
+/// [`eval::WORK_PER_BYTE`] per byte of `text` (checked by the property tests).
+pub fn find_measured(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    files: &dyn Files,
+) -> (Result<Vec<Found>, ParseError>, u64) {
     let (body_text, bom) = strip_bom(text);
-    let body = parse_items(body_text, Keep::Sources)?;
-    find_in(path, kind, body_text, body, bom, files)
+    match parse_items(body_text, Keep::Sources) {
+        Ok(body) => find_in(path, kind, body_text, body, bom, files),
+        Err(e) => (Err(e), 0),
+    }
 }
 
 /// [`find`], parsing the whole text: what `find` must agree with whenever the whole text parses
@@ -261,10 +274,11 @@ pub fn find_parsing_all(
 ) -> Result<Vec<Found>, ParseError> {
     let (body_text, bom) = strip_bom(text);
     let body = parse(body_text)?;
-    find_in(path, kind, body_text, body, bom, files)
+    find_in(path, kind, body_text, body, bom, files).0
 }
 
-/// The usages in a parsed file; `body_text` is the text without its BOM, of `bom` bytes.
+/// The usages in a parsed file, and the work evaluating them took; `body_text` is the text
+/// without its BOM, of `bom` bytes.
 fn find_in(
     path: &Path,
     kind: FileKind,
@@ -272,7 +286,7 @@ fn find_in(
     body: Body,
     bom: usize,
     files: &dyn Files,
-) -> Result<Vec<Found>, ParseError> {
+) -> (Result<Vec<Found>, ParseError>, u64) {
     let usage_kind = |block: &Block| match (kind, block.ident.as_str()) {
         (FileKind::Terraform, "module") => Some(UsageKind::Module),
         (FileKind::Terragrunt, "terraform") => Some(UsageKind::Terragrunt),
@@ -281,7 +295,7 @@ fn find_in(
         _ => None,
     };
     if !body.blocks().any(|b| usage_kind(b).is_some()) {
-        return Ok(Vec::new());
+        return (Ok(Vec::new()), 0);
     }
     let scanned = Arc::new(LoadedFile {
         path: normalize(path),
@@ -301,11 +315,13 @@ fn find_in(
         let Some(usage_kind) = usage_kind(block) else {
             continue;
         };
-        if let Some(found) = finder.find_in_block(block, usage_kind)? {
-            out.push(found);
+        match finder.find_in_block(block, usage_kind) {
+            Ok(Some(found)) => out.push(found),
+            Ok(None) => {}
+            Err(e) => return (Err(e), ev.work()),
         }
     }
-    Ok(out)
+    (Ok(out), ev.work())
 }
 
 /// The state of one file's search: its evaluator and line indexes.
@@ -1169,6 +1185,108 @@ module "d" {
         let err = f.resolved.as_ref().unwrap_err();
         assert!(err.contains("BASE"), "{err}");
         assert_eq!(f.current, None, "no empty version from `ref=${{…}}`");
+    }
+
+    /// `locals` that each repeat the previous one `width` times, `depth` levels deep, as the
+    /// hostile-content report built them (2.3 KB reached 10 GB).
+    fn bomb(width: usize, depth: usize, repeat: impl Fn(&str, usize) -> String) -> String {
+        let mut text = String::from("locals {\n  a0 = \"xxxxxxxxxx\"\n");
+        for i in 1..=depth {
+            text.push_str(&format!(
+                "  a{i} = {}\n",
+                repeat(&format!("local.a{}", i - 1), width)
+            ));
+        }
+        text.push_str(&format!(
+            "}}\nterraform {{\n  source = \"github.com/acme/m//x?ref=${{local.a{depth}}}\"\n}}\n"
+        ));
+        text
+    }
+
+    // Resource bombs: the work is bounded and the file is reported, not evaluated.
+    #[test]
+    fn interpolation_bombs_are_reported_within_bounded_work() {
+        let template = |r: &str, n: usize| format!("\"{}\"", format!("${{{r}}}").repeat(n));
+        let shapes: Vec<(&str, String)> = vec![
+            ("template", bomb(40, 5, template)),
+            (
+                "join",
+                bomb(40, 5, |r, n| {
+                    format!("join(\"\", [{}])", vec![r; n].join(", "))
+                }),
+            ),
+            (
+                "format",
+                bomb(40, 5, |r, n| {
+                    format!("format(\"{}\", {})", "%s".repeat(n), vec![r; n].join(", "))
+                }),
+            ),
+            ("concat", {
+                let mut t = String::from("locals {\n  l0 = [\"x\", \"y\"]\n");
+                for i in 1..=6 {
+                    t.push_str(&format!(
+                        "  l{i} = concat({})\n",
+                        vec![format!("local.l{}", i - 1); 40].join(", ")
+                    ));
+                }
+                t.push_str(
+                    "}\nterraform {\n  source = \"github.com/acme/m//x?ref=${local.l6[0]}\"\n}\n",
+                );
+                t
+            }),
+            ("merge", {
+                let mut t = String::from("locals {\n  m0 = { a = \"x\" }\n");
+                for i in 1..=6 {
+                    t.push_str(&format!(
+                        "  m{i} = {{ {} }}\n",
+                        (0..40)
+                            .map(|k| format!("k{k} = local.m{}", i - 1))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                t.push_str("}\nterraform {\n  source = \"github.com/acme/m//x?ref=${local.m6.k0.k0.a}\"\n}\n");
+                t
+            }),
+            (
+                "replace",
+                bomb(1, 6, |r, _| {
+                    format!(
+                        "replace(\"${{{r}}}${{{r}}}\", \"x\", \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\")"
+                    )
+                }),
+            ),
+        ];
+        for (name, text) in shapes {
+            assert!(text.len() < 8 * 1024, "{name}: {} bytes", text.len());
+            let path = Path::new("/r/dev/x/terragrunt.hcl");
+            let (result, work) =
+                find_measured(path, FileKind::Terragrunt, &text, &MemFiles::default());
+            let limit = eval::MAX_WORK + eval::WORK_PER_BYTE * text.len() as u64;
+            assert!(work <= limit, "{name}: {work} steps");
+            match result {
+                Err(e) => {
+                    assert_eq!(e.kind, ProblemKind::TooLarge, "{name}: {e:?}");
+                    assert!(e.message.starts_with("interpolation too large"), "{e:?}");
+                }
+                Ok(found) => {
+                    // What was evaluated stayed under the value limit.
+                    let id = id(&found[0]);
+                    assert!(id.is_some(), "{name}: {found:?}");
+                }
+            }
+        }
+        // The template bomb in particular is refused, not evaluated.
+        let text = bomb(40, 5, template);
+        let err = find(
+            Path::new("/r/t.hcl"),
+            FileKind::Terragrunt,
+            &text,
+            &MemFiles::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ProblemKind::TooLarge);
+        assert_eq!(err.line, 10, "the line of the source that needs the bomb");
     }
 
     #[test]

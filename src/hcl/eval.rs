@@ -502,6 +502,8 @@ impl<'a> Evaluator<'a> {
             Expression::BinaryOp(op) => {
                 let lhs = self.eval(file, &op.lhs_expr)?;
                 let rhs = self.eval(file, &op.rhs_expr)?;
+                // Comparing walks both values.
+                self.charge(lhs.weight() + rhs.weight())?;
                 binary(&scope, op, &lhs, &rhs)
             }
             Expression::ForExpr(_) => fail(
@@ -1029,50 +1031,66 @@ impl<'a> Evaluator<'a> {
             "join" => {
                 let sep = text_arg(0)?;
                 let mut parts = Vec::new();
+                let mut weight = 0;
                 for (i, e) in args.iter().enumerate().skip(1) {
-                    for item in list_items(scope, e, arg(i)?)? {
+                    let list = self.list_arg(scope, e, arg(i)?)?;
+                    for item in list.items.iter() {
                         if !parts.is_empty() {
+                            weight += sep.weight();
                             parts.push(sep.clone());
                         }
-                        parts.push(to_str(scope, e, item)?);
+                        let s = to_str(scope, e, item.clone())?;
+                        weight += s.weight();
+                        check_weight(weight)?;
+                        parts.push(s);
                     }
                 }
-                check_weight(parts.iter().map(Str::weight).sum())?;
                 Value::Str(Str::concat(&parts))
             }
             "concat" => {
-                let mut items = Vec::new();
+                let mut lists = Vec::new();
+                let mut weight = 1;
                 for (i, e) in args.iter().enumerate() {
-                    items.extend(list_items(scope, e, arg(i)?)?);
+                    let list = self.list_arg(scope, e, arg(i)?)?;
+                    weight += list.weight;
+                    check_weight(weight)?;
+                    lists.push(list);
                 }
-                let weight = 1 + items.iter().map(Value::weight).sum::<usize>();
+                let items = lists.iter().flat_map(|l| l.items.iter().cloned()).collect();
                 Value::List(Rc::new(Collection { items, weight }))
             }
             "merge" => {
-                let mut items = BTreeMap::new();
+                let mut objects = Vec::new();
+                let mut weight = 1;
                 for i in 0..args.len() {
-                    match arg(i)? {
-                        Value::Null => {}
-                        Value::Object(o) => {
-                            items.extend(o.items.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    let object = match arg(i)? {
+                        Value::Null => continue,
+                        Value::Object(o) => o,
+                        Value::Locals(f) => {
+                            let items = self.all_locals(f)?;
+                            let weight = items.iter().map(|(k, v)| k.len() + v.weight()).sum();
+                            Rc::new(Collection { items, weight })
                         }
-                        Value::Locals(f) => items.extend(self.all_locals(f)?),
                         other => {
                             return fail(
                                 Kind::Failed,
                                 format!("`{}`: merge() of {}", shown(), other.type_name()),
                             );
                         }
-                    }
+                    };
+                    weight += object.weight;
+                    check_weight(weight)?;
+                    self.charge(object.items.len())?;
+                    objects.push(object);
                 }
-                let weight = 1 + items
-                    .iter()
-                    .map(|(k, v)| k.len() + v.weight())
-                    .sum::<usize>();
+                let mut items = BTreeMap::new();
+                for o in &objects {
+                    items.extend(o.items.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
                 Value::Object(Rc::new(Collection { items, weight }))
             }
             "element" => {
-                let items = list_items(
+                let list = self.list_arg(
                     scope,
                     args.first().copied().unwrap_or(&Expression::null()),
                     arg(0)?,
@@ -1082,6 +1100,7 @@ impl<'a> Evaluator<'a> {
                     args.get(1).copied().unwrap_or(&Expression::null()),
                     &arg(1)?,
                 )?;
+                let items = &list.items;
                 if items.is_empty() || i < 0.0 || i.fract() != 0.0 {
                     return fail(Kind::Failed, format!("`{}`: no such element", shown()));
                 }
@@ -1102,14 +1121,15 @@ impl<'a> Evaluator<'a> {
                 }
             },
             "contains" => {
-                let items = list_items(
+                let list = self.list_arg(
                     scope,
                     args.first().copied().unwrap_or(&Expression::null()),
                     arg(0)?,
                 )?;
                 let wanted = arg(1)?;
+                self.charge(list.weight)?;
                 let mut found = false;
-                for item in &items {
+                for item in list.items.iter() {
                     if equal(item, &wanted)? {
                         found = true;
                         break;
@@ -1198,7 +1218,10 @@ impl<'a> Evaluator<'a> {
                 if old.is_empty() {
                     return fail(Kind::Failed, format!("`{}`: replace() of \"\"", shown()));
                 }
-                check_weight(s.len().saturating_mul(new.len().max(1)))?;
+                let count = s.matches(old.as_str()).count();
+                check_weight(
+                    (s.len() - count * old.len()).saturating_add(count.saturating_mul(new.len())),
+                )?;
                 Value::Str(Str::computed(&s.replace(&old, &new)))
             }
             "split" => {
@@ -1238,6 +1261,30 @@ impl<'a> Evaluator<'a> {
             }
         };
         self.built(value)
+    }
+
+    /// A list argument, charged for its length (it is about to be walked).
+    fn list_arg(
+        &self,
+        scope: &Scope,
+        expr: &Expression,
+        value: Value,
+    ) -> Eval<Rc<Collection<Vec<Value>>>> {
+        match value {
+            Value::List(l) => {
+                self.charge(l.items.len())?;
+                Ok(l)
+            }
+            Value::Bad(why) => Err(why),
+            other => fail(
+                Kind::Failed,
+                format!(
+                    "`{}` is {}, not a list",
+                    scope.snippet(expr.span()),
+                    other.type_name()
+                ),
+            ),
+        }
     }
 
     /// Every local of a file, as an object (for `merge(x.locals, …)`).
@@ -1403,21 +1450,6 @@ fn as_number(scope: &Scope, expr: &Expression, value: &Value) -> Eval<f64> {
             Kind::Failed,
             format!(
                 "`{}` is {}, not a number",
-                scope.snippet(expr.span()),
-                other.type_name()
-            ),
-        ),
-    }
-}
-
-fn list_items(scope: &Scope, expr: &Expression, value: Value) -> Eval<Vec<Value>> {
-    match value {
-        Value::List(l) => Ok(l.items.clone()),
-        Value::Bad(why) => Err(why),
-        other => fail(
-            Kind::Failed,
-            format!(
-                "`{}` is {}, not a list",
                 scope.snippet(expr.span()),
                 other.type_name()
             ),

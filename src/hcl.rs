@@ -18,6 +18,7 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::Element;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -621,9 +622,11 @@ fn unquote(s: &str) -> &str {
         .unwrap_or(s)
 }
 
-/// Byte offset → 1-based line. Lines are counted when asked for: a file has few usages.
+/// Byte offset → 1-based line. The newlines are found once, when a line is first asked for: a
+/// file of many usages costs one pass over its text, not one per usage.
 pub struct LineIndex<'a> {
     text: &'a [u8],
+    newlines: OnceCell<Vec<usize>>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -631,13 +634,13 @@ impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         LineIndex {
             text: text.as_bytes(),
+            newlines: OnceCell::new(),
         }
     }
 
     /// The 1-based line holding byte `offset`.
     pub fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        memchr::memchr_iter(b'\n', &self.text[..end]).count() + 1
+        line_of(self.newlines.get_or_init(|| line_starts(self.text)), offset)
     }
 }
 

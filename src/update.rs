@@ -470,8 +470,9 @@ pub fn plan(root: &Path, report: &ScanReport, targets: &BTreeMap<String, Version
             new,
         });
     }
+    let written: HashSet<&str> = plan.files.iter().map(|f| f.file.as_str()).collect();
     for ((file, _, _), list) in &edits {
-        if !plan.files.iter().any(|f| f.file == *file) {
+        if !written.contains(file.as_str()) {
             continue;
         }
         let first = list[0].usage;

@@ -1292,6 +1292,28 @@ module "d" {
         assert_eq!(err.line, 10, "the line of the source that needs the bomb");
     }
 
+    // As Terragrunt: a file read with read_terragrunt_config is evaluated in its own folder
+    // (get_terragrunt_dir() and relative paths), an included file in the including unit's.
+    #[test]
+    fn read_files_are_evaluated_in_their_own_folder_and_includes_in_the_unit() {
+        let config = "locals {\n  git = read_terragrunt_config(\"${get_terragrunt_dir()}/_shared/git.hcl\")\n  base = local.git.locals.base\n}\n";
+        let git = "locals {\n  base = \"github.com/acme/mods\"\n}\n";
+        let files = MemFiles::default()
+            .with("/r/infra/config.hcl", config)
+            .with("/r/infra/_shared/git.hcl", git)
+            .with(
+                "/r/infra/dev/x/_shared/git.hcl",
+                "locals {\n  base = \"github.com/wrong/place\"\n}\n",
+            );
+        let read = "locals {\n  cfg = read_terragrunt_config(find_in_parent_folders(\"config.hcl\"))\n}\nterraform {\n  source = \"${local.cfg.locals.base}//vpc?ref=v1.0.0\"\n}\n";
+        let f = &find_in("/r/infra/dev/x/terragrunt.hcl", read, &files)[0];
+        assert_eq!(id(f).as_deref(), Some("acme/mods/vpc"), "{f:?}");
+        // Included, the same file reads from the unit's folder.
+        let include = "include \"cfg\" {\n  path   = find_in_parent_folders(\"config.hcl\")\n  expose = true\n}\nterraform {\n  source = \"${include.cfg.locals.base}//vpc?ref=v1.0.0\"\n}\n";
+        let f = &find_in("/r/infra/dev/x/terragrunt.hcl", include, &files)[0];
+        assert_eq!(id(f).as_deref(), Some("wrong/place/vpc"), "{f:?}");
+    }
+
     #[test]
     fn line_index() {
         let idx = LineIndex::new("a\nbc\n\nd");

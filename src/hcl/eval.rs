@@ -267,6 +267,11 @@ impl Value {
 /// A file's locals and includes, indexed: structure positions in its body.
 struct Scope {
     file: Arc<LoadedFile>,
+    /// What `get_terragrunt_dir()` returns here, and what relative paths start from: the
+    /// scanned file's folder, a file read with `read_terragrunt_config`'s own folder, and for an
+    /// included file the folder of the file that includes it (Terragrunt evaluates an include
+    /// in the context of the including unit).
+    dir: PathBuf,
     /// Local name → (index of the `locals` block, index of the attribute in it); the first
     /// definition wins.
     locals: HashMap<String, (usize, usize)>,
@@ -275,7 +280,7 @@ struct Scope {
 }
 
 impl Scope {
-    fn new(file: Arc<LoadedFile>) -> Scope {
+    fn new(file: Arc<LoadedFile>, dir: PathBuf) -> Scope {
         let mut locals = HashMap::new();
         let mut includes = HashMap::new();
         for (i, st) in file.body.iter().enumerate() {
@@ -299,6 +304,7 @@ impl Scope {
         }
         Scope {
             file,
+            dir,
             locals,
             includes,
         }
@@ -338,7 +344,8 @@ pub struct Evaluator<'a> {
     files: &'a dyn Files,
     terragrunt_dir: PathBuf,
     scopes: RefCell<Vec<Rc<Scope>>>,
-    by_path: RefCell<HashMap<PathBuf, usize>>,
+    /// Files opened, by path and context folder.
+    by_path: RefCell<HashMap<(PathBuf, PathBuf), usize>>,
     memo: RefCell<HashMap<(usize, String), Memo>>,
     work: Cell<u64>,
     limit: u64,
@@ -355,9 +362,9 @@ impl<'a> Evaluator<'a> {
             MAX_WORK.saturating_add(WORK_PER_BYTE.saturating_mul(scanned.text.len() as u64));
         Evaluator {
             files,
+            scopes: RefCell::new(vec![Rc::new(Scope::new(scanned, terragrunt_dir.clone()))]),
+            by_path: RefCell::new(HashMap::from([((path, terragrunt_dir.clone()), 0)])),
             terragrunt_dir,
-            scopes: RefCell::new(vec![Rc::new(Scope::new(scanned))]),
-            by_path: RefCell::new(HashMap::from([(path, 0)])),
             memo: RefCell::default(),
             work: Cell::new(0),
             limit,
@@ -763,7 +770,7 @@ impl<'a> Evaluator<'a> {
         let out = match scope.include_path(name) {
             Some(path_expr) => self.hop(|| {
                 let path = self.path_arg(file, scope, path_expr)?;
-                self.open(&path).map(Value::Config)
+                self.open(&path, scope.dir.clone()).map(Value::Config)
             }),
             None => fail(
                 Kind::Failed,
@@ -777,7 +784,7 @@ impl<'a> Evaluator<'a> {
         out
     }
 
-    /// A path argument: a known string; relative paths are relative to the file that wrote them.
+    /// A path argument: a known string; relative paths start from the scope's folder.
     fn path_arg(&self, file: usize, scope: &Scope, expr: &Expression) -> Eval<PathBuf> {
         let text = match self.eval(file, expr)? {
             Value::Str(s) => s.known()?,
@@ -796,13 +803,14 @@ impl<'a> Evaluator<'a> {
         Ok(super::normalize(&if p.is_absolute() {
             p.to_path_buf()
         } else {
-            scope.file.path.parent().unwrap_or(Path::new("")).join(p)
+            scope.dir.join(p)
         }))
     }
 
-    /// Loads a file (once) and returns its index.
-    fn open(&self, path: &Path) -> Eval<usize> {
-        if let Some(&i) = self.by_path.borrow().get(path) {
+    /// Loads a file (once per context folder) and returns its index.
+    fn open(&self, path: &Path, dir: PathBuf) -> Eval<usize> {
+        let key = (path.to_path_buf(), dir);
+        if let Some(&i) = self.by_path.borrow().get(&key) {
             return Ok(i);
         }
         if let Err(why) = self.files.may_read(path) {
@@ -814,9 +822,9 @@ impl<'a> Evaluator<'a> {
         };
         self.charge(loaded.text.len() / 64)?;
         let mut scopes = self.scopes.borrow_mut();
-        scopes.push(Rc::new(Scope::new(loaded)));
+        scopes.push(Rc::new(Scope::new(loaded, key.1.clone())));
         let i = scopes.len() - 1;
-        self.by_path.borrow_mut().insert(path.to_path_buf(), i);
+        self.by_path.borrow_mut().insert(key, i);
         Ok(i)
     }
 
@@ -856,7 +864,7 @@ impl<'a> Evaluator<'a> {
                 } else {
                     known_arg(0)?
                 };
-                match self.find_in_parent_folders(&wanted) {
+                match self.find_in_parent_folders(&scope.dir, &wanted) {
                     Some(p) => Value::Str(Str::computed(&p.to_string_lossy())),
                     None if args.len() > 1 => arg(1)?,
                     None => {
@@ -865,7 +873,7 @@ impl<'a> Evaluator<'a> {
                             format!(
                                 "`{}` finds no {wanted} above {} inside the repository",
                                 shown(),
-                                self.files.show(&self.terragrunt_dir)
+                                self.files.show(&scope.dir)
                             ),
                         );
                     }
@@ -879,25 +887,25 @@ impl<'a> Evaluator<'a> {
                     );
                 };
                 let path = self.path_arg(file, scope, path_expr)?;
-                match self.hop(|| self.open(&path)) {
+                // A file read is evaluated in its own folder.
+                let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                match self.hop(|| self.open(&path, dir)) {
                     Ok(i) => Value::Config(i),
                     Err(why) if why.kind == Kind::Failed && args.len() > 1 => arg(1)?,
                     Err(why) => return Err(why),
                 }
             }
-            "get_terragrunt_dir" | "get_original_terragrunt_dir" => {
+            "get_terragrunt_dir" => Value::Str(Str::computed(&scope.dir.to_string_lossy())),
+            "get_original_terragrunt_dir" => {
                 Value::Str(Str::computed(&self.terragrunt_dir.to_string_lossy()))
             }
-            "get_repo_root" => match self.repo_root() {
+            "get_repo_root" => match self.repo_root(&scope.dir) {
                 Some(root) => Value::Str(Str::computed(&root.to_string_lossy())),
                 None => return fail(Kind::Failed, "get_repo_root() finds no git repository"),
             },
-            "get_path_from_repo_root" => match self.repo_root() {
+            "get_path_from_repo_root" => match self.repo_root(&scope.dir) {
                 Some(root) => {
-                    let rel = self
-                        .terragrunt_dir
-                        .strip_prefix(&root)
-                        .unwrap_or(Path::new(""));
+                    let rel = scope.dir.strip_prefix(&root).unwrap_or(Path::new(""));
                     Value::Str(Str::computed(&rel.to_string_lossy()))
                 }
                 None => {
@@ -907,12 +915,9 @@ impl<'a> Evaluator<'a> {
                     );
                 }
             },
-            "get_path_to_repo_root" => match self.repo_root() {
+            "get_path_to_repo_root" => match self.repo_root(&scope.dir) {
                 Some(root) => {
-                    let rel = self
-                        .terragrunt_dir
-                        .strip_prefix(&root)
-                        .unwrap_or(Path::new(""));
+                    let rel = scope.dir.strip_prefix(&root).unwrap_or(Path::new(""));
                     let ups: Vec<&str> = rel.components().map(|_| "..").collect();
                     let text = if ups.is_empty() {
                         ".".to_string()
@@ -1304,19 +1309,18 @@ impl<'a> Evaluator<'a> {
         Ok(out)
     }
 
-    /// As Terragrunt: from the unit's parent folder upwards, inside what [`Files`] may read.
-    fn find_in_parent_folders(&self, name: &str) -> Option<PathBuf> {
-        self.terragrunt_dir
-            .ancestors()
+    /// As Terragrunt: from the parent of the scope's folder upwards, inside what [`Files`] may
+    /// read.
+    fn find_in_parent_folders(&self, dir: &Path, name: &str) -> Option<PathBuf> {
+        dir.ancestors()
             .skip(1)
             .take(64)
             .map(|dir| super::normalize(&dir.join(name)))
             .find(|candidate| self.files.exists(candidate))
     }
 
-    fn repo_root(&self) -> Option<PathBuf> {
-        self.terragrunt_dir
-            .ancestors()
+    fn repo_root(&self, dir: &Path) -> Option<PathBuf> {
+        dir.ancestors()
             .find(|d| self.files.exists(&d.join(".git")))
             .map(Path::to_path_buf)
     }

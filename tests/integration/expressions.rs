@@ -348,6 +348,16 @@ fn report_looks_up_the_versions_found_through_expressions() {
     assert_eq!(env["Dependency"], VPC);
     assert_eq!(env["Current"], Value::Null);
     assert!(env["Reason"].as_str().unwrap().contains("VPC_REF"));
+    let scp = skipped
+        .iter()
+        .find(|s| s["File"] == "dev/scp/terragrunt.hcl")
+        .unwrap_or_else(|| panic!("{skipped:#?}"));
+    assert!(
+        scp["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("needs `:` after the host")
+    );
 }
 
 #[test]

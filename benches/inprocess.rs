@@ -1,6 +1,8 @@
 //! In-process benchmarks of the steps every scanned or edited file goes through: source parsing,
-//! `hcl::find` on typical files (and the same with a parse of the whole file), a verified edit,
-//! and the breaking-change impact's reading of a module's interface and of a usage. Whole-process figures (scan, report, update on generated trees) come from
+//! `hcl::find` on typical files (and the same with a parse of the whole file), `hcl::find` and
+//! the dry-run diff on files of 1,000 to 16,000 blocks (time per block must stay flat), a
+//! verified edit, and the breaking-change impact's reading of a module's interface and of a
+//! usage. Whole-process figures (scan, report, update on generated trees) come from
 //! `scripts/bench.sh`.
 //!
 //!     CARGO_TARGET_DIR=/tmp/target-bench cargo bench --bench inprocess
@@ -57,6 +59,19 @@ fn terraform_root() -> String {
     s
 }
 
+/// A root module of `n` module blocks: scan time must grow linearly with it.
+fn many_blocks(n: usize) -> String {
+    let mut s = String::with_capacity(n * 80);
+    for i in 0..n {
+        s.push_str(&format!(
+            "module \"m{i}\" {{\n  source = \"github.com/acme/mods//m{}?ref=v1.{}.0\"\n}}\n",
+            i % 7,
+            i % 9
+        ));
+    }
+    s
+}
+
 fn source_parse(c: &mut Criterion) {
     let mut g = c.benchmark_group("source");
     g.throughput(Throughput::Elements(SOURCES.len() as u64));
@@ -72,7 +87,7 @@ fn source_parse(c: &mut Criterion) {
 }
 
 fn find(c: &mut Criterion) {
-    let files = DiskFiles::default();
+    let files = DiskFiles::within(Path::new("live"));
     let mut g = c.benchmark_group("hcl::find");
     for (name, path, kind, text) in [
         (
@@ -103,8 +118,37 @@ fn find(c: &mut Criterion) {
     g.finish();
 }
 
+/// `hcl::find` on files of 1,000 to 16,000 blocks, and the diff of editing all of them: the time
+/// per block must stay flat.
+fn blocks_per_file(c: &mut Criterion) {
+    let files = DiskFiles::within(Path::new("live"));
+    let mut g = c.benchmark_group("hcl::find blocks per file");
+    g.sample_size(10);
+    for n in [1_000, 4_000, 16_000] {
+        let text = many_blocks(n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(format!("{n} module blocks"), |b| {
+            b.iter(|| {
+                hcl::find(
+                    Path::new("live/dev/main.tf"),
+                    FileKind::Terraform,
+                    black_box(&text),
+                    &files,
+                )
+                .unwrap()
+            })
+        });
+        // The dry-run diff of an update that edits every block.
+        let edited = text.replace("?ref=v1.", "?ref=v2.");
+        g.bench_function(format!("{n} module blocks, dry-run diff"), |b| {
+            b.iter(|| edit::unified_diff("main.tf", black_box(&text), black_box(&edited)))
+        });
+    }
+    g.finish();
+}
+
 fn apply_verified(c: &mut Criterion) {
-    let files = DiskFiles::default();
+    let files = DiskFiles::within(Path::new("live"));
     let text = terragrunt_unit();
     let path = Path::new("live/dev/a/vpc/terragrunt.hcl");
     let found = hcl::find(path, FileKind::Terragrunt, &text, &files).unwrap();
@@ -182,5 +226,12 @@ fn impact(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, source_parse, find, apply_verified, impact);
+criterion_group!(
+    benches,
+    source_parse,
+    find,
+    blocks_per_file,
+    apply_verified,
+    impact
+);
 criterion_main!(benches);

@@ -11,6 +11,8 @@
 #   skim          hcl::find, which parses only the items that can hold a source, finds what a parse
 #                 of the whole text finds; blanking the other items keeps every offset
 #   spec          spec::Spec::parse + validate: no panic, what validates is safe to act on
+#   eval_bound    hcl::find on any text: usages or "interpolation too large", within the work
+#                 limit for the file's size (resource bombs of locals, joins, concats, merges)
 #
 # With cargo-fuzz (`cargo install cargo-fuzz`) the libFuzzer targets run on the stable toolchain
 # through RUSTC_BOOTSTRAP=1, seeded from the fixtures. Without it (or with FUZZ_ENGINE=proptest),
@@ -20,11 +22,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-60}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-targets=(source_parse hcl_edit skim spec)
+targets=(source_parse hcl_edit skim spec eval_bound)
 
 seed_corpus() {
   local dir=fuzz/corpus
-  mkdir -p "$dir/source_parse" "$dir/hcl_edit" "$dir/skim" "$dir/spec"
+  mkdir -p "$dir/source_parse" "$dir/hcl_edit" "$dir/skim" "$dir/spec" "$dir/eval_bound"
   local n=0 f kind
   while IFS= read -r -d '' f; do
     case "$f" in
@@ -35,6 +37,7 @@ seed_corpus() {
     n=$((n + 1))
     { printf "${kind}"'\001\002\003\000'; cat "$f"; } >"$dir/hcl_edit/fixture-$n"
     { printf "${kind}"; cat "$f"; } >"$dir/skim/fixture-$n"
+    { printf "${kind}"; cat "$f"; } >"$dir/eval_bound/fixture-$n"
     grep -oE 'source *= *"[^"]*"' "$f" | sed -E 's/^source *= *"(.*)"$/\1/' |
       while IFS= read -r src; do
         printf '%s' "$src" >"$dir/source_parse/$(printf '%s' "$src" | cksum | cut -d' ' -f1)"

@@ -3,7 +3,7 @@
 //! Each check returns `Err` with a description when a property fails; a panic anywhere below
 //! is a finding too.
 
-use baton::find::hcl::{self, FileKind, Files, Keep, LoadedFile};
+use baton::find::hcl::{self, FileKind, Files, Keep, LoadedFile, eval};
 use baton::find::scan;
 use baton::find::source::Source;
 use baton::spec::Spec;
@@ -340,6 +340,46 @@ pub fn check_edit(file_name: &str, text: &str, target: &Version) -> Result<usize
         ));
     }
     Ok(splices.len())
+}
+
+/// Evaluating any file is bounded: `hcl::find` either finds its usages or reports the file as
+/// "interpolation too large", within `MAX_WORK` plus `WORK_PER_BYTE` per byte of work (and the
+/// last step that crossed it), without panicking; every version it reports is no larger than the
+/// value limit.
+pub fn check_bounded(file_name: &str, text: &str) -> Result<(), String> {
+    let path = Path::new(file_name);
+    let Some(kind) = FileKind::of(path) else {
+        return Ok(());
+    };
+    let (result, work) = hcl::find_measured(path, kind, text, &NoFiles);
+    let limit = eval::MAX_WORK + eval::WORK_PER_BYTE * text.len() as u64;
+    // One step may cross the limit before it is refused: at most two values' weight.
+    let slack = 2 * eval::MAX_VALUE as u64;
+    if work > limit + slack {
+        return Err(format!(
+            "{work} steps of evaluation for {} bytes (limit {limit})\n{text}",
+            text.len()
+        ));
+    }
+    match result {
+        Ok(found) => {
+            for f in found {
+                let size = f.current.as_ref().map_or(0, String::len);
+                if size > eval::MAX_VALUE {
+                    return Err(format!("a version of {size} bytes\n{text}"));
+                }
+            }
+            Ok(())
+        }
+        Err(e) if e.kind == hcl::ProblemKind::TooLarge => {
+            if e.message.starts_with("interpolation too large") {
+                Ok(())
+            } else {
+                Err(format!("unexpected message {:?}", e.message))
+            }
+        }
+        Err(_) => Ok(()),
+    }
 }
 
 /// `Spec::parse` and `validate` never panic; a spec that validates has version targets, IDs

@@ -93,6 +93,10 @@ pub struct Usage {
     pub current: Option<String>,
     /// Why Baton will not update this usage.
     pub skipped: Option<String>,
+    /// The file that writes the version, when it is not `file` (a shared file read through an
+    /// include or `read_terragrunt_config`), relative to the working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_file: Option<String>,
     /// The resolved source address.
     #[serde(skip)]
     pub address: Option<Source>,
@@ -105,6 +109,11 @@ impl Usage {
     /// The line to point at for this usage's version.
     pub fn version_line(&self) -> usize {
         self.site.as_ref().map_or(self.line, |s| s.line)
+    }
+
+    /// The file to point at for this usage's version: where it is written.
+    pub fn version_file(&self) -> &str {
+        self.version_file.as_deref().unwrap_or(&self.file)
     }
 }
 
@@ -153,7 +162,7 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
         .ok()
         .filter(|p| p.is_dir())
         .ok_or_else(|| ScanError::MissingDir(request.working_dir.clone()))?;
-    let files = DiskFiles::default();
+    let files = DiskFiles::within(&repository_root(root));
     let (tx, rx) = mpsc::channel::<FileResult>();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
@@ -196,7 +205,7 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
             if !dirs.matches(rel) {
                 return ignore::WalkState::Continue;
             }
-            let result = scan_file(path, &relative_name(rel), kind, files);
+            let result = scan_file(root, path, &relative_name(rel), kind, files);
             let _ = tx.send(result);
             ignore::WalkState::Continue
         })
@@ -258,7 +267,7 @@ fn problem(file: &str, line: Option<usize>, column: Option<usize>, message: Stri
     }
 }
 
-fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileResult {
+fn scan_file(root: &Path, path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileResult {
     // Read no more than the limit. No size check beforehand: the bounded read is the check, and
     // saves a system call per file. The buffer fits a typical unit in one read.
     let mut bytes = Vec::with_capacity(16 * 1024);
@@ -302,9 +311,15 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
     let found = catch_unwind(AssertUnwindSafe(|| hcl::find(path, kind, &text, files)));
     match found {
         Ok(Ok(found)) => FileResult {
-            usages: found.into_iter().map(|f| usage_from(rel, f)).collect(),
+            usages: found
+                .into_iter()
+                .map(|f| usage_from(root, rel, f))
+                .collect(),
             error: None,
         },
+        Ok(Err(e)) if e.kind == hcl::ProblemKind::TooLarge => {
+            problem(rel, Some(e.line), None, e.message)
+        }
         Ok(Err(e)) => problem(
             rel,
             Some(e.line),
@@ -320,11 +335,26 @@ fn scan_file(path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileR
     }
 }
 
-fn usage_from(rel: &str, f: hcl::Found) -> Usage {
+fn usage_from(root: &Path, rel: &str, mut f: hcl::Found) -> Usage {
     let (dependency, address) = match &f.resolved {
         Ok(src) => (src.dependency_id(), Some(src.clone())),
         Err(_) => (None, None),
     };
+    // A version written in another file is edited there, when it lies inside the working
+    // directory (paths in specs and edits never leave it).
+    let mut version_file = None;
+    if let Some(other) = f.site.as_ref().and_then(|s| s.file.clone()) {
+        match other.strip_prefix(root) {
+            Ok(inside) => version_file = Some(relative_name(inside)),
+            Err(_) => {
+                f.site = None;
+                f.not_editable = Some(format!(
+                    "the version is written in {}, outside the working directory; run Baton from a folder that contains both files",
+                    other.display()
+                ));
+            }
+        }
+    }
     let skipped = skip_reason(&f);
     Usage {
         file: rel.to_string(),
@@ -334,6 +364,7 @@ fn usage_from(rel: &str, f: hcl::Found) -> Usage {
         dependency,
         current: f.current,
         skipped,
+        version_file,
         address,
         site: f.site,
     }
@@ -350,7 +381,11 @@ fn skip_reason(f: &hcl::Found) -> Option<String> {
         Source::Unsupported { scheme } => {
             return Some(format!("unsupported source type ({scheme})"));
         }
+        Source::Invalid(why) => return Some(why.clone()),
         Source::Git(_) | Source::Registry(_) => {}
+    }
+    if let Some(why) = &f.version_unknown {
+        return Some(format!("version not known when scanning: {why}"));
     }
     let Some(current) = f.current.as_deref() else {
         return Some(match src {
@@ -395,15 +430,38 @@ pub fn ref_problem(reference: &str) -> Option<String> {
 type Loaded = Result<Arc<LoadedFile>, String>;
 
 /// Reads and parses other files (includes) once per run, from any thread: the first thread to
-/// ask loads the file while later ones wait for the same slot.
-#[derive(Default)]
+/// ask loads the file while later ones wait for the same slot. Only files inside the repository
+/// being scanned are read (see [`repository_root`]).
 pub struct DiskFiles {
+    /// The repository being scanned, by its canonical path.
+    boundary: PathBuf,
     cache: Mutex<HashMap<PathBuf, Arc<OnceLock<Loaded>>>>,
+}
+
+impl DiskFiles {
+    /// Files of the repository whose root is `boundary` (see [`repository_root`]).
+    pub fn within(boundary: &Path) -> DiskFiles {
+        DiskFiles {
+            boundary: std::fs::canonicalize(boundary).unwrap_or_else(|_| boundary.to_path_buf()),
+            cache: Mutex::default(),
+        }
+    }
+}
+
+/// The repository a working directory belongs to: the nearest folder at or above it that holds
+/// `.git` (a folder, or a file in a worktree), else the working directory itself.
+pub fn repository_root(working_dir: &Path) -> PathBuf {
+    let dir = std::fs::canonicalize(working_dir).unwrap_or_else(|_| working_dir.to_path_buf());
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&dir)
+        .to_path_buf()
 }
 
 impl Files for DiskFiles {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
-        let key = normalize(path);
+        let key = hcl::normalize(path);
+        self.may_read(&key)?;
         let slot = match self.cache.lock() {
             Ok(mut cache) => cache.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
@@ -412,14 +470,41 @@ impl Files for DiskFiles {
     }
 
     fn exists(&self, path: &Path) -> bool {
-        path.is_file() || path.is_dir()
+        hcl::normalize(path).starts_with(&self.boundary) && (path.is_file() || path.is_dir())
+    }
+
+    /// Only files inside the repository are read: a path outside it, or a symlink leading out
+    /// of it, is refused before anything is opened.
+    fn may_read(&self, path: &Path) -> Result<(), String> {
+        let path = hcl::normalize(path);
+        if !path.starts_with(&self.boundary) {
+            return Err(format!(
+                "{} is outside the repository ({}); Baton reads only files inside it",
+                path.display(),
+                self.boundary.display()
+            ));
+        }
+        match std::fs::canonicalize(&path) {
+            Ok(real) if !real.starts_with(&self.boundary) => Err(format!(
+                "{} leads outside the repository ({}) through a symlink; Baton reads only files inside it",
+                self.show(&path),
+                self.boundary.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn show(&self, path: &Path) -> String {
+        match path.strip_prefix(&self.boundary) {
+            Ok(rel) if !rel.as_os_str().is_empty() => relative_name(rel),
+            _ => path.display().to_string(),
+        }
     }
 }
 
 fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
     let text = read_bounded(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let (stripped, _) = hcl::strip_bom(&text);
-    let body = hcl::parse_items(stripped, hcl::Keep::References).map_err(|e| {
+    let loaded = hcl::load_text(path, &text).map_err(|e| {
         format!(
             "cannot parse {} at {}:{}: {}",
             path.display(),
@@ -428,11 +513,7 @@ fn load_file(path: &Path) -> Result<Arc<LoadedFile>, String> {
             e.message
         )
     })?;
-    Ok(Arc::new(LoadedFile {
-        path: path.to_path_buf(),
-        text: stripped.to_string(),
-        body,
-    }))
+    Ok(Arc::new(loaded))
 }
 
 /// Reads a regular file of at most [`MAX_FILE_BYTES`] as UTF-8. An include or
@@ -463,23 +544,6 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            std::path::Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Scan results built by hand, for the unit tests of the stages after the scan.
 #[cfg(test)]
 pub(crate) mod fixtures {
@@ -498,6 +562,7 @@ pub(crate) mod fixtures {
             dependency: address.dependency_id(),
             current: Some(current.into()),
             skipped: None,
+            version_file: None,
             address: Some(address),
             site: None,
         }
@@ -535,9 +600,9 @@ mod tests {
     #[test]
     fn normalize_paths() {
         assert_eq!(
-            normalize(Path::new("/a/b/../c/./d")),
+            hcl::normalize(Path::new("/a/b/../c/./d")),
             PathBuf::from("/a/c/d")
         );
-        assert_eq!(normalize(Path::new("../x")), PathBuf::from("../x"));
+        assert_eq!(hcl::normalize(Path::new("../x")), PathBuf::from("../x"));
     }
 }

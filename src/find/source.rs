@@ -24,6 +24,8 @@ pub enum Source {
         /// The getter or scheme that names the source type.
         scheme: String,
     },
+    /// An address no getter can use, with what is wrong in it (`git@github.com/org/repo.git`).
+    Invalid(String),
 }
 
 /// A module that lives in a git repository.
@@ -99,15 +101,20 @@ impl Source {
         if let Some((getter, rest)) = split_forced_getter(s) {
             let offset = lead + getter.len() + 2;
             return match getter {
-                "git" => parse_git_url(rest, offset).unwrap_or_else(|| Source::Unsupported {
-                    scheme: "git".into(),
-                }),
+                "git" => parse_git_url(rest, offset)
+                    .or_else(|| scp_like_without_colon(rest))
+                    .unwrap_or_else(|| Source::Unsupported {
+                        scheme: "git".into(),
+                    }),
                 other => Source::Unsupported {
                     scheme: other.to_string(),
                 },
             };
         }
         if let Some(src) = parse_scp_like(s, lead) {
+            return src;
+        }
+        if let Some(src) = scp_like_without_colon(s) {
             return src;
         }
         for host in ["github.com", "gitlab.com", "bitbucket.org"] {
@@ -145,7 +152,7 @@ impl Source {
         match self {
             Source::Git(g) => Some(g.dependency_id()),
             Source::Registry(r) => Some(r.dependency_id()),
-            Source::Local(_) | Source::Unsupported { .. } => None,
+            Source::Local(_) | Source::Unsupported { .. } | Source::Invalid(_) => None,
         }
     }
 
@@ -224,6 +231,7 @@ impl fmt::Display for Source {
             ),
             Source::Local(p) => write!(f, "local path {p}"),
             Source::Unsupported { scheme } => write!(f, "unsupported source type {scheme}"),
+            Source::Invalid(why) => write!(f, "invalid address: {why}"),
         }
     }
 }
@@ -283,10 +291,21 @@ fn query_value(query: Option<(&str, usize)>, key: &str, base: usize) -> Option<L
     let mut pos = 0;
     for pair in q.split('&') {
         if let Some(value) = pair.strip_prefix(key).and_then(|r| r.strip_prefix('=')) {
+            // `ref=tags/0.3.7` and `ref=refs/tags/v1.2.0` name the tag `0.3.7` (cloudposse
+            // style): the version is what follows, and an edit of it keeps the prefix.
+            let namespace = if key == "ref" {
+                ["refs/tags/", "tags/"]
+                    .into_iter()
+                    .find(|p| value.starts_with(p))
+                    .map_or(0, str::len)
+            } else {
+                0
+            };
+            let value = &value[namespace..];
             // A stray fragment or subdir after the value is not part of it.
             let end = value.find(['#', '/']).unwrap_or(value.len());
             let value = &value[..end];
-            let at = base + start + pos + key.len() + 1;
+            let at = base + start + pos + key.len() + 1 + namespace;
             return Some(Located {
                 value: value.to_string(),
                 range: at..at + value.len(),
@@ -349,6 +368,27 @@ fn parse_scp_like(s: &str, base: usize) -> Option<Source> {
         subdir: parts.subdir.map(str::to_string),
         reference: query_value(parts.query, "ref", base),
     }))
+}
+
+/// `git@github.com/org/repo.git`: an scp-like address with `/` where git needs `:`, which git
+/// and go-getter read as a local path. Named as such, since "unsupported" would hide the typo.
+fn scp_like_without_colon(s: &str) -> Option<Source> {
+    let (user_host, rest) = s.split_once('/')?;
+    let (user, host) = user_host.split_once('@')?;
+    if user.is_empty() || user_host.contains(':') || !looks_like_host(host) {
+        return None;
+    }
+    let stop = rest
+        .find("//")
+        .or_else(|| rest.find('?'))
+        .unwrap_or(rest.len());
+    let path = &rest[..stop];
+    if path.is_empty() {
+        return None;
+    }
+    Some(Source::Invalid(format!(
+        "`{user_host}/{path}` is not a git address: an scp-like address needs `:` after the host (`{user_host}:{path}`)"
+    )))
 }
 
 /// Splits a repository path into owner (possibly with `/`, as GitLab groups) and repo (without
@@ -668,6 +708,33 @@ mod tests {
                 "{raw}"
             );
         }
+    }
+
+    #[test]
+    fn tags_namespace_before_the_version_is_not_part_of_it() {
+        // cloudposse-style refs: the version is what follows `tags/`, which an edit keeps.
+        let raw = "git::https://github.com/cloudposse/terraform-null-label.git?ref=tags/0.21.0";
+        assert_ref(raw, "0.21.0");
+        assert_eq!(git(raw).dependency_id(), "cloudposse/terraform-null-label");
+        assert_ref(
+            "github.com/org/repo//x?ref=refs/tags/v1.2.0&depth=1",
+            "v1.2.0",
+        );
+    }
+
+    #[test]
+    fn scp_like_address_without_colon_says_what_is_wrong() {
+        let src = Source::parse("git::git@github.com/org/repo.git//x?ref=v1.0.0");
+        assert_eq!(src.dependency_id(), None);
+        let Source::Invalid(why) = &src else {
+            panic!("expected an invalid address, got {src:?}");
+        };
+        assert!(why.contains("`:` after the host"), "{why}");
+        assert!(why.contains("git@github.com:org/repo.git"), "{why}");
+        assert!(matches!(
+            Source::parse("git@gitlab.example.com/group/repo.git"),
+            Source::Invalid(_)
+        ));
     }
 
     #[test]

@@ -635,6 +635,7 @@ mod tests {
             dependency: Some(id.to_string()),
             current: Some(version.to_string()),
             skipped: None,
+            version_file: None,
             address: None,
             site: None,
         }

@@ -326,7 +326,7 @@ fn plan_one(
         usages: usages
             .iter()
             .map(|u| UsageRef {
-                file: u.file.clone(),
+                file: u.version_file().to_string(),
                 line: u.version_line(),
                 current: u.current.clone().unwrap_or_default(),
             })
@@ -388,7 +388,7 @@ fn plan_one(
                     None => {
                         dep.error = Some(format!(
                             "version constraint \"{written}\" in {}:{} matches none of the {} published versions",
-                            u.file,
+                            u.version_file(),
                             u.version_line(),
                             versions.len()
                         ));

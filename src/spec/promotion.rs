@@ -225,7 +225,7 @@ pub fn promotion_spec_from(
             usages: usages
                 .iter()
                 .map(|u| UsageRef {
-                    file: u.file.clone(),
+                    file: u.version_file().to_string(),
                     line: u.version_line(),
                     current: u.current.clone().unwrap_or_default(),
                 })

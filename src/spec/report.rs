@@ -131,7 +131,7 @@ pub fn spec_for(
             .iter()
             .find(|x| x.dependency.as_deref() == Some(u.id.as_str()));
         reporter.warn(Warning::at(
-            place.map_or("", |p| p.file.as_str()),
+            place.map_or("", |p| p.version_file()),
             place.map(|p| p.version_line()),
             None,
             format!("cannot look up versions of {}: {}", u.id, u.error),

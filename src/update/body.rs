@@ -513,6 +513,29 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
             );
         }
     }
+    let shared: Vec<&Change> = input
+        .changes
+        .iter()
+        .filter(|c| !c.used_by.is_empty())
+        .collect();
+    if !shared.is_empty() {
+        out.push_str(
+            "\n### Shared files\n\nThese versions are written once in a file that several units read: each was edited there, and every file listed takes the new version from it. All of them are in this environment (Baton refuses to edit a shared file that another environment reads).\n\n",
+        );
+        for c in shared {
+            let readers: Vec<String> = c.used_by.iter().map(|f| code(f)).collect();
+            let _ = writeln!(
+                out,
+                "- {} line {} ({} {} → {}) is read by {}",
+                code(&c.file),
+                c.line,
+                code(&c.dependency),
+                code(&c.from),
+                code(&c.to),
+                readers.join(", ")
+            );
+        }
+    }
     if !input.skipped.is_empty() {
         out.push_str("\n### Not updated\n\n");
         for s in input.skipped {
@@ -642,6 +665,7 @@ mod tests {
             dependency: "acme/m/vpc".into(),
             from: "v0.8.0".into(),
             to: "v0.9.1".into(),
+            used_by: vec![],
         }];
         let body = render_body(&BodyInput {
             environment: "dev",
@@ -669,6 +693,40 @@ mod tests {
     }
 
     #[test]
+    fn body_names_every_file_that_reads_a_shared_version() {
+        let deps = [BodyDependency {
+            id: "acme/m/vpc".into(),
+            from: Some(Version::new(1, 0, 0)),
+            to: Version::new(1, 2, 0),
+            releases: vec![],
+        }];
+        let changes = [Change {
+            file: "dev/_common/versions.hcl".into(),
+            line: 3,
+            dependency: "acme/m/vpc".into(),
+            from: "v1.0.0".into(),
+            to: "v1.2.0".into(),
+            used_by: vec!["dev/a/terragrunt.hcl".into(), "dev/b/terragrunt.hcl".into()],
+        }];
+        let body = render_body(&BodyInput {
+            environment: "dev",
+            strategy: "next-safe",
+            dependencies: &deps,
+            changes: &changes,
+            skipped: &[],
+            impact: "",
+        });
+        assert!(body.contains("### Shared files"), "{body}");
+        assert!(
+            body.contains(
+                "- `dev/_common/versions.hcl` line 3 (`acme/m/vpc` `v1.0.0` → `v1.2.0`) is read by `dev/a/terragrunt.hcl`, `dev/b/terragrunt.hcl`"
+            ),
+            "{body}"
+        );
+        assert!(body.contains("another environment"), "{body}");
+    }
+
+    #[test]
     fn third_party_text_changes_nothing_around_it() {
         // Tags, release notes and reasons come from others: once they could close the
         // collapsible section, hide the rest of the body in a comment or ping a team.
@@ -691,6 +749,7 @@ mod tests {
             dependency: "acme/m`x`/vpc".into(),
             from: "v0.8.0".into(),
             to: "v0.9.0".into(),
+            used_by: vec![],
         }];
         let skipped = [crate::spec::SkippedUsage {
             file: "dev/s.tf".into(),

@@ -1,24 +1,32 @@
 //! Turns targets (dependency → version) into verified edits of the environment's files: every
-//! usage's version bytes are replaced in the style they were written, and nothing else.
+//! usage's version bytes are replaced in the style they were written, and nothing else, in the
+//! file that writes them. A version written in a shared file (a map in `_common/common.hcl`) is
+//! edited there only when every file that reads it belongs to the environment being updated and
+//! is updated to the same version; otherwise that dependency is refused with the reason.
 
-use crate::find::hcl::{FileKind, VersionForm};
-use crate::find::scan::{DiskFiles, ScanReport, Usage};
+use crate::find::hcl::{self, FileKind, Files, LoadedFile, VersionForm};
+use crate::find::scan::{self, DiskFiles, ScanReport, ScanRequest, Usage};
 use crate::spec::{SkippedUsage, Spec, Strategy};
-use crate::update::edit::{self, EditError, Splice};
+use crate::update::edit::{self, EditError, Site, Splice};
 use crate::version::{self, Constraint, Version};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Files written at once. Each atomic write waits for its own `fsync`; concurrent ones share
 /// the file system's journal commits, so a few writers finish well before one would.
 const WRITERS: usize = 8;
 
+/// How many readers of a shared file a message names before it says "and N more".
+const NAMED: usize = 5;
+
 /// One version changed in one place.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// File relative to the working directory.
+    /// File relative to the working directory: where the version is written.
     pub file: String,
     /// Line of the version.
     pub line: usize,
@@ -28,6 +36,10 @@ pub struct Change {
     pub from: String,
     /// The version as it is now written.
     pub to: String,
+    /// When `file` is a shared file: every file whose usage takes its version from it, all in
+    /// the environment being updated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub used_by: Vec<String>,
 }
 
 /// The new contents of one file.
@@ -61,7 +73,8 @@ pub struct UpdatePlan {
     pub changes: Vec<Change>,
     /// Usages of the targeted dependencies that cannot be updated.
     pub skipped: Vec<SkippedUsage>,
-    /// Files whose edit failed verification or could not be read.
+    /// Files whose edit failed verification or could not be read, and versions whose edit was
+    /// refused.
     pub failures: Vec<EditFailure>,
 }
 
@@ -208,6 +221,22 @@ pub fn constraint_text(
     Ok(Some(constraint.trim().to_string()))
 }
 
+/// A version site: the file that writes it (relative to the working directory) and its bytes.
+type SiteKey = (String, usize, usize);
+
+fn site_key(u: &Usage, span: &Range<usize>) -> SiteKey {
+    (u.version_file().to_string(), span.start, span.end)
+}
+
+/// A file's old and new text, or why it could not be spliced.
+type Spliced = Result<(String, String), String>;
+
+/// One targeted usage and the text its version gets.
+struct Edit<'a> {
+    usage: &'a Usage,
+    new: String,
+}
+
 /// [`plan_with`] where some targets are registry ranges written as they are (`constraints`, by
 /// dependency): a usage's `version` attribute becomes exactly that text.
 pub fn plan_with_constraints(
@@ -218,7 +247,16 @@ pub fn plan_with_constraints(
     options: PlanOptions,
 ) -> UpdatePlan {
     let mut plan = UpdatePlan::default();
-    let mut by_file: BTreeMap<&str, Vec<(&Usage, &Version)>> = BTreeMap::new();
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    // Who reads each version site of the environment.
+    let mut readers: HashMap<SiteKey, Vec<&Usage>> = HashMap::new();
+    for u in &report.usages {
+        if let Some(site) = &u.site {
+            readers.entry(site_key(u, &site.span)).or_default().push(u);
+        }
+    }
+    // The targeted usages, by the site they edit.
+    let mut edits: BTreeMap<SiteKey, Vec<Edit>> = BTreeMap::new();
     for u in &report.usages {
         let Some(target) = u.dependency.as_ref().and_then(|id| targets.get(id)) else {
             continue;
@@ -227,145 +265,426 @@ pub fn plan_with_constraints(
             plan.skipped.push(SkippedUsage::of(u, reason));
             continue;
         }
-        by_file
-            .entry(u.file.as_str())
+        let (Some(site), Some(current)) = (&u.site, &u.current) else {
+            continue;
+        };
+        let dependency = u.dependency.clone().unwrap_or_default();
+        let new = match constraints.get(&dependency) {
+            Some(constraint) => match constraint_text(site.form, current, constraint, options) {
+                Ok(Some(new)) => new,
+                Ok(None) => continue,
+                Err(reason) => {
+                    plan.skipped.push(SkippedUsage::of(u, &reason));
+                    continue;
+                }
+            },
+            None => {
+                if !options.allow_downgrade
+                    && let Some(reason) = newer_than_target(site.form, current, target)
+                {
+                    plan.skipped.push(SkippedUsage::of(u, &reason));
+                    continue;
+                }
+                let Some(new) = edit::new_version_text(site.form, current, target) else {
+                    continue;
+                };
+                new
+            }
+        };
+        edits
+            .entry(site_key(u, &site.span))
             .or_default()
-            .push((u, target));
+            .push(Edit { usage: u, new });
     }
-    // Each file's edits are worked out in file order; reading, splicing and re-parsing the files
-    // (the costly part) then runs on every core, and the results are taken back in file order.
-    let mut jobs = Vec::new();
-    for (file, usages) in by_file {
-        let path = root.join(file);
-        let mut splices: Vec<Splice> = Vec::new();
-        let mut changes: Vec<Change> = Vec::new();
-        let mut conflict = None;
-        for (u, target) in usages {
-            let (Some(site), Some(current)) = (&u.site, &u.current) else {
-                continue;
-            };
-            let dependency = u.dependency.clone().unwrap_or_default();
-            let new = match constraints.get(&dependency) {
-                Some(constraint) => {
-                    match constraint_text(site.form, current, constraint, options) {
-                        Ok(Some(new)) => new,
-                        Ok(None) => continue,
-                        Err(reason) => {
-                            plan.skipped.push(SkippedUsage::of(u, &reason));
-                            continue;
-                        }
-                    }
-                }
-                None => {
-                    if !options.allow_downgrade {
-                        if let Some(reason) = newer_than_target(site.form, current, target) {
-                            plan.skipped.push(SkippedUsage::of(u, &reason));
-                            continue;
-                        }
-                    }
-                    let Some(new) = edit::new_version_text(site.form, current, target) else {
-                        continue;
-                    };
-                    new
-                }
-            };
-            // Usages sharing one version (`?ref=${local.v}`) edit it once, to one target.
-            if let Some(other) = changes
-                .iter()
-                .zip(&splices)
-                .find(|(_, s)| s.span == site.span && s.new != new)
-                .map(|(c, _)| c)
+
+    // Refusals: a version that would move two ways, or that moves something not being updated
+    // to it. The whole dependency is left alone, so an environment never gets half an update.
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    let refuse = |plan: &mut UpdatePlan,
+                  refused: &mut BTreeMap<String, String>,
+                  deps: Vec<String>,
+                  file: &str,
+                  message: String| {
+        plan.failures.push(EditFailure {
+            file: file.to_string(),
+            message: message.clone(),
+        });
+        for d in deps {
+            refused.entry(d).or_insert_with(|| message.clone());
+        }
+    };
+    let mut shared_sites = false;
+    for ((file, start, end), list) in &edits {
+        let deps = || -> Vec<String> {
+            list.iter()
+                .filter_map(|e| e.usage.dependency.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
+        let line = list[0].usage.version_line();
+        if let Some(other) = list.iter().find(|e| e.new != list[0].new) {
+            let message = format!(
+                "the version at line {line} is shared by {} (to {}) and {} (to {}); update them one at a time or give each its own version",
+                dep_of(list[0].usage),
+                list[0].new,
+                dep_of(other.usage),
+                other.new
+            );
+            refuse(&mut plan, &mut refused, deps(), file, message);
+            continue;
+        }
+        let key = (file.clone(), *start, *end);
+        let outsiders: Vec<&Usage> = readers
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|r| !list.iter().any(|e| std::ptr::eq(e.usage, *r)))
+            .collect();
+        if let Some(first) = outsiders.first() {
+            let message = format!(
+                "{file}:{line}: the version of {} is also read by {} ({}), which is not being updated to {}; nothing was written. Give each module its own version, or update them together",
+                dep_of(list[0].usage),
+                first.file,
+                dep_of(first),
+                list[0].new
+            );
+            refuse(&mut plan, &mut refused, deps(), file, message);
+            continue;
+        }
+        shared_sites |= list.iter().any(|e| e.usage.file != *file);
+    }
+
+    // A shared file may be read from other environments: look at the whole repository.
+    let repo = scan::repository_root(&root);
+    let env_files: BTreeSet<PathBuf> = report.usages.iter().map(|u| root.join(&u.file)).collect();
+    if shared_sites {
+        let wide = scan::scan(&ScanRequest {
+            working_dir: repo.clone(),
+            dirs: Default::default(),
+        })
+        .unwrap_or_default();
+        let mut wide_readers: HashMap<(PathBuf, Range<usize>), Vec<&Usage>> = HashMap::new();
+        for u in &wide.usages {
+            if let Some(site) = &u.site {
+                wide_readers
+                    .entry((repo.join(u.version_file()), site.span.clone()))
+                    .or_default()
+                    .push(u);
+            }
+        }
+        for ((file, start, end), list) in &edits {
+            if list.iter().all(|e| e.usage.file == *file)
+                || list.iter().any(|e| {
+                    e.usage
+                        .dependency
+                        .as_ref()
+                        .is_some_and(|d| refused.contains_key(d))
+                })
             {
-                conflict = Some(format!(
-                    "the version at line {} is shared by {} (to {}) and {dependency} (to {new}); update them one at a time or give each its own version",
-                    site.line, other.dependency, other.to
+                continue;
+            }
+            let others: Vec<String> = wide_readers
+                .get(&(root.join(file), *start..*end))
+                .into_iter()
+                .flatten()
+                .filter(|u| !env_files.contains(&repo.join(&u.file)))
+                .map(|u| shown_from(&root, &repo.join(&u.file)))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let line = list[0].usage.version_line();
+            let message = format!(
+                "{file}:{line}: the version of {} is written in this shared file, which {} outside the environment being updated also read{}; editing it would change them too, so nothing was written. Select every environment that reads it with --include-dirs, or write the version in each environment's own files",
+                dep_of(list[0].usage),
+                named(&others),
+                if others.len() == 1 { "s" } else { "" },
+            );
+            let deps = list
+                .iter()
+                .filter_map(|e| e.usage.dependency.clone())
+                .collect();
+            refuse(&mut plan, &mut refused, deps, file, message);
+        }
+    }
+    // The usages of refused dependencies are listed as not updated.
+    for list in edits.values() {
+        for e in list {
+            if e.usage
+                .dependency
+                .as_ref()
+                .is_some_and(|d| refused.contains_key(d))
+            {
+                plan.skipped.push(SkippedUsage::of(
+                    e.usage,
+                    &format!(
+                        "not updated: the update of {} was refused (see errors)",
+                        dep_of(e.usage)
+                    ),
                 ));
             }
-            changes.push(Change {
-                file: file.to_string(),
-                line: site.line,
-                dependency,
-                from: current.clone(),
-                to: new.clone(),
-            });
-            splices.push(edit::splice_for(site, current, new));
         }
-        if splices.is_empty() {
-            continue;
-        }
-        if let Some(message) = conflict {
-            jobs.push(Job::Refused(EditFailure {
-                file: file.to_string(),
-                message,
-            }));
-            continue;
-        }
-        jobs.push(Job::Edit {
-            file,
-            path,
-            splices,
-            changes,
-        });
     }
-    let files = DiskFiles::default();
-    let edited: Vec<_> = jobs
+    edits.retain(|_, list| {
+        !list.iter().any(|e| {
+            e.usage
+                .dependency
+                .as_ref()
+                .is_some_and(|d| refused.contains_key(d))
+        })
+    });
+
+    // Splices by the file that writes them.
+    let mut by_file: BTreeMap<String, Vec<Splice>> = BTreeMap::new();
+    for ((file, _, _), list) in &edits {
+        let u = list[0].usage;
+        if let (Some(site), Some(current)) = (&u.site, &u.current) {
+            by_file
+                .entry(file.clone())
+                .or_default()
+                .push(edit::splice_for(site, current, list[0].new.clone()));
+        }
+    }
+    if by_file.is_empty() {
+        return plan;
+    }
+    let files = DiskFiles::within(&repo);
+
+    // 1. Splice every file (and prove it still parses).
+    let spliced: Vec<(String, Spliced)> = by_file
         .par_iter()
-        .map(|job| match job {
-            Job::Edit { path, splices, .. } => Some(edit_file(path, splices, &files)),
-            Job::Refused(_) => None,
+        .map(|(file, splices)| {
+            let path = root.join(file);
+            let result = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read: {e}"))
+                .and_then(|old| {
+                    let new = edit::apply(&old, splices).map_err(|e| e.to_string())?;
+                    hcl::load_text(&path, &new).map_err(|e| {
+                        format!(
+                            "the edited file fails verification: does not parse at {}:{}: {}",
+                            e.line, e.column, e.message
+                        )
+                    })?;
+                    Ok((old, new))
+                });
+            (file.clone(), result)
         })
         .collect();
-    for (job, edited) in jobs.into_iter().zip(edited) {
-        match (job, edited) {
-            (Job::Refused(failure), _) => plan.failures.push(failure),
-            (
-                Job::Edit {
-                    file,
-                    path,
-                    changes,
-                    ..
-                },
-                Some(Ok((old, new))),
-            ) => {
-                plan.files.push(FileEdit {
-                    file: file.to_string(),
-                    path,
-                    old,
-                    new,
-                });
-                plan.changes.extend(changes);
+    let mut texts: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut failed: BTreeMap<String, String> = BTreeMap::new();
+    for (file, result) in spliced {
+        match result {
+            Ok(t) => {
+                texts.insert(file, t);
             }
-            (Job::Edit { file, .. }, Some(Err(message))) => plan.failures.push(EditFailure {
-                file: file.to_string(),
-                message,
-            }),
-            (Job::Edit { .. }, None) => {}
+            Err(message) => {
+                failed.insert(file, message);
+            }
         }
     }
+
+    // 2. Find the usages again in every file that holds or reads an edited version, reading the
+    // other edited files as they will be.
+    let overlay = Overlay {
+        base: &files,
+        edited: texts
+            .iter()
+            .filter_map(|(file, (_, new))| {
+                let path = hcl::normalize(&root.join(file));
+                let loaded = hcl::load_text(&path, new).ok()?;
+                Some((path, Arc::new(loaded)))
+            })
+            .collect(),
+    };
+    let expected: HashMap<Site, String> = edits
+        .iter()
+        .filter(|((file, _, _), _)| texts.contains_key(file))
+        .map(|((file, start, end), list)| {
+            (
+                (hcl::normalize(&root.join(file)), *start..*end),
+                list[0].new.clone(),
+            )
+        })
+        .collect();
+    let mut to_verify: BTreeSet<&str> = BTreeSet::new();
+    for ((file, _, _), list) in &edits {
+        if !texts.contains_key(file) {
+            continue;
+        }
+        for e in list {
+            to_verify.insert(e.usage.file.as_str());
+        }
+    }
+    let verified: Vec<(&str, Result<Vec<Site>, String>)> = to_verify
+        .par_iter()
+        .map(|&file| {
+            let path = root.join(file);
+            let result = (|| {
+                let kind = FileKind::of(&path).ok_or("not a Terraform or Terragrunt file")?;
+                let (old, new) = match texts.get(file) {
+                    Some((old, new)) => (old.clone(), new.clone()),
+                    None => {
+                        let t = std::fs::read_to_string(&path)
+                            .map_err(|e| format!("cannot read: {e}"))?;
+                        (t.clone(), t)
+                    }
+                };
+                edit::verify_found(&path, kind, &old, &new, &files, &overlay, &|site| {
+                    expected.get(site).map(String::as_str)
+                })
+                .map_err(|e: EditError| e.to_string())
+            })();
+            (file, result)
+        })
+        .collect();
+    let mut matched: HashSet<Site> = HashSet::new();
+    for (file, result) in verified {
+        match result {
+            Ok(sites) => matched.extend(sites),
+            Err(message) => {
+                // The file, and every shared file it reads an edited version from, stay as
+                // they are.
+                for ((vfile, _, _), list) in &edits {
+                    if list.iter().any(|e| e.usage.file == file) && vfile != file {
+                        failed.entry(vfile.clone()).or_insert_with(|| {
+                            format!("its edit could not be verified in {file}: {message}")
+                        });
+                    }
+                }
+                if texts.contains_key(file) {
+                    failed.entry(file.to_string()).or_insert(message);
+                }
+            }
+        }
+    }
+    // Every edit must have been seen in place by some file that reads it.
+    for (file, start, end) in edits.keys() {
+        if texts.contains_key(file)
+            && !failed.contains_key(file)
+            && !matched.contains(&(hcl::normalize(&root.join(file)), *start..*end))
+        {
+            failed.insert(
+                file.clone(),
+                format!(
+                    "the edited file fails verification: the version at bytes {start}..{end} is read by no module source after the edit"
+                ),
+            );
+        }
+    }
+
+    for (file, message) in &failed {
+        plan.failures.push(EditFailure {
+            file: file.clone(),
+            message: message.clone(),
+        });
+    }
+    for (file, (old, new)) in texts {
+        if failed.contains_key(&file) {
+            continue;
+        }
+        plan.files.push(FileEdit {
+            path: root.join(&file),
+            file,
+            old,
+            new,
+        });
+    }
+    let written: HashSet<&str> = plan.files.iter().map(|f| f.file.as_str()).collect();
+    for ((file, _, _), list) in &edits {
+        if !written.contains(file.as_str()) {
+            continue;
+        }
+        let first = list[0].usage;
+        let line = first.version_line();
+        let shared = list.iter().any(|e| e.usage.file != *file);
+        if shared {
+            let used_by: Vec<String> = list
+                .iter()
+                .map(|e| e.usage.file.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            plan.changes.push(Change {
+                file: file.clone(),
+                line,
+                dependency: first.dependency.clone().unwrap_or_default(),
+                from: first.current.clone().unwrap_or_default(),
+                to: list[0].new.clone(),
+                used_by,
+            });
+        } else {
+            for e in list {
+                plan.changes.push(Change {
+                    file: file.clone(),
+                    line,
+                    dependency: e.usage.dependency.clone().unwrap_or_default(),
+                    from: e.usage.current.clone().unwrap_or_default(),
+                    to: e.new.clone(),
+                    used_by: Vec::new(),
+                });
+            }
+        }
+    }
+    plan.changes
+        .sort_by(|a, b| (&a.file, a.line, &a.dependency).cmp(&(&b.file, b.line, &b.dependency)));
     plan
 }
 
-/// One file of a plan: its edits, or why it is refused before any edit.
-enum Job<'a> {
-    Edit {
-        file: &'a str,
-        path: PathBuf,
-        splices: Vec<Splice>,
-        changes: Vec<Change>,
-    },
-    Refused(EditFailure),
+fn dep_of(u: &Usage) -> &str {
+    u.dependency.as_deref().unwrap_or("a module without an ID")
 }
 
-fn edit_file(
-    path: &Path,
-    splices: &[Splice],
-    files: &DiskFiles,
-) -> Result<(String, String), String> {
-    let old = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-    let kind = FileKind::of(path).ok_or("not a Terraform or Terragrunt file")?;
-    let new = edit::apply_verified(path, kind, &old, splices, files)
-        .map_err(|e: EditError| e.to_string())?;
-    Ok((old, new))
+/// A path as messages show it: relative to the working directory when inside it.
+fn shown_from(root: &Path, path: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) => scan::relative_name(rel),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// `a, b and c`, or the first few and how many more.
+fn named(items: &[String]) -> String {
+    let shown: Vec<&str> = items.iter().take(NAMED).map(String::as_str).collect();
+    let mut out = match shown.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    if items.len() > NAMED {
+        out = format!("{} and {} more", shown.join(", "), items.len() - NAMED);
+    }
+    out
+}
+
+/// The files on disk, with the edited ones as they will be.
+struct Overlay<'a> {
+    base: &'a dyn Files,
+    edited: HashMap<PathBuf, Arc<LoadedFile>>,
+}
+
+impl Files for Overlay<'_> {
+    fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
+        match self.edited.get(&hcl::normalize(path)) {
+            Some(loaded) => Ok(loaded.clone()),
+            None => self.base.load(path),
+        }
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.base.exists(path)
+    }
+
+    fn may_read(&self, path: &Path) -> Result<(), String> {
+        self.base.may_read(path)
+    }
+
+    fn show(&self, path: &Path) -> String {
+        self.base.show(path)
+    }
 }
 
 /// Writes the planned files atomically, several at a time; returns the failures in plan order

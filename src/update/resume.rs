@@ -67,7 +67,7 @@ pub fn unfinished(
         .iter()
         .map(|f| (f.file.as_str(), f.new.as_str()))
         .collect();
-    let disk = DiskFiles::default();
+    let disk = DiskFiles::within(&top);
     let mut out = Vec::new();
     for file in files {
         let in_repo = prefix.join(file);
@@ -157,6 +157,7 @@ fn update_text(
             dependency: id,
             from: current.clone(),
             to: new.clone(),
+            used_by: Vec::new(),
         });
         splices.push(edit::splice_for(site, current, new));
     }

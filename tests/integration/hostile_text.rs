@@ -457,6 +457,7 @@ mod properties {
             dependency: Some(id.to_string()),
             current: Some(current.to_string()),
             skipped: skipped.map(str::to_string),
+            version_file: None,
             address: None,
             site: None,
         };
@@ -573,6 +574,7 @@ mod properties {
                 dependency: id.clone(),
                 from: tag.clone(),
                 to: "v1.1.0".into(),
+                used_by: vec![],
             }];
             let skipped = [baton::spec::SkippedUsage {
                 file,

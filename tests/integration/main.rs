@@ -6,6 +6,7 @@ mod action_files;
 mod common;
 mod config;
 mod demo;
+mod expressions;
 mod fake_github;
 mod gitrepo;
 mod hostile_text;

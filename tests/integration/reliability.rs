@@ -250,6 +250,81 @@ fn unsupported_sources_and_refs_that_are_not_versions_are_skipped_with_file_and_
     }
 }
 
+/// Hostile content: `locals` that each repeat the previous one 40 times, five levels deep (2.3 KB
+/// that reached 10 GB over 60 s before evaluation was bounded).
+fn interpolation_bomb() -> String {
+    let mut text = String::from("locals {\n  a0 = \"xxxxxxxxxx\"\n");
+    for i in 1..=5 {
+        text.push_str(&format!(
+            "  a{i} = \"{}\"\n",
+            format!("${{local.a{}}}", i - 1).repeat(40)
+        ));
+    }
+    text.push_str("}\n\nterraform {\n  source = \"github.com/acme/m//x?ref=${local.a5}\"\n}\n");
+    text
+}
+
+#[test]
+fn an_interpolation_bomb_is_reported_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = interpolation_bomb();
+    assert!(bomb.len() < 2500);
+    write_tree(
+        dir.path(),
+        &[
+            ("dev/bomb/terragrunt.hcl", bomb.as_bytes()),
+            (
+                "dev/ok/terragrunt.hcl",
+                &terragrunt("github.com/acme/m//x?ref=v1.0.0"),
+            ),
+        ],
+    );
+    let expect_reported = |assert: &assert_cmd::assert::Assert| {
+        no_panic(assert);
+        let err = stderr_of(assert);
+        assert!(
+            err.contains("dev/bomb/terragrunt.hcl") && err.contains("interpolation too large"),
+            "{err}"
+        );
+    };
+    // A hang or a memory blow-up fails here (the command is killed), not the whole suite.
+    let assert = baton()
+        .timeout(Duration::from_secs(60))
+        .args(["scan", "--working-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    expect_reported(&assert);
+    let v = json_of(&assert);
+    let errors = errors_of(&v);
+    assert_eq!(errors.len(), 1, "{v:#}");
+    assert_eq!(errors[0].0, "dev/bomb/terragrunt.hcl");
+    assert_eq!(errors[0].1, Some(11));
+    assert_eq!(v["usages"].as_array().unwrap().len(), 1);
+
+    let assert = baton()
+        .timeout(Duration::from_secs(60))
+        .args([
+            "update",
+            "--spec",
+            &spec(json!([dep("acme/m/x", "1.1.0")])),
+            "--working-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    expect_reported(&assert);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("dev/bomb/terragrunt.hcl")).unwrap(),
+        bomb
+    );
+    assert!(
+        std::fs::read_to_string(dir.path().join("dev/ok/terragrunt.hcl"))
+            .unwrap()
+            .contains("ref=v1.1.0")
+    );
+}
+
 #[test]
 fn deeply_nested_expressions_are_reported_with_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
@@ -320,6 +395,97 @@ fn deeply_nested_expressions_are_reported_with_line_and_column() {
     assert_eq!(v["usages"][0]["file"], "dev/ok/main.tf");
 }
 
+// Hostile content: an include or `read_terragrunt_config` naming a file outside the repository
+// (an absolute path, `../` out of it, a symlink, `find_in_parent_folders` climbing above it) once
+// read any HCL file on the runner, and its value went into `git ls-remote`.
+#[test]
+fn includes_and_reads_outside_the_repository_are_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    let evil = "locals {\n  base = \"git::https://attacker.invalid/org/exfiltrate.git\"\n}\n";
+    std::fs::write(outside.path().join("evil.hcl"), evil).unwrap();
+    std::fs::write(outside.path().join("root.hcl"), evil).unwrap();
+    let repo = outside.path().join("repo");
+    let abs = outside.path().join("evil.hcl");
+    let abs = abs.display();
+    let unit_include = |path: &str| {
+        format!(
+            "include \"x\" {{\n  path   = {path}\n  expose = true\n}}\nterraform {{\n  source = \"${{include.x.locals.base}}//m?ref=v1.0.0\"\n}}\n"
+        )
+    };
+    let unit_read = |path: &str| {
+        format!(
+            "terraform {{\n  source = \"${{read_terragrunt_config({path}).locals.base}}//m?ref=v1.0.0\"\n}}\n"
+        )
+    };
+    write_tree(
+        &repo,
+        &[
+            (
+                "dev/abs/terragrunt.hcl",
+                unit_include(&format!("\"{abs}\"")).as_bytes(),
+            ),
+            (
+                "dev/read/terragrunt.hcl",
+                unit_read(&format!("\"{abs}\"")).as_bytes(),
+            ),
+            (
+                "dev/up/terragrunt.hcl",
+                unit_include("\"../../../evil.hcl\"").as_bytes(),
+            ),
+            (
+                "dev/parent/terragrunt.hcl",
+                unit_read("find_in_parent_folders(\"root.hcl\")").as_bytes(),
+            ),
+            (
+                "dev/link/terragrunt.hcl",
+                unit_include("\"../../shared.hcl\"").as_bytes(),
+            ),
+            (
+                "dev/ok/terragrunt.hcl",
+                unit_include("\"../../inside.hcl\"").as_bytes(),
+            ),
+            (
+                "inside.hcl",
+                b"locals {\n  base = \"github.com/acme/modules\"\n}\n",
+            ),
+        ],
+    );
+    std::os::unix::fs::symlink(outside.path().join("evil.hcl"), repo.join("shared.hcl")).unwrap();
+    git(&repo, &["init", "-q"]);
+    let v = scan_of(&repo);
+    let usages = v["usages"].as_array().unwrap();
+    for file in ["abs", "read", "up", "parent", "link"] {
+        let file = format!("dev/{file}/terragrunt.hcl");
+        let u = usages.iter().find(|u| u["file"] == file).expect(&file);
+        let why = u["skipped"].as_str().unwrap_or_default();
+        assert!(
+            why.starts_with("unresolvable interpolation") && why.contains("repository"),
+            "{file}: {why}"
+        );
+        assert_eq!(u["dependency"], Value::Null, "{file}");
+        assert!(!v.to_string().contains("attacker"), "{v:#}");
+    }
+    let ok = usages
+        .iter()
+        .find(|u| u["file"] == "dev/ok/terragrunt.hcl")
+        .unwrap();
+    assert_eq!(ok["dependency"], "acme/modules/m");
+
+    // Without git, the working directory is the boundary.
+    let plain = tempfile::tempdir().unwrap();
+    std::fs::write(plain.path().join("evil.hcl"), evil).unwrap();
+    write_tree(
+        &plain.path().join("work"),
+        &[(
+            "dev/up/terragrunt.hcl",
+            unit_include("\"../../../evil.hcl\"").as_bytes(),
+        )],
+    );
+    let v = scan_of(&plain.path().join("work"));
+    let why = v["usages"][0]["skipped"].as_str().unwrap();
+    assert!(why.contains("outside the repository"), "{why}");
+}
+
 #[test]
 fn includes_of_devices_fifos_and_huge_files_are_refused_without_hanging() {
     let dir = tempfile::tempdir().unwrap();
@@ -361,7 +527,7 @@ fn includes_of_devices_fifos_and_huge_files_are_refused_without_hanging() {
     let v = json_of(&assert);
     let usages = v["usages"].as_array().unwrap();
     for (file, why) in [
-        ("dev/zero/terragrunt.hcl", "not a regular file"),
+        ("dev/zero/terragrunt.hcl", "outside the repository"),
         ("dev/fifo/terragrunt.hcl", "not a regular file"),
         ("dev/huge/terragrunt.hcl", "larger than"),
     ] {
@@ -788,6 +954,7 @@ fn a_killed_update_leaves_every_file_old_or_new() {
             std::fs::write(path, before).unwrap();
         }
         let jitter = 0.85 + rng.below(300) as f64 / 1000.0;
+        // A jittered kill that came too early may lie past `late`: never subtract below zero.
         let delay = (early + late.saturating_sub(early) / 2).mul_f64(jitter);
         let mut child = update(dir.path()).spawn().unwrap();
         std::thread::sleep(delay);
@@ -2002,6 +2169,90 @@ mod properties {
         })
     }
 
+    /// A file of `locals` that refer to earlier ones, repeated and combined as resource bombs
+    /// do (templates, join, format, concat, merge, maps, lists, replace, split, conditionals,
+    /// try, lookup), and a source that reads one of them; up to 64 KiB.
+    fn bomb_file() -> impl Strategy<Value = (String, String)> {
+        let local = |n: usize| -> BoxedStrategy<String> {
+            (0..n.max(1)).prop_map(|j| format!("local.l{j}")).boxed()
+        };
+        let expr = move |i: usize| -> BoxedStrategy<String> {
+            if i == 0 {
+                return select(
+                    &[
+                        "\"xxxxxxxxxx\"",
+                        "[\"a\", \"b\"]",
+                        "{ a = \"v1.0.0\" }",
+                        "1",
+                        "true",
+                    ][..],
+                )
+                .prop_map(str::to_string)
+                .boxed();
+            }
+            let r = local(i);
+            prop_oneof![
+                (r.clone(), 1usize..60)
+                    .prop_map(|(r, k)| format!("\"{}v\"", format!("${{{r}}}").repeat(k))),
+                (r.clone(), 1usize..60)
+                    .prop_map(|(r, k)| format!("join(\"-\", [{}])", vec![r; k].join(", "))),
+                (r.clone(), 1usize..30).prop_map(|(r, k)| format!(
+                    "format(\"{}\", {})",
+                    "%s".repeat(k),
+                    vec![r; k].join(", ")
+                )),
+                (r.clone(), 1usize..60)
+                    .prop_map(|(r, k)| format!("concat({})", vec![format!("[{r}]"); k].join(", "))),
+                (r.clone(), 1usize..60)
+                    .prop_map(|(r, k)| format!("concat({})", vec![r; k].join(", "))),
+                (r.clone(), 1usize..40).prop_map(|(r, k)| format!(
+                    "{{ {} }}",
+                    (0..k)
+                        .map(|n| format!("k{n} = {r}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                (r.clone(), 1usize..40)
+                    .prop_map(|(r, k)| format!("merge({})", vec![r; k].join(", "))),
+                (r.clone(), 1usize..60).prop_map(|(r, k)| format!("[{}]", vec![r; k].join(", "))),
+                r.clone().prop_map(|r| format!(
+                    "replace({r}, \"x\", \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\")"
+                )),
+                r.clone().prop_map(|r| format!("split(\"x\", {r})")),
+                (r.clone(), r.clone()).prop_map(|(a, b)| format!("{a} == {b} ? {a} : {b}")),
+                (r.clone(), r.clone()).prop_map(|(a, b)| format!("try({a}.k0, {b}[0], {a})")),
+                (r.clone(), r).prop_map(|(a, b)| format!("lookup({a}, \"k1\", {b})")),
+            ]
+            .boxed()
+        };
+        (1usize..24)
+            .prop_flat_map(move |n| {
+                let exprs: Vec<BoxedStrategy<String>> = (0..n).map(expr).collect();
+                (
+                    exprs,
+                    0..n,
+                    select(&["main.tf", "terragrunt.hcl", "terragrunt.stack.hcl"][..]),
+                )
+            })
+            .prop_map(|(exprs, pick, name)| {
+                let mut text = String::from("locals {\n");
+                for (i, e) in exprs.iter().enumerate() {
+                    text.push_str(&format!("  l{i} = {e}\n"));
+                }
+                text.push_str("}\n");
+                let head = match name {
+                    "main.tf" => "module \"m\" {",
+                    "terragrunt.hcl" => "terraform {",
+                    _ => "unit \"u\" {\n  path = \"u\"",
+                };
+                text.push_str(&format!(
+                    "{head}\n  source = \"github.com/acme/m//x?ref=${{local.l{pick}}}\"\n}}\n"
+                ));
+                (name.to_string(), text)
+            })
+            .prop_filter("at most 64 KiB", |(_, text)| text.len() <= 64 * 1024)
+    }
+
     fn config() -> ProptestConfig {
         // PROPTEST_CASES overrides the default of 256 (scripts/fuzz.sh sets it high).
         ProptestConfig {
@@ -2057,6 +2308,18 @@ mod properties {
         #[test]
         fn parsing_only_what_can_hold_a_source_on_edit_files((name, text) in file()) {
             checks::check_skim(&name, &text).map_err(TestCaseError::fail)?;
+        }
+
+        #[test]
+        fn evaluating_any_file_up_to_64_kib_is_bounded(
+            (name, text) in prop_oneof![
+                4 => bomb_file(),
+                2 => skim_file(),
+                1 => (select(&["main.tf", "terragrunt.hcl"][..]), "\\PC{0,2000}")
+                    .prop_map(|(n, t)| (n.to_string(), t)),
+            ],
+        ) {
+            checks::check_bounded(&name, &text).map_err(TestCaseError::fail)?;
         }
 
         #[test]

@@ -1,26 +1,29 @@
 //! Finds module sources in one HCL file and the exact bytes that hold their versions.
 //!
 //! The file is parsed with hcl-edit for its byte spans and never re-printed. Interpolated sources
-//! are resolved by a deliberately small evaluator (locals, exposed includes, a few Terragrunt
-//! path functions): anything it cannot prove is reported as a skip, never guessed.
+//! and versions are evaluated by [`eval`], which keeps the file and bytes each piece of text comes
+//! from: a version is editable where it is written, in this file or in the file that defines it
+//! (a map of versions in `_common/common.hcl`). Anything that cannot be proven is reported as a
+//! skip with the reason, never guessed.
 
+pub mod eval;
 pub mod skeleton;
 
 pub use skeleton::Keep;
 
 use crate::find::source::Source;
+use eval::{Evaluator, Kind, Origin, Piece, UNKNOWN_MARK, Value};
 use hcl_edit::Span;
-use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Body};
 use hcl_edit::template::Element;
 use serde::Serialize;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
-
-/// How deep locals and includes may refer to each other before Baton gives up.
-const MAX_DEPTH: usize = 12;
 
 /// What kind of file a path is, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,9 @@ pub enum VersionForm {
 /// The bytes that hold a usage's version, in the file as read (BOM included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionSite {
+    /// The file that writes the version, when it is not the file of the usage (a shared file
+    /// read through an include or `read_terragrunt_config`), as the [`Files`] named it.
+    pub file: Option<PathBuf>,
     /// Byte range of the version text.
     pub span: Range<usize>,
     /// 1-based line of the version text.
@@ -111,21 +117,34 @@ pub struct Found {
     pub resolved: Result<Source, String>,
     /// The current version as written (`v0.8.0`, `~> 3.0`), when there is one.
     pub current: Option<String>,
-    /// Where `current` is written, when it is written in this file as a plain literal.
+    /// Where `current` is written, when it is written as a plain literal.
     pub site: Option<VersionSite>,
-    /// Why the version cannot be edited here, though it was found.
+    /// Why the version cannot be edited, though it was found.
     pub not_editable: Option<String>,
+    /// Why the version cannot be known when scanning, though the address is (`?ref=${values.v}`).
+    pub version_unknown: Option<String>,
 }
 
-/// A file that could not be parsed.
+/// What kind of problem made a file unreadable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The text is not valid HCL.
+    Syntax,
+    /// Evaluating its interpolations would exceed the limits of [`eval`].
+    TooLarge,
+}
+
+/// A file that could not be parsed, or whose interpolations are too large to evaluate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
     pub column: usize,
-    /// The parser's message.
+    /// The parser's message, or what exceeded the limits.
     pub message: String,
+    /// What went wrong.
+    pub kind: ProblemKind,
 }
 
 /// A parsed HCL file kept for evaluating includes.
@@ -137,6 +156,8 @@ pub struct LoadedFile {
     pub text: String,
     /// Its syntax tree.
     pub body: Body,
+    /// How many bytes of BOM were stripped from the file (0 or 3).
+    pub bom: usize,
 }
 
 /// Access to other files, for includes and `read_terragrunt_config`.
@@ -145,6 +166,14 @@ pub trait Files: Sync {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String>;
     /// Whether a file exists (for `find_in_parent_folders`).
     fn exists(&self, path: &Path) -> bool;
+    /// Why a file may not be read at all (outside the repository), checked before loading it.
+    fn may_read(&self, _path: &Path) -> Result<(), String> {
+        Ok(())
+    }
+    /// A path as messages show it.
+    fn show(&self, path: &Path) -> String {
+        path.display().to_string()
+    }
 }
 
 /// Strips a UTF-8 byte-order mark; returns the text and the number of bytes removed.
@@ -155,12 +184,30 @@ pub fn strip_bom(text: &str) -> (&str, usize) {
     }
 }
 
+/// Removes `.` and `..` components without touching the file system.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Parses a file's text (BOM already stripped) into a body.
 pub fn parse(text: &str) -> Result<Body, ParseError> {
     hcl_edit::parser::parse_body(text).map_err(|e| ParseError {
         line: e.location().line(),
         column: e.location().column(),
         message: e.message().to_string(),
+        kind: ProblemKind::Syntax,
     })
 }
 
@@ -177,6 +224,18 @@ pub fn parse_items(text: &str, keep: Keep) -> Result<Body, ParseError> {
     parse(text)
 }
 
+/// A file read for its `locals` and `include` blocks (an include, `read_terragrunt_config`).
+pub fn load_text(path: &Path, text: &str) -> Result<LoadedFile, ParseError> {
+    let (stripped, bom) = strip_bom(text);
+    let body = parse_items(stripped, Keep::References)?;
+    Ok(LoadedFile {
+        path: path.to_path_buf(),
+        text: stripped.to_string(),
+        body,
+        bom,
+    })
+}
+
 /// Finds every module source in one file.
 ///
 /// `path` is the file's path on disk (for includes), `text` its full contents (a BOM is allowed:
@@ -188,9 +247,22 @@ pub fn find(
     text: &str,
     files: &dyn Files,
 ) -> Result<Vec<Found>, ParseError> {
+    find_measured(path, kind, text, files).0
+}
+
+/// [`find`], and the work its evaluation did, which never exceeds [`eval::MAX_WORK`] plus
+/// [`eval::WORK_PER_BYTE`] per byte of `text` (checked by the property tests).
+pub fn find_measured(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    files: &dyn Files,
+) -> (Result<Vec<Found>, ParseError>, u64) {
     let (body_text, bom) = strip_bom(text);
-    let body = parse_items(body_text, Keep::Sources)?;
-    Ok(find_in(path, kind, body_text, &body, bom, files))
+    match parse_items(body_text, Keep::Sources) {
+        Ok(body) => find_in(path, kind, body_text, body, bom, files),
+        Err(e) => (Err(e), 0),
+    }
 }
 
 /// [`find`], parsing the whole text: what `find` must agree with whenever the whole text parses
@@ -203,137 +275,317 @@ pub fn find_parsing_all(
 ) -> Result<Vec<Found>, ParseError> {
     let (body_text, bom) = strip_bom(text);
     let body = parse(body_text)?;
-    Ok(find_in(path, kind, body_text, &body, bom, files))
+    find_in(path, kind, body_text, body, bom, files).0
 }
 
-/// The usages in a parsed file; `body_text` is the text without its BOM, of `bom` bytes.
+/// The usages in a parsed file, and the work evaluating them took; `body_text` is the text
+/// without its BOM, of `bom` bytes.
 fn find_in(
     path: &Path,
     kind: FileKind,
     body_text: &str,
-    body: &Body,
+    body: Body,
     bom: usize,
     files: &dyn Files,
-) -> Vec<Found> {
-    let lines = LineIndex::new(body_text);
-    let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-    let scope = Scope {
-        text: body_text,
-        body,
-        file: path,
-        here: true,
-        terragrunt_dir: &dir,
-        files,
-    };
-    let mut out = Vec::new();
-    for block in body.blocks() {
-        let usage_kind = match (kind, block.ident.as_str()) {
-            (FileKind::Terraform, "module") => UsageKind::Module,
-            (FileKind::Terragrunt, "terraform") => UsageKind::Terragrunt,
-            (FileKind::Stack, "unit") => UsageKind::Unit,
-            (FileKind::Stack, "stack") => UsageKind::Stack,
-            _ => continue,
-        };
-        if let Some(found) = find_in_block(block, usage_kind, &scope, &lines, bom) {
-            out.push(found);
-        }
-    }
-    out
-}
-
-fn find_in_block(
-    block: &Block,
-    kind: UsageKind,
-    scope: &Scope<'_>,
-    lines: &LineIndex<'_>,
-    bom: usize,
-) -> Option<Found> {
-    let source_attr = block.body.get_attribute("source")?;
-    let span = source_attr.value.span().unwrap_or(0..0);
-    let raw_source = scope
-        .text
-        .get(span.clone())
-        .map(|s| unquote(s).to_string())
-        .unwrap_or_default();
-    let line = lines.line(span.start);
-    let site_at = |r: Range<usize>, form: VersionForm| VersionSite {
-        span: r.start + bom..r.end + bom,
-        line: lines.line(r.start),
-        form,
-    };
-
-    let pieces = eval(&source_attr.value, scope, 0);
-    let (resolved, text) = match &pieces {
-        Ok(p) => {
-            let text = join(p);
-            (Ok(Source::parse(&text)), Some(text))
-        }
-        Err(e) => (Err(e.clone()), None),
-    };
-
-    let mut found = Found {
-        kind,
-        line,
-        raw_source,
-        resolved,
-        current: None,
-        site: None,
-        not_editable: None,
-    };
-
-    // The version written inside the source string (`?ref=`, tfr `?version=`).
-    let inline = match (&found.resolved, &text) {
-        (Ok(src), Some(text)) => src.inline_version().map(|loc| {
-            let form = match src {
-                Source::Registry(_) => VersionForm::QueryVersion,
-                _ => VersionForm::GitRef,
-            };
-            (loc.clone(), text.as_str(), form)
-        }),
+) -> (Result<Vec<Found>, ParseError>, u64) {
+    let usage_kind = |block: &Block| match (kind, block.ident.as_str()) {
+        (FileKind::Terraform, "module") => Some(UsageKind::Module),
+        (FileKind::Terragrunt, "terraform") => Some(UsageKind::Terragrunt),
+        (FileKind::Stack, "unit") => Some(UsageKind::Unit),
+        (FileKind::Stack, "stack") => Some(UsageKind::Stack),
         _ => None,
     };
-    if let (Some((loc, _, form)), Ok(pieces)) = (&inline, &pieces) {
-        found.current = Some(loc.value.clone());
-        match locate_in_pieces(pieces, loc.range.clone()) {
-            Ok(r) => found.site = Some(site_at(r, *form)),
-            Err(why) => found.not_editable = Some(why),
+    if !body.blocks().any(|b| usage_kind(b).is_some()) {
+        return (Ok(Vec::new()), 0);
+    }
+    let scanned = Arc::new(LoadedFile {
+        path: normalize(path),
+        text: body_text.to_string(),
+        body,
+        bom,
+    });
+    let ev = Evaluator::new(scanned.clone(), files);
+    let finder = Finder {
+        ev: &ev,
+        scanned: &scanned,
+        lines: LineIndex::new(&scanned.text),
+        other_lines: Default::default(),
+    };
+    let mut out = Vec::new();
+    for block in scanned.body.blocks() {
+        let Some(usage_kind) = usage_kind(block) else {
+            continue;
+        };
+        match finder.find_in_block(block, usage_kind) {
+            Ok(Some(found)) => out.push(found),
+            Ok(None) => {}
+            Err(e) => return (Err(e), ev.work()),
         }
-    } else if found.resolved.is_err() {
-        // Unresolved source: still report a ref written in a literal part of it.
-        if let Some((value, r)) = literal_ref(&source_attr.value, scope.text) {
-            found.current = Some(value);
-            found.site = Some(site_at(r, VersionForm::GitRef));
+    }
+    (Ok(out), ev.work())
+}
+
+/// The state of one file's search: its evaluator and line indexes.
+struct Finder<'e, 'f> {
+    ev: &'e Evaluator<'f>,
+    scanned: &'e LoadedFile,
+    lines: LineIndex<'e>,
+    /// Line indexes of the other files versions were found in, built when first needed.
+    other_lines: std::cell::RefCell<HashMap<usize, Arc<Vec<usize>>>>,
+}
+
+/// How a source or version evaluated.
+enum Evaluated {
+    /// A string, with the origins of its pieces.
+    Text(eval::Str),
+    /// Something else, or nothing: why it is not a usable string.
+    Not(String),
+}
+
+impl Finder<'_, '_> {
+    fn text(&self) -> &str {
+        &self.scanned.text
+    }
+
+    /// Evaluates an expression of the scanned file; a value too large to evaluate is a problem
+    /// of the whole file.
+    fn evaluate(
+        &self,
+        expr: &Expression,
+    ) -> Result<Result<eval::Str, eval::Eval<Value>>, ParseError> {
+        match self.ev.eval_scanned(expr) {
+            Ok(Value::Str(s)) => Ok(Ok(s)),
+            Err(why) if why.kind == Kind::TooLarge => {
+                let line = self.lines.line(expr.span().map_or(0, |r| r.start));
+                Err(ParseError {
+                    line,
+                    column: 1,
+                    message: format!(
+                        "interpolation too large: the expression at line {line} cannot be evaluated within Baton's limits ({}); not scanned",
+                        why.message
+                    ),
+                    kind: ProblemKind::TooLarge,
+                })
+            }
+            other => Ok(Err(other)),
         }
     }
 
-    // A `version` attribute next to a registry (or tfr without ?version=) source.
-    let wants_attr =
-        matches!(&found.resolved, Ok(Source::Registry(r)) if r.query_version.is_none());
-    if wants_attr {
-        if let Some(attr) = block.body.get_attribute("version") {
-            match &attr.value {
-                Expression::String(s) => {
-                    let r = attr.value.span().unwrap_or(0..0);
-                    let inner = r.start + 1..r.end.saturating_sub(1);
-                    found.current = Some(s.value().to_string());
-                    if scope.text.get(inner.clone()) == Some(s.value().as_str()) {
-                        found.site = Some(site_at(inner, VersionForm::Attribute));
-                    } else {
+    fn find_in_block(&self, block: &Block, kind: UsageKind) -> Result<Option<Found>, ParseError> {
+        let Some(source_attr) = block.body.get_attribute("source") else {
+            return Ok(None);
+        };
+        let span = source_attr.value.span().unwrap_or(0..0);
+        let raw_source = self
+            .text()
+            .get(span.clone())
+            .map(|s| unquote(s).to_string())
+            .unwrap_or_default();
+        let line = self.lines.line(span.start);
+        let mut found = Found {
+            kind,
+            line,
+            raw_source,
+            resolved: Err(String::new()),
+            current: None,
+            site: None,
+            not_editable: None,
+            version_unknown: None,
+        };
+
+        let evaluated = match self.evaluate(&source_attr.value)? {
+            Ok(s) => Evaluated::Text(s),
+            Err(Ok(v)) => Evaluated::Not(format!(
+                "the source `{}` is {}, not a string",
+                eval::snippet(self.text(), source_attr.value.span()),
+                value_kind(&v)
+            )),
+            Err(Err(why)) => Evaluated::Not(why.message.clone()),
+        };
+        match evaluated {
+            Evaluated::Text(s) => self.source_from(&mut found, &s),
+            Evaluated::Not(why) => found.resolved = Err(why),
+        }
+        if found.resolved.is_err() && found.current.is_none() {
+            // Still report a ref written in a literal part of an unresolved source.
+            if let Some((value, r)) = literal_ref(&source_attr.value, self.text()) {
+                found.current = Some(value);
+                found.site = Some(self.site_here(r, VersionForm::GitRef));
+            }
+        }
+
+        // A `version` attribute next to a registry (or tfr without ?version=) source.
+        let wants_attr =
+            matches!(&found.resolved, Ok(Source::Registry(r)) if r.query_version.is_none());
+        if wants_attr {
+            if let Some(attr) = block.body.get_attribute("version") {
+                match self.evaluate(&attr.value)? {
+                    Ok(s) => match s.unknown() {
+                        Some(why) => found.version_unknown = Some(why.message.clone()),
+                        None => {
+                            let text = s.text();
+                            found.current = Some(text.clone());
+                            match self.locate(s.pieces(), 0..text.len(), VersionForm::Attribute) {
+                                Ok(site) => found.site = Some(site),
+                                Err(why) => found.not_editable = Some(why),
+                            }
+                        }
+                    },
+                    Err(Ok(v)) => {
+                        found.current = Some(eval::snippet(self.text(), attr.value.span()));
                         found.not_editable =
-                            Some("the version string contains escape sequences".into());
+                            Some(format!("the version is {}, not a string", value_kind(&v)));
                     }
+                    Err(Err(why)) => found.version_unknown = Some(why.message.clone()),
                 }
-                other => {
-                    found.current = scope
-                        .text
-                        .get(other.span().unwrap_or(0..0))
-                        .map(|s| s.trim().to_string());
-                    found.not_editable = Some("the version is an expression, not a string".into());
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// Fills in a usage from its evaluated source.
+    fn source_from(&self, found: &mut Found, s: &eval::Str) {
+        let text = s.text();
+        let mut src = Source::parse(&text);
+        let Some(unknown) = s.unknown() else {
+            // The version written inside the source string (`?ref=`, tfr `?version=`).
+            if let Some(loc) = src.inline_version() {
+                let form = match src {
+                    Source::Registry(_) => VersionForm::QueryVersion,
+                    _ => VersionForm::GitRef,
+                };
+                found.current = Some(loc.value.clone());
+                match self.locate(s.pieces(), loc.range.clone(), form) {
+                    Ok(site) => found.site = Some(site),
+                    Err(why) => found.not_editable = Some(why),
+                }
+            }
+            found.resolved = Ok(src);
+            return;
+        };
+        // Part of the source is unknown: when only the version is, the address still names the
+        // dependency.
+        let id_known = src
+            .dependency_id()
+            .is_some_and(|id| !id.contains(UNKNOWN_MARK));
+        let version_unknown = src
+            .inline_version()
+            .is_some_and(|loc| loc.value.contains(UNKNOWN_MARK));
+        let rest_known = {
+            let mut rest = text.clone();
+            if let Some(loc) = src.inline_version() {
+                rest.replace_range(loc.range.clone(), "");
+            }
+            !rest.contains(UNKNOWN_MARK)
+        };
+        if id_known && version_unknown && rest_known {
+            let why = src
+                .inline_version()
+                .and_then(|loc| unknown_in(s.pieces(), loc.range.clone()))
+                .unwrap_or_else(|| unknown.clone());
+            match &mut src {
+                Source::Git(g) => g.reference = None,
+                Source::Registry(r) => r.query_version = None,
+                _ => {}
+            }
+            found.version_unknown = Some(why.message.clone());
+            found.resolved = Ok(src);
+        } else {
+            found.resolved = Err(unknown.message.clone());
+            // The ref may still be written literally after an unknown address.
+            if let Some(loc) = src
+                .inline_version()
+                .filter(|l| !l.value.contains(UNKNOWN_MARK))
+            {
+                if let Ok(site) = self.locate(s.pieces(), loc.range.clone(), VersionForm::GitRef) {
+                    found.current = Some(loc.value.clone());
+                    found.site = Some(site);
                 }
             }
         }
     }
-    Some(found)
+
+    /// A site in the scanned file, from a span of its text without BOM.
+    fn site_here(&self, r: Range<usize>, form: VersionForm) -> VersionSite {
+        let bom = self.scanned.bom;
+        VersionSite {
+            file: None,
+            line: self.lines.line(r.start),
+            span: r.start + bom..r.end + bom,
+            form,
+        }
+    }
+
+    /// Maps a range of an evaluated string back to the bytes that write it, when it lies inside
+    /// one literal.
+    fn locate(
+        &self,
+        pieces: &[Piece],
+        range: Range<usize>,
+        form: VersionForm,
+    ) -> Result<VersionSite, String> {
+        let mut pos = 0;
+        for piece in pieces {
+            let end = pos + piece.text.len();
+            if range.start >= pos && range.end <= end && (range.start < end || range.is_empty()) {
+                let rel = range.start - pos..range.end - pos;
+                return match &piece.origin {
+                    Origin::Written { file: 0, span } => {
+                        Ok(self.site_here(span.start + rel.start..span.start + rel.end, form))
+                    }
+                    Origin::Written { file, span } => {
+                        let loaded = self.ev.file(*file);
+                        let r = span.start + rel.start..span.start + rel.end;
+                        let starts = self
+                            .other_lines
+                            .borrow_mut()
+                            .entry(*file)
+                            .or_insert_with(|| Arc::new(line_starts(loaded.text.as_bytes())))
+                            .clone();
+                        Ok(VersionSite {
+                            file: Some(loaded.path.clone()),
+                            line: line_of(&starts, r.start),
+                            span: r.start + loaded.bom..r.end + loaded.bom,
+                            form,
+                        })
+                    }
+                    Origin::Escaped => Err("the version string contains escape sequences".into()),
+                    Origin::Computed => Err("the version is computed by an expression".into()),
+                    Origin::Unknown(why) => Err(why.message.clone()),
+                };
+            }
+            pos = end;
+        }
+        Err("the version is assembled from several expressions".into())
+    }
+}
+
+/// The reason of the first unknown piece overlapping `range` of the joined text.
+fn unknown_in(pieces: &[Piece], range: Range<usize>) -> Option<Rc<eval::Why>> {
+    let mut pos = 0;
+    for piece in pieces {
+        let end = pos + piece.text.len();
+        if pos < range.end && end > range.start {
+            if let Origin::Unknown(why) = &piece.origin {
+                return Some(why.clone());
+            }
+        }
+        pos = end;
+    }
+    None
+}
+
+fn value_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::List(_) => "a list",
+        Value::Object(_) | Value::Locals(_) => "a map",
+        Value::Config(_) => "a whole configuration",
+        Value::Bad(_) => "not known",
+    }
 }
 
 /// Finds `ref=` in the literal parts of a string template, for sources that could not be
@@ -351,6 +603,10 @@ fn literal_ref(expr: &Expression, text: &str) -> Option<(String, Range<usize>)> 
                 let len = raw[start..]
                     .find(['&', '#', '/'])
                     .unwrap_or(raw.len() - start);
+                if len == 0 {
+                    // `ref=${…}`: the version is the interpolation, not an empty ref.
+                    return None;
+                }
                 let value = raw[start..start + len].to_string();
                 let at = span.start + start;
                 return Some((value, at..at + len));
@@ -360,318 +616,17 @@ fn literal_ref(expr: &Expression, text: &str) -> Option<(String, Range<usize>)> 
     None
 }
 
-/// A piece of an evaluated string: where its text came from.
-#[derive(Debug, Clone)]
-enum Origin {
-    /// A literal in the file being scanned, at this byte range (BOM stripped).
-    Here(Range<usize>),
-    /// A literal in another file.
-    Elsewhere(PathBuf),
-    /// Produced by a function or an escape sequence.
-    Computed,
-}
-
-#[derive(Debug, Clone)]
-struct Piece {
-    text: String,
-    origin: Origin,
-}
-
-fn join(pieces: &[Piece]) -> String {
-    pieces.iter().map(|p| p.text.as_str()).collect()
-}
-
-/// Maps a range of the joined string back to file bytes, when it lies inside one literal of the
-/// scanned file.
-fn locate_in_pieces(pieces: &[Piece], range: Range<usize>) -> Result<Range<usize>, String> {
-    let mut pos = 0;
-    for piece in pieces {
-        let end = pos + piece.text.len();
-        if range.start >= pos && range.end <= end && (range.start < end || range.is_empty()) {
-            let rel = range.start - pos..range.end - pos;
-            return match &piece.origin {
-                Origin::Here(span) => Ok(span.start + rel.start..span.start + rel.end),
-                Origin::Elsewhere(file) => Err(format!(
-                    "the version is written in {}, not in this file",
-                    file.display()
-                )),
-                Origin::Computed => Err("the version is computed by an expression".into()),
-            };
-        }
-        pos = end;
-    }
-    Err("the version is assembled from several expressions".into())
-}
-
-/// What evaluation can see: one file's locals and includes.
-struct Scope<'a> {
-    text: &'a str,
-    body: &'a Body,
-    file: &'a Path,
-    /// Whether `text` is the scanned file (only then are spans kept).
-    here: bool,
-    /// The directory of the scanned file: Terragrunt evaluates functions in included files in the
-    /// context of the including unit.
-    terragrunt_dir: &'a Path,
-    files: &'a dyn Files,
-}
-
-impl Scope<'_> {
-    fn local(&self, name: &str) -> Option<&Expression> {
-        self.body
-            .blocks()
-            .filter(|b| b.ident.as_str() == "locals")
-            .find_map(|b| b.body.get_attribute(name))
-            .map(|a| &a.value)
-    }
-
-    fn include_path(&self, name: &str) -> Option<&Expression> {
-        self.body
-            .blocks()
-            .filter(|b| b.ident.as_str() == "include")
-            .find(|b| b.labels.first().map_or("", |l| l.as_str()) == name)
-            .and_then(|b| b.body.get_attribute("path"))
-            .map(|a| &a.value)
-    }
-
-    fn literal(&self, value: &str, span: Option<Range<usize>>) -> Piece {
-        let origin = match span {
-            Some(span) if self.text.get(span.clone()) == Some(value) => {
-                if self.here {
-                    Origin::Here(span)
-                } else {
-                    Origin::Elsewhere(self.file.to_path_buf())
-                }
-            }
-            _ => Origin::Computed,
-        };
-        Piece {
-            text: value.to_string(),
-            origin,
-        }
-    }
-
-    /// Evaluates `local.x` / `include.x.locals.y` / `local.cfg.locals.y` in another file.
-    fn in_file<T>(
-        &self,
-        path: &Path,
-        f: impl FnOnce(&Scope<'_>) -> Result<T, String>,
-    ) -> Result<T, String> {
-        let loaded = self.files.load(path)?;
-        let scope = Scope {
-            text: &loaded.text,
-            body: &loaded.body,
-            file: &loaded.path,
-            here: false,
-            terragrunt_dir: self.terragrunt_dir,
-            files: self.files,
-        };
-        f(&scope)
-    }
-}
-
-fn eval(expr: &Expression, scope: &Scope<'_>, depth: usize) -> Result<Vec<Piece>, String> {
-    if depth > MAX_DEPTH {
-        return Err("locals or includes refer to each other too deeply".into());
-    }
-    match expr {
-        Expression::String(s) => {
-            let inner = s.span().map(|r| r.start + 1..r.end.saturating_sub(1));
-            Ok(vec![scope.literal(s.value(), inner)])
-        }
-        Expression::StringTemplate(t) => {
-            let mut out = Vec::new();
-            for el in t.iter() {
-                match el {
-                    Element::Literal(lit) => out.push(scope.literal(lit.value(), lit.span())),
-                    Element::Interpolation(i) => out.extend(eval(&i.expr, scope, depth + 1)?),
-                    Element::Directive(_) => {
-                        return Err("template directives (%{…}) are not evaluated".into());
-                    }
-                }
-            }
-            Ok(out)
-        }
-        Expression::Parenthesis(p) => eval(p.inner(), scope, depth + 1),
-        Expression::Traversal(t) => eval_traversal(t, scope, depth),
-        Expression::FuncCall(call) => {
-            let text = eval_function(call, scope, depth)?;
-            Ok(vec![Piece {
-                text,
-                origin: Origin::Computed,
-            }])
-        }
-        other => Err(format!(
-            "cannot resolve `{}`",
-            snippet(scope.text, other.span())
-        )),
-    }
-}
-
-fn eval_traversal(
-    t: &hcl_edit::expr::Traversal,
-    scope: &Scope<'_>,
-    depth: usize,
-) -> Result<Vec<Piece>, String> {
-    let root = match &t.expr {
-        Expression::Variable(v) => v.as_str().to_string(),
-        _ => return Err(unresolvable(scope, t.span())),
-    };
-    let mut names = Vec::new();
-    for op in &t.operators {
-        match op.value() {
-            TraversalOperator::GetAttr(ident) => names.push(ident.as_str().to_string()),
-            _ => return Err(unresolvable(scope, t.span())),
-        }
-    }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    match (root.as_str(), names.as_slice()) {
-        ("local", [name]) => {
-            let value = scope.local(name).ok_or_else(|| {
-                format!("local.{name} is not defined in {}", scope.file.display())
-            })?;
-            eval(value, scope, depth + 1)
-        }
-        // `local.cfg.locals.x` where `cfg = read_terragrunt_config(path)`.
-        ("local", [cfg, "locals", name]) => {
-            let value = scope
-                .local(cfg)
-                .ok_or_else(|| format!("local.{cfg} is not defined in {}", scope.file.display()))?;
-            let Expression::FuncCall(call) = value else {
-                return Err(unresolvable(scope, t.span()));
-            };
-            if call.name.name.as_str() != "read_terragrunt_config" {
-                return Err(unresolvable(scope, t.span()));
-            }
-            let arg = call
-                .args
-                .iter()
-                .next()
-                .ok_or_else(|| unresolvable(scope, t.span()))?;
-            let path = resolve_path(&join(&eval(arg, scope, depth + 1)?), scope);
-            local_in(scope, &path, name, depth)
-        }
-        ("include", [include, "locals", name]) | ("include", [include, "locals", name, ..])
-            if names.len() == 3 =>
-        {
-            let path_expr = scope.include_path(include).ok_or_else(|| {
-                format!(
-                    "include \"{include}\" is not defined in {}",
-                    scope.file.display()
-                )
-            })?;
-            let path = resolve_path(&join(&eval(path_expr, scope, depth + 1)?), scope);
-            local_in(scope, &path, name, depth)
-        }
-        _ => Err(unresolvable(scope, t.span())),
-    }
-}
-
-fn local_in(
-    scope: &Scope<'_>,
-    path: &Path,
-    name: &str,
-    depth: usize,
-) -> Result<Vec<Piece>, String> {
-    scope.in_file(path, |inner| {
-        let value = inner
-            .local(name)
-            .ok_or_else(|| format!("local.{name} is not defined in {}", path.display()))?;
-        eval(value, inner, depth + 1)
-    })
-}
-
-/// A path from an include or `read_terragrunt_config`: relative paths are relative to the file
-/// that wrote them.
-fn resolve_path(text: &str, scope: &Scope<'_>) -> PathBuf {
-    let p = Path::new(text);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        scope.file.parent().unwrap_or(Path::new("")).join(p)
-    }
-}
-
-fn eval_function(
-    call: &hcl_edit::expr::FuncCall,
-    scope: &Scope<'_>,
-    depth: usize,
-) -> Result<String, String> {
-    let name = call.name.name.as_str();
-    let args: Vec<&Expression> = call.args.iter().collect();
-    let arg = |i: usize| -> Result<String, String> {
-        match args.get(i) {
-            Some(e) => Ok(join(&eval(e, scope, depth + 1)?)),
-            None => Err(format!("{name}() is missing an argument")),
-        }
-    };
-    match name {
-        "find_in_parent_folders" => {
-            let wanted = if args.is_empty() {
-                "terragrunt.hcl".to_string()
-            } else {
-                arg(0)?
-            };
-            find_in_parent_folders(scope.terragrunt_dir, &wanted, scope.files)
-                .map(|p| p.to_string_lossy().into_owned())
-                .ok_or_else(|| {
-                    format!(
-                        "find_in_parent_folders(\"{wanted}\") finds nothing above {}",
-                        scope.terragrunt_dir.display()
-                    )
-                })
-        }
-        "dirname" => Ok(Path::new(&arg(0)?)
-            .parent()
-            .unwrap_or(Path::new(""))
-            .to_string_lossy()
-            .into_owned()),
-        "basename" => Ok(Path::new(&arg(0)?)
-            .file_name()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()),
-        "get_terragrunt_dir" => Ok(scope.terragrunt_dir.to_string_lossy().into_owned()),
-        "get_repo_root" => scope
-            .terragrunt_dir
-            .ancestors()
-            .find(|d| scope.files.exists(&d.join(".git")))
-            .map(|d| d.to_string_lossy().into_owned())
-            .ok_or_else(|| "get_repo_root() finds no git repository".to_string()),
-        other => Err(format!("the function {other}() is not evaluated")),
-    }
-}
-
-fn find_in_parent_folders(start: &Path, name: &str, files: &dyn Files) -> Option<PathBuf> {
-    start
-        .ancestors()
-        .skip(1)
-        .take(64)
-        .map(|dir| dir.join(name))
-        .find(|candidate| files.exists(candidate))
-}
-
-fn unresolvable(scope: &Scope<'_>, span: Option<Range<usize>>) -> String {
-    format!("cannot resolve `{}`", snippet(scope.text, span))
-}
-
-fn snippet(text: &str, span: Option<Range<usize>>) -> String {
-    let s = span.and_then(|r| text.get(r)).unwrap_or("?").trim();
-    if s.chars().count() > 80 {
-        format!("{}…", s.chars().take(80).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
-
 fn unquote(s: &str) -> &str {
     s.strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
         .unwrap_or(s)
 }
 
-/// Byte offset → 1-based line. Lines are counted when asked for: a file has few usages.
+/// Byte offset → 1-based line. The newlines are found once, when a line is first asked for: a
+/// file of many usages costs one pass over its text, not one per usage.
 pub struct LineIndex<'a> {
     text: &'a [u8],
+    newlines: OnceCell<Vec<usize>>,
 }
 
 impl<'a> LineIndex<'a> {
@@ -679,14 +634,24 @@ impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         LineIndex {
             text: text.as_bytes(),
+            newlines: OnceCell::new(),
         }
     }
 
     /// The 1-based line holding byte `offset`.
     pub fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        memchr::memchr_iter(b'\n', &self.text[..end]).count() + 1
+        line_of(self.newlines.get_or_init(|| line_starts(self.text)), offset)
     }
+}
+
+/// The offsets of the newlines of a text.
+fn line_starts(text: &[u8]) -> Vec<usize> {
+    memchr::memchr_iter(b'\n', text).collect()
+}
+
+/// The 1-based line of `offset`, from the offsets of the newlines.
+fn line_of(newlines: &[usize], offset: usize) -> usize {
+    newlines.partition_point(|&n| n < offset) + 1
 }
 
 /// Locals of a file, for tests and diagnostics: name → whether it is a plain string.
@@ -730,6 +695,7 @@ mod tests {
                 path: norm,
                 text: text.clone(),
                 body,
+                bom: 0,
             }))
         }
         fn exists(&self, path: &Path) -> bool {
@@ -920,18 +886,15 @@ terraform {
     }
 
     #[test]
-    fn version_written_in_shared_file_is_found_but_not_editable() {
+    fn version_written_in_shared_file_is_found_where_it_is_written() {
         let common = "locals {\n  src = \"github.com/org/repo//x?ref=v1.0.0\"\n}\n";
         let unit = "include \"c\" {\n  path = \"../common.hcl\"\n  expose = true\n}\nterraform {\n  source = include.c.locals.src\n}\n";
         let files = MemFiles::default().with("/r/common.hcl", common);
         let f = &find_in("/r/dev/terragrunt.hcl", unit, &files)[0];
         assert_eq!(f.current.as_deref(), Some("v1.0.0"));
-        assert!(f.site.is_none());
-        assert!(
-            f.not_editable.as_deref().unwrap().contains("common.hcl"),
-            "{:?}",
-            f.not_editable
-        );
+        assert_eq!(site_in(common, f, "/r/common.hcl"), "v1.0.0");
+        assert_eq!(f.site.as_ref().unwrap().line, 2);
+        assert_eq!(f.not_editable, None);
     }
 
     #[test]
@@ -990,7 +953,365 @@ terraform {
         let unit = "include \"a\" {\n  path = \"a.hcl\"\n}\nterraform {\n  source = \"${include.a.locals.x}?ref=v1\"\n}\n";
         let files = MemFiles::default().with("/r/a.hcl", a).with("/r/b.hcl", b);
         let f = &find_in("/r/terragrunt.hcl", unit, &files)[0];
-        assert!(f.resolved.as_ref().unwrap_err().contains("too deeply"));
+        let err = f.resolved.as_ref().unwrap_err();
+        assert!(err.contains("cycle"), "{err}");
+    }
+
+    /// The text at a site in another file.
+    fn site_in<'a>(text: &'a str, f: &Found, file: &str) -> &'a str {
+        let site = f.site.as_ref().expect("a site");
+        assert_eq!(site.file.as_deref(), Some(Path::new(file)), "{f:?}");
+        &text[site.span.clone()]
+    }
+
+    fn id(f: &Found) -> Option<String> {
+        f.resolved.as_ref().ok().and_then(|s| s.dependency_id())
+    }
+
+    // Pattern 1: `read_terragrunt_config(…).locals` stored in a local, then attribute access.
+    #[test]
+    fn read_terragrunt_config_locals_stored_in_a_local() {
+        let gh = "locals {\n  owner = \"acme\"\n  repo  = \"terraform-aws-vpc\"\n}\n";
+        let unit = r#"locals {
+  gh = read_terragrunt_config(find_in_parent_folders("github.hcl")).locals
+}
+terraform {
+  source = "github.com/${local.gh.owner}/${local.gh.repo}//modules/vpc?ref=v1.2.0"
+}
+"#;
+        let files = MemFiles::default().with("/r/github.hcl", gh);
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", unit, &files)[0];
+        assert_eq!(
+            id(f).as_deref(),
+            Some("acme/terraform-aws-vpc/vpc"),
+            "{f:?}"
+        );
+        assert_eq!(site_text(unit, f), "v1.2.0");
+        // The whole config stored, then `.locals` spelled out.
+        let unit2 = unit
+            .replace(").locals\n", ")\n")
+            .replace("local.gh.", "local.gh.locals.");
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", &unit2, &files)[0];
+        assert_eq!(
+            id(f).as_deref(),
+            Some("acme/terraform-aws-vpc/vpc"),
+            "{f:?}"
+        );
+    }
+
+    // Pattern 2: attribute and index access into maps, in this file, an include, or a file read
+    // with `read_terragrunt_config`; the version is edited where the map writes it.
+    #[test]
+    fn versions_in_maps_are_found_where_they_are_written() {
+        let same = r#"locals {
+  versions = {
+    vpc = "v1.4.0"
+    eks = "v2.0.0"
+  }
+}
+terraform {
+  source = "github.com/acme/mods//vpc?ref=${local.versions.vpc}"
+}
+"#;
+        let f = &find_in("/r/dev/terragrunt.hcl", same, &MemFiles::default())[0];
+        assert_eq!(f.current.as_deref(), Some("v1.4.0"));
+        assert_eq!(site_text(same, f), "v1.4.0");
+        assert_eq!(f.site.as_ref().unwrap().line, 3);
+        assert!(f.site.as_ref().unwrap().file.is_none());
+
+        let indexed = same.replace("local.versions.vpc", "local.versions[\"eks\"]");
+        let f = &find_in("/r/dev/terragrunt.hcl", &indexed, &MemFiles::default())[0];
+        assert_eq!(site_text(&indexed, f), "v2.0.0");
+
+        let common = "locals {\n  versions = {\n    vpc = \"v1.4.0\"\n  }\n}\n";
+        let files = MemFiles::default().with("/r/_common/common.hcl", common);
+        let via_include = r#"include "common" {
+  path   = find_in_parent_folders("_common/common.hcl")
+  expose = true
+}
+terraform {
+  source = "github.com/acme/mods//vpc?ref=${include.common.locals.versions.vpc}"
+}
+"#;
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", via_include, &files)[0];
+        assert_eq!(f.current.as_deref(), Some("v1.4.0"), "{f:?}");
+        assert_eq!(site_in(common, f, "/r/_common/common.hcl"), "v1.4.0");
+        assert_eq!(f.site.as_ref().unwrap().line, 3);
+        assert_eq!(f.not_editable, None);
+
+        let via_read = r#"locals {
+  common          = read_terragrunt_config(find_in_parent_folders("_common/common.hcl"))
+  module_versions = local.common.locals.versions
+}
+terraform {
+  source = "github.com/acme/mods//vpc?ref=${local.module_versions["vpc"]}"
+}
+"#;
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", via_read, &files)[0];
+        assert_eq!(site_in(common, f, "/r/_common/common.hcl"), "v1.4.0");
+        let spelled = via_read.replace(
+            "local.module_versions[\"vpc\"]",
+            "local.common.locals.versions.vpc",
+        );
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", &spelled, &files)[0];
+        assert_eq!(site_in(common, f, "/r/_common/common.hcl"), "v1.4.0");
+
+        // A key the map does not have: the address is known, the version is not, and the
+        // reason says which key is missing.
+        let missing = same.replace("local.versions.vpc", "local.versions.rds");
+        let f = &find_in("/r/dev/terragrunt.hcl", &missing, &MemFiles::default())[0];
+        assert_eq!(id(f).as_deref(), Some("acme/mods/vpc"));
+        let why = f.version_unknown.as_deref().expect("a reason");
+        assert!(why.contains("\"rds\""), "{why}");
+    }
+
+    // Pattern 3: conditionals on literal values.
+    #[test]
+    fn conditionals_on_literal_values() {
+        let unit = r#"locals {
+  local_source = false
+  name         = "vpc"
+  source       = local.local_source ? "../../modules/${local.name}" : "github.com/acme/mods.git//${local.name}?ref=v0.2.0"
+}
+terraform {
+  source = "${local.source}"
+}
+"#;
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", unit, &MemFiles::default())[0];
+        assert_eq!(id(f).as_deref(), Some("acme/mods/vpc"), "{f:?}");
+        assert_eq!(site_text(unit, f), "v0.2.0");
+        let local = unit.replace("local_source = false", "local_source = true");
+        let f = &find_in("/r/dev/vpc/terragrunt.hcl", &local, &MemFiles::default())[0];
+        assert!(matches!(f.resolved, Ok(Source::Local(_))), "{f:?}");
+        // Comparisons of literals, `!`, `&&` and `||`.
+        let cmp = r#"locals {
+  override = ""
+  ref      = local.override != "" ? local.override : "v3.0.0"
+  use      = !false && (1 == 1 || false)
+}
+terraform {
+  source = local.use ? "github.com/acme/mods//x?ref=${local.ref}" : "../x"
+}
+"#;
+        let f = &find_in("/r/dev/x/terragrunt.hcl", cmp, &MemFiles::default())[0];
+        assert_eq!(site_text(cmp, f), "v3.0.0");
+    }
+
+    // Pattern 4: try, coalesce, lookup, format, join and templates nested in templates.
+    #[test]
+    fn functions_with_literal_values() {
+        let stack = r#"locals {
+  catalog_url = try(values.catalog_url, "github.com/acme/catalog")
+  catalog_ref = try(values.catalog_ref, "v1.13.0")
+}
+unit "vpc" {
+  source = "${local.catalog_url}//units/vpc?ref=${local.catalog_ref}"
+  path   = "vpc"
+}
+"#;
+        let f = &find_in(
+            "/r/stacks/terragrunt.stack.hcl",
+            stack,
+            &MemFiles::default(),
+        )[0];
+        assert_eq!(id(f).as_deref(), Some("acme/catalog/units/vpc"), "{f:?}");
+        assert_eq!(site_text(stack, f), "v1.13.0");
+
+        let unit = r#"locals {
+  override = ""
+  versions = { vpc = "v1.1.0" }
+  url      = "github.com/acme/mods"
+  a = coalesce(local.override, "v1.0.0")
+  b = lookup(local.versions, "vpc", "v0.0.1")
+  c = lookup(local.versions, "eks", "v0.0.2")
+}
+module "a" {
+  source = "${local.url}//a?ref=${local.a}"
+}
+module "b" {
+  source = format("%s//b?ref=%s", local.url, local.b)
+}
+module "c" {
+  source = join("", [local.url, "//c?ref=", local.c])
+}
+module "d" {
+  source = "${"${local.url}//d"}?ref=${"v4.0.0"}"
+}
+"#;
+        let found = find_in("/r/dev/main.tf", unit, &MemFiles::default());
+        let texts: Vec<&str> = found.iter().map(|f| site_text(unit, f)).collect();
+        assert_eq!(texts, ["v1.0.0", "v1.1.0", "v0.0.2", "v4.0.0"], "{found:?}");
+        let ids: Vec<String> = found.iter().filter_map(id).collect();
+        assert_eq!(
+            ids,
+            ["acme/mods/a", "acme/mods/b", "acme/mods/c", "acme/mods/d"]
+        );
+    }
+
+    // Pattern 6: a value that cannot be known keeps the ID when only the version is unknown,
+    // and says what would define it.
+    #[test]
+    fn unknown_versions_keep_the_id_and_name_what_defines_them() {
+        let stack = "unit \"vpc\" {\n  source = \"github.com/acme/catalog//units/vpc?ref=${values.version}\"\n  path   = \"vpc\"\n}\n";
+        let f = &find_in(
+            "/r/stacks/app/terragrunt.stack.hcl",
+            stack,
+            &MemFiles::default(),
+        )[0];
+        assert_eq!(id(f).as_deref(), Some("acme/catalog/units/vpc"), "{f:?}");
+        assert_eq!(f.current, None);
+        assert!(f.site.is_none());
+        let why = f.version_unknown.as_deref().expect("a reason");
+        assert!(why.contains("values.version"), "{why}");
+        assert!(why.contains("terragrunt.values.hcl"), "{why}");
+
+        let unit = "terraform {\n  source = \"git::https://github.com/acme/mods.git//x?ref=${get_env(\"X_REF\")}\"\n}\n";
+        let f = &find_in("/r/dev/terragrunt.hcl", unit, &MemFiles::default())[0];
+        assert_eq!(id(f).as_deref(), Some("acme/mods/x"));
+        assert_eq!(f.current, None);
+        let why = f.version_unknown.as_deref().unwrap();
+        assert!(why.contains("X_REF"), "{why}");
+
+        let tf = "module \"m\" {\n  source  = \"acme/vpc/aws\"\n  version = var.vpc_version\n}\n";
+        let f = &find_in("/r/dev/main.tf", tf, &MemFiles::default())[0];
+        assert_eq!(id(f).as_deref(), Some("acme/vpc/aws"));
+        assert_eq!(f.current, None);
+        let why = f.version_unknown.as_deref().unwrap();
+        assert!(
+            why.contains("var.vpc_version") && why.contains(".tfvars"),
+            "{why}"
+        );
+
+        // When the address itself is unknown, the usage has no ID, and the reason names it.
+        let addr = "terraform {\n  source = \"${get_env(\"BASE\")}//x?ref=${values.v}\"\n}\n";
+        let f = &find_in("/r/dev/terragrunt.hcl", addr, &MemFiles::default())[0];
+        let err = f.resolved.as_ref().unwrap_err();
+        assert!(err.contains("BASE"), "{err}");
+        assert_eq!(f.current, None, "no empty version from `ref=${{…}}`");
+    }
+
+    /// `locals` that each repeat the previous one `width` times, `depth` levels deep, as the
+    /// hostile-content report built them (2.3 KB reached 10 GB).
+    fn bomb(width: usize, depth: usize, repeat: impl Fn(&str, usize) -> String) -> String {
+        let mut text = String::from("locals {\n  a0 = \"xxxxxxxxxx\"\n");
+        for i in 1..=depth {
+            text.push_str(&format!(
+                "  a{i} = {}\n",
+                repeat(&format!("local.a{}", i - 1), width)
+            ));
+        }
+        text.push_str(&format!(
+            "}}\nterraform {{\n  source = \"github.com/acme/m//x?ref=${{local.a{depth}}}\"\n}}\n"
+        ));
+        text
+    }
+
+    // Resource bombs: the work is bounded and the file is reported, not evaluated.
+    #[test]
+    fn interpolation_bombs_are_reported_within_bounded_work() {
+        let template = |r: &str, n: usize| format!("\"{}\"", format!("${{{r}}}").repeat(n));
+        let shapes: Vec<(&str, String)> = vec![
+            ("template", bomb(40, 5, template)),
+            (
+                "join",
+                bomb(40, 5, |r, n| {
+                    format!("join(\"\", [{}])", vec![r; n].join(", "))
+                }),
+            ),
+            (
+                "format",
+                bomb(40, 5, |r, n| {
+                    format!("format(\"{}\", {})", "%s".repeat(n), vec![r; n].join(", "))
+                }),
+            ),
+            ("concat", {
+                let mut t = String::from("locals {\n  l0 = [\"x\", \"y\"]\n");
+                for i in 1..=6 {
+                    t.push_str(&format!(
+                        "  l{i} = concat({})\n",
+                        vec![format!("local.l{}", i - 1); 40].join(", ")
+                    ));
+                }
+                t.push_str(
+                    "}\nterraform {\n  source = \"github.com/acme/m//x?ref=${local.l6[0]}\"\n}\n",
+                );
+                t
+            }),
+            ("merge", {
+                let mut t = String::from("locals {\n  m0 = { a = \"x\" }\n");
+                for i in 1..=6 {
+                    t.push_str(&format!(
+                        "  m{i} = {{ {} }}\n",
+                        (0..40)
+                            .map(|k| format!("k{k} = local.m{}", i - 1))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                t.push_str("}\nterraform {\n  source = \"github.com/acme/m//x?ref=${local.m6.k0.k0.a}\"\n}\n");
+                t
+            }),
+            (
+                "replace",
+                bomb(1, 6, |r, _| {
+                    format!(
+                        "replace(\"${{{r}}}${{{r}}}\", \"x\", \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\")"
+                    )
+                }),
+            ),
+        ];
+        for (name, text) in shapes {
+            assert!(text.len() < 8 * 1024, "{name}: {} bytes", text.len());
+            let path = Path::new("/r/dev/x/terragrunt.hcl");
+            let (result, work) =
+                find_measured(path, FileKind::Terragrunt, &text, &MemFiles::default());
+            let limit = eval::MAX_WORK + eval::WORK_PER_BYTE * text.len() as u64;
+            assert!(work <= limit, "{name}: {work} steps");
+            match result {
+                Err(e) => {
+                    assert_eq!(e.kind, ProblemKind::TooLarge, "{name}: {e:?}");
+                    assert!(e.message.starts_with("interpolation too large"), "{e:?}");
+                }
+                Ok(found) => {
+                    // What was evaluated stayed under the value limit.
+                    let id = id(&found[0]);
+                    assert!(id.is_some(), "{name}: {found:?}");
+                }
+            }
+        }
+        // The template bomb in particular is refused, not evaluated.
+        let text = bomb(40, 5, template);
+        let err = find(
+            Path::new("/r/t.hcl"),
+            FileKind::Terragrunt,
+            &text,
+            &MemFiles::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind, ProblemKind::TooLarge);
+        assert_eq!(err.line, 10, "the line of the source that needs the bomb");
+    }
+
+    // As Terragrunt: a file read with read_terragrunt_config is evaluated in its own folder
+    // (get_terragrunt_dir() and relative paths), an included file in the including unit's.
+    #[test]
+    fn read_files_are_evaluated_in_their_own_folder_and_includes_in_the_unit() {
+        let config = "locals {\n  git = read_terragrunt_config(\"${get_terragrunt_dir()}/_shared/git.hcl\")\n  base = local.git.locals.base\n}\n";
+        let git = "locals {\n  base = \"github.com/acme/mods\"\n}\n";
+        let files = MemFiles::default()
+            .with("/r/infra/config.hcl", config)
+            .with("/r/infra/_shared/git.hcl", git)
+            .with(
+                "/r/infra/dev/x/_shared/git.hcl",
+                "locals {\n  base = \"github.com/wrong/place\"\n}\n",
+            );
+        let read = "locals {\n  cfg = read_terragrunt_config(find_in_parent_folders(\"config.hcl\"))\n}\nterraform {\n  source = \"${local.cfg.locals.base}//vpc?ref=v1.0.0\"\n}\n";
+        let f = &find_in("/r/infra/dev/x/terragrunt.hcl", read, &files)[0];
+        assert_eq!(id(f).as_deref(), Some("acme/mods/vpc"), "{f:?}");
+        // Included, the same file reads from the unit's folder.
+        let include = "include \"cfg\" {\n  path   = find_in_parent_folders(\"config.hcl\")\n  expose = true\n}\nterraform {\n  source = \"${include.cfg.locals.base}//vpc?ref=v1.0.0\"\n}\n";
+        let f = &find_in("/r/infra/dev/x/terragrunt.hcl", include, &files)[0];
+        assert_eq!(id(f).as_deref(), Some("wrong/place/vpc"), "{f:?}");
     }
 
     #[test]

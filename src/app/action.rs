@@ -45,7 +45,9 @@ pub const OUTPUTS: &[&str] = &[
     "version",
 ];
 
-use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
+use crate::app::cli::{
+    EnvArgs, GitHubArgs, HistoryArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs,
+};
 use crate::app::commands::{self, Annotate};
 use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
@@ -208,6 +210,38 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
             github: self.github(),
         }
+    }
+
+    /// The `history` request these inputs describe: the `environments` (as for `status`), else
+    /// `include_dirs` named `environment`.
+    pub fn history(&self) -> Result<HistoryArgs, InvalidInput> {
+        let status = self.status()?;
+        let include_dirs = self.list("include_dirs");
+        let mut envs = status.envs;
+        if envs.is_empty() && !include_dirs.is_empty() {
+            if let Some(name) = self.get("environment") {
+                envs.push(crate::promote::status::EnvSpec {
+                    name,
+                    include: include_dirs.clone(),
+                    exclude: Vec::new(),
+                });
+            }
+        }
+        Ok(HistoryArgs {
+            working_dir: status.working_dir,
+            include_dirs: if envs.is_empty() {
+                include_dirs
+            } else {
+                Vec::new()
+            },
+            envs,
+            exclude_dirs: status.exclude_dirs,
+            config: None,
+            dependency: self.get("dependency"),
+            limit: crate::promote::history::DEFAULT_LIMIT,
+            since: None,
+            format: Format::Markdown,
+        })
     }
 
     /// The `status` request these inputs describe (`environments`: `name=glob` per line or `;`).
@@ -388,8 +422,17 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 exit::OK
             })
         }
+        "history" => {
+            let args = inputs.history()?;
+            let report =
+                crate::promote::history::run(&commands::history::request(&args)?, &Annotate)?;
+            let markdown = report.to_markdown();
+            print!("{markdown}");
+            summary(&format!("{markdown}\n"));
+            Ok(exit::OK)
+        }
         other => Err(InvalidInput(format!(
-            "input patcher_command must be report, update, promote, status or scan, not {other:?}"
+            "input patcher_command must be report, update, promote, status, history or scan, not {other:?}"
         ))
         .into()),
     }

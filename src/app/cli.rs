@@ -48,6 +48,9 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Show each dependency's versions across the environments, and the promotions pending.
     Status(StatusArgs),
+    /// List what changed each dependency's version in each environment, and when, from the
+    /// first-parent git history of the checked-out branch.
+    History(HistoryArgs),
 }
 
 /// Flags of `baton demo`.
@@ -343,6 +346,49 @@ pub struct PromoteArgs {
     pub github: GitHubArgs,
 }
 
+/// Flags of `baton history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Directory to work in, inside a git repository; globs are relative to it.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// An environment as `NAME=GLOB[,GLOB…]`, as for `status`; repeat in promotion order. A bare
+    /// `NAME` picks one environment of the config file. None: the config file's environments.
+    #[arg(
+        long = "env",
+        value_name = "NAME[=GLOB]",
+        value_parser = crate::promote::status::parse_env_arg
+    )]
+    pub envs: Vec<crate::promote::status::EnvSpec>,
+    /// One environment's folders instead of `--env`, as doublestar globs (`{*dev*}/**`).
+    #[arg(long, value_name = "GLOB", conflicts_with = "envs")]
+    pub include_dirs: Vec<String>,
+    /// Folders to leave out of every environment, as doublestar globs.
+    #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
+    pub exclude_dirs: Vec<String>,
+    /// The config file naming the environments [default: baton.toml in the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only this dependency ID.
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// The most changes listed per environment, newest first (0: all).
+    #[arg(long, value_name = "N", default_value_t = crate::promote::history::DEFAULT_LIMIT)]
+    pub limit: usize,
+    /// Only changes committed at or after this date or time (`2026-12-01`,
+    /// `2026-12-01T10:00:00Z`).
+    #[arg(long, value_name = "DATE", value_parser = crate::clock::parse_instant)]
+    pub since: Option<crate::clock::Timestamp>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
 /// The exit code for an error: 2 for invalid input anywhere in its chain, else 3.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     let invalid = err.chain().any(|cause| {
@@ -369,6 +415,7 @@ pub fn main() -> ExitCode {
         Command::Update(args) => commands::update::run(args),
         Command::Promote(args) => commands::promote::run(args),
         Command::Status(args) => commands::status::run(args),
+        Command::History(args) => commands::history::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@
 //! chain ([`status`]).
 
 pub mod decide;
+pub mod history;
 pub mod status;
 
 use crate::clients::{Session, Settings};

@@ -1,6 +1,7 @@
 //! Turns usages into dependencies with target versions: one version listing per module
 //! repository (fetched concurrently), then pure planning that can be tested without a network.
 
+pub mod history;
 pub mod landed;
 
 use crate::clients::git::Git;

@@ -7,6 +7,7 @@ mod common;
 mod demo;
 mod fake_github;
 mod gitrepo;
+mod history;
 mod layout;
 mod promote;
 mod reliability;

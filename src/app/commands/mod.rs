@@ -3,6 +3,7 @@
 //! and what a `repository_dispatch` event being handled says.
 
 pub mod demo;
+pub mod history;
 pub mod promote;
 pub mod report;
 pub mod scan;
@@ -78,4 +79,72 @@ pub fn dispatch_payload() -> Option<Payload> {
     let text = std::fs::read_to_string(path).ok()?;
     let event: serde_json::Value = serde_json::from_str(&text).ok()?;
     payload_of(&event).filter(|p| p.dependency.is_some())
+}
+
+/// The time a run takes as now: `BATON_NOW` when set (an instant, e.g. `2026-12-03T10:00:00Z`;
+/// for tests and for replaying a decision), else the machine's clock.
+pub fn now() -> Result<crate::clock::Timestamp, InvalidInput> {
+    match std::env::var("BATON_NOW") {
+        Ok(v) if !v.trim().is_empty() => {
+            crate::clock::parse_instant(&v).map_err(|e| InvalidInput(format!("BATON_NOW: {e}")))
+        }
+        _ => Ok(crate::clock::system_now()),
+    }
+}
+
+/// The config file looked for in the working directory when no environment is given by flag.
+const ENVIRONMENTS_FILE: &str = "baton.toml";
+
+/// The environments of a run, in promotion order, and the names picked with a bare `--env
+/// NAME`: environments given as `NAME=GLOB` (every one, when any is), else those of the config
+/// file (`config`, or `baton.toml` in the working directory).
+pub fn environments(
+    envs: &[crate::promote::status::EnvSpec],
+    config: Option<&std::path::Path>,
+    working_dir: &std::path::Path,
+) -> anyhow::Result<(Vec<crate::promote::status::EnvSpec>, Vec<String>)> {
+    let (defined, picked): (Vec<_>, Vec<_>) =
+        envs.iter().cloned().partition(|e| !e.include.is_empty());
+    let picked: Vec<String> = picked.into_iter().map(|e| e.name).collect();
+    let all = if !defined.is_empty() {
+        if let Some(config) = config {
+            return Err(InvalidInput(format!(
+                "--env NAME=GLOB and --config {} both name the environments; use one",
+                config.display()
+            ))
+            .into());
+        }
+        defined
+    } else {
+        let (path, explicit) = match config {
+            Some(path) => (path.to_path_buf(), true),
+            None => (working_dir.join(ENVIRONMENTS_FILE), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                return Err(InvalidInput(format!(
+                    "no environments: pass --env NAME=GLOB (in promotion order) or write {}",
+                    path.display()
+                ))
+                .into());
+            }
+            Err(e) => {
+                return Err(InvalidInput(format!("cannot read {}: {e}", path.display())).into());
+            }
+        };
+        crate::promote::status::parse_config(&text)
+            .map_err(|e| InvalidInput(format!("invalid config {}: {e}", path.display())))?
+    };
+    for name in &picked {
+        if !all.iter().any(|e| &e.name == name) {
+            let known: Vec<&str> = all.iter().map(|e| e.name.as_str()).collect();
+            return Err(InvalidInput(format!(
+                "--env {name}: no such environment (known: {})",
+                known.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok((all, picked))
 }

@@ -1,0 +1,71 @@
+//! `baton history`: what changed each dependency's version in each environment, and when, from
+//! the first-parent git history.
+
+use super::Annotate;
+use crate::app::cli::HistoryArgs;
+use crate::exit;
+use crate::output::{self, Format};
+use crate::promote::history::{self, HistoryReport, HistoryRequest};
+use crate::promote::status::EnvSpec;
+use std::io::Write as _;
+
+/// The request `baton history`'s flags describe.
+pub fn request(args: &HistoryArgs) -> anyhow::Result<HistoryRequest> {
+    let environments = if args.include_dirs.iter().any(|g| !g.trim().is_empty()) {
+        let include = crate::find::env::split_patterns(&args.include_dirs);
+        vec![EnvSpec {
+            name: include.join(","),
+            include,
+            exclude: Vec::new(),
+        }]
+    } else {
+        let (all, picked) =
+            super::environments(&args.envs, args.config.as_deref(), &args.working_dir)?;
+        if picked.is_empty() {
+            all
+        } else {
+            all.into_iter()
+                .filter(|e| picked.contains(&e.name))
+                .collect()
+        }
+    };
+    Ok(HistoryRequest {
+        working_dir: args.working_dir.clone(),
+        environments,
+        exclude_dirs: args.exclude_dirs.clone(),
+        dependency: args.dependency.clone().filter(|d| !d.is_empty()),
+        limit: args.limit,
+        since: args.since,
+    })
+}
+
+/// Renders the history in a format.
+pub fn render(report: &HistoryReport, format: Format) -> String {
+    match format {
+        Format::Json => report.to_json(),
+        Format::Text => report.to_text(),
+        Format::Markdown => report.to_markdown(),
+    }
+}
+
+/// Runs `baton history`.
+pub fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
+    let report = history::run(&request(args)?, &Annotate)?;
+    std::io::stdout().write_all(render(&report, args.format).as_bytes())?;
+    if output::under_actions() {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(format!("{}\n", report.to_markdown()).as_bytes()));
+            if let Err(e) = appended {
+                log::warn!(
+                    "cannot write the step summary {}: {e}",
+                    path.to_string_lossy()
+                );
+            }
+        }
+    }
+    Ok(exit::OK)
+}

@@ -850,53 +850,130 @@ pub struct CatFile {
 impl CatFile {
     /// Reads one object; `None` when there is no such object.
     pub fn read(&mut self, name: &str) -> Result<Option<GitObject>, GitError> {
-        use std::io::{BufRead as _, Write as _};
+        use std::io::Write as _;
         if name.is_empty() || name.contains(['\n', '\r']) {
             return Ok(None);
         }
-        let io_error = |dir: &str, e: io::Error| GitError::Batch {
-            dir: dir.to_owned(),
-            message: e.to_string(),
-        };
         writeln!(self.stdin, "{name}")
             .and_then(|()| self.stdin.flush())
-            .map_err(|e| io_error(&self.dir, e))?;
-        let mut header = String::new();
-        let n = self
-            .stdout
-            .read_line(&mut header)
-            .map_err(|e| io_error(&self.dir, e))?;
-        if n == 0 {
-            return Err(GitError::Batch {
+            .map_err(|e| GitError::Batch {
                 dir: self.dir.clone(),
-                message: "the process ended".into(),
-            });
-        }
-        let header = strip_newline(&header);
-        if header.ends_with(" missing") || header.ends_with(" ambiguous") {
-            return Ok(None);
-        }
-        let mut parts = header.split(' ');
-        let (Some(oid), Some(kind), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(GitError::Batch {
-                dir: self.dir.clone(),
-                message: format!("unexpected answer {header:?}"),
-            });
+                message: e.to_string(),
+            })?;
+        read_object(&mut self.stdout, &self.dir)
+    }
+}
+
+/// Reads one answer of `git cat-file --batch`: `None` for a missing object.
+fn read_object(
+    stdout: &mut io::BufReader<std::process::ChildStdout>,
+    dir: &str,
+) -> Result<Option<GitObject>, GitError> {
+    use std::io::BufRead as _;
+    let fail = |message: String| GitError::Batch {
+        dir: dir.to_owned(),
+        message,
+    };
+    let mut header = String::new();
+    let n = stdout
+        .read_line(&mut header)
+        .map_err(|e| fail(e.to_string()))?;
+    if n == 0 {
+        return Err(fail("the process ended".into()));
+    }
+    let header = strip_newline(&header);
+    if header.ends_with(" missing") || header.ends_with(" ambiguous") {
+        return Ok(None);
+    }
+    let mut parts = header.split(' ');
+    let (Some(oid), Some(kind), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(fail(format!("unexpected answer {header:?}")));
+    };
+    let size: usize = size
+        .parse()
+        .map_err(|_| fail(format!("unexpected answer {header:?}")))?;
+    let mut data = vec![0; size + 1];
+    stdout
+        .read_exact(&mut data)
+        .map_err(|e| fail(e.to_string()))?;
+    data.truncate(size);
+    Ok(Some(GitObject {
+        oid: oid.to_owned(),
+        kind: kind.to_owned(),
+        data,
+    }))
+}
+
+/// A `git cat-file --batch` given a list of objects up front: a thread writes the names while
+/// the answers are read in the same order, so that reading many objects costs no round trip
+/// each. The pipes bound how far git runs ahead.
+pub struct CatFileStream {
+    child: Child,
+    stdout: io::BufReader<std::process::ChildStdout>,
+    dir: String,
+}
+
+impl Git {
+    /// Starts reading `names` (object ids or `<rev>:<path>`), to be taken in order with
+    /// [`CatFileStream::next_object`]. Names holding a line break are read as missing.
+    pub fn cat_file_stream(&self, names: Vec<String>) -> Result<CatFileStream, GitError> {
+        use std::io::Write as _;
+        let ssh_default = self.wants_ssh_default();
+        let mut cmd = Command::new("git");
+        cmd.args(["cat-file", "--batch"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        self.apply_env(&mut cmd, ssh_default);
+        log::debug!("git cat-file --batch ({} objects)", names.len());
+        let mut child = cmd.spawn().map_err(GitError::Spawn)?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            kill(&mut child);
+            return Err(GitError::Spawn(io::Error::other(
+                "no pipes to git cat-file",
+            )));
         };
-        let size: usize = size.parse().map_err(|_| GitError::Batch {
-            dir: self.dir.clone(),
-            message: format!("unexpected answer {header:?}"),
-        })?;
-        let mut data = vec![0; size + 1];
-        self.stdout
-            .read_exact(&mut data)
-            .map_err(|e| io_error(&self.dir, e))?;
-        data.truncate(size);
-        Ok(Some(GitObject {
-            oid: oid.to_owned(),
-            kind: kind.to_owned(),
-            data,
-        }))
+        let spawned = thread::Builder::new()
+            .name("git-cat-file-names".to_owned())
+            .spawn(move || {
+                let mut stdin = io::BufWriter::new(stdin);
+                for name in names {
+                    let name = if name.contains(['\n', '\r']) || name.is_empty() {
+                        // An object id that cannot exist keeps the answers in step.
+                        "0".repeat(40)
+                    } else {
+                        name
+                    };
+                    // Git exiting early closes the pipe: the reader sees that.
+                    if writeln!(stdin, "{name}").is_err() {
+                        return;
+                    }
+                }
+                let _ = stdin.flush();
+            });
+        if let Err(e) = spawned {
+            kill(&mut child);
+            return Err(GitError::Spawn(e));
+        }
+        Ok(CatFileStream {
+            child,
+            stdout: io::BufReader::with_capacity(256 * 1024, stdout),
+            dir: self.dir.display().to_string(),
+        })
+    }
+}
+
+impl CatFileStream {
+    /// The next object of the list; `None` when it does not exist.
+    pub fn next_object(&mut self) -> Result<Option<GitObject>, GitError> {
+        read_object(&mut self.stdout, &self.dir)
+    }
+}
+
+impl Drop for CatFileStream {
+    fn drop(&mut self) {
+        kill(&mut self.child);
     }
 }
 
@@ -1613,6 +1690,17 @@ mod tests {
         let branch_tip = cat.read(&merge.parents[1]).unwrap().unwrap();
         assert_eq!(branch_tip.kind, "commit");
         assert!(String::from_utf8_lossy(&branch_tip.data).contains("add b"));
+
+        let mut stream = git
+            .cat_file_stream(vec![
+                "HEAD:dev/a.hcl".into(),
+                "no\nsuch".into(),
+                "HEAD:b.tf".into(),
+            ])
+            .unwrap();
+        assert_eq!(stream.next_object().unwrap().unwrap().data, b"two\n");
+        assert!(stream.next_object().unwrap().is_none());
+        assert_eq!(stream.next_object().unwrap().unwrap().data, b"b\n");
 
         let tree = git.ls_tree("HEAD").unwrap();
         let names: Vec<&str> = tree.iter().map(|(p, _)| p.as_str()).collect();

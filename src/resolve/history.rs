@@ -16,6 +16,7 @@ use crate::find::hcl::{self, FileKind, Files, LoadedFile};
 use crate::find::scan::{ScanError, ref_problem};
 use crate::find::source::Source;
 use crate::version::{self, Constraint, Version};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -181,24 +182,13 @@ fn exact(text: &str) -> Option<Version> {
         .or_else(|| Constraint::parse(text).ok().and_then(|c| c.exact()))
 }
 
-/// Whether two version texts name the same version (`v1.2.0` and `1.2.0` do).
-fn same(a: &str, b: &str) -> bool {
-    match (exact(a), exact(b)) {
-        (Some(x), Some(y)) => !precedence_lt(&x, &y) && !precedence_lt(&y, &x),
-        _ => a == b,
-    }
-}
-
 fn sort_versions(texts: &mut Vec<String>) {
-    texts.sort_by(|a, b| match (exact(a), exact(b)) {
-        (Some(x), Some(y)) => {
-            (x.major, x.minor, x.patch, &x.pre, a).cmp(&(y.major, y.minor, y.patch, &y.pre, b))
-        }
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => a.cmp(b),
-    });
+    texts.sort_unstable();
     texts.dedup();
+    texts.sort_by_cached_key(|t| match exact(t) {
+        Some(v) => (0, v.major, v.minor, v.patch, v.pre.to_string(), t.clone()),
+        None => (1, 0, 0, 0, String::new(), t.clone()),
+    });
 }
 
 /// Baton's trailers in a commit message.
@@ -286,12 +276,57 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
     let mut commits = git.first_parent_log("HEAD")?;
     commits.reverse();
     let mainline: HashSet<String> = commits.iter().map(|c| c.sha.clone()).collect();
+
+    // Which changed files of each commit belong to an environment (and to which ones).
+    let plan: Vec<Vec<Item>> = commits
+        .iter()
+        .map(|commit| {
+            let wanted = query
+                .since
+                .is_none_or(|s| clock::from_unix(commit.time) >= s);
+            if !wanted {
+                return Vec::new();
+            }
+            commit
+                .changes
+                .iter()
+                .enumerate()
+                .filter_map(|(index, ch)| {
+                    let rel = ch.path.strip_prefix(prefix.as_str())?;
+                    FileKind::of(Path::new(rel))?;
+                    let envs: Vec<usize> = query
+                        .environments
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| e.dirs.matches(Path::new(rel)))
+                        .map(|(i, _)| i)
+                        .collect();
+                    (!envs.is_empty()).then(|| Item {
+                        index,
+                        rel: rel.to_string(),
+                        envs,
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    // The new side of every such file, read in one stream in the order it is needed.
+    let names: Vec<String> = plan
+        .iter()
+        .zip(&commits)
+        .flat_map(|(items, commit)| {
+            items
+                .iter()
+                .filter_map(|it| commit.changes[it.index].new.clone())
+        })
+        .collect();
+    let mut stream = git.cat_file_stream(names)?;
     let mut reader = Reader {
         cat: Mutex::new(git.cat_file()?),
         toplevel,
-        parsed: HashMap::new(),
+        latest: HashMap::new(),
         loaded: Mutex::new(HashMap::new()),
-        reported: HashSet::new(),
+        reported: Mutex::new(HashSet::new()),
     };
     let mut tree: BTreeMap<String, String> = BTreeMap::new();
     let mut history = History {
@@ -300,66 +335,76 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
         oldest: commits.first().map(|c| clock::from_unix(c.time)),
         ..History::default()
     };
-    for commit in &commits {
+    for (commit, items) in commits.iter().zip(&plan) {
         let time = clock::from_unix(commit.time);
-        let wanted = query.since.is_none_or(|s| time >= s);
-        // Files of an environment this commit changed, with the environments they belong to.
-        let relevant: Vec<(&crate::clients::git::RawChange, String, Vec<&str>)> = if wanted {
-            commit
-                .changes
-                .iter()
-                .filter_map(|ch| {
-                    let rel = ch.path.strip_prefix(prefix.as_str())?;
-                    FileKind::of(Path::new(rel))?;
-                    let envs: Vec<&str> = query
-                        .environments
-                        .iter()
-                        .filter(|e| e.dirs.matches(Path::new(rel)))
-                        .map(|e| e.name.as_str())
-                        .collect();
-                    (!envs.is_empty()).then(|| (ch, rel.to_string(), envs))
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut before: Vec<Vec<(String, String)>> = Vec::with_capacity(relevant.len());
-        for (ch, rel, _) in &relevant {
-            before.push(match &ch.old {
-                Some(oid) => reader.versions(&ch.path, rel, oid, &tree, reporter),
-                None => Vec::new(),
-            });
-        }
+        // Before: the file as the parent had it (usually the result kept from its last change).
+        let before: Vec<Option<Arc<Parsed>>> = items
+            .iter()
+            .map(|it| {
+                let ch = &commit.changes[it.index];
+                let oid = ch.old.as_ref()?;
+                Some(reader.before(&ch.path, &it.rel, oid, &tree, reporter))
+            })
+            .collect();
         for ch in &commit.changes {
             match &ch.new {
                 Some(oid) => tree.insert(ch.path.clone(), oid.clone()),
                 None => tree.remove(&ch.path),
             };
         }
-        if relevant.is_empty() {
+        if items.is_empty() {
             continue;
         }
-        // Per environment and dependency: the versions of the changed usages before and after.
-        let mut sides: BTreeMap<(&str, String), Sides> = BTreeMap::new();
-        for ((ch, rel, envs), old) in relevant.iter().zip(before) {
-            let new = match &ch.new {
-                Some(oid) => reader.versions(&ch.path, rel, oid, &tree, reporter),
-                None => Vec::new(),
-            };
-            for env in envs {
-                for (dep, v) in &old {
-                    sides
-                        .entry((env, dep.clone()))
-                        .or_default()
-                        .0
-                        .push(v.clone());
+        // After: the new blobs, in stream order; then worked out on every core.
+        let mut texts: Vec<Option<Result<String, String>>> = Vec::with_capacity(items.len());
+        for it in items {
+            texts.push(match &commit.changes[it.index].new {
+                Some(_) => Some(match stream.next_object() {
+                    Ok(Some(object)) => decode(object.data),
+                    Ok(None) => Err("not in the repository".into()),
+                    Err(e) => return Err(e.into()),
+                }),
+                None => None,
+            });
+        }
+        let after: Vec<Option<Arc<Parsed>>> = items
+            .par_iter()
+            .zip(texts.into_par_iter())
+            .zip(before.par_iter())
+            .map(|((it, text), old)| {
+                let ch = &commit.changes[it.index];
+                let (oid, text) = (ch.new.as_ref()?, text?);
+                Some(Arc::new(reader.after(
+                    &ch.path,
+                    &it.rel,
+                    oid,
+                    text,
+                    old.as_deref(),
+                    &tree,
+                    reporter,
+                )))
+            })
+            .collect();
+        for (it, parsed) in items.iter().zip(&after) {
+            let ch = &commit.changes[it.index];
+            match parsed {
+                Some(p) => {
+                    reader.latest.insert(ch.path.clone(), p.clone());
                 }
-                for (dep, v) in &new {
-                    sides
-                        .entry((env, dep.clone()))
-                        .or_default()
-                        .1
-                        .push(v.clone());
+                None => {
+                    reader.latest.remove(&ch.path);
+                }
+            }
+        }
+        // Per environment and dependency: the versions of the changed usages before and after.
+        let mut sides: BTreeMap<(usize, String), Sides> = BTreeMap::new();
+        for ((it, old), new) in items.iter().zip(&before).zip(&after) {
+            for &env in &it.envs {
+                for (dep, v) in old.iter().flat_map(|p| p.counted()) {
+                    sides.entry((env, dep)).or_default().0.push(v);
+                }
+                for (dep, v) in new.iter().flat_map(|p| p.counted()) {
+                    sides.entry((env, dep)).or_default().1.push(v);
                 }
             }
         }
@@ -377,7 +422,7 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
                 .get_or_insert_with(|| reader.classify(commit, &mainline))
                 .clone();
             found.push(Change {
-                environment: env.to_string(),
+                environment: query.environments[env].name.clone(),
                 dependency: dep,
                 from: removed,
                 to: added,
@@ -392,7 +437,7 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
                 subject: commit.message.lines().next().unwrap_or("").to_string(),
             });
         }
-        // Newest commit first, each commit's changes in dependency order.
+        // Newest commit first, each commit's changes in environment, then dependency order.
         found.reverse();
         history.changes.extend(found);
     }
@@ -400,27 +445,65 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
     Ok(history)
 }
 
+/// One changed file of a commit that belongs to an environment.
+struct Item {
+    /// Its index in the commit's changes.
+    index: usize,
+    /// Its path relative to the working directory.
+    rel: String,
+    /// The environments it belongs to (indexes into the query's).
+    envs: Vec<usize>,
+}
+
+fn decode(data: Vec<u8>) -> Result<String, String> {
+    if data.len() as u64 > crate::find::scan::MAX_FILE_BYTES {
+        return Err("larger than the size Baton reads".into());
+    }
+    String::from_utf8(data).map_err(|_| "not UTF-8 text".to_string())
+}
+
 /// The versions of the changed usages of one dependency in one environment: before, after.
 type Sides = (Vec<String>, Vec<String>);
 
 /// The versions only in `old` and only in `new`, each as a multiset (`v1.2.0` and `1.2.0` are
 /// the same version), sorted lowest first without repeats.
-fn difference(old: Vec<String>, mut new: Vec<String>) -> (Vec<String>, Vec<String>) {
-    let mut removed = Vec::new();
+fn difference(old: Vec<String>, new: Vec<String>) -> (Vec<String>, Vec<String>) {
+    // Counted by version (texts naming one version count together), in linear time: a commit
+    // may move hundreds of usages at once.
+    let mut counts: HashMap<String, (i64, Vec<String>, Vec<String>)> = HashMap::new();
     for o in old {
-        match new.iter().position(|n| same(n, &o)) {
-            Some(i) => {
-                new.remove(i);
-            }
-            None => removed.push(o),
+        let e = counts.entry(version_key(&o)).or_default();
+        e.0 -= 1;
+        e.1.push(o);
+    }
+    for n in new {
+        let e = counts.entry(version_key(&n)).or_default();
+        e.0 += 1;
+        e.2.push(n);
+    }
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for (_, (balance, olds, news)) in counts {
+        if balance < 0 {
+            removed.extend(olds);
+        } else if balance > 0 {
+            added.extend(news);
         }
     }
     sort_versions(&mut removed);
-    sort_versions(&mut new);
-    (removed, new)
+    sort_versions(&mut added);
+    (removed, added)
 }
 
-/// What a parse read besides the file itself, so that a cached result is reused only where
+/// What makes two version texts the same version: its precedence (`v1.2.0`, `1.2.0` and
+/// `1.2.0+build` are one), or the text itself when it names no exact version.
+fn version_key(text: &str) -> String {
+    match exact(text) {
+        Some(v) => format!("{}.{}.{}-{}", v.major, v.minor, v.patch, v.pre),
+        None => format!("text:{text}"),
+    }
+}
+
+/// What a parse read besides the file itself, so that a kept result is reused only where
 /// those reads give the same answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Read {
@@ -430,74 +513,227 @@ enum Read {
     Exists(String, bool),
 }
 
-/// One parse of a blob at one path: what it read, and the counted usages found.
+/// A module source found in one version of a file, as much of it as the history needs.
+#[derive(Debug, Clone)]
+struct Found {
+    /// Its dependency ID.
+    dependency: Option<String>,
+    /// Its version as written.
+    current: Option<String>,
+    /// Where that version is written in this file.
+    span: Option<std::ops::Range<usize>>,
+    /// Whether the version is a registry constraint (else a ref or `?version=`).
+    constraint: bool,
+}
+
+/// One version of a file: its text, what reading it read, and the sources found.
+#[derive(Debug)]
 struct Parsed {
+    oid: String,
+    text: String,
     reads: Vec<Read>,
-    versions: Vec<(String, String)>,
+    found: Vec<Found>,
+}
+
+impl Parsed {
+    /// The dependency and version of each usage whose version counts (as in `status`):
+    /// identified, with a version that is a version (not a branch or a commit).
+    fn counted(&self) -> Vec<(String, String)> {
+        self.found
+            .iter()
+            .filter_map(|f| {
+                let (id, current) = (f.dependency.clone()?, f.current.clone()?);
+                let readable = if f.constraint {
+                    Constraint::parse(&current).is_ok()
+                } else {
+                    ref_problem(&current).is_none()
+                };
+                readable.then_some((id, current))
+            })
+            .collect()
+    }
+
+    /// The same file after an edit that changed only version texts (as Baton's edits do),
+    /// without parsing it again; the text back when anything else changed.
+    fn edited(&self, oid: &str, text: String) -> Result<Parsed, String> {
+        match self.new_versions(&text) {
+            Some(found) => Ok(Parsed {
+                oid: oid.to_string(),
+                text,
+                reads: self.reads.clone(),
+                found,
+            }),
+            None => Err(text),
+        }
+    }
+
+    /// The sources of [`Parsed::edited`]'s text, when only version texts changed.
+    fn new_versions(&self, text: &str) -> Option<Vec<Found>> {
+        let mut spans: Vec<std::ops::Range<usize>> =
+            self.found.iter().filter_map(|f| f.span.clone()).collect();
+        spans.sort_by_key(|s| s.start);
+        spans.dedup();
+        let (old, new) = (self.text.as_str(), text);
+        let mut replaced: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+        let (mut at_old, mut at_new) = (0, 0);
+        for span in spans {
+            let same_bytes = old.get(at_old..span.start)?;
+            if !new.get(at_new..)?.starts_with(same_bytes) || span.start < at_old {
+                return None;
+            }
+            at_new += same_bytes.len();
+            let rest = new.get(at_new..)?;
+            let len = rest
+                .find(['"', '&', '\n', '\r', '\\', '$', '{', '}', '#'])
+                .unwrap_or(rest.len());
+            if len == 0 {
+                return None;
+            }
+            replaced.push((span.clone(), rest[..len].to_string()));
+            at_new += len;
+            at_old = span.end;
+        }
+        if old.get(at_old..)? != new.get(at_new..)? {
+            return None;
+        }
+        let mut found = self.found.clone();
+        for f in &mut found {
+            let Some(span) = &f.span else { continue };
+            // The version as found must be the bytes at its span, or nothing can be told.
+            if f.current.as_deref() != old.get(span.clone()) {
+                return None;
+            }
+            let now = replaced.iter().find(|(s, _)| s == span)?;
+            f.current = Some(now.1.clone());
+        }
+        Some(found)
+    }
 }
 
 struct Reader {
+    /// Objects read one at a time (includes, files whose last version was not kept).
     cat: Mutex<CatFile>,
     toplevel: PathBuf,
-    /// (path, blob) → parses, with what each read.
-    parsed: HashMap<(String, String), Vec<Parsed>>,
+    /// Path → the last version of it worked out.
+    latest: HashMap<String, Arc<Parsed>>,
     /// (path, blob) → an include, parsed.
     loaded: Mutex<HashMap<(String, String), Arc<LoadedFile>>>,
     /// Blobs already reported as unreadable.
-    reported: HashSet<String>,
+    reported: Mutex<HashSet<String>>,
 }
 
 impl Reader {
-    /// The counted usages of the blob `oid` at `path` (from the repository root): dependency and
-    /// version as written, in file order.
-    fn versions(
-        &mut self,
+    /// The file `path` (from the repository root) at blob `oid`, as the tree `tree` reads it:
+    /// the version kept from its last change when that is it, else read and parsed.
+    fn before(
+        &self,
         path: &str,
         rel: &str,
         oid: &str,
         tree: &BTreeMap<String, String>,
         reporter: &dyn Reporter,
-    ) -> Vec<(String, String)> {
-        let key = (path.to_string(), oid.to_string());
-        if let Some(found) = self
-            .parsed
-            .get(&key)
-            .and_then(|ps| ps.iter().find(|p| p.reads.iter().all(|r| still(r, tree))))
+    ) -> Arc<Parsed> {
+        if let Some(kept) = self
+            .latest
+            .get(path)
+            .filter(|p| p.oid == oid && p.reads.iter().all(|r| still(r, tree)))
         {
-            return found.versions.clone();
+            return kept.clone();
         }
-        let text = match self.blob(oid) {
+        let text = self.blob(oid);
+        Arc::new(self.parse(path, rel, oid, text, tree, reporter))
+    }
+
+    /// The file at blob `oid` with text `text` after a change from `old`: worked out from `old`
+    /// when only versions changed and its includes read the same, else parsed.
+    #[allow(clippy::too_many_arguments)]
+    fn after(
+        &self,
+        path: &str,
+        rel: &str,
+        oid: &str,
+        text: Result<String, String>,
+        old: Option<&Parsed>,
+        tree: &BTreeMap<String, String>,
+        reporter: &dyn Reporter,
+    ) -> Parsed {
+        let text = match (old, text) {
+            (Some(old), Ok(new)) if old.reads.iter().all(|r| still(r, tree)) => {
+                match old.edited(oid, new) {
+                    Ok(edited) => return edited,
+                    Err(new) => Ok(new),
+                }
+            }
+            (_, text) => text,
+        };
+        self.parse(path, rel, oid, text, tree, reporter)
+    }
+
+    fn parse(
+        &self,
+        path: &str,
+        rel: &str,
+        oid: &str,
+        text: Result<String, String>,
+        tree: &BTreeMap<String, String>,
+        reporter: &dyn Reporter,
+    ) -> Parsed {
+        let empty = |text: String| Parsed {
+            oid: oid.to_string(),
+            text,
+            reads: Vec::new(),
+            found: Vec::new(),
+        };
+        let text = match text {
             Ok(text) => text,
             Err(message) => {
-                if self.reported.insert(oid.to_string()) {
-                    reporter.warn(Warning::at(
-                        rel,
-                        None,
-                        None,
-                        format!("history: blob {oid} left out: {message}"),
-                    ));
-                }
-                return Vec::new();
+                self.report_once(
+                    oid,
+                    || {
+                        Warning::at(
+                            rel,
+                            None,
+                            None,
+                            format!("history: blob {oid} left out: {message}"),
+                        )
+                    },
+                    reporter,
+                );
+                return empty(String::new());
             }
+        };
+        let full = self.toplevel.join(path);
+        let Some(kind) = FileKind::of(&full) else {
+            return empty(text);
         };
         let files = TreeFiles {
             reader: self,
             tree,
             reads: Mutex::new(Vec::new()),
         };
-        let full = self.toplevel.join(path);
-        let Some(kind) = FileKind::of(&full) else {
-            return Vec::new();
-        };
         let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             hcl::find(&full, kind, &text, &files)
         }));
         let reads = files.reads.into_inner().unwrap_or_default();
-        let versions: Vec<(String, String)> = match found {
-            Ok(Ok(found)) => found.iter().filter_map(counted).collect(),
+        let found = match found {
+            Ok(Ok(found)) => found
+                .into_iter()
+                .map(|f| {
+                    let constraint = matches!(
+                        &f.resolved,
+                        Ok(Source::Registry(r)) if r.query_version.is_none()
+                    );
+                    Found {
+                        dependency: f.resolved.as_ref().ok().and_then(Source::dependency_id),
+                        current: f.current,
+                        span: f.site.map(|s| s.span),
+                        constraint,
+                    }
+                })
+                .collect(),
             Ok(Err(e)) => {
-                if self.reported.insert(oid.to_string()) {
-                    reporter.warn(Warning::at(
+                self.report_once(oid, || {
+                    Warning::at(
                         rel,
                         Some(e.line),
                         Some(e.column),
@@ -506,17 +742,29 @@ impl Reader {
                             &oid[..oid.len().min(12)],
                             e.message
                         ),
-                    ));
-                }
+                    )
+                }, reporter);
                 Vec::new()
             }
             Err(_) => Vec::new(),
         };
-        self.parsed.entry(key).or_default().push(Parsed {
+        Parsed {
+            oid: oid.to_string(),
+            text,
             reads,
-            versions: versions.clone(),
-        });
-        versions
+            found,
+        }
+    }
+
+    fn report_once(&self, oid: &str, warning: impl FnOnce() -> Warning, reporter: &dyn Reporter) {
+        let first = self
+            .reported
+            .lock()
+            .map(|mut r| r.insert(oid.to_string()))
+            .unwrap_or(false);
+        if first {
+            reporter.warn(warning());
+        }
     }
 
     fn blob(&self, oid: &str) -> Result<String, String> {
@@ -527,10 +775,7 @@ impl Reader {
             .read(oid)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "not in the repository".to_string())?;
-        if object.data.len() as u64 > crate::find::scan::MAX_FILE_BYTES {
-            return Err("larger than the size Baton reads".into());
-        }
-        String::from_utf8(object.data).map_err(|_| "not UTF-8 text".to_string())
+        decode(object.data)
     }
 
     /// Baton's trailers and the pull request of a first-parent commit.
@@ -591,19 +836,6 @@ fn exists_in(tree: &BTreeMap<String, String>, path: &str) -> bool {
     tree.range(dir.clone()..)
         .next()
         .is_some_and(|(k, _)| k.starts_with(&dir))
-}
-
-/// The dependency and version of a usage whose version counts (as in `status`): identified,
-/// with a version that is a version (not a branch or commit).
-fn counted(found: &hcl::Found) -> Option<(String, String)> {
-    let source = found.resolved.as_ref().ok()?;
-    let id = source.dependency_id()?;
-    let current = found.current.clone()?;
-    let readable = match source {
-        Source::Registry(r) if r.query_version.is_none() => Constraint::parse(&current).is_ok(),
-        _ => ref_problem(&current).is_none(),
-    };
-    readable.then_some((id, current))
 }
 
 /// The files of one commit's tree, for includes: read from the repository as they were then.
@@ -735,6 +967,67 @@ mod tests {
             difference(s(&["v1.1.0", "v1.0.0"]), s(&["v1.2.0", "v1.2.0"])),
             (s(&["v1.0.0", "v1.1.0"]), s(&["v1.2.0"]))
         );
+    }
+
+    /// No other files: sources must be literal.
+    struct NoFiles;
+
+    impl Files for NoFiles {
+        fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
+            Err(format!("no {}", path.display()))
+        }
+        fn exists(&self, _: &Path) -> bool {
+            false
+        }
+    }
+
+    fn parsed(name: &str, text: &str) -> Parsed {
+        let path = Path::new("/repo").join(name);
+        let found = hcl::find(&path, FileKind::of(&path).unwrap(), text, &NoFiles).unwrap();
+        Parsed {
+            oid: text.len().to_string(),
+            text: text.to_string(),
+            reads: Vec::new(),
+            found: found
+                .into_iter()
+                .map(|f| Found {
+                    constraint: matches!(&f.resolved, Ok(Source::Registry(r)) if r.query_version.is_none()),
+                    dependency: f.resolved.as_ref().ok().and_then(Source::dependency_id),
+                    current: f.current,
+                    span: f.site.map(|s| s.span),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_version_only_edit_is_worked_out_as_a_parse_would_find_it() {
+        let unit = |a: &str, b: &str, q: &str| {
+            format!(
+                "locals {{\n  v = \"{b}\"\n}}\n\nmodule \"w\" {{\n  source = \"git::https://github.com/o/r.git//modules/a?ref={a}&depth=1\"\n}}\n\nmodule \"x\" {{\n  source  = \"acme/vpc/aws\"\n  version = \"{q}\"\n}}\n\nmodule \"y\" {{\n  source = \"github.com/o/s?ref=${{local.v}}\"\n}}\n"
+            )
+        };
+        let before = parsed("dev/main.tf", &unit("v1.0.0", "2.0.0", "~> 5.1"));
+        for (a, b, q) in [
+            ("v1.10.0", "2.0.0", "~> 5.1"),
+            ("v1.0.0", "v2.1.0-rc.1", "= 6.0.0"),
+            ("main", "2.0.0", "~> 5.1"),
+        ] {
+            let text = unit(a, b, q);
+            let edited = before
+                .edited("new", text.clone())
+                .unwrap_or_else(|_| panic!("only versions changed: {a} {b} {q}"));
+            assert_eq!(
+                edited.counted(),
+                parsed("dev/main.tf", &text).counted(),
+                "{a} {b} {q}"
+            );
+        }
+        // Anything else changed: parsed again.
+        let moved = unit("v1.0.0", "2.0.0", "~> 5.1").replace("modules/a", "modules/b");
+        assert!(before.edited("new", moved).is_err());
+        let grown = format!("{}\n# note\n", unit("v1.1.0", "2.0.0", "~> 5.1"));
+        assert!(before.edited("new", grown).is_err());
     }
 
     fn change(from: &[&str], to: &[&str], secs: i64) -> Change {

@@ -9,11 +9,12 @@ use crate::spec::{SkippedUsage, Spec, SpecDependency};
 use crate::version::{Constraint, Version};
 use std::collections::BTreeMap;
 
-/// Whether a usage needs to move to `target`: it pins an older version, or its range excludes
-/// the target. A usage already at or past the target never moves (no downgrade).
-fn behind(u: &Usage, target: &Version) -> bool {
+/// Whether a usage needs to move to `target`: it pins an older version (or, with `down`, any
+/// other version), or its range excludes the target. Without `down` a usage already at or past
+/// the target never moves (no downgrade).
+fn behind(u: &Usage, target: &Version, down: bool) -> bool {
     if let Some(v) = pinned_version(u) {
-        return v < *target;
+        return v < *target || (down && v != *target);
     }
     match (&u.address, u.current.as_deref()) {
         (Some(Source::Registry(_)), Some(c)) => {
@@ -31,6 +32,19 @@ pub fn promotion_spec(
     current: &ScanReport,
     landed: &BTreeMap<String, Landed>,
     only: Option<&str>,
+) -> Spec {
+    promotion_spec_moving(include, exclude, current, landed, only, false)
+}
+
+/// [`promotion_spec`]; with `down` (the promotion of a rollback) usages newer than what landed
+/// move down to it too.
+pub fn promotion_spec_moving(
+    include: String,
+    exclude: String,
+    current: &ScanReport,
+    landed: &BTreeMap<String, Landed>,
+    only: Option<&str>,
+    down: bool,
 ) -> Spec {
     let mut by_dep: BTreeMap<&str, Vec<&Usage>> = BTreeMap::new();
     let mut skipped = Vec::new();
@@ -52,7 +66,7 @@ pub fn promotion_spec(
         let Some(l) = landed.get(id) else {
             continue;
         };
-        if !usages.iter().any(|u| behind(u, &l.version)) {
+        if !usages.iter().any(|u| behind(u, &l.version, down)) {
             continue;
         }
         let Some(source) = usages.first().and_then(|u| u.address.as_ref()) else {
@@ -91,6 +105,7 @@ pub fn promotion_spec(
         dependencies,
         skipped,
         unreachable: Vec::new(),
+        gated: Vec::new(),
     }
 }
 

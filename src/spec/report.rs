@@ -35,6 +35,8 @@ pub struct ReportRequest {
     pub strategy: Strategy,
     /// Targets from the previous environment instead of the newest releases.
     pub promotion: Option<Promotion>,
+    /// What holds targets back, and the promotion's context.
+    pub gates: crate::spec::gates::Gates,
     /// How to reach GitHub and registries.
     pub clients: Settings,
 }
@@ -72,7 +74,9 @@ pub fn spec_for(
 ) -> anyhow::Result<Spec> {
     let only = request.dependency.as_deref().filter(|d| !d.is_empty());
     let spec = match (&request.promotion, session) {
-        (Some(promotion), _) => promotion_spec(promotion, &request.scan, report, only, reporter)?,
+        (Some(promotion), _) => {
+            crate::spec::gates::promote(request, promotion, report, only, reporter)?
+        }
         (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
@@ -130,7 +134,24 @@ pub fn promotion_spec(
     only: Option<&str>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
-    let landed = match promotion {
+    let landed = landed_for(promotion, only, reporter)?;
+    Ok(promotion::promotion_spec(
+        request.dirs.include_pattern(),
+        request.dirs.exclude_pattern(),
+        report,
+        &landed,
+        only,
+    ))
+}
+
+/// What landed before this environment: the versions the previous environment's folders use,
+/// or the one version a dispatch payload names.
+pub fn landed_for(
+    promotion: &Promotion,
+    only: Option<&str>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<BTreeMap<String, landed::Landed>> {
+    Ok(match promotion {
         Promotion::FromDirs(previous) => {
             let prev = scan::scan(previous)?;
             for w in previous.problems(&prev) {
@@ -166,12 +187,5 @@ pub fn promotion_spec(
                 },
             )])
         }
-    };
-    Ok(promotion::promotion_spec(
-        request.dirs.include_pattern(),
-        request.dirs.exclude_pattern(),
-        report,
-        &landed,
-        only,
-    ))
+    })
 }

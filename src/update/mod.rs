@@ -6,6 +6,7 @@ pub mod body;
 pub mod edit;
 pub mod plan;
 pub mod publish;
+pub mod rollback;
 
 use crate::clients::Session;
 use crate::clients::git::Git;
@@ -52,6 +53,9 @@ pub struct UpdateRequest {
     pub publish: Option<PublishOptions>,
     /// Commit author, `Name <email>` (default: the GitHub Actions bot).
     pub commit_author: Option<String>,
+    /// Move the dependency (`report.dependency`) to exactly this published version, down if
+    /// need be: the explicit request that alone allows a downgrade (a rollback). No spec then.
+    pub to_version: Option<String>,
 }
 
 /// A dependency and the version it was updated to.
@@ -130,6 +134,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             "--commit-author {author_text:?} is not of the form \"Name <email>\""
         ))
     })?;
+    let wanted = rollback::wanted(request)?;
     let session = Session::new(&request.report.clients)?;
 
     // Publishing starts from the default branch as it is on origin, before any edit.
@@ -142,7 +147,10 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     for w in request.report.scan.problems(&report) {
         reporter.warn(w);
     }
-    let (spec, targets) = targets(request, &report, &session, reporter)?;
+    let (spec, targets) = match &wanted {
+        Some((id, version)) => rollback::explicit_target(request, &report, &session, id, version)?,
+        None => targets(request, &report, &session, reporter)?,
+    };
     let plan = plan::plan(working_dir, &report, &targets);
     for s in &plan.skipped {
         reporter.warn(Warning::at(
@@ -187,7 +195,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         log::info!("nothing to update: every usage is already at its target");
     } else if let (Some(dest), Some(options)) = (&destination, publish) {
         let published = publish_changes(
-            request, &session, dest, options, &author, &spec, &plan, &targets, &report,
+            request, &session, dest, options, &author, &spec, &plan, &targets, &report, reporter,
         )?;
         commit = published.0;
         pull_request = Some(published.1);
@@ -290,15 +298,21 @@ fn publish_changes(
     plan: &UpdatePlan,
     targets: &BTreeMap<String, Version>,
     report: &scan::ScanReport,
+    reporter: &dyn Reporter,
 ) -> anyhow::Result<(Option<String>, PublishedPr)> {
     let files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
+    let kind = rollback::kind(request, spec, plan);
+    let is_rollback = kind == crate::resolve::history::ChangeKind::Rollback;
     let subject = options
         .commit_message
         .clone()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| body::default_title(targets));
-    let message = body::commit_message(&subject, &plan.changes);
-    let commit = publish::commit_and_push(&dest.git, &files, &message, &dest.branch)?;
+    let subject = if is_rollback {
+        rollback::title(&subject)
+    } else {
+        subject
+    };
     let environment = options
         .labels
         .iter()
@@ -311,22 +325,60 @@ fn publish_changes(
                 spec.include_dir_pattern.clone()
             }
         });
-    let text = session.block_on(body::pr_body(
-        &session.github,
-        &environment,
-        request.report.strategy,
-        plan,
-        targets,
-        report,
-    ));
+    let promoted_from = request.report.gates.promoted_from.as_deref().filter(|_| {
+        kind == crate::resolve::history::ChangeKind::Promotion || request.report.gates.rollback
+    });
+    let message = format!(
+        "{}\n{}",
+        body::commit_message(&subject, &plan.changes),
+        rollback::trailers(kind, &environment, promoted_from)
+    );
+    let commit = publish::commit_and_push(&dest.git, &files, &message, &dest.branch)?;
+    let text = if is_rollback {
+        let landed = crate::resolve::landed::landed_versions(report);
+        let brought = targets
+            .keys()
+            .filter_map(|id| {
+                let current = &landed.get(id)?.version;
+                Some((
+                    id.clone(),
+                    rollback::brought_by(request, &environment, id, current, reporter),
+                ))
+            })
+            .collect();
+        rollback::body(
+            &environment,
+            plan,
+            targets,
+            report,
+            &brought,
+            promoted_from.filter(|_| request.report.gates.rollback),
+        )
+    } else {
+        session.block_on(body::pr_body(
+            &session.github,
+            &environment,
+            request.report.strategy,
+            plan,
+            targets,
+            report,
+        ))
+    };
     let req = PublishRequest {
         repo: dest.repo.clone(),
         branch: dest.branch.clone(),
-        title: options
-            .title
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| body::default_title(targets)),
+        title: {
+            let title = options
+                .title
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| body::default_title(targets));
+            if is_rollback {
+                rollback::title(&title)
+            } else {
+                title
+            }
+        },
         body: text,
         commit_message: message,
         author: author.clone(),

@@ -289,6 +289,7 @@ mod tests {
             dependencies: deps,
             skipped: vec![],
             unreachable: vec![],
+            gated: vec![],
         }
     }
 

@@ -229,6 +229,9 @@ pub fn report_text(spec: &Spec) -> String {
     for u in &spec.unreachable {
         let _ = writeln!(out, "unreachable: {}: {}", u.id, u.error);
     }
+    for g in &spec.gated {
+        let _ = writeln!(out, "gated ({}): {}", g.gate, g.reason);
+    }
     for s in &spec.skipped {
         let _ = writeln!(out, "skipped: {}:{}: {}", s.file, s.line, s.reason);
     }
@@ -275,6 +278,12 @@ pub fn report_markdown(spec: &Spec) -> String {
         out.push_str("\n**Could not look up**\n\n");
         for u in &spec.unreachable {
             let _ = writeln!(out, "- `{}`: {}", cell(&u.id), cell(&u.error));
+        }
+    }
+    if !spec.gated.is_empty() {
+        out.push_str("\n**Held back by a gate**\n\n");
+        for g in &spec.gated {
+            let _ = writeln!(out, "- {} ({}): {}", cell(&g.id), g.gate, cell(&g.reason));
         }
     }
     if !spec.skipped.is_empty() {

@@ -32,6 +32,12 @@ pub const INPUTS: &[&str] = &[
     "PATCHER_READ_TOKEN",
     "PATCHER_EXECUTE_TOKEN",
     "github_base_url",
+    "min_soak",
+    "min_release_age",
+    "version",
+    "require_checks",
+    "required_checks",
+    "require_approvals",
 ];
 
 /// Every output `action.yml` declares.
@@ -43,6 +49,7 @@ pub const OUTPUTS: &[&str] = &[
     "pull_request_url",
     "dependency",
     "version",
+    "gated",
 ];
 
 use crate::app::cli::{
@@ -98,6 +105,16 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
                 "input {name} must be true or false, not {other:?}"
             ))),
         }
+    }
+
+    /// A duration input (`36h`, `2d`); unset is `None`.
+    pub fn duration(&self, name: &str) -> Result<Option<std::time::Duration>, InvalidInput> {
+        self.get(name)
+            .map(|v| {
+                crate::clock::parse_duration(&v)
+                    .map_err(|e| InvalidInput(format!("input {name}: {e}")))
+            })
+            .transpose()
     }
 
     /// A list input: one item per line or comma-separated (commas inside braces stay).
@@ -160,6 +177,8 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             spec_file: self.get("spec_file").map(PathBuf::from),
             promote_from: self.list("promote_from"),
             format: Format::Json,
+            min_soak: self.duration("min_soak")?,
+            min_release_age: self.duration("min_release_age")?,
             github: self.github(),
         })
     }
@@ -196,20 +215,34 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             draft: self.flag("pull_request_draft")?,
             commit_author: self.get("commit_author"),
             commit_message: self.get("commit_message"),
+            to_version: self.get("version"),
+            min_soak: self.duration("min_soak")?,
+            min_release_age: self.duration("min_release_age")?,
             github: self.github(),
         })
     }
 
     /// The `promote` request these inputs describe.
-    pub fn promote(&self) -> PromoteArgs {
-        PromoteArgs {
+    pub fn promote(&self) -> Result<PromoteArgs, InvalidInput> {
+        let require_approvals = match self.get("require_approvals") {
+            None => 0,
+            Some(n) => n.parse::<u32>().map_err(|_| {
+                InvalidInput(format!(
+                    "input require_approvals must be a number of reviews, not {n:?}"
+                ))
+            })?,
+        };
+        Ok(PromoteArgs {
             env: self.env_args(),
             pull_request_branch_prefix: self.get("pull_request_branch_prefix"),
             environment: self.get("environment"),
             dispatch_event: self.get("dispatch_event"),
             event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
+            require_checks: self.flag("require_checks")?,
+            required_checks: self.list("required_checks"),
+            require_approvals,
             github: self.github(),
-        }
+        })
     }
 
     /// The `history` request these inputs describe: the `environments` (as for `status`), else
@@ -356,6 +389,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 ("spec", json),
                 ("has_dependencies", (!ids.is_empty()).to_string()),
                 ("dependencies", serde_json::to_string(&ids)?),
+                ("gated", (!spec.gated.is_empty()).to_string()),
             ])?;
             summary(&format!(
                 "### Baton report: {}\n\n{}\n",
@@ -385,15 +419,26 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             Ok(outcome.exit_code())
         }
         "promote" => {
-            let request = commands::promote::request(&inputs.promote())?;
+            let request = commands::promote::request(&inputs.promote()?)?;
             let outcome = crate::promote::run(&request, &Annotate)?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
             let payload = outcome.payload.clone().unwrap_or_default();
             set_outputs(&[
                 ("dependency", payload.dependency.clone().unwrap_or_default()),
                 ("version", payload.version.clone().unwrap_or_default()),
+                ("gated", outcome.gated.to_string()),
             ])?;
             summary(&match (&outcome.event_type, &outcome.reason) {
+                _ if outcome.gated => {
+                    let mut text = format!(
+                        "### Baton promote\n\nNothing dispatched: pull request #{} is gated.\n\n",
+                        payload.pull_request.unwrap_or(0)
+                    );
+                    for h in &outcome.held {
+                        let _ = writeln!(text, "- {}", output::cell(h));
+                    }
+                    text
+                }
                 (Some(event), _) => format!(
                     "### Baton promote\n\nSent `{event}` for `{}` at `{}`.\n",
                     payload.dependency.as_deref().unwrap_or("every dependency"),

@@ -211,6 +211,14 @@ pub struct ReportArgs {
     /// Output format on stdout (the spec file is always JSON).
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// With --promote-from: propose a version only once the previous environment has run it,
+    /// in all its usages, for this long on this branch (`36h`, `2d`); until then it is listed
+    /// under `Gated` with the time it becomes ready. Read from the git history.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+    /// Without --promote-from: releases younger than this (`7d`) are not targets.
+    #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_release_age: Option<std::time::Duration>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -317,6 +325,16 @@ pub struct UpdateArgs {
     /// Commit message subject (default: `Update <dependency> to <version>`).
     #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
     pub commit_message: Option<String>,
+    /// Move --dependency to exactly this published version, lower than the current one if need
+    /// be (a rollback: the only way Baton moves a version down). Takes no spec.
+    #[arg(long, env = "BATON_TO_VERSION", value_name = "VERSION")]
+    pub to_version: Option<String>,
+    /// As for `report`, when no spec is given.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+    /// As for `report`, when no spec is given.
+    #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_release_age: Option<std::time::Duration>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -341,6 +359,27 @@ pub struct PromoteArgs {
     /// The event payload to read (the runner sets `GITHUB_EVENT_PATH`).
     #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
     pub event_path: Option<PathBuf>,
+    /// Dispatch only when every check of the merged pull request's head commit succeeded
+    /// (check runs: success, neutral or skipped; and a successful combined status).
+    #[arg(long, env = "BATON_REQUIRE_CHECKS")]
+    pub require_checks: bool,
+    /// Only these checks (check-run names or status contexts, comma-separated) must have
+    /// succeeded; implies --require-checks.
+    #[arg(
+        long,
+        env = "BATON_REQUIRED_CHECKS",
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    pub required_checks: Vec<String>,
+    /// Dispatch only when the merged pull request has at least this many approving reviews.
+    #[arg(
+        long,
+        env = "BATON_REQUIRE_APPROVALS",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub require_approvals: u32,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,

@@ -4,6 +4,7 @@
 //! chain ([`status`]).
 
 pub mod decide;
+pub mod gates;
 pub mod history;
 pub mod status;
 
@@ -37,6 +38,8 @@ pub struct PromoteRequest {
     pub sha: Option<String>,
     /// How to reach GitHub.
     pub clients: Settings,
+    /// What must hold before dispatching: checks and approvals of the merged pull request.
+    pub gates: gates::PromoteGates,
 }
 
 /// What `baton promote` did (its JSON output).
@@ -52,6 +55,10 @@ pub struct Outcome {
     pub payload: Option<Payload>,
     /// Why nothing was sent.
     pub reason: Option<String>,
+    /// Whether a merged update was held back by a gate (checks, approvals).
+    pub gated: bool,
+    /// What held it back, one line per check or gate.
+    pub held: Vec<String>,
 }
 
 fn skip(reason: String) -> Outcome {
@@ -62,6 +69,8 @@ fn skip(reason: String) -> Outcome {
         repository: None,
         payload: None,
         reason: Some(reason),
+        gated: false,
+        held: Vec::new(),
     }
 }
 
@@ -87,6 +96,36 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         Err(reason) => return Ok(skip(reason)),
     };
     let session = Session::new(&request.clients)?;
+    if request.gates.active() {
+        let number = payload.pull_request.unwrap_or(0);
+        let head = head_sha(request);
+        let held = session
+            .block_on(gates::hold(
+                &session.github,
+                &repo,
+                &request.gates,
+                head.as_deref(),
+                number,
+            ))
+            .with_context(|| format!("reading the checks and reviews of pull request #{number}"))?;
+        if !held.is_empty() {
+            for h in &held {
+                reporter.warn(Warning::general(format!("promotion held: {h}")));
+            }
+            return Ok(Outcome {
+                dispatched: false,
+                event_type: Some(event_type),
+                repository: Some(format!("{}/{}", repo.owner, repo.name)),
+                payload: Some(payload),
+                reason: Some(format!(
+                    "pull request #{number} is gated: {}; nothing dispatched",
+                    held.join("; ")
+                )),
+                gated: true,
+                held,
+            });
+        }
+    }
     let route = format!("/repos/{}/{}/dispatches", repo.owner, repo.name);
     let body = serde_json::json!({ "event_type": event_type, "client_payload": payload });
     session
@@ -110,7 +149,19 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         repository: Some(format!("{}/{}", repo.owner, repo.name)),
         payload: Some(payload),
         reason: None,
+        gated: false,
+        held: Vec::new(),
     })
+}
+
+/// The head commit of the merged pull request, from the event.
+fn head_sha(request: &PromoteRequest) -> Option<String> {
+    let text = std::fs::read_to_string(request.event_path.as_ref()?).ok()?;
+    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+    event
+        .pointer("/pull_request/head/sha")
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }
 
 /// What to dispatch, or why there is nothing to promote.
@@ -199,14 +250,19 @@ pub fn plan(
         .ok_or_else(|| {
             InvalidInput("cannot tell the repository: set GITHUB_REPOSITORY=owner/name".into())
         })?;
+    let sha = sha.or_else(|| request.sha.clone());
+    let rollback = sha
+        .as_deref()
+        .is_some_and(|sha| gates::merged_a_rollback(&request.scan.working_dir, sha, reporter));
     let payload = Payload {
         dependency,
         version,
         git_ref: request.git_ref.clone().filter(|r| !r.is_empty()),
-        sha: sha.or_else(|| request.sha.clone()),
+        sha,
         branch: Some(branch),
         environment: environment.map(str::to_string),
         pull_request: Some(number),
+        rollback,
     };
     Ok(Ok(Planned {
         repo,

@@ -234,6 +234,23 @@ pub fn trailers(message: &str) -> Trailers {
     out
 }
 
+/// Baton's trailers of the commit `sha` and, for a merge commit, of the commits it merged (the
+/// pull request's: Baton's, then any a reviewer pushed).
+pub fn commit_trailers(git: &Git, sha: &str) -> Result<Trailers, crate::clients::git::GitError> {
+    let line = git.run(&["rev-list", "--parents", "-n", "1", "--end-of-options", sha])?;
+    let ids: Vec<&str> = line.split_whitespace().collect();
+    let text = match ids.as_slice() {
+        [commit, first, _, ..] => git.run(&[
+            "log",
+            "--format=%B",
+            "--end-of-options",
+            &format!("{first}..{commit}"),
+        ])?,
+        _ => git.run(&["log", "-1", "--format=%B", "--end-of-options", sha])?,
+    };
+    Ok(trailers(&text))
+}
+
 /// The pull request number in a merge subject (`Merge pull request #12 from …`) or a squash
 /// subject (`Title (#12)`).
 pub fn pull_request_of(subject: &str) -> Option<u64> {

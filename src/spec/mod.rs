@@ -1,6 +1,7 @@
 //! The update spec: Gruntwork Patcher's JSON shape (so existing workflows consume it unchanged),
 //! plus extra keys that Baton's own update step and its users read.
 
+pub mod gates;
 pub mod promotion;
 pub mod report;
 
@@ -39,6 +40,14 @@ pub struct Spec {
     /// Dependencies whose versions could not be looked up.
     #[serde(rename = "Unreachable", default, deserialize_with = "null_as_empty")]
     pub unreachable: Vec<Unreachable>,
+    /// Targets held back by a gate (soak time, release age), with the reason and when ready.
+    #[serde(
+        rename = "Gated",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub gated: Vec<gates::GatedDependency>,
 }
 
 /// One dependency of the spec.
@@ -184,6 +193,7 @@ impl Spec {
             dependencies,
             skipped,
             unreachable,
+            gated: Vec::new(),
         }
     }
 
@@ -396,6 +406,7 @@ mod tests {
             dependencies: vec![],
             skipped: vec![],
             unreachable: vec![],
+            gated: vec![],
         };
         let json = spec.to_json();
         assert!(

@@ -19,7 +19,16 @@ pub struct Repo {
     pub default_branch: String,
     /// Pull requests, in the order they were opened.
     pub pulls: Vec<Value>,
+    /// Check runs by commit.
+    pub check_runs: HashMap<String, Vec<CheckRun>>,
+    /// Commit statuses by commit: (context, state).
+    pub statuses: HashMap<String, Vec<(String, String)>>,
+    /// Reviews by pull request number: (login, state), oldest first.
+    pub reviews: HashMap<u64, Vec<(String, String)>>,
 }
+
+/// A check run: name, status, conclusion, details URL.
+pub type CheckRun = (String, String, Option<String>, String);
 
 /// Everything the stand-in has seen and holds.
 #[derive(Debug, Default)]
@@ -102,6 +111,48 @@ impl FakeGitHub {
                 ..Repo::default()
             },
         );
+    }
+
+    /// Adds a check run on a commit (`status`: `completed`, `in_progress`; `conclusion`:
+    /// `success`, `failure`, …). `details_url` is where it ran (an Actions job URL).
+    pub fn add_check_run(
+        &self,
+        full: &str,
+        sha: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+        details_url: &str,
+    ) {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).expect("repository added");
+        repo.check_runs.entry(sha.to_string()).or_default().push((
+            name.into(),
+            status.into(),
+            conclusion.map(str::to_string),
+            details_url.into(),
+        ));
+    }
+
+    /// Adds a commit status (`state`: `success`, `pending`, `failure`, `error`).
+    pub fn add_status(&self, full: &str, sha: &str, context: &str, state_name: &str) {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).expect("repository added");
+        repo.statuses
+            .entry(sha.to_string())
+            .or_default()
+            .push((context.into(), state_name.into()));
+    }
+
+    /// Adds a review of a pull request (`state`: `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`,
+    /// `DISMISSED`).
+    pub fn add_review(&self, full: &str, number: u64, login: &str, state_name: &str) {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).expect("repository added");
+        repo.reviews
+            .entry(number)
+            .or_default()
+            .push((login.into(), state_name.into()));
     }
 
     /// The pull requests of a repository.
@@ -378,6 +429,87 @@ impl Responder {
                     None => not_found(),
                 }
             }
+            ("GET", ["commits", sha, "check-runs"]) => {
+                let template = fixture("check-runs-list.json")["check_runs"][0].clone();
+                let items: Vec<Value> = r
+                    .check_runs
+                    .get(*sha)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (name, status, conclusion, details))| {
+                        let mut run = template.clone();
+                        run["id"] = json!(i + 1);
+                        run["name"] = json!(name);
+                        run["head_sha"] = json!(sha);
+                        run["status"] = json!(status);
+                        run["conclusion"] = json!(conclusion);
+                        run["details_url"] = json!(details);
+                        if status != "completed" {
+                            run["completed_at"] = Value::Null;
+                        }
+                        run
+                    })
+                    .collect();
+                let total = items.len();
+                let (chunk, link) = self.paginate(req, &path, items, max_page);
+                let mut response = ResponseTemplate::new(200)
+                    .set_body_json(json!({"total_count": total, "check_runs": chunk}));
+                if let Some(link) = link {
+                    response = response.insert_header("link", link.as_str());
+                }
+                response
+            }
+            ("GET", ["commits", sha, "status"]) => {
+                let mut body = fixture("commit-status-combined.json");
+                let template = body["statuses"][0].clone();
+                let list = r.statuses.get(*sha).cloned().unwrap_or_default();
+                let statuses: Vec<Value> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (context, state))| {
+                        let mut s = template.clone();
+                        s["id"] = json!(i + 1);
+                        s["context"] = json!(context);
+                        s["state"] = json!(state);
+                        s
+                    })
+                    .collect();
+                // GitHub's combined state: failure if any failed or errored, pending if any is
+                // pending or there are none, else success.
+                let combined = if list.iter().any(|(_, s)| s == "failure" || s == "error") {
+                    "failure"
+                } else if list.is_empty() || list.iter().any(|(_, s)| s == "pending") {
+                    "pending"
+                } else {
+                    "success"
+                };
+                body["state"] = json!(combined);
+                body["statuses"] = json!(statuses);
+                body["sha"] = json!(sha);
+                body["total_count"] = json!(list.len());
+                ResponseTemplate::new(200).set_body_json(body)
+            }
+            ("GET", ["pulls", n, "reviews"]) => {
+                let template = fixture("pulls-reviews-list.json")[0].clone();
+                let items: Vec<Value> = n
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| r.reviews.get(&n).cloned())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (login, state))| {
+                        let mut review = template.clone();
+                        review["id"] = json!(i + 1);
+                        review["user"]["login"] = json!(login);
+                        review["state"] = json!(state);
+                        review
+                    })
+                    .collect();
+                self.page(req, &path, items, max_page)
+            }
             ("POST", ["dispatches"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 if body.get("event_type").and_then(Value::as_str).is_none() {
@@ -403,6 +535,22 @@ impl Responder {
         items: Vec<Value>,
         max_page: usize,
     ) -> ResponseTemplate {
+        let (chunk, link) = self.paginate(req, path, items, max_page);
+        let mut response = ResponseTemplate::new(200).set_body_json(Value::Array(chunk));
+        if let Some(link) = link {
+            response = response.insert_header("link", link.as_str());
+        }
+        response
+    }
+
+    /// The items of the page asked for, and the `Link` header when there are other pages.
+    fn paginate(
+        &self,
+        req: &Request,
+        path: &str,
+        items: Vec<Value>,
+        max_page: usize,
+    ) -> (Vec<Value>, Option<String>) {
         let q = query(req);
         let per_page = q
             .get("per_page")
@@ -435,10 +583,6 @@ impl Responder {
             links.push(format!("{}; rel=\"first\"", url(1)));
             links.push(format!("{}; rel=\"prev\"", url(page - 1)));
         }
-        let mut response = ResponseTemplate::new(200).set_body_json(Value::Array(chunk));
-        if !links.is_empty() {
-            response = response.insert_header("link", links.join(", ").as_str());
-        }
-        response
+        (chunk, (!links.is_empty()).then(|| links.join(", ")))
     }
 }

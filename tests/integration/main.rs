@@ -6,6 +6,7 @@ mod action_files;
 mod common;
 mod demo;
 mod fake_github;
+mod gates;
 mod gitrepo;
 mod history;
 mod layout;

@@ -61,6 +61,41 @@ pub fn promotion(
     }
 }
 
+/// The gates of a report and the context of the promotion in force: the time taken as now,
+/// the soak time and release age asked for, and, from the `repository_dispatch` payload being
+/// handled, whether it carries a rollback and the environment it came from (else the globs of
+/// `--promote-from`).
+pub fn gates(
+    promote_from: &[String],
+    min_soak: Option<std::time::Duration>,
+    min_release_age: Option<std::time::Duration>,
+) -> anyhow::Result<crate::spec::gates::Gates> {
+    let payload = dispatch_payload();
+    let globs: Vec<&str> = promote_from
+        .iter()
+        .map(|g| g.trim())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let promoted_from = payload
+        .as_ref()
+        .and_then(|p| p.environment.clone())
+        .filter(|e| !e.is_empty())
+        .or_else(|| (!globs.is_empty()).then(|| globs.join(",")));
+    if min_soak.is_some() && globs.is_empty() {
+        return Err(InvalidInput(
+            "--min-soak (min_soak) needs --promote-from (promote_from): the soak time is read from the previous environment's history".into(),
+        )
+        .into());
+    }
+    Ok(crate::spec::gates::Gates {
+        now: Some(now()?),
+        min_soak,
+        min_release_age,
+        rollback: payload.is_some_and(|p| p.rollback),
+        promoted_from,
+    })
+}
+
 /// The dependency a run is limited to: `--dependency`, else the one named by the
 /// `repository_dispatch` payload being handled.
 pub fn limited_to(flag: Option<&str>) -> Option<String> {

@@ -19,6 +19,14 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
         git_ref: std::env::var("GITHUB_REF").ok(),
         sha: std::env::var("GITHUB_SHA").ok(),
         clients: args.github.settings()?,
+        gates: crate::promote::gates::PromoteGates {
+            require_checks: args.require_checks,
+            required_checks: crate::find::env::split_patterns(&args.required_checks),
+            require_approvals: args.require_approvals,
+            own_run_id: std::env::var("GITHUB_RUN_ID")
+                .ok()
+                .filter(|r| !r.is_empty()),
+        },
     })
 }
 

@@ -16,6 +16,7 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
         dependency: super::limited_to(args.dependency.as_deref()),
         strategy: args.update_strategy,
         promotion: super::promotion(&args.env.working_dir, &args.promote_from)?,
+        gates: super::gates(&args.promote_from, args.min_soak, args.min_release_age)?,
         clients: args.github.settings()?,
     })
 }

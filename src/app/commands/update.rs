@@ -42,6 +42,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             dependency: super::limited_to(args.dependency.as_deref()),
             strategy: args.update_strategy,
             promotion,
+            gates: super::gates(&args.promote_from, args.min_soak, args.min_release_age)?,
             clients: args.github.settings()?,
         },
         spec,
@@ -55,6 +56,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             commit_message: args.commit_message.clone(),
         }),
         commit_author: args.commit_author.clone(),
+        to_version: args.to_version.clone(),
     })
 }
 

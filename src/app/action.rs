@@ -297,6 +297,9 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             config: None,
             format: Format::Markdown,
             fail_on_drift: self.flag("fail_on_drift")?,
+            dependency: self.get("dependency"),
+            ages: self.get("min_soak").is_some(),
+            min_soak: self.duration("min_soak")?,
         })
     }
 }

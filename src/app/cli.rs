@@ -241,7 +241,7 @@ pub struct StatusArgs {
     #[arg(
         long = "env",
         value_name = "NAME=GLOB",
-        value_parser = crate::promote::status::parse_env_flag
+        value_parser = crate::promote::status::parse_env_arg
     )]
     pub envs: Vec<crate::promote::status::EnvSpec>,
     /// Folders to leave out of every environment, as doublestar globs (`**/{*alb*}/**`).
@@ -257,6 +257,17 @@ pub struct StatusArgs {
     /// Exit with code 1 when an environment uses an older version than the one before it.
     #[arg(long, env = "BATON_FAIL_ON_DRIFT")]
     pub fail_on_drift: bool,
+    /// Only this dependency ID. (A bare `--env NAME` shows only that environment.)
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// Also show how long each cell has held its versions, read from the git history (check
+    /// out with `fetch-depth: 0` in CI).
+    #[arg(long, env = "BATON_AGES")]
+    pub ages: bool,
+    /// Mark the pending promotions that wait for this soak time in the environment before
+    /// (`36h`, `2d`), as `report --min-soak` would hold them; implies --ages.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
 }
 
 /// Flags of `baton update`.

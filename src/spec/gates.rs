@@ -94,6 +94,11 @@ pub fn promote(
     if !gates.rollback {
         warn_ahead(&request.scan, current, &landed, only, &name, reporter);
     }
+    if gates.min_release_age.is_some() {
+        reporter.warn(Warning::general(
+            "min_release_age applies to the first environment, whose targets are releases; a promotion takes what landed before it, so it is not applied here (min_soak is)",
+        ));
+    }
     // A rollback is not held: the soak time guards new versions, not the return to one.
     if let (Some(min), false) = (gates.min_soak, gates.rollback) {
         let Some(previous) = previous else {
@@ -230,4 +235,204 @@ fn soak(
     }
     spec.gated.extend(gated);
     Ok(())
+}
+
+/// The publication time of each candidate tag of one lookup, or why there is none.
+type Dates = BTreeMap<String, Result<Timestamp, String>>;
+
+/// Applies `min_release_age` to version listings: the tags newer than what the environment
+/// runs are dated (GitHub: the release's publication, else the tag's commit; registries: the
+/// version's `published_at`; other git hosts give no dates), and those younger than `min`, or
+/// without a date, are taken out, so that they are not targets. Returns the targets this held
+/// back, for the spec's `Gated` key.
+pub async fn release_age(
+    clients: &crate::resolve::Clients,
+    report: &ScanReport,
+    listings: &mut crate::resolve::Listings,
+    only: Option<&str>,
+    strategy: crate::spec::Strategy,
+    min: Duration,
+    now: Timestamp,
+) -> Vec<GatedDependency> {
+    use crate::resolve::Lookup;
+    let before = crate::resolve::plan(report, listings, only);
+    // Candidate tags per lookup: those newer than the lowest version in use.
+    let mut candidates: BTreeMap<Lookup, Vec<String>> = BTreeMap::new();
+    for dep in &before {
+        let Some(lowest) = dep.current.first() else {
+            continue;
+        };
+        let tags = candidates.entry(dep.lookup.clone()).or_default();
+        for (v, tag) in &dep.tags {
+            if v > lowest && !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+    }
+    let mut dates: BTreeMap<Lookup, Dates> = BTreeMap::new();
+    for (lookup, tags) in &candidates {
+        dates.insert(lookup.clone(), date_tags(clients, lookup, tags).await);
+    }
+    for (lookup, listing) in listings.iter_mut() {
+        let (Ok(tags), Some(dated)) = (listing, dates.get(lookup)) else {
+            continue;
+        };
+        tags.retain(|t| match dated.get(t) {
+            None => true,
+            Some(Ok(at)) => clock::since(*at, now) >= min,
+            Some(Err(_)) => false,
+        });
+    }
+    let after = crate::resolve::plan(report, listings, only);
+    let mut gated = Vec::new();
+    for dep in &before {
+        let target = |d: &crate::resolve::Dependency| match strategy {
+            crate::spec::Strategy::NextSafe => d.targets.safe.clone(),
+            crate::spec::Strategy::NextBreaking => {
+                d.targets.breaking.clone().or(d.targets.safe.clone())
+            }
+        };
+        let Some(was) = target(dep) else { continue };
+        let now_target = after.iter().find(|d| d.id == dep.id).and_then(target);
+        if now_target.as_ref() == Some(&was) {
+            continue;
+        }
+        let tag = dep
+            .tags
+            .get(&was)
+            .cloned()
+            .unwrap_or_else(|| was.to_string());
+        let dated = dates.get(&dep.lookup).and_then(|d| d.get(&tag));
+        let (reason, ready_at) = match dated {
+            Some(Ok(at)) => {
+                let ready = clock::add(*at, min);
+                (
+                    format!(
+                        "{} {was}: released {} ago ({}), younger than min_release_age {}; ready after {}",
+                        dep.id,
+                        clock::human(clock::since(*at, now)),
+                        clock::stamp(*at),
+                        clock::human(min),
+                        clock::stamp(ready)
+                    ),
+                    Some(clock::rfc3339(ready)),
+                )
+            }
+            Some(Err(why)) => (
+                format!(
+                    "{} {was}: {why}; held back while min_release_age is set",
+                    dep.id
+                ),
+                None,
+            ),
+            None => continue,
+        };
+        let instead = match &now_target {
+            Some(v) => format!(" (targeting {v} instead)"),
+            None => String::new(),
+        };
+        gated.push(GatedDependency {
+            id: dep.id.clone(),
+            version: was.to_string(),
+            gate: "release-age".into(),
+            reason: format!("{reason}{instead}"),
+            ready_at,
+        });
+    }
+    gated
+}
+
+/// The publication time of each tag of one lookup.
+async fn date_tags(
+    clients: &crate::resolve::Clients,
+    lookup: &crate::resolve::Lookup,
+    tags: &[String],
+) -> Dates {
+    use crate::resolve::Lookup;
+    let mut out = Dates::new();
+    if tags.is_empty() {
+        return out;
+    }
+    let parse = |s: Option<&str>| s.and_then(|s| clock::parse_instant(s).ok());
+    match lookup {
+        Lookup::GitHub { owner, repo } => {
+            let releases: Vec<serde_json::Value> = clients
+                .github
+                .all_pages(&format!("/repos/{owner}/{repo}/releases?per_page=100"))
+                .await
+                .unwrap_or_default();
+            for tag in tags {
+                let release = releases
+                    .iter()
+                    .find(|r| r.get("tag_name").and_then(|t| t.as_str()) == Some(tag.as_str()));
+                let published =
+                    release.and_then(|r| parse(r.get("published_at").and_then(|v| v.as_str())));
+                let date =
+                    match published {
+                        Some(at) => Ok(at),
+                        None => {
+                            // A tag without a release: the date of the commit it points at.
+                            let path: Vec<String> = tag.split('/').map(url_segment).collect();
+                            let route =
+                                format!("/repos/{owner}/{repo}/commits/tags/{}", path.join("/"));
+                            match clients.github.get_json::<serde_json::Value>(&route).await {
+                                Ok(c) => parse(
+                                    c.pointer("/commit/committer/date").and_then(|v| v.as_str()),
+                                )
+                                .ok_or_else(|| format!("GitHub gives no date for the tag {tag}")),
+                                Err(e) => Err(format!(
+                                    "the date of the tag {tag} could not be read ({e})"
+                                )),
+                            }
+                        }
+                    };
+                out.insert(tag.clone(), date);
+            }
+        }
+        Lookup::Registry {
+            host,
+            namespace,
+            name,
+            provider,
+        } => {
+            for tag in tags {
+                let date = match clients
+                    .registry
+                    .published_at(host, namespace, name, provider, tag)
+                    .await
+                {
+                    Ok(Some(at)) => parse(Some(&at))
+                        .ok_or_else(|| format!("the registry's date {at:?} cannot be read")),
+                    Ok(None) => Err(format!("{host} gives no publication date for {tag}")),
+                    Err(e) => Err(format!(
+                        "the publication date of {tag} could not be read ({e})"
+                    )),
+                };
+                out.insert(tag.clone(), date);
+            }
+        }
+        Lookup::Git { url } => {
+            for tag in tags {
+                out.insert(
+                    tag.clone(),
+                    Err(format!(
+                        "no publication date: {url} is read with `git ls-remote`, which gives tags without dates"
+                    )),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A path segment for a URL (`/` and other reserved characters escaped).
+fn url_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -77,7 +77,7 @@ pub fn spec_for(
         (Some(promotion), _) => {
             crate::spec::gates::promote(request, promotion, report, only, reporter)?
         }
-        (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,
+        (None, Some(session)) => resolve(session, request, report, only)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
     for u in &spec.unreachable {
@@ -98,11 +98,12 @@ pub fn spec_for(
 /// Looks up versions for the scan's dependencies and builds the spec.
 fn resolve(
     session: &Session,
-    request: &ScanRequest,
-    strategy: Strategy,
+    report_request: &ReportRequest,
     report: &ScanReport,
     only: Option<&str>,
 ) -> anyhow::Result<Spec> {
+    let request = &report_request.scan;
+    let strategy = report_request.strategy;
     let lookups = resolve::lookups_for(report, only);
     let clients = Arc::new(Clients {
         github: session.github.clone(),
@@ -110,20 +111,35 @@ fn resolve(
         git_dir: request.working_dir.clone(),
     });
     let count = lookups.len();
-    let listings = session.block_on(resolve::fetch_all(clients, lookups));
+    let mut listings = session.block_on(resolve::fetch_all(clients.clone(), lookups));
+    let gates = &report_request.gates;
+    let gated = match gates.min_release_age {
+        Some(min) => session.block_on(crate::spec::gates::release_age(
+            &clients,
+            report,
+            &mut listings,
+            only,
+            strategy,
+            min,
+            gates.now(),
+        )),
+        None => Vec::new(),
+    };
     log::info!(
         "looked up {count} module repositories ({} GitHub API requests)",
         session.github.requests_sent()
     );
     let deps = resolve::plan(report, &listings, only);
-    Ok(Spec::build(
+    let mut spec = Spec::build(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),
         report,
         &deps,
         strategy,
         only,
-    ))
+    );
+    spec.gated = gated;
+    Ok(spec)
 }
 
 /// The spec of a promotion for a scan of the next environment.

@@ -25,6 +25,10 @@ pub struct Repo {
     pub statuses: HashMap<String, Vec<(String, String)>>,
     /// Reviews by pull request number: (login, state), oldest first.
     pub reviews: HashMap<u64, Vec<(String, String)>>,
+    /// Publication times of releases, by tag (RFC 3339).
+    pub release_dates: HashMap<String, String>,
+    /// Commit times of tags, by tag (RFC 3339), for `GET …/commits/tags/<tag>`.
+    pub tag_dates: HashMap<String, String>,
 }
 
 /// A check run: name, status, conclusion, details URL.
@@ -306,6 +310,10 @@ impl Responder {
                         item["prerelease"] = json!(false);
                         item["html_url"] =
                             json!(format!("https://github.com/{full}/releases/tag/{tag}"));
+                        if let Some(date) = r.release_dates.get(tag) {
+                            item["published_at"] = json!(date);
+                            item["created_at"] = json!(date);
+                        }
                         item
                     })
                     .collect();
@@ -461,6 +469,20 @@ impl Responder {
                 }
                 response
             }
+            ("GET", ["commits", "tags", tag]) => match r.tag_dates.get(*tag) {
+                Some(date) => ResponseTemplate::new(200).set_body_json(json!({
+                    "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+                    "commit": {
+                        "author": {"name": "Monalisa Octocat", "email": "mona@github.com", "date": date},
+                        "committer": {"name": "Monalisa Octocat", "email": "mona@github.com", "date": date},
+                        "message": format!("release {tag}")
+                    }
+                })),
+                None => ResponseTemplate::new(422).set_body_json(json!({
+                    "message": format!("No commit found for SHA: refs/tags/{tag}"),
+                    "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit"
+                })),
+            },
             ("GET", ["commits", sha, "status"]) => {
                 let mut body = fixture("commit-status-combined.json");
                 let template = body["statuses"][0].clone();

@@ -730,3 +730,99 @@ async fn catch_up_never_moves_an_environment_down() {
         .await;
     assert_eq!(spec["Dependencies"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn young_releases_are_not_targets_and_undated_ones_are_held() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo(
+        "acme/terraform-aws-vpc",
+        &["v1.3.0", "v1.2.0", "v1.1.0", "v1.0.0"],
+    );
+    {
+        let mut state = gh.state.lock().unwrap();
+        let repo = state.repos.get_mut("acme/terraform-aws-vpc").unwrap();
+        repo.releases = vec![
+            ("v1.1.0".into(), "old enough".into()),
+            ("v1.2.0".into(), "fresh".into()),
+        ];
+        repo.release_dates
+            .insert("v1.1.0".into(), "2026-11-20T10:00:00Z".into());
+        repo.release_dates
+            .insert("v1.2.0".into(), "2026-12-01T08:00:00Z".into());
+        // v1.3.0 is a tag without a release: its commit's date counts.
+        repo.tag_dates
+            .insert("v1.3.0".into(), "2026-11-30T00:00:00Z".into());
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let modules = tagged_repo(
+        &tmp.path().join("modules"),
+        "acme/terraform-aws-sqs",
+        &["v1.0.0", "v1.1.0"],
+    );
+    let dir = tmp.path().join("live");
+    let vpc =
+        "terraform {\n  source = \"github.com/acme/terraform-aws-vpc?ref=v1.0.0\"\n}\n".to_string();
+    let sqs = format!(
+        "terraform {{\n  source = \"git::file://{}//modules/vpc?ref=v1.0.0\"\n}}\n",
+        modules.display()
+    );
+    write_tree(
+        &dir,
+        &[
+            ("dev/vpc/terragrunt.hcl", vpc.as_bytes()),
+            ("dev/sqs/terragrunt.hcl", sqs.as_bytes()),
+        ],
+    );
+    let api = gh.api_url();
+    let assert = tokio::task::spawn_blocking(move || {
+        baton()
+            .args(["report", "--working-dir"])
+            .arg(&dir)
+            .args(["--github-api-url", &api, "--min-release-age", "2d"])
+            .env("BATON_NOW", "2026-12-01T12:00:00Z")
+            .assert()
+            .success()
+    })
+    .await
+    .unwrap();
+    let spec: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+    let deps = spec["Dependencies"].as_array().unwrap();
+    assert_eq!(deps.len(), 1, "{spec}");
+    assert_eq!(deps[0]["ID"], "acme/terraform-aws-vpc");
+    assert_eq!(
+        deps[0]["TargetSafeVersion"], "1.1.0",
+        "the newest release old enough"
+    );
+    let sqs_id = format!(
+        "{}/terraform-aws-sqs/vpc",
+        modules
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+    );
+    assert_eq!(
+        spec["Gated"],
+        json!([
+            {
+                "ID": sqs_id,
+                "Version": "1.1.0",
+                "Gate": "release-age",
+                "Reason": format!(
+                    "{sqs_id} 1.1.0: no publication date: file://{} is read with `git ls-remote`, which gives tags without dates; held back while min_release_age is set",
+                    modules.display()
+                ),
+                "ReadyAt": null
+            },
+            {
+                "ID": "acme/terraform-aws-vpc",
+                "Version": "1.3.0",
+                "Gate": "release-age",
+                "Reason": "acme/terraform-aws-vpc 1.3.0: released 1d 12h ago (2026-11-30T00:00Z), younger than min_release_age 2d; ready after 2026-12-02T00:00Z (targeting 1.1.0 instead)",
+                "ReadyAt": "2026-12-02T00:00:00Z"
+            }
+        ])
+    );
+}

@@ -464,3 +464,97 @@ fn a_shallow_clone_says_its_history_is_cut() {
             .all(|c| c["from"] == json!([]))
     );
 }
+
+/// `baton status` over the same history, at a set time.
+fn status_at(dir: &Path, now: &str, args: &[&str]) -> assert_cmd::assert::Assert {
+    baton()
+        .arg("status")
+        .arg("--working-dir")
+        .arg(dir)
+        .args(ENVS)
+        .args(args)
+        .env("BATON_NOW", now)
+        .env_remove("BATON_CONFIG")
+        .env_remove("BATON_DEPENDENCY")
+        .env_remove("BATON_MIN_SOAK")
+        .env_remove("BATON_AGES")
+        .assert()
+}
+
+#[test]
+fn status_shows_soak_ages_and_the_gates_holding_promotions() {
+    let tmp = tempfile::tempdir().unwrap();
+    live_history(tmp.path());
+    for format in ["text", "markdown", "json"] {
+        let out = stdout_of(
+            &status_at(
+                tmp.path(),
+                "2026-11-08T10:00:00Z",
+                &["--min-soak", "6d", "--format", format],
+            )
+            .success(),
+        );
+        insta::assert_snapshot!(format!("status_soak_{format}"), out);
+    }
+    let v = json_of(
+        &status_at(
+            tmp.path(),
+            "2026-11-08T10:00:00Z",
+            &["--ages", "--format", "json"],
+        )
+        .success(),
+    );
+    let vpc = &v["dependencies"][1];
+    assert_eq!(vpc["id"], VPC);
+    assert_eq!(
+        vpc["held_since"],
+        json!({"dev": "2026-11-06T10:00:00Z", "stage": "2026-11-03T08:00:00Z", "prod": "2026-11-01T09:00:00Z"})
+    );
+    assert_eq!(vpc["gated"], json!([]), "no soak time asked");
+}
+
+#[test]
+fn status_filters_by_dependency_and_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    live_history(tmp.path());
+    let v = json_of(
+        &status_at(
+            tmp.path(),
+            "2026-11-08T10:00:00Z",
+            &["--dependency", SQS, "--format", "json"],
+        )
+        .success(),
+    );
+    let ids: Vec<&str> = v["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [SQS]);
+    assert!(
+        v["dependencies"][0].get("held_since").is_none(),
+        "ages only when asked"
+    );
+
+    let text = stdout_of(
+        &status_at(
+            tmp.path(),
+            "2026-11-08T10:00:00Z",
+            &["--env", "prod", "--ages"],
+        )
+        .success(),
+    );
+    let header = text.lines().next().unwrap();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["DEPENDENCY", "prod", "STATUS"]
+    );
+    assert!(
+        text.contains("v1.0.0 (7d 1h)  pending promotion: stage → prod"),
+        "{text}"
+    );
+    assert!(!text.contains(SQS), "sqs is not used in prod: {text}");
+    let assert = status_at(tmp.path(), "2026-11-08T10:00:00Z", &["--env", "qa"]).code(2);
+    assert!(stderr_of(&assert).contains("--env qa: no such environment"));
+}

@@ -144,7 +144,7 @@ pub fn environments(
     let all = if !defined.is_empty() {
         if let Some(config) = config {
             return Err(InvalidInput(format!(
-                "--env NAME=GLOB and --config {} both name the environments; use one",
+                "--env and --config {} both name the environments; use one",
                 config.display()
             ))
             .into());

@@ -3,9 +3,9 @@
 
 use super::Annotate;
 use crate::app::cli::StatusArgs;
-use crate::exit::{self, InvalidInput};
+use crate::exit;
 use crate::output::{self, Format};
-use crate::promote::status::{self, EnvSpec, StatusRequest};
+use crate::promote::status::{self, StatusRequest};
 use std::io::Write as _;
 use std::path::Path;
 
@@ -14,10 +14,19 @@ pub const CONFIG_FILE: &str = "baton.toml";
 
 /// The request `baton status`'s flags describe.
 pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
+    let (environments, picked) =
+        super::environments(&args.envs, args.config.as_deref(), &args.working_dir)?;
     Ok(StatusRequest {
         working_dir: args.working_dir.clone(),
-        environments: env_specs(args)?,
+        environments,
         exclude_dirs: args.exclude_dirs.clone(),
+        view: crate::promote::status::StatusView {
+            dependency: args.dependency.clone().filter(|d| !d.is_empty()),
+            environments: picked,
+            ages: args.ages,
+            min_soak: args.min_soak,
+            now: Some(super::now()?),
+        },
     })
 }
 
@@ -43,43 +52,6 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
     } else {
         Ok(exit::OK)
     }
-}
-
-/// The environments: from `--env`, else from the config file.
-fn env_specs(args: &StatusArgs) -> anyhow::Result<Vec<EnvSpec>> {
-    if !args.envs.is_empty() {
-        if let Some(config) = &args.config {
-            return Err(InvalidInput(format!(
-                "--env and --config {} both name the environments; use one",
-                config.display()
-            ))
-            .into());
-        }
-        return Ok(args.envs.clone());
-    }
-    let (path, explicit) = match &args.config {
-        Some(path) => (path.clone(), true),
-        None => (args.working_dir.join(CONFIG_FILE), false),
-    };
-    read_config(&path, explicit)
-}
-
-fn read_config(path: &Path, explicit: bool) -> anyhow::Result<Vec<EnvSpec>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
-            return Err(InvalidInput(format!(
-                "no environments: pass --env NAME=GLOB (in promotion order) or write {}",
-                path.display()
-            ))
-            .into());
-        }
-        Err(e) => {
-            return Err(InvalidInput(format!("cannot read {}: {e}", path.display())).into());
-        }
-    };
-    status::parse_config(&text)
-        .map_err(|e| InvalidInput(format!("invalid config {}: {e}", path.display())).into())
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

@@ -826,3 +826,52 @@ async fn young_releases_are_not_targets_and_undated_ones_are_held() {
         ])
     );
 }
+
+#[test]
+fn gate_and_rollback_flags_that_cannot_work_exit_2_before_anything_is_touched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let unit = "terraform {\n  source = \"github.com/acme/terraform-aws-vpc?ref=v1.0.0\"\n}\n";
+    write_tree(tmp.path(), &[("dev/vpc/terragrunt.hcl", unit.as_bytes())]);
+    let run = |args: &[&str]| {
+        let assert = baton()
+            .args(args)
+            .arg("--working-dir")
+            .arg(tmp.path())
+            .assert()
+            .code(2);
+        stderr_of(&assert)
+    };
+    assert!(
+        run(&["update", "--to-version", "1.1.0"]).contains("--to-version 1.1.0 needs --dependency")
+    );
+    assert!(
+        run(&[
+            "update",
+            "--to-version",
+            "1.1.0",
+            "--dependency",
+            "acme/terraform-aws-vpc",
+            "--spec",
+            "{\"Dependencies\":[]}"
+        ])
+        .contains("takes its target from the command, not from a spec")
+    );
+    assert!(
+        run(&[
+            "update",
+            "--to-version",
+            "one",
+            "--dependency",
+            "acme/terraform-aws-vpc"
+        ])
+        .contains("\"one\" is not a version")
+    );
+    assert!(
+        run(&["report", "--min-soak", "2d"]).contains("--min-soak (min_soak) needs --promote-from")
+    );
+    assert!(run(&["report", "--min-soak", "2 days"]).contains("is not a duration"));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("dev/vpc/terragrunt.hcl")).unwrap(),
+        unit
+    );
+}

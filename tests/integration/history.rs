@@ -558,3 +558,35 @@ fn status_filters_by_dependency_and_environment() {
     let assert = status_at(tmp.path(), "2026-11-08T10:00:00Z", &["--env", "qa"]).code(2);
     assert!(stderr_of(&assert).contains("--env qa: no such environment"));
 }
+
+#[test]
+fn a_version_that_does_not_parse_is_reported_and_the_history_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    live_history(tmp.path());
+    commit(
+        tmp.path(),
+        "2026-11-08T09:00:00Z",
+        CAROL,
+        "Half an edit",
+        &[("dev/vpc/terragrunt.hcl", "terraform {\n  source = \"git::https://github.com/acme/terraform-aws-vpc.git?ref=v1.2.0\"\n".into())],
+    );
+    commit(
+        tmp.path(),
+        "2026-11-08T10:00:00Z",
+        CAROL,
+        "Finish the edit",
+        &[("dev/vpc/terragrunt.hcl", unit("v1.2.0"))],
+    );
+    let assert = history(
+        tmp.path(),
+        &["--env", "dev=dev/**", "--format", "json", "--limit", "2"],
+    )
+    .success();
+    let stderr = stderr_of(&assert);
+    assert!(stderr.contains("dev/vpc/terragrunt.hcl"), "{stderr}");
+    assert!(stderr.contains("cannot be parsed"), "{stderr}");
+    let v = json_of(&assert);
+    let first = &v["changes"][0];
+    assert_eq!(first["time"], "2026-11-08T10:00:00Z");
+    assert_eq!(first["to"], json!(["v1.2.0"]));
+}

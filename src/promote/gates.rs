@@ -5,6 +5,7 @@
 
 use crate::clients::git::Git;
 use crate::clients::github::{GitHub, GitHubError, next_link};
+use crate::clock::Timestamp;
 use crate::diag::{Reporter, Warning};
 use crate::resolve::history::{self, ChangeKind};
 use crate::update::publish::RepoRef;
@@ -69,6 +70,8 @@ struct CheckRun {
     details_url: Option<String>,
     #[serde(default)]
     html_url: Option<String>,
+    #[serde(default)]
+    started_at: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -102,12 +105,14 @@ struct ReviewUser {
 }
 
 /// Every check run of a commit (all pages), the latest of each name, leaving out those of the
-/// run `own_run` (the promotion's own jobs).
+/// run `own_run` (the promotion's own jobs) and those started after the merge (the workflows the
+/// closing of the pull request started: they check nothing that was merged).
 async fn check_runs(
     gh: &GitHub,
     repo: &RepoRef,
     sha: &str,
     own_run: Option<&str>,
+    merged_at: Option<Timestamp>,
 ) -> Result<Vec<CheckRun>, GitHubError> {
     let mut next = Some(format!(
         "/repos/{}/{}/commits/{sha}/check-runs?per_page=100",
@@ -140,7 +145,13 @@ async fn check_runs(
                 .iter()
                 .any(|u| u.as_deref().is_some_and(|u| u.contains(own)))
         });
-        if mine {
+        let after_merge = merged_at.is_some_and(|merged| {
+            run.started_at
+                .as_deref()
+                .and_then(|s| crate::clock::parse_instant(s).ok())
+                .is_some_and(|started| started > merged)
+        });
+        if mine || after_merge {
             continue;
         }
         match latest.get(&run.name) {
@@ -175,6 +186,7 @@ pub async fn hold(
     repo: &RepoRef,
     gates: &PromoteGates,
     head_sha: Option<&str>,
+    merged_at: Option<Timestamp>,
     number: u64,
 ) -> Result<Vec<String>, GitHubError> {
     let mut problems = Vec::new();
@@ -184,7 +196,8 @@ pub async fn hold(
                 "checks: the event names no head commit of pull request #{number}, so its checks cannot be read"
             )),
             Some(sha) => {
-                let runs = check_runs(gh, repo, sha, gates.own_run_id.as_deref()).await?;
+                let runs =
+                    check_runs(gh, repo, sha, gates.own_run_id.as_deref(), merged_at).await?;
                 let combined: CombinedStatus = gh
                     .get_json(&format!(
                         "/repos/{}/{}/commits/{sha}/status?per_page=100",

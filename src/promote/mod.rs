@@ -98,13 +98,14 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
     let session = Session::new(&request.clients)?;
     if request.gates.active() {
         let number = payload.pull_request.unwrap_or(0);
-        let head = head_sha(request);
+        let (head, merged_at) = merged_pull_request(request);
         let held = session
             .block_on(gates::hold(
                 &session.github,
                 &repo,
                 &request.gates,
                 head.as_deref(),
+                merged_at,
                 number,
             ))
             .with_context(|| format!("reading the checks and reviews of pull request #{number}"))?;
@@ -154,14 +155,28 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
     })
 }
 
-/// The head commit of the merged pull request, from the event.
-fn head_sha(request: &PromoteRequest) -> Option<String> {
-    let text = std::fs::read_to_string(request.event_path.as_ref()?).ok()?;
-    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
-    event
-        .pointer("/pull_request/head/sha")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
+/// The head commit of the merged pull request and when it was merged, from the event.
+fn merged_pull_request(
+    request: &PromoteRequest,
+) -> (Option<String>, Option<crate::clock::Timestamp>) {
+    let event: Option<serde_json::Value> = request
+        .event_path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let Some(event) = event else {
+        return (None, None);
+    };
+    let text = |pointer: &str| {
+        event
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    (
+        text("/pull_request/head/sha"),
+        text("/pull_request/merged_at").and_then(|t| crate::clock::parse_instant(&t).ok()),
+    )
 }
 
 /// What to dispatch, or why there is nothing to promote.

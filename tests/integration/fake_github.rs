@@ -29,6 +29,8 @@ pub struct Repo {
     pub release_dates: HashMap<String, String>,
     /// Commit times of tags, by tag (RFC 3339), for `GET …/commits/tags/<tag>`.
     pub tag_dates: HashMap<String, String>,
+    /// When check runs started, by (commit, name) (default: the fixture's time, long ago).
+    pub check_started: HashMap<(String, String), String>,
 }
 
 /// A check run: name, status, conclusion, details URL.
@@ -454,6 +456,9 @@ impl Responder {
                         run["status"] = json!(status);
                         run["conclusion"] = json!(conclusion);
                         run["details_url"] = json!(details);
+                        if let Some(at) = r.check_started.get(&(sha.to_string(), run["name"].as_str().unwrap_or("").to_string())) {
+                            run["started_at"] = json!(at);
+                        }
                         if status != "completed" {
                             run["completed_at"] = Value::Null;
                         }

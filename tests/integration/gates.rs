@@ -200,6 +200,7 @@ impl Live {
                     "number": number,
                     "state": "closed",
                     "merged": true,
+                    "merged_at": "2026-12-03T11:00:00Z",
                     "merge_commit_sha": merge,
                     "head": {"ref": branch, "sha": head},
                     "base": {"ref": "main"},
@@ -358,6 +359,27 @@ async fn soak_then_checks_gate_the_chain_from_dev_to_prod() {
         "https://github.com/acme/live/actions/runs/999/job/7",
     );
     l.gh.add_status(REPO, &stage_head, "ci/external", "success");
+    // Another workflow the closing of the pull request started, still queued: it checks nothing
+    // that was merged.
+    l.gh.add_check_run(
+        REPO,
+        &stage_head,
+        "Report prod updates",
+        "queued",
+        None,
+        "https://github.com/acme/live/actions/runs/1000/job/1",
+    );
+    l.gh.state
+        .lock()
+        .unwrap()
+        .repos
+        .get_mut(REPO)
+        .unwrap()
+        .check_started
+        .insert(
+            (stage_head.clone(), "Report prod updates".into()),
+            "2026-12-03T11:00:05Z".into(),
+        );
     let merge = l.merge(&stage_branch, 2, "2026-12-03T11:00:00Z");
     let (held, stderr) = l
         .promote("stage", 2, &merge, &stage_head, &["--require-checks"])

@@ -382,9 +382,10 @@ async fn promote_held_by_failing_checks_sets_gated_and_says_why() {
         )
         .await
         .code(2);
+    let stderr = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
     assert!(
-        stdout_of(&bad).contains("require_approvals")
-            || String::from_utf8_lossy(&bad.get_output().stderr).contains("require_approvals")
+        stderr.contains("input require_approvals must be a number"),
+        "{stderr}"
     );
 }
 

@@ -920,7 +920,7 @@ impl Git {
         use std::io::Write as _;
         let ssh_default = self.wants_ssh_default();
         let mut cmd = Command::new("git");
-        cmd.args(["cat-file", "--batch"])
+        cmd.args(["cat-file", "--batch", "--buffer"])
             .current_dir(&self.dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -13,6 +13,8 @@
 #     BATON_IMPACT=off, paired runs);
 #   - `baton update --spec … --dependency <dep>` on a fresh copy of the tree for every run, <dep>
 #     being the dependency used in closest to 1,000 files per 1x of scale.
+#   - then `baton history` over a 5,000-commit history of the 1x tree (scripts/bench-history.sh;
+#     HISTORY=0 skips it).
 # Prints a markdown table (also written to $BENCH_DIR/results.md) and the machine.
 #
 # Settings (environment): BENCH_DIR (default /tmp/baton-bench), CARGO_TARGET_DIR (default
@@ -243,3 +245,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
   echo "Trees: ${ENVS} environments × ${ACCOUNTS}·scale accounts × ${UNITS} units (scripts/gen-live-repo.py), warm page cache."
   echo "Times: median ± standard deviation; report − scan: median over pairs of consecutive runs; CPU: user + system."
 } | tee "$BENCH_DIR/results.md"
+
+# `baton history` over the 1x tree with a long git history (skipped with HISTORY=0).
+if [ "${HISTORY:-1}" != 0 ]; then
+  BATON="$BATON" BENCH_DIR="$BENCH_DIR" scripts/bench-history.sh
+fi

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod clients;
+pub mod clock;
 pub mod diag;
 pub mod exit;
 pub mod find;

@@ -289,6 +289,9 @@ pub fn report_text(spec: &Spec) -> String {
     for u in &spec.unreachable {
         let _ = writeln!(out, "unreachable: {}: {}", t(&u.id), t(&u.error));
     }
+    for g in &spec.gated {
+        let _ = writeln!(out, "gated ({}): {}", g.gate, g.reason);
+    }
     for s in &spec.skipped {
         let _ = writeln!(out, "skipped: {}:{}: {}", t(&s.file), s.line, t(&s.reason));
     }
@@ -335,6 +338,12 @@ pub fn report_markdown(spec: &Spec) -> String {
         out.push_str("\n**Could not look up**\n\n");
         for u in &spec.unreachable {
             let _ = writeln!(out, "- {}: {}", code(&u.id), md_text(&u.error));
+        }
+    }
+    if !spec.gated.is_empty() {
+        out.push_str("\n**Held back by a gate**\n\n");
+        for g in &spec.gated {
+            let _ = writeln!(out, "- {} ({}): {}", cell(&g.id), g.gate, cell(&g.reason));
         }
     }
     if !spec.skipped.is_empty() {

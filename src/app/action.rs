@@ -36,6 +36,12 @@ pub const INPUTS: &[&str] = &[
     "PATCHER_READ_TOKEN",
     "PATCHER_EXECUTE_TOKEN",
     "github_base_url",
+    "min_soak",
+    "min_release_age",
+    "version",
+    "require_checks",
+    "required_checks",
+    "require_approvals",
 ];
 
 /// Every output `action.yml` declares.
@@ -49,9 +55,12 @@ pub const OUTPUTS: &[&str] = &[
     "version",
     "pull_request_edited",
     "unreachable",
+    "gated",
 ];
 
-use crate::app::cli::{EnvArgs, GitHubArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs};
+use crate::app::cli::{
+    EnvArgs, GitHubArgs, HistoryArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs,
+};
 use crate::app::commands::{self, Annotate};
 use crate::app::config::Config;
 use crate::app::console::Console;
@@ -105,6 +114,16 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
                 "input {name} must be true or false, not {other:?}"
             ))),
         }
+    }
+
+    /// A duration input (`36h`, `2d`); unset is `None`.
+    pub fn duration(&self, name: &str) -> Result<Option<std::time::Duration>, InvalidInput> {
+        self.get(name)
+            .map(|v| {
+                crate::clock::parse_duration(&v)
+                    .map_err(|e| InvalidInput(format!("input {name}: {e}")))
+            })
+            .transpose()
     }
 
     /// A list input: one item per line or comma-separated (commas inside braces stay).
@@ -228,6 +247,8 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             promote_from: self.list("promote_from"),
             format: Format::Json,
             fail_on_unreachable: self.flag("fail_on_unreachable")?,
+            min_soak: self.duration("min_soak")?,
+            min_release_age: self.duration("min_release_age")?,
             github: self.github(),
         })
     }
@@ -273,6 +294,9 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             force_push_over_edits: self.flag("force_push_over_edits")?,
             next_environment: self.get("next_environment"),
             breaking_notes_file: self.get("breaking_notes_file").map(PathBuf::from),
+            to_version: self.get("version"),
+            min_soak: self.duration("min_soak")?,
+            min_release_age: self.duration("min_release_age")?,
             github: self.github(),
         })
     }
@@ -280,6 +304,14 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
     /// The `promote` request these inputs describe.
     pub fn promote(&self) -> Result<PromoteArgs, InvalidInput> {
         let chosen = self.chosen()?;
+        let require_approvals = match self.get("require_approvals") {
+            None => 0,
+            Some(n) => n.parse::<u32>().map_err(|_| {
+                InvalidInput(format!(
+                    "input require_approvals must be a number of reviews, not {n:?}"
+                ))
+            })?,
+        };
         Ok(PromoteArgs {
             env: self.env_args_for(&chosen),
             pull_request_branch_prefix: self.get("pull_request_branch_prefix"),
@@ -288,7 +320,42 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
             dry_run: self.flag("dry_run")?,
             format: Format::Json,
+            require_checks: self.flag("require_checks")?,
+            required_checks: self.list("required_checks"),
+            require_approvals,
             github: self.github(),
+        })
+    }
+
+    /// The `history` request these inputs describe: the `environments` (as for `status`), else
+    /// `include_dirs` named `environment`.
+    pub fn history(&self) -> Result<HistoryArgs, InvalidInput> {
+        let status = self.status()?;
+        let include_dirs = self.list("include_dirs");
+        let mut envs = status.envs;
+        if envs.is_empty() && !include_dirs.is_empty() {
+            if let Some(name) = self.get("environment") {
+                envs.push(crate::promote::status::EnvSpec {
+                    name,
+                    include: include_dirs.clone(),
+                    exclude: Vec::new(),
+                });
+            }
+        }
+        Ok(HistoryArgs {
+            working_dir: status.working_dir,
+            include_dirs: if envs.is_empty() {
+                include_dirs
+            } else {
+                Vec::new()
+            },
+            envs,
+            exclude_dirs: status.exclude_dirs,
+            config: None,
+            dependency: self.get("dependency"),
+            limit: crate::promote::history::DEFAULT_LIMIT,
+            since: None,
+            format: Format::Markdown,
         })
     }
 
@@ -312,6 +379,9 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             config: None,
             format: Format::Markdown,
             fail_on_drift: self.flag("fail_on_drift")?,
+            dependency: self.get("dependency"),
+            ages: self.get("min_soak").is_some(),
+            min_soak: self.duration("min_soak")?,
         })
     }
 }
@@ -447,6 +517,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 ("has_dependencies", (!ids.is_empty()).to_string()),
                 ("dependencies", serde_json::to_string(&ids)?),
                 ("unreachable", spec.unreachable_json()),
+                ("gated", (!spec.gated.is_empty()).to_string()),
             ])?;
             summary(&format!(
                 "### Baton report: {}\n\n{}\n",
@@ -489,10 +560,12 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
             set_outputs(&[
                 ("dependency", payload.dependency.clone().unwrap_or_default()),
                 ("version", payload.version.clone().unwrap_or_default()),
+                ("gated", outcome.gated.to_string()),
             ])?;
             summary(&format!(
-                "### Baton promote\n\n{}\n",
-                commands::promote::sentence(&outcome, true)
+                "### Baton promote\n\n{}\n{}",
+                commands::promote::sentence(&outcome, true),
+                commands::promote::held(&outcome, true)
             ));
             Ok(exit::OK)
         }
@@ -509,8 +582,17 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 exit::OK
             })
         }
+        "history" => {
+            let args = inputs.history()?;
+            let report =
+                crate::promote::history::run(&commands::history::request(&args)?, &Annotate)?;
+            let markdown = report.to_markdown();
+            console.write_text(stdout, &markdown)?;
+            summary(&format!("{markdown}\n"));
+            Ok(exit::OK)
+        }
         other => Err(InvalidInput(format!(
-            "input patcher_command must be report, update, promote, status or scan, not {other:?}"
+            "input patcher_command must be report, update, promote, status, history or scan, not {other:?}"
         ))
         .into()),
     }

@@ -62,6 +62,8 @@ impl Verbosity {
 }
 
 /// Baton's subcommands.
+// Parsed once per run: the size of the largest variant's flags costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run as the GitHub Action's entrypoint: read the step's `INPUT_*` variables, run the
@@ -81,6 +83,9 @@ pub enum Command {
     Promote(PromoteArgs),
     /// Show each dependency's versions across the environments, and the promotions pending.
     Status(StatusArgs),
+    /// List what changed each dependency's version in each environment, and when, from the
+    /// first-parent git history of the checked-out branch.
+    History(HistoryArgs),
     /// Write `.github/baton.toml` for the environment folders found (`dev`, `*-stage-*`,
     /// `prod`) and the workflows generated from it; `--check` fails when they disagree.
     Init(InitArgs),
@@ -302,6 +307,14 @@ pub struct ReportArgs {
     /// could, the exit code is 3 anyway).
     #[arg(long, env = "BATON_FAIL_ON_UNREACHABLE")]
     pub fail_on_unreachable: bool,
+    /// With --promote-from: propose a version only once the previous environment has run it,
+    /// in all its usages, for this long on this branch (`36h`, `2d`); until then it is listed
+    /// under `Gated` with the time it becomes ready. Read from the git history.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+    /// Without --promote-from: releases younger than this (`7d`) are not targets.
+    #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_release_age: Option<std::time::Duration>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -342,6 +355,17 @@ pub struct StatusArgs {
     /// Exit with code 1 when an environment uses an older version than the one before it.
     #[arg(long, env = "BATON_FAIL_ON_DRIFT")]
     pub fail_on_drift: bool,
+    /// Only this dependency ID. (A bare `--env NAME` shows only that environment.)
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// Also show how long each cell has held its versions, read from the git history (check
+    /// out with `fetch-depth: 0` in CI).
+    #[arg(long, env = "BATON_AGES")]
+    pub ages: bool,
+    /// Mark the pending promotions that wait for this soak time in the environment before
+    /// (`36h`, `2d`), as `report --min-soak` would hold them; implies --ages.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
 }
 
 /// Flags of `baton update`.
@@ -427,6 +451,16 @@ pub struct UpdateArgs {
     /// README-TO-COMPLETE-UPDATE.md) to this file. Not written with --dry-run.
     #[arg(long, env = "BATON_BREAKING_NOTES_FILE", value_name = "FILE")]
     pub breaking_notes_file: Option<PathBuf>,
+    /// Move --dependency to exactly this published version, lower than the current one if need
+    /// be (a rollback: the only way Baton moves a version down). Takes no spec.
+    #[arg(long, env = "BATON_TO_VERSION", value_name = "VERSION")]
+    pub to_version: Option<String>,
+    /// As for `report`, when no spec is given.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+    /// As for `report`, when no spec is given.
+    #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_release_age: Option<std::time::Duration>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
@@ -457,9 +491,80 @@ pub struct PromoteArgs {
     /// Output format.
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Dispatch only when every check of the merged pull request's head commit succeeded
+    /// (check runs: success, neutral or skipped; and a successful combined status).
+    #[arg(long, env = "BATON_REQUIRE_CHECKS")]
+    pub require_checks: bool,
+    /// Only these checks (check-run names or status contexts, comma-separated) must have
+    /// succeeded; implies --require-checks.
+    #[arg(
+        long,
+        env = "BATON_REQUIRED_CHECKS",
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    pub required_checks: Vec<String>,
+    /// Dispatch only when the merged pull request has at least this many approving reviews.
+    #[arg(
+        long,
+        env = "BATON_REQUIRE_APPROVALS",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub require_approvals: u32,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
+}
+
+/// Flags of `baton history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Directory to work in, inside a git repository; globs are relative to it.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// An environment as `NAME=GLOB[,GLOB…]`, as for `status`; repeat in promotion order. A bare
+    /// `NAME` picks one environment of the config file. None: the config file's environments.
+    #[arg(
+        long = "env",
+        env = "BATON_ENVS",
+        value_name = "NAME[=GLOB]",
+        value_delimiter = ';',
+        value_parser = crate::promote::status::parse_env_arg
+    )]
+    pub envs: Vec<crate::promote::status::EnvSpec>,
+    /// One environment's folders instead of `--env`, as doublestar globs (`{*dev*}/**`).
+    #[arg(
+        long,
+        env = "BATON_INCLUDE_DIRS",
+        value_name = "GLOB",
+        conflicts_with = "envs"
+    )]
+    pub include_dirs: Vec<String>,
+    /// Folders to leave out of every environment, as doublestar globs.
+    #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
+    pub exclude_dirs: Vec<String>,
+    /// The config file naming the environments [default: baton.toml in the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only this dependency ID.
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// The most changes listed per environment, newest first (0: all).
+    #[arg(long, env = "BATON_HISTORY_LIMIT", value_name = "N", default_value_t = crate::promote::history::DEFAULT_LIMIT)]
+    pub limit: usize,
+    /// Only changes committed at or after this date or time (`2026-12-01`,
+    /// `2026-12-01T10:00:00Z`).
+    #[arg(long, env = "BATON_SINCE", value_name = "DATE", value_parser = crate::clock::parse_instant)]
+    pub since: Option<crate::clock::Timestamp>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
 }
 
 /// The exit code for an error: 2 for invalid input anywhere in its chain, else 3.
@@ -489,6 +594,7 @@ pub fn main() -> ExitCode {
         Command::Promote(args) => commands::promote::run(args),
         Command::Status(args) => commands::status::run(args),
         Command::Init(args) => commands::init::run(args),
+        Command::History(args) => commands::history::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

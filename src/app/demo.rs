@@ -74,6 +74,7 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
             dependency: None,
             strategy: Strategy::NextBreaking,
             promotion: None,
+            gates: Default::default(),
             clients: Settings::default(),
             dispatched: None,
         },

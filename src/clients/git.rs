@@ -80,6 +80,14 @@ pub enum GitError {
         /// The timeout, in whole seconds rounded up.
         secs: u64,
     },
+    /// A long-running `git cat-file --batch` stopped answering as it should.
+    #[error("`git cat-file --batch` in {dir}: {message}")]
+    Batch {
+        /// The directory git ran in.
+        dir: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// A secret access token. `Debug` and `Display` print `***`, so it cannot leak through logs.
@@ -755,6 +763,355 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
+/// One commit of the first-parent history, with the files it changed against its first parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogCommit {
+    /// Its full sha.
+    pub sha: String,
+    /// Its parents, first parent first.
+    pub parents: Vec<String>,
+    /// Committer time, seconds since the epoch.
+    pub time: i64,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub author_email: String,
+    /// The whole message.
+    pub message: String,
+    /// Regular files changed (symlinks and submodules left out).
+    pub changes: Vec<RawChange>,
+}
+
+/// One file changed by a commit: the blob before and after (`None`: absent on that side).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChange {
+    /// Blob before.
+    pub old: Option<String>,
+    /// Blob after.
+    pub new: Option<String>,
+    /// Path relative to the repository root.
+    pub path: String,
+}
+
+/// An object read by [`CatFile`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitObject {
+    /// Its full object id.
+    pub oid: String,
+    /// `blob`, `tree`, `commit` or `tag`.
+    pub kind: String,
+    /// Its contents.
+    pub data: Vec<u8>,
+}
+
+/// Field and record separators of the log format: they cannot occur in a sha, a number or a name
+/// git prints, and a message ends at the NUL that `-z` puts after it.
+const LOG_RECORD: char = '\u{1e}';
+const LOG_FIELD: char = '\u{1f}';
+
+impl Git {
+    /// The first-parent history of `rev`, newest first: each commit with the regular files it
+    /// changed against its first parent (merges included, renames as a delete and an add), in
+    /// one `git log`.
+    pub fn first_parent_log(&self, rev: &str) -> Result<Vec<LogCommit>, GitError> {
+        let out = self.run(&[
+            "log",
+            "--first-parent",
+            "--diff-merges=first-parent",
+            "--root",
+            "--raw",
+            "--no-renames",
+            "--no-abbrev",
+            "-z",
+            "--no-color",
+            "--format=%x1e%H%x1f%P%x1f%ct%x1f%an%x1f%ae%x1f%B%x1f",
+            "--end-of-options",
+            rev,
+            "--",
+        ])?;
+        Ok(parse_log(&out))
+    }
+
+    /// Every regular file of the tree of `rev`: path (from the repository root) and blob.
+    pub fn ls_tree(&self, rev: &str) -> Result<Vec<(String, String)>, GitError> {
+        let out = self.run(&[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            "--end-of-options",
+            rev,
+        ])?;
+        Ok(out
+            .split('\0')
+            .filter_map(|entry| {
+                let (meta, path) = entry.split_once('\t')?;
+                let mut meta = meta.split(' ');
+                let (mode, kind, oid) = (meta.next()?, meta.next()?, meta.next()?);
+                (kind == "blob" && regular_mode(mode)).then(|| (path.to_owned(), oid.to_owned()))
+            })
+            .collect())
+    }
+
+    /// Whether the repository is a shallow clone (its history stops before the first commit).
+    pub fn is_shallow(&self) -> Result<bool, GitError> {
+        Ok(self.run(&["rev-parse", "--is-shallow-repository"])?.trim() == "true")
+    }
+
+    /// The path of this runner's directory relative to the repository root (`""` at the root,
+    /// else ending with `/`).
+    pub fn show_prefix(&self) -> Result<String, GitError> {
+        Ok(strip_newline(&self.run(&["rev-parse", "--show-prefix"])?).to_owned())
+    }
+
+    /// Starts one `git cat-file --batch` process that reads many objects in turn.
+    pub fn cat_file(&self) -> Result<CatFile, GitError> {
+        let ssh_default = self.wants_ssh_default();
+        let mut cmd = Command::new("git");
+        cmd.args(["cat-file", "--batch"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        self.apply_env(&mut cmd, ssh_default);
+        log::debug!("git cat-file --batch");
+        let mut child = cmd.spawn().map_err(GitError::Spawn)?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            kill(&mut child);
+            return Err(GitError::Spawn(io::Error::other(
+                "no pipes to git cat-file",
+            )));
+        };
+        Ok(CatFile {
+            child,
+            stdin,
+            stdout: io::BufReader::with_capacity(64 * 1024, stdout),
+            dir: self.dir.display().to_string(),
+        })
+    }
+}
+
+/// A running `git cat-file --batch`: objects are asked for one at a time, by id or by
+/// `<rev>:<path>`, and read from one process. The process ends when this is dropped.
+pub struct CatFile {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    stdout: io::BufReader<std::process::ChildStdout>,
+    dir: String,
+}
+
+impl CatFile {
+    /// Reads one object; `None` when there is no such object.
+    pub fn read(&mut self, name: &str) -> Result<Option<GitObject>, GitError> {
+        use std::io::Write as _;
+        if name.is_empty() || name.contains(['\n', '\r']) {
+            return Ok(None);
+        }
+        writeln!(self.stdin, "{name}")
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| GitError::Batch {
+                dir: self.dir.clone(),
+                message: e.to_string(),
+            })?;
+        read_object(&mut self.stdout, &self.dir)
+    }
+}
+
+/// Reads one answer of `git cat-file --batch`: `None` for a missing object.
+fn read_object(
+    stdout: &mut io::BufReader<std::process::ChildStdout>,
+    dir: &str,
+) -> Result<Option<GitObject>, GitError> {
+    use std::io::BufRead as _;
+    let fail = |message: String| GitError::Batch {
+        dir: dir.to_owned(),
+        message,
+    };
+    let mut header = String::new();
+    let n = stdout
+        .read_line(&mut header)
+        .map_err(|e| fail(e.to_string()))?;
+    if n == 0 {
+        return Err(fail("the process ended".into()));
+    }
+    let header = strip_newline(&header);
+    if header.ends_with(" missing") || header.ends_with(" ambiguous") {
+        return Ok(None);
+    }
+    let mut parts = header.split(' ');
+    let (Some(oid), Some(kind), Some(size)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(fail(format!("unexpected answer {header:?}")));
+    };
+    let size: usize = size
+        .parse()
+        .map_err(|_| fail(format!("unexpected answer {header:?}")))?;
+    let mut data = vec![0; size + 1];
+    stdout
+        .read_exact(&mut data)
+        .map_err(|e| fail(e.to_string()))?;
+    data.truncate(size);
+    Ok(Some(GitObject {
+        oid: oid.to_owned(),
+        kind: kind.to_owned(),
+        data,
+    }))
+}
+
+/// A `git cat-file --batch` given a list of objects up front: a thread writes the names while
+/// the answers are read in the same order, so that reading many objects costs no round trip
+/// each. The pipes bound how far git runs ahead.
+pub struct CatFileStream {
+    child: Child,
+    stdout: io::BufReader<std::process::ChildStdout>,
+    dir: String,
+}
+
+impl Git {
+    /// Starts reading `names` (object ids or `<rev>:<path>`), to be taken in order with
+    /// [`CatFileStream::next_object`]. Names holding a line break are read as missing.
+    pub fn cat_file_stream(&self, names: Vec<String>) -> Result<CatFileStream, GitError> {
+        use std::io::Write as _;
+        let ssh_default = self.wants_ssh_default();
+        let mut cmd = Command::new("git");
+        cmd.args(["cat-file", "--batch", "--buffer"])
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        self.apply_env(&mut cmd, ssh_default);
+        log::debug!("git cat-file --batch ({} objects)", names.len());
+        let mut child = cmd.spawn().map_err(GitError::Spawn)?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            kill(&mut child);
+            return Err(GitError::Spawn(io::Error::other(
+                "no pipes to git cat-file",
+            )));
+        };
+        let spawned = thread::Builder::new()
+            .name("git-cat-file-names".to_owned())
+            .spawn(move || {
+                let mut stdin = io::BufWriter::new(stdin);
+                for name in names {
+                    let name = if name.contains(['\n', '\r']) || name.is_empty() {
+                        // An object id that cannot exist keeps the answers in step.
+                        "0".repeat(40)
+                    } else {
+                        name
+                    };
+                    // Git exiting early closes the pipe: the reader sees that.
+                    if writeln!(stdin, "{name}").is_err() {
+                        return;
+                    }
+                }
+                let _ = stdin.flush();
+            });
+        if let Err(e) = spawned {
+            kill(&mut child);
+            return Err(GitError::Spawn(e));
+        }
+        Ok(CatFileStream {
+            child,
+            stdout: io::BufReader::with_capacity(256 * 1024, stdout),
+            dir: self.dir.display().to_string(),
+        })
+    }
+}
+
+impl CatFileStream {
+    /// The next object of the list; `None` when it does not exist.
+    pub fn next_object(&mut self) -> Result<Option<GitObject>, GitError> {
+        read_object(&mut self.stdout, &self.dir)
+    }
+}
+
+impl Drop for CatFileStream {
+    fn drop(&mut self) {
+        kill(&mut self.child);
+    }
+}
+
+impl Drop for CatFile {
+    fn drop(&mut self) {
+        kill(&mut self.child);
+    }
+}
+
+impl fmt::Debug for CatFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CatFile").field("dir", &self.dir).finish()
+    }
+}
+
+fn regular_mode(mode: &str) -> bool {
+    mode == "100644" || mode == "100755"
+}
+
+/// Parses the output of [`Git::first_parent_log`].
+fn parse_log(out: &str) -> Vec<LogCommit> {
+    let mut commits = Vec::new();
+    let mut rest = out;
+    while let Some(start) = rest.find(LOG_RECORD) {
+        rest = &rest[start + LOG_RECORD.len_utf8()..];
+        let mut fields = rest.splitn(6, LOG_FIELD);
+        let (Some(sha), Some(parents), Some(time), Some(author), Some(email), Some(tail)) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
+            break;
+        };
+        // The message ends at the NUL that -z writes after the format (a message holds none).
+        let (message, after) = tail.split_once('\0').unwrap_or((tail, ""));
+        let message = message.strip_suffix(LOG_FIELD).unwrap_or(message);
+        let mut commit = LogCommit {
+            sha: sha.to_owned(),
+            parents: parents
+                .split(' ')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            time: time.trim().parse().unwrap_or(0),
+            author: author.to_owned(),
+            author_email: email.to_owned(),
+            message: message.to_owned(),
+            changes: Vec::new(),
+        };
+        // Raw entries: `:<old mode> <new mode> <old> <new> <status>\0<path>\0`, until the next
+        // record (paths are NUL-terminated, so a separator inside a path is no boundary).
+        let mut raw = after.trim_start_matches('\n');
+        while let Some(entry) = raw.strip_prefix(':') {
+            let Some((meta, tail)) = entry.split_once('\0') else {
+                break;
+            };
+            let Some((path, tail)) = tail.split_once('\0') else {
+                break;
+            };
+            raw = tail.trim_start_matches('\n');
+            let meta: Vec<&str> = meta.split(' ').collect();
+            let [old_mode, new_mode, old, new, ..] = meta.as_slice() else {
+                continue;
+            };
+            let side = |mode: &str, oid: &str| {
+                (regular_mode(mode) && oid.bytes().any(|b| b != b'0')).then(|| oid.to_owned())
+            };
+            let (old, new) = (side(old_mode, old), side(new_mode, new));
+            if old.is_some() || new.is_some() {
+                commit.changes.push(RawChange {
+                    old,
+                    new,
+                    path: path.to_owned(),
+                });
+            }
+        }
+        rest = raw;
+        commits.push(commit);
+    }
+    commits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1359,5 +1716,83 @@ mod tests {
     fn arguments_are_quoted_for_display() {
         let shown = display_args(&os(&["commit", "-m", "bump vpc", "", "it's"]));
         assert_eq!(shown, r"commit -m 'bump vpc' '' 'it'\''s'");
+    }
+
+    #[test]
+    fn first_parent_log_lists_changed_blobs_and_cat_file_reads_them() {
+        let fx = Fixture::new();
+        let repo = fx.init("repo");
+        let git = fx.git(&repo);
+        let first = fx.commit_file(&repo, "dev/a.hcl", "one\n", "first");
+        git.run(&["checkout", "-q", "-b", "topic"]).unwrap();
+        fx.commit_file(
+            &repo,
+            "dev/a.hcl",
+            "two\n",
+            "change a \u{1e}\u{1f} odd\n\nBaton-Kind: update",
+        );
+        fx.commit_file(&repo, "b.tf", "b\n", "add b");
+        git.run(&["checkout", "-q", "main"]).unwrap();
+        git.run(&[
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "Merge pull request #3 from o/topic",
+            "topic",
+        ])
+        .unwrap();
+        let log = git.first_parent_log("HEAD").unwrap();
+        assert_eq!(log.len(), 2, "{log:?}");
+        let merge = &log[0];
+        assert_eq!(merge.parents.len(), 2);
+        assert_eq!(merge.parents[0], first);
+        assert_eq!(
+            merge.message.lines().next(),
+            Some("Merge pull request #3 from o/topic")
+        );
+        assert_eq!(merge.author, "Fixture User");
+        assert!(merge.time > 1_500_000_000);
+        let paths: Vec<&str> = merge.changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["b.tf", "dev/a.hcl"]);
+        assert!(merge.changes[0].old.is_none());
+        assert_eq!(log[1].sha, first);
+        assert_eq!(log[1].changes.len(), 1);
+        assert!(log[1].changes[0].old.is_none());
+
+        let mut cat = git.cat_file().unwrap();
+        let old = cat
+            .read(merge.changes[1].old.as_deref().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (old.kind.as_str(), old.data.as_slice()),
+            ("blob", &b"one\n"[..])
+        );
+        let new = cat.read("HEAD:dev/a.hcl").unwrap().unwrap();
+        assert_eq!(new.data, b"two\n");
+        assert_eq!(new.oid, merge.changes[1].new.clone().unwrap());
+        assert!(cat.read("HEAD:nothing/here.tf").unwrap().is_none());
+        assert!(cat.read("bad\nname").unwrap().is_none());
+        let branch_tip = cat.read(&merge.parents[1]).unwrap().unwrap();
+        assert_eq!(branch_tip.kind, "commit");
+        assert!(String::from_utf8_lossy(&branch_tip.data).contains("add b"));
+
+        let mut stream = git
+            .cat_file_stream(vec![
+                "HEAD:dev/a.hcl".into(),
+                "no\nsuch".into(),
+                "HEAD:b.tf".into(),
+            ])
+            .unwrap();
+        assert_eq!(stream.next_object().unwrap().unwrap().data, b"two\n");
+        assert!(stream.next_object().unwrap().is_none());
+        assert_eq!(stream.next_object().unwrap().unwrap().data, b"b\n");
+
+        let tree = git.ls_tree("HEAD").unwrap();
+        let names: Vec<&str> = tree.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["b.tf", "dev/a.hcl"]);
+        assert!(!git.is_shallow().unwrap());
+        assert_eq!(fx.git(&repo.join("dev")).show_prefix().unwrap(), "dev/");
     }
 }

@@ -349,6 +349,51 @@ impl RegistryClient {
             .collect())
     }
 
+    /// When `version` of `namespace/name/provider` on `host` was published (the registry's
+    /// `published_at`, RFC 3339), or `None` when the registry does not say.
+    pub async fn published_at(
+        &self,
+        host: &str,
+        namespace: &str,
+        name: &str,
+        provider: &str,
+        version: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        let registry = RegistryHost::parse(host)?;
+        let module = format!("{namespace}/{name}/{provider}");
+        for segment in [namespace, name, provider, version] {
+            check_segment(segment).map_err(|reason| RegistryError::InvalidModule {
+                module: module.clone(),
+                reason,
+            })?;
+        }
+        let base = self.modules_base(&registry).await?;
+        let mut url = base.clone();
+        match url.path_segments_mut() {
+            Ok(mut segments) => {
+                segments
+                    .pop_if_empty()
+                    .extend([namespace, name, provider, version]);
+            }
+            Err(()) => {
+                return Err(RegistryError::BadResponse {
+                    url: base.to_string(),
+                    reason: format!("the {MODULES_SERVICE} URL cannot take a path"),
+                });
+            }
+        }
+        let body = match self.fetch(&registry, &url).await? {
+            Fetched::Body(body) => body,
+            Fetched::Status(StatusCode::NOT_FOUND) => return Ok(None),
+            Fetched::Status(status) => return Err(unexpected_status(&url, status)),
+        };
+        let detail: serde_json::Value = parse_json(&url, &body)?;
+        Ok(detail
+            .get("published_at")
+            .and_then(|v| v.as_str())
+            .map(str::to_string))
+    }
+
     /// The `modules.v1` base URL of `registry`, ending in `/`, from the cache or discovery.
     async fn modules_base(&self, registry: &RegistryHost) -> Result<Url, RegistryError> {
         let guard = match self.discovery.claim(&registry.key).await {

@@ -28,6 +28,10 @@ pub struct Payload {
     /// The pull request number.
     #[serde(default)]
     pub pull_request: Option<u64>,
+    /// Whether what landed is a rollback: the next environment is then moved to the same
+    /// version even if that is lower than what it runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rollback: bool,
 }
 
 /// What to do with a `pull_request` event.
@@ -250,6 +254,7 @@ mod tests {
             branch: Some("baton-dev-updates-o/r/m".into()),
             environment: Some("dev".into()),
             pull_request: Some(7),
+            rollback: true,
         };
         let event = json!({"action": "dev_updates_merged", "client_payload": p});
         assert_eq!(payload_of(&event), Some(p));

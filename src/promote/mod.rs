@@ -4,14 +4,17 @@
 //! chain ([`status`]).
 
 pub mod decide;
+pub mod gates;
+pub mod history;
 pub mod status;
 
 use crate::clients::{Session, Settings};
-use crate::diag::Reporter;
+use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanRequest};
 use crate::resolve::landed;
 use crate::update::publish::{self, RepoRef};
+use anyhow::Context as _;
 use decide::{Decision, Payload};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -37,6 +40,8 @@ pub struct PromoteRequest {
     pub clients: Settings,
     /// Decide and say what would be dispatched, and send nothing.
     pub dry_run: bool,
+    /// What must hold before dispatching: checks and approvals of the merged pull request.
+    pub gates: gates::PromoteGates,
 }
 
 /// What `baton promote` did (its JSON output).
@@ -52,6 +57,10 @@ pub struct Outcome {
     pub payload: Option<Payload>,
     /// Why nothing was sent.
     pub reason: Option<String>,
+    /// Whether a merged update was held back by a gate (checks, approvals).
+    pub gated: bool,
+    /// What held it back, one line per check or gate.
+    pub held: Vec<String>,
 }
 
 fn skip(reason: String) -> Outcome {
@@ -62,6 +71,8 @@ fn skip(reason: String) -> Outcome {
         repository: None,
         payload: None,
         reason: Some(reason),
+        gated: false,
+        held: Vec::new(),
     }
 }
 
@@ -86,6 +97,39 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         Ok(planned) => planned,
         Err(reason) => return Ok(skip(reason)),
     };
+    // Gates are read on a dry run too: it says what would happen.
+    if request.gates.active() {
+        let session = Session::new(&request.clients)?;
+        let number = payload.pull_request.unwrap_or(0);
+        let (head, merged_at) = merged_pull_request(request);
+        let held = session
+            .block_on(gates::hold(
+                &session.github,
+                &repo,
+                &request.gates,
+                head.as_deref(),
+                merged_at,
+                number,
+            ))
+            .with_context(|| format!("reading the checks and reviews of pull request #{number}"))?;
+        if !held.is_empty() {
+            for h in &held {
+                reporter.warn(Warning::general(format!("promotion held: {h}")));
+            }
+            return Ok(Outcome {
+                dispatched: false,
+                event_type: Some(event_type),
+                repository: Some(format!("{}/{}", repo.owner, repo.name)),
+                payload: Some(payload),
+                reason: Some(format!(
+                    "pull request #{number} is gated: {}; nothing dispatched",
+                    held.join("; ")
+                )),
+                gated: true,
+                held,
+            });
+        }
+    }
     if request.dry_run {
         log::info!(
             "dry run: would send {event_type} to {}/{} for {} at {}; nothing sent",
@@ -103,6 +147,8 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
             repository: Some(format!("{}/{}", repo.owner, repo.name)),
             payload: Some(payload),
             reason: Some("dry run: nothing sent".into()),
+            gated: false,
+            held: Vec::new(),
         });
     }
     let session = Session::new(&request.clients)?;
@@ -134,7 +180,33 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         repository: Some(format!("{}/{}", repo.owner, repo.name)),
         payload: Some(payload),
         reason: None,
+        gated: false,
+        held: Vec::new(),
     })
+}
+
+/// The head commit of the merged pull request and when it was merged, from the event.
+fn merged_pull_request(
+    request: &PromoteRequest,
+) -> (Option<String>, Option<crate::clock::Timestamp>) {
+    let event: Option<serde_json::Value> = request
+        .event_path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let Some(event) = event else {
+        return (None, None);
+    };
+    let text = |pointer: &str| {
+        event
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    (
+        text("/pull_request/head/sha"),
+        text("/pull_request/merged_at").and_then(|t| crate::clock::parse_instant(&t).ok()),
+    )
 }
 
 /// What to dispatch, or why there is nothing to promote.
@@ -232,14 +304,19 @@ pub fn plan(
         .ok_or_else(|| {
             InvalidInput("cannot tell the repository: set GITHUB_REPOSITORY=owner/name".into())
         })?;
+    let sha = sha.or_else(|| request.sha.clone());
+    let rollback = sha
+        .as_deref()
+        .is_some_and(|sha| gates::merged_a_rollback(&request.scan.working_dir, sha, reporter));
     let payload = Payload {
         dependency,
         version,
         git_ref: request.git_ref.clone().filter(|r| !r.is_empty()),
-        sha: sha.or_else(|| request.sha.clone()),
+        sha,
         branch: Some(branch),
         environment: environment.map(str::to_string),
         pull_request: Some(number),
+        rollback,
     };
     Ok(Ok(Planned {
         repo,

@@ -77,6 +77,23 @@ pub fn parse_env_flag(s: &str) -> Result<EnvSpec, String> {
     Ok(spec)
 }
 
+/// Parses `--env NAME=GLOB[,GLOB…]` as [`parse_env_flag`] does, or a bare `--env NAME`, which
+/// names an environment defined elsewhere (the config file) and comes back with no globs.
+pub fn parse_env_arg(s: &str) -> Result<EnvSpec, String> {
+    if s.contains('=') {
+        return parse_env_flag(s);
+    }
+    let spec = EnvSpec {
+        name: s.trim().to_string(),
+        include: Vec::new(),
+        exclude: Vec::new(),
+    };
+    match check_spec(&spec) {
+        Err(e) if e.contains("invalid environment name") => Err(e),
+        _ => Ok(spec),
+    }
+}
+
 /// The top level of the config file: other sections are left to other commands.
 #[derive(Debug, serde::Deserialize)]
 struct ConfigFile {
@@ -176,6 +193,31 @@ pub struct DependencyStatus {
     /// Environments ahead of the one before them: `to` uses a newer version than any in `from`
     /// (highest against highest).
     pub ahead: Vec<Gap>,
+    /// Per environment, since when it has held its versions (from the git history), when asked.
+    pub held: Vec<Option<Held>>,
+    /// Pending promotions a gate holds back.
+    pub gated: Vec<Soaking>,
+}
+
+/// A pending promotion held by the soak time: from one environment to the next, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Soaking {
+    /// The environment the version soaks in.
+    pub from: String,
+    /// The environment it waits to reach.
+    pub to: String,
+    /// What holds it, and when it is ready.
+    pub reason: String,
+}
+
+/// Since when an environment has held its versions of a dependency: the newest commit that
+/// changed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    /// The commit time.
+    pub since: crate::clock::Timestamp,
+    /// How long until now.
+    pub age: std::time::Duration,
 }
 
 /// Every dependency across the environments, in ID order.
@@ -322,6 +364,8 @@ fn dependency_status(id: &str, names: &[String], per_env: Vec<BTreeSet<&str>>) -
         drift: Vec::new(),
         mixed: Vec::new(),
         ahead: Vec::new(),
+        held: Vec::new(),
+        gated: Vec::new(),
     };
     let mut previous: Option<usize> = None;
     for (i, these) in versions.iter().enumerate() {
@@ -374,7 +418,20 @@ impl DependencyStatus {
                 .iter()
                 .map(|g| format!("ahead: {} newer than {}", g.to, g.from)),
         );
+        out.extend(self.gated.iter().map(|g| g.reason.clone()));
         out
+    }
+
+    /// A cell's versions, with how long they have been held when known (`v1.2.0 (5h)`).
+    fn cell_text(&self, i: usize, versions: &[String], markdown: bool) -> String {
+        let list: Vec<String> = versions
+            .iter()
+            .map(|t| if markdown { cell(&code(t)) } else { t.clone() })
+            .collect();
+        match self.held.get(i).and_then(Option::as_ref) {
+            Some(h) => format!("{} ({})", list.join(", "), crate::clock::human(h.age)),
+            None => list.join(", "),
+        }
     }
 }
 
@@ -418,11 +475,11 @@ impl StatusMatrix {
             .iter()
             .map(|d| {
                 let mut row = vec![t(&d.id)];
-                row.extend(d.versions.iter().map(|v| {
+                row.extend(d.versions.iter().enumerate().map(|(i, v)| {
                     if v.is_empty() {
                         ABSENT.to_string()
                     } else {
-                        t(&v.join(", "))
+                        t(&d.cell_text(i, v, false))
                     }
                 }));
                 let findings = d.findings();
@@ -464,12 +521,11 @@ impl StatusMatrix {
         out.push_str("---|\n");
         for d in &self.dependencies {
             let _ = write!(out, "| {} |", cell(&code(&d.id)));
-            for v in &d.versions {
+            for (i, v) in d.versions.iter().enumerate() {
                 if v.is_empty() {
                     let _ = write!(out, " {ABSENT} |");
                 } else {
-                    let list: Vec<String> = v.iter().map(|t| cell(&code(t))).collect();
-                    let _ = write!(out, " {} |", list.join(", "));
+                    let _ = write!(out, " {} |", d.cell_text(i, v, true));
                 }
             }
             let _ = writeln!(out, " {} |", markdown_status(d));
@@ -508,6 +564,7 @@ fn markdown_status(d: &DependencyStatus) -> String {
             md_text(&g.from)
         )
     }));
+    parts.extend(d.gated.iter().map(|g| format!("⏳ {}", md_text(&g.reason))));
     if parts.is_empty() {
         "✅".into()
     } else {
@@ -551,6 +608,23 @@ impl Serialize for DependencyJson<'_> {
         s.serialize_field("drift", &d.drift)?;
         s.serialize_field("mixed", &d.mixed)?;
         s.serialize_field("ahead", &d.ahead)?;
+        if !d.held.is_empty() {
+            let held: BTreeMap<&str, String> = self
+                .environments
+                .iter()
+                .zip(&d.held)
+                .filter_map(|(env, h)| {
+                    Some((env.as_str(), crate::clock::rfc3339(h.as_ref()?.since)))
+                })
+                .collect();
+            let ordered: Vec<(&String, &String)> = self
+                .environments
+                .iter()
+                .filter_map(|env| held.get_key_value(env.as_str()).map(|(_, v)| (env, v)))
+                .collect();
+            s.serialize_field("held_since", &OrderedMap(ordered))?;
+            s.serialize_field("gated", &d.gated)?;
+        }
         s.end()
     }
 }
@@ -573,6 +647,19 @@ impl Serialize for StatusMatrix {
     }
 }
 
+/// A map serialized in the order given.
+struct OrderedMap<'a>(Vec<(&'a String, &'a String)>);
+
+impl Serialize for OrderedMap<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 /// Which environments to compare.
 #[derive(Debug, Clone)]
 pub struct StatusRequest {
@@ -582,6 +669,23 @@ pub struct StatusRequest {
     pub environments: Vec<EnvSpec>,
     /// Folders to leave out of every environment.
     pub exclude_dirs: Vec<String>,
+    /// What to show of the matrix: filters, soak ages and gates.
+    pub view: StatusView,
+}
+
+/// What `status` shows besides the versions: plain values the front ends fill.
+#[derive(Debug, Clone, Default)]
+pub struct StatusView {
+    /// Only this dependency.
+    pub dependency: Option<String>,
+    /// Only these environments (compared with the whole chain all the same).
+    pub environments: Vec<String>,
+    /// Read the git history: how long each cell has held its versions.
+    pub ages: bool,
+    /// The soak time a pending promotion waits for (implies `ages`).
+    pub min_soak: Option<std::time::Duration>,
+    /// The time taken as now (`None`: the machine's clock).
+    pub now: Option<crate::clock::Timestamp>,
 }
 
 /// Scans every environment and builds the matrix; problems go to `reporter`.
@@ -618,7 +722,143 @@ pub fn run(request: &StatusRequest, reporter: &dyn Reporter) -> anyhow::Result<S
             names.join(", ")
         )));
     }
-    Ok(matrix(&reports))
+    let mut m = matrix(&reports);
+    let view = &request.view;
+    if let Some(id) = view.dependency.as_deref().filter(|d| !d.is_empty()) {
+        m.dependencies.retain(|d| d.id == id);
+    }
+    if view.ages || view.min_soak.is_some() {
+        soak_ages(&mut m, request, reporter)?;
+    }
+    if !view.environments.is_empty() {
+        m.keep_environments(&view.environments);
+    }
+    Ok(m)
+}
+
+/// Adds to every cell how long it has held its versions, and to pending promotions the soak
+/// time they wait for, from the git history of the environments.
+fn soak_ages(
+    m: &mut StatusMatrix,
+    request: &StatusRequest,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<()> {
+    use crate::clock;
+    use crate::resolve::history::{self, EnvFolders, HistoryQuery};
+    let environments = request
+        .environments
+        .iter()
+        .map(|spec| {
+            Environment::new(spec, &request.exclude_dirs).map(|e| EnvFolders {
+                name: e.name,
+                dirs: e.dirs,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let read = history::read(
+        &HistoryQuery {
+            working_dir: request.working_dir.clone(),
+            environments,
+            dependency: request.view.dependency.clone().filter(|d| !d.is_empty()),
+            since: None,
+        },
+        reporter,
+    )?;
+    if read.shallow {
+        reporter.warn(Warning::general(
+            "the repository is a shallow clone: ages count from its first commit at most; check out with `fetch-depth: 0`",
+        ));
+    }
+    let now = request.view.now.unwrap_or_else(clock::system_now);
+    let names = m.environments.clone();
+    for d in &mut m.dependencies {
+        d.held = names
+            .iter()
+            .zip(&d.versions)
+            .map(|(env, versions)| {
+                if versions.is_empty() {
+                    return None;
+                }
+                let change = read.last_change(env, &d.id)?;
+                Some(Held {
+                    since: change.time,
+                    age: clock::since(change.time, now),
+                })
+            })
+            .collect();
+        let Some(min) = request.view.min_soak else {
+            continue;
+        };
+        for gap in &d.drift {
+            let Some(version) = exact_version(&gap.ahead) else {
+                continue;
+            };
+            let text = match read.held_since(&gap.from, &d.id, &version) {
+                Some(change) => {
+                    let held = clock::since(change.time, now);
+                    if held >= min {
+                        continue;
+                    }
+                    format!(
+                        "soaking in {}: {} of {} before {}; ready after {}",
+                        gap.from,
+                        clock::human(held),
+                        clock::human(min),
+                        gap.to,
+                        clock::stamp(clock::add(change.time, min))
+                    )
+                }
+                None => format!(
+                    "soaking in {}: when {} arrived there is not in the history",
+                    gap.from, gap.ahead
+                ),
+            };
+            d.gated.push(Soaking {
+                from: gap.from.clone(),
+                to: gap.to.clone(),
+                reason: text,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl StatusMatrix {
+    /// Keeps only the named environments' columns, and the findings that involve them.
+    pub fn keep_environments(&mut self, names: &[String]) {
+        let keep: Vec<bool> = self
+            .environments
+            .iter()
+            .map(|e| names.contains(e))
+            .collect();
+        let pick = |v: &mut Vec<Vec<String>>| {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        };
+        for d in &mut self.dependencies {
+            pick(&mut d.versions);
+            if !d.held.is_empty() {
+                let mut i = 0;
+                d.held.retain(|_| {
+                    i += 1;
+                    keep[i - 1]
+                });
+            }
+            d.drift
+                .retain(|g| names.contains(&g.from) || names.contains(&g.to));
+            d.ahead
+                .retain(|g| names.contains(&g.from) || names.contains(&g.to));
+            d.mixed.retain(|e| names.contains(e));
+            d.gated
+                .retain(|g| names.contains(&g.from) || names.contains(&g.to));
+        }
+        self.dependencies
+            .retain(|d| d.versions.iter().any(|v| !v.is_empty()));
+        self.environments.retain(|e| names.contains(e));
+    }
 }
 
 #[cfg(test)]

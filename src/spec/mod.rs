@@ -2,6 +2,7 @@
 //! plus extra keys that Baton's own update step and its users read.
 
 pub mod dispatch;
+pub mod gates;
 pub mod impact;
 pub mod location;
 pub mod promotion;
@@ -63,6 +64,14 @@ pub struct Spec {
     /// them in `Unreachable`, nothing could be checked at all.
     #[serde(skip)]
     pub looked_up: usize,
+    /// Targets held back by a gate (soak time, release age), with the reason and when ready.
+    #[serde(
+        rename = "Gated",
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub gated: Vec<gates::GatedDependency>,
 }
 
 /// One dependency of the spec.

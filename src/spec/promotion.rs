@@ -9,11 +9,12 @@ use crate::spec::{NotPromoted, SkippedUsage, Spec, SpecDependency};
 use crate::version::{Constraint, Version};
 use std::collections::BTreeMap;
 
-/// Whether a usage needs to move to `target`: it pins an older version, or its range excludes
-/// the target. A usage already at or past the target never moves (no downgrade).
-fn behind(u: &Usage, target: &Version) -> bool {
+/// Whether a usage needs to move to `target`: it pins an older version (or, with `down`, any
+/// other version), or its range excludes the target. Without `down` a usage already at or past
+/// the target never moves (no downgrade).
+fn behind(u: &Usage, target: &Version, down: bool) -> bool {
     if let Some(v) = pinned_version(u) {
-        return v < *target;
+        return v < *target || (down && v != *target);
     }
     match (&u.address, u.current.as_deref()) {
         (Some(Source::Registry(_)), Some(c)) => {
@@ -78,6 +79,46 @@ pub fn promotion_spec_from(
     previous: &Previous<'_>,
     here: &str,
     only: Option<&str>,
+) -> Spec {
+    promotion_spec_from_moving(include, exclude, current, previous, here, only, false)
+}
+
+/// [`promotion_spec`]; with `down` (the promotion of a rollback) usages newer than what landed
+/// move down to it too.
+pub fn promotion_spec_moving(
+    include: String,
+    exclude: String,
+    current: &ScanReport,
+    landed: &BTreeMap<String, Landed>,
+    only: Option<&str>,
+    down: bool,
+) -> Spec {
+    promotion_spec_from_moving(
+        include,
+        exclude,
+        current,
+        &Previous {
+            landed,
+            ranges: &BTreeMap::new(),
+            unpinned: &BTreeMap::new(),
+            name: "the previous environment",
+        },
+        "this environment",
+        only,
+        down,
+    )
+}
+
+/// [`promotion_spec_from`]; with `down` (the promotion of a rollback) usages newer than what
+/// landed move down to it too.
+pub fn promotion_spec_from_moving(
+    include: String,
+    exclude: String,
+    current: &ScanReport,
+    previous: &Previous<'_>,
+    here: &str,
+    only: Option<&str>,
+    down: bool,
 ) -> Spec {
     let prev = previous.name;
     let wanted = |id: &str| only.is_none_or(|o| o == id);
@@ -170,7 +211,7 @@ pub fn promotion_spec_from(
                     }
                 }
                 None => {
-                    if behind(u, &target) {
+                    if behind(u, &target, down) {
                         moves = true;
                     } else if newer {
                         ahead.push(u.current.clone().unwrap_or_default());

@@ -36,6 +36,8 @@ pub struct ReportRequest {
     pub strategy: Strategy,
     /// Targets from the previous environment instead of the newest releases.
     pub promotion: Option<Promotion>,
+    /// What holds targets back, and the promotion's context.
+    pub gates: crate::spec::gates::Gates,
     /// How to reach GitHub and registries.
     pub clients: Settings,
     /// The `repository_dispatch` payload the run answers, when it names a dependency and a
@@ -112,15 +114,10 @@ pub fn spec_for(
         dispatch::check_published(payload, session, &request.scan, report)?;
     }
     let mut spec = match (&request.promotion, session) {
-        (Some(promotion), _) => promotion_spec_checked(
-            promotion,
-            &request.scan,
-            report,
-            only,
-            reporter,
-            request.dispatched.as_ref(),
-        )?,
-        (None, Some(session)) => resolve(session, &request.scan, request.strategy, report, only)?,
+        (Some(promotion), _) => {
+            crate::spec::gates::promote(request, promotion, report, only, reporter)?
+        }
+        (None, Some(session)) => resolve(session, request, report, only)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
     // Where the globs and paths of the spec are read from, for an update run elsewhere.
@@ -143,11 +140,12 @@ pub fn spec_for(
 /// Looks up versions for the scan's dependencies and builds the spec.
 fn resolve(
     session: &Session,
-    request: &ScanRequest,
-    strategy: Strategy,
+    report_request: &ReportRequest,
     report: &ScanReport,
     only: Option<&str>,
 ) -> anyhow::Result<Spec> {
+    let request = &report_request.scan;
+    let strategy = report_request.strategy;
     let lookups = resolve::lookups_for(report, only);
     let clients = Arc::new(Clients {
         github: session.github.clone(),
@@ -155,8 +153,21 @@ fn resolve(
         git_dir: request.working_dir.clone(),
     });
     let count = lookups.len();
-    let listings = session.block_on(resolve::fetch_all(clients.clone(), lookups));
+    let mut listings = session.block_on(resolve::fetch_all(clients.clone(), lookups));
     let requests = session.github.requests_sent();
+    let gates = &report_request.gates;
+    let gated = match gates.min_release_age {
+        Some(min) => session.block_on(crate::spec::gates::release_age(
+            &clients,
+            report,
+            &mut listings,
+            only,
+            strategy,
+            min,
+            gates.now(),
+        )),
+        None => Vec::new(),
+    };
     log::info!(
         "looked up {count} module {} ({requests} GitHub API request{})",
         if count == 1 {
@@ -188,6 +199,7 @@ fn resolve(
         only,
     );
     spec.looked_up = deps.len();
+    spec.gated = gated;
     Ok(spec)
 }
 
@@ -212,7 +224,34 @@ pub fn promotion_spec_checked(
     reporter: &dyn Reporter,
     payload: Option<&Dispatched>,
 ) -> anyhow::Result<Spec> {
-    let here = request.describe();
+    let previous = previous_run(promotion, only, reporter, payload)?;
+    Ok(spec_from_previous(
+        &previous, request, report, only, reporter, false,
+    ))
+}
+
+/// What the previous environment runs, as a promotion reads it.
+#[derive(Debug, Clone, Default)]
+pub struct PreviousRun {
+    /// Dependencies at an exact version.
+    pub landed: BTreeMap<String, landed::Landed>,
+    /// Dependencies at a registry range.
+    pub ranges: BTreeMap<String, landed::LandedRange>,
+    /// Dependencies it uses without a version Baton can read, with the reason.
+    pub unpinned: BTreeMap<String, String>,
+    /// Its name (or folders), for messages.
+    pub name: String,
+}
+
+/// What landed before this environment: the versions the previous environment's folders use
+/// (at the dispatch `payload`'s commit when there is one, which must then run its version), or
+/// the one version a dispatch payload names.
+pub fn previous_run(
+    promotion: &Promotion,
+    only: Option<&str>,
+    reporter: &dyn Reporter,
+    payload: Option<&Dispatched>,
+) -> anyhow::Result<PreviousRun> {
     let (landed, ranges, unpinned, name) = match promotion {
         Promotion::FromDirs(previous) => {
             let prev = match payload.and_then(|p| p.sha.as_deref()) {
@@ -276,18 +315,39 @@ pub fn promotion_spec_checked(
             )
         }
     };
-    let spec = promotion::promotion_spec_from(
+    Ok(PreviousRun {
+        landed,
+        ranges,
+        unpinned,
+        name,
+    })
+}
+
+/// The spec moving this environment (`request`, scanned into `report`) to what the previous one
+/// runs; with `down` (the promotion of a rollback) usages newer than that move down too. What is
+/// not promoted is said, as a warning when it matters.
+pub fn spec_from_previous(
+    previous: &PreviousRun,
+    request: &ScanRequest,
+    report: &ScanReport,
+    only: Option<&str>,
+    reporter: &dyn Reporter,
+    down: bool,
+) -> Spec {
+    let here = request.describe();
+    let spec = promotion::promotion_spec_from_moving(
         request.dirs.include_pattern(),
         request.dirs.exclude_pattern(),
         report,
         &promotion::Previous {
-            landed: &landed,
-            ranges: &ranges,
-            unpinned: &unpinned,
-            name: &name,
+            landed: &previous.landed,
+            ranges: &previous.ranges,
+            unpinned: &previous.unpinned,
+            name: &previous.name,
         },
         &here,
         only,
+        down,
     );
     for n in &spec.not_promoted {
         if n.notable {
@@ -299,5 +359,5 @@ pub fn promotion_spec_checked(
             log::info!("{} not promoted: {}", n.id, n.reason);
         }
     }
-    Ok(spec)
+    spec
 }

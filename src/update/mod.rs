@@ -10,6 +10,7 @@ pub mod impact;
 pub mod plan;
 pub mod publish;
 pub mod resume;
+pub mod rollback;
 
 use crate::clients::Session;
 use crate::clients::git::Git;
@@ -68,6 +69,9 @@ pub struct UpdateRequest {
     /// Move usages newer than their target down to it. Never set by default: only an explicit
     /// request for a version (a rollback) may; otherwise such usages are skipped with the reason.
     pub allow_downgrade: bool,
+    /// Move the dependency (`report.dependency`) to exactly this published version, down if
+    /// need be: the explicit request that alone allows a downgrade (a rollback). No spec then.
+    pub to_version: Option<String>,
 }
 
 /// A dependency and the version it was updated to.
@@ -172,6 +176,11 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         None => None,
     };
     let scan_request = bounded.as_ref().map_or(&request.report.scan, |b| &b.scan);
+    let wanted = rollback::wanted(request)?;
+    // Only a rollback moves a version down: an explicit version (`--to-version`), or the
+    // promotion of a rollback that merged before (the dispatch payload says so).
+    let allow_downgrade =
+        request.allow_downgrade || wanted.is_some() || request.report.gates.rollback;
     let session = Session::new(&request.report.clients)?;
 
     // Publishing starts from the default branch as it is on origin, before any edit.
@@ -196,7 +205,10 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     for w in scan_request.problems(&report) {
         reporter.warn(w);
     }
-    let (spec, targets) = targets(request, &report, &session, reporter)?;
+    let (spec, targets) = match &wanted {
+        Some((id, version)) => rollback::explicit_target(request, &report, &session, id, version)?,
+        None => targets(request, &report, &session, reporter)?,
+    };
     let only = request
         .report
         .dependency
@@ -208,9 +220,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         &report,
         &targets,
         &constraints,
-        plan::PlanOptions {
-            allow_downgrade: request.allow_downgrade,
-        },
+        plan::PlanOptions { allow_downgrade },
     );
     for s in &plan.skipped {
         reporter.warn(Warning::at(
@@ -258,9 +268,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             &targets,
             &constraints,
             &plan,
-            plan::PlanOptions {
-                allow_downgrade: request.allow_downgrade,
-            },
+            plan::PlanOptions { allow_downgrade },
         )?,
         None => Vec::new(),
     };
@@ -301,6 +309,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             &extra_files,
             &targets,
             &report,
+            reporter,
         )? {
             Some((sha, pr)) => {
                 commit = sha;
@@ -513,28 +522,21 @@ fn publish_changes(
     unfinished: &[std::path::PathBuf],
     targets: &BTreeMap<String, Version>,
     report: &scan::ScanReport,
+    reporter: &dyn Reporter,
 ) -> anyhow::Result<Option<(Option<String>, PublishedPr)>> {
     let mut files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
     files.extend(unfinished.iter().cloned());
+    let kind = rollback::kind(request, spec, plan);
+    let is_rollback = kind == crate::resolve::history::ChangeKind::Rollback;
     let subject = options
         .commit_message
         .clone()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or_else(|| body::default_title(targets));
-    let ids: Vec<&str> = targets.keys().map(String::as_str).collect();
-    let message = publish::with_trailer(
-        &body::commit_message(&subject, &plan.changes),
-        &ids.join(", "),
-    );
-    let commit = match publish::commit_and_push_over(
-        &dest.git,
-        &files,
-        &message,
-        &dest.branch,
-        dest.expected.as_deref(),
-    )? {
-        publish::Pushed::Pushed(sha) => sha,
-        publish::Pushed::MovedMeanwhile => return Ok(None),
+    let subject = if is_rollback {
+        rollback::title(&subject)
+    } else {
+        subject
     };
     let environment = options
         .labels
@@ -548,41 +550,95 @@ fn publish_changes(
                 spec.include_dir_pattern.clone()
             }
         });
+    let promoted_from = request.report.gates.promoted_from.as_deref().filter(|_| {
+        kind == crate::resolve::history::ChangeKind::Promotion || request.report.gates.rollback
+    });
+    // One trailer block: `Baton-Update` (the dependencies; marks Baton's commits on the update
+    // branch) followed by what the commit is (`Baton-Kind`, `Baton-Environment`,
+    // `Baton-Promoted-From`), which the history and `promote` read.
+    let ids: Vec<&str> = targets.keys().map(String::as_str).collect();
+    let message = format!(
+        "{}{}",
+        publish::with_trailer(
+            &body::commit_message(&subject, &plan.changes),
+            &ids.join(", "),
+        ),
+        rollback::trailers(kind, &environment, promoted_from)
+    );
+    let commit = match publish::commit_and_push_over(
+        &dest.git,
+        &files,
+        &message,
+        &dest.branch,
+        dest.expected.as_deref(),
+    )? {
+        publish::Pushed::Pushed(sha) => sha,
+        publish::Pushed::MovedMeanwhile => return Ok(None),
+    };
     let link = impact::blob_link(
         &dest.repo,
         commit.as_deref().unwrap_or(&dest.branch),
         &impact::prefix_in(dest.git.dir(), &request.report.scan.working_dir),
     );
-    let impact = impact::section(spec, targets, plan, &link);
-    let context = body::BodyContext {
-        impact,
-        promoted_from: options.provenance.clone(),
-        repository_url: Some(format!(
-            "https://{}/{}/{}",
-            dest.repo.host, dest.repo.owner, dest.repo.name
-        )),
-        next_environment: options
-            .next_environment
-            .clone()
-            .filter(|n| !n.trim().is_empty()),
+    let text = if is_rollback {
+        let landed = crate::resolve::landed::landed_versions(report);
+        let brought = targets
+            .keys()
+            .filter_map(|id| {
+                let current = &landed.get(id)?.version;
+                Some((
+                    id.clone(),
+                    rollback::brought_by(request, &environment, id, current, reporter),
+                ))
+            })
+            .collect();
+        rollback::body(
+            &environment,
+            plan,
+            targets,
+            report,
+            &brought,
+            promoted_from.filter(|_| request.report.gates.rollback),
+        )
+    } else {
+        let impact = impact::section(spec, targets, plan, &link);
+        let context = body::BodyContext {
+            impact,
+            promoted_from: options.provenance.clone(),
+            repository_url: Some(format!(
+                "https://{}/{}/{}",
+                dest.repo.host, dest.repo.owner, dest.repo.name
+            )),
+            next_environment: options
+                .next_environment
+                .clone()
+                .filter(|n| !n.trim().is_empty()),
+        };
+        session.block_on(body::pr_body_in(
+            &session.github,
+            &environment,
+            request.report.strategy,
+            plan,
+            targets,
+            report,
+            &context,
+        ))
     };
-    let text = session.block_on(body::pr_body_in(
-        &session.github,
-        &environment,
-        request.report.strategy,
-        plan,
-        targets,
-        report,
-        &context,
-    ));
     let req = PublishRequest {
         repo: dest.repo.clone(),
         branch: dest.branch.clone(),
-        title: options
-            .title
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .unwrap_or_else(|| body::default_title(targets)),
+        title: {
+            let title = options
+                .title
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| body::default_title(targets));
+            if is_rollback {
+                rollback::title(&title)
+            } else {
+                title
+            }
+        },
         body: text,
         commit_message: message,
         author: author.clone(),

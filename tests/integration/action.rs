@@ -312,3 +312,109 @@ async fn unknown_command_and_bad_inputs_exit_2() {
         .await
         .code(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promote_held_by_failing_checks_sets_gated_and_says_why() {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo("acme/live", &[]);
+    gh.add_check_run(
+        "acme/live",
+        "beef",
+        "plan",
+        "completed",
+        Some("failure"),
+        "https://github.com/acme/live/actions/runs/5/job/1",
+    );
+    let ws = tempfile::tempdir().unwrap();
+    write_tree(
+        ws.path(),
+        &[(
+            "dev/vpc/terragrunt.hcl",
+            b"terraform {\n  source = \"github.com/acme/mods//modules/vpc?ref=v1.1.0\"\n}\n",
+        )],
+    );
+    let event = ws.path().join("event.json");
+    std::fs::write(
+        &event,
+        json!({"action": "closed", "pull_request": {"number": 3, "merged": true, "merge_commit_sha": "f00d",
+            "head": {"ref": "baton-dev-updates-acme/mods/vpc", "sha": "beef", "repo": {"full_name": "acme/live"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/live"}}, "labels": []}})
+        .to_string(),
+    )
+    .unwrap();
+    let runner = Runner::new();
+    let api = gh.api_url();
+    runner
+        .run(
+            ws.path(),
+            &[
+                ("patcher_command", "promote"),
+                ("include_dirs", "{*dev*}/**"),
+                ("pull_request_branch_prefix", "baton-dev-updates-"),
+                ("environment", "dev"),
+                ("github_base_url", &api),
+                ("require_checks", "true"),
+                ("require_approvals", "1"),
+            ],
+            &[("GITHUB_EVENT_PATH", event.to_str().unwrap())],
+        )
+        .await
+        .success();
+    let outputs = runner.outputs();
+    assert_eq!(outputs["gated"], "true");
+    assert!(gh.state.lock().unwrap().dispatches.is_empty());
+    let summary = runner.summary();
+    assert!(
+        summary.contains("Nothing dispatched: pull request #3 is gated."),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("- checks: plan concluded failure"),
+        "{summary}"
+    );
+    assert!(
+        // Reasons are shown as untrusted text: references are broken by a zero-width space.
+        summary.contains(
+            "- approvals: pull request #\u{200b}3 has 0 approving reviews (none), 1 required"
+        ),
+        "{summary}"
+    );
+    let bad = runner
+        .run(
+            ws.path(),
+            &[("patcher_command", "promote"), ("require_approvals", "two")],
+            &[("GITHUB_EVENT_PATH", event.to_str().unwrap())],
+        )
+        .await
+        .code(2);
+    let stderr = String::from_utf8_lossy(&bad.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("input require_approvals must be a number"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_writes_the_table_to_the_job_summary() {
+    let ws = tempfile::tempdir().unwrap();
+    crate::history::live_history(ws.path());
+    let runner = Runner::new();
+    runner
+        .run(
+            ws.path(),
+            &[
+                ("patcher_command", "history"),
+                ("include_dirs", "{*stage*}/**"),
+                ("environment", "stage"),
+            ],
+            &[],
+        )
+        .await
+        .success();
+    let summary = runner.summary();
+    assert!(summary.contains("### Promotion history"), "{summary}");
+    assert!(
+        summary.contains("| 2026-11-03T08:00Z | stage | `acme/terraform-aws-vpc` | `v1.0.0` | `v1.1.0` | promotion from dev | #2 |"),
+        "{summary}"
+    );
+}

@@ -22,7 +22,22 @@ pub struct Repo {
     pub pulls: Vec<Value>,
     /// A local git repository whose tags answer `compare` and `tarball` (module repositories).
     pub git: Option<std::path::PathBuf>,
+    /// Check runs by commit.
+    pub check_runs: HashMap<String, Vec<CheckRun>>,
+    /// Commit statuses by commit: (context, state).
+    pub statuses: HashMap<String, Vec<(String, String)>>,
+    /// Reviews by pull request number: (login, state), oldest first.
+    pub reviews: HashMap<u64, Vec<(String, String)>>,
+    /// Publication times of releases, by tag (RFC 3339).
+    pub release_dates: HashMap<String, String>,
+    /// Commit times of tags, by tag (RFC 3339), for `GET …/commits/tags/<tag>`.
+    pub tag_dates: HashMap<String, String>,
+    /// When check runs started, by (commit, name) (default: the fixture's time, long ago).
+    pub check_started: HashMap<(String, String), String>,
 }
+
+/// A check run: name, status, conclusion, details URL.
+pub type CheckRun = (String, String, Option<String>, String);
 
 /// Everything the stand-in has seen and holds.
 #[derive(Debug, Default)]
@@ -111,6 +126,48 @@ impl FakeGitHub {
     pub fn serve_git(&self, full: &str, dir: &std::path::Path) {
         let mut state = self.state.lock().unwrap();
         state.repos.get_mut(full).expect("added first").git = Some(dir.to_path_buf());
+    }
+
+    /// Adds a check run on a commit (`status`: `completed`, `in_progress`; `conclusion`:
+    /// `success`, `failure`, …). `details_url` is where it ran (an Actions job URL).
+    pub fn add_check_run(
+        &self,
+        full: &str,
+        sha: &str,
+        name: &str,
+        status: &str,
+        conclusion: Option<&str>,
+        details_url: &str,
+    ) {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).expect("repository added");
+        repo.check_runs.entry(sha.to_string()).or_default().push((
+            name.into(),
+            status.into(),
+            conclusion.map(str::to_string),
+            details_url.into(),
+        ));
+    }
+
+    /// Adds a commit status (`state`: `success`, `pending`, `failure`, `error`).
+    pub fn add_status(&self, full: &str, sha: &str, context: &str, state_name: &str) {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).expect("repository added");
+        repo.statuses
+            .entry(sha.to_string())
+            .or_default()
+            .push((context.into(), state_name.into()));
+    }
+
+    /// Adds a review of a pull request (`state`: `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`,
+    /// `DISMISSED`).
+    pub fn add_review(&self, full: &str, number: u64, login: &str, state_name: &str) {
+        let mut state = self.state.lock().unwrap();
+        let repo = state.repos.get_mut(full).expect("repository added");
+        repo.reviews
+            .entry(number)
+            .or_default()
+            .push((login.into(), state_name.into()));
     }
 
     /// The pull requests of a repository.
@@ -319,6 +376,10 @@ impl Responder {
                         item["prerelease"] = json!(false);
                         item["html_url"] =
                             json!(format!("https://github.com/{full}/releases/tag/{tag}"));
+                        if let Some(date) = r.release_dates.get(tag) {
+                            item["published_at"] = json!(date);
+                            item["created_at"] = json!(date);
+                        }
                         item
                     })
                     .collect();
@@ -514,6 +575,104 @@ impl Responder {
                     .insert_header("content-type", "application/x-gzip")
                     .set_body_bytes(out.stdout)
             }
+            ("GET", ["commits", sha, "check-runs"]) => {
+                let template = fixture("check-runs-list.json")["check_runs"][0].clone();
+                let items: Vec<Value> = r
+                    .check_runs
+                    .get(*sha)
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (name, status, conclusion, details))| {
+                        let mut run = template.clone();
+                        run["id"] = json!(i + 1);
+                        run["name"] = json!(name);
+                        run["head_sha"] = json!(sha);
+                        run["status"] = json!(status);
+                        run["conclusion"] = json!(conclusion);
+                        run["details_url"] = json!(details);
+                        if let Some(at) = r.check_started.get(&(sha.to_string(), run["name"].as_str().unwrap_or("").to_string())) {
+                            run["started_at"] = json!(at);
+                        }
+                        if status != "completed" {
+                            run["completed_at"] = Value::Null;
+                        }
+                        run
+                    })
+                    .collect();
+                let total = items.len();
+                let (chunk, link) = self.paginate(req, &path, items, max_page);
+                let mut response = ResponseTemplate::new(200)
+                    .set_body_json(json!({"total_count": total, "check_runs": chunk}));
+                if let Some(link) = link {
+                    response = response.insert_header("link", link.as_str());
+                }
+                response
+            }
+            ("GET", ["commits", "tags", tag]) => match r.tag_dates.get(*tag) {
+                Some(date) => ResponseTemplate::new(200).set_body_json(json!({
+                    "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+                    "commit": {
+                        "author": {"name": "Monalisa Octocat", "email": "mona@github.com", "date": date},
+                        "committer": {"name": "Monalisa Octocat", "email": "mona@github.com", "date": date},
+                        "message": format!("release {tag}")
+                    }
+                })),
+                None => ResponseTemplate::new(422).set_body_json(json!({
+                    "message": format!("No commit found for SHA: refs/tags/{tag}"),
+                    "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit"
+                })),
+            },
+            ("GET", ["commits", sha, "status"]) => {
+                let mut body = fixture("commit-status-combined.json");
+                let template = body["statuses"][0].clone();
+                let list = r.statuses.get(*sha).cloned().unwrap_or_default();
+                let statuses: Vec<Value> = list
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (context, state))| {
+                        let mut s = template.clone();
+                        s["id"] = json!(i + 1);
+                        s["context"] = json!(context);
+                        s["state"] = json!(state);
+                        s
+                    })
+                    .collect();
+                // GitHub's combined state: failure if any failed or errored, pending if any is
+                // pending or there are none, else success.
+                let combined = if list.iter().any(|(_, s)| s == "failure" || s == "error") {
+                    "failure"
+                } else if list.is_empty() || list.iter().any(|(_, s)| s == "pending") {
+                    "pending"
+                } else {
+                    "success"
+                };
+                body["state"] = json!(combined);
+                body["statuses"] = json!(statuses);
+                body["sha"] = json!(sha);
+                body["total_count"] = json!(list.len());
+                ResponseTemplate::new(200).set_body_json(body)
+            }
+            ("GET", ["pulls", n, "reviews"]) => {
+                let template = fixture("pulls-reviews-list.json")[0].clone();
+                let items: Vec<Value> = n
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| r.reviews.get(&n).cloned())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (login, state))| {
+                        let mut review = template.clone();
+                        review["id"] = json!(i + 1);
+                        review["user"]["login"] = json!(login);
+                        review["state"] = json!(state);
+                        review
+                    })
+                    .collect();
+                self.page(req, &path, items, max_page)
+            }
             ("POST", ["dispatches"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 if body.get("event_type").and_then(Value::as_str).is_none() {
@@ -539,6 +698,22 @@ impl Responder {
         items: Vec<Value>,
         max_page: usize,
     ) -> ResponseTemplate {
+        let (chunk, link) = self.paginate(req, path, items, max_page);
+        let mut response = ResponseTemplate::new(200).set_body_json(Value::Array(chunk));
+        if let Some(link) = link {
+            response = response.insert_header("link", link.as_str());
+        }
+        response
+    }
+
+    /// The items of the page asked for, and the `Link` header when there are other pages.
+    fn paginate(
+        &self,
+        req: &Request,
+        path: &str,
+        items: Vec<Value>,
+        max_page: usize,
+    ) -> (Vec<Value>, Option<String>) {
         let q = query(req);
         let per_page = q
             .get("per_page")
@@ -571,10 +746,6 @@ impl Responder {
             links.push(format!("{}; rel=\"first\"", url(1)));
             links.push(format!("{}; rel=\"prev\"", url(page - 1)));
         }
-        let mut response = ResponseTemplate::new(200).set_body_json(Value::Array(chunk));
-        if !links.is_empty() {
-            response = response.insert_header("link", links.join(", ").as_str());
-        }
-        response
+        (chunk, (!links.is_empty()).then(|| links.join(", ")))
     }
 }

@@ -97,3 +97,39 @@ pub fn live_with_origin(files: &[(&str, &[u8])]) -> Live {
     git(&work, &["push", "-q", "origin", "main"]);
     Live { root, work, origin }
 }
+
+/// Runs git in `dir` as [`git`] does, as `author` (`Name <email>`, also the committer) and with
+/// the author and committer dates set to `date` (`2026-12-01T09:00:00Z`), so that histories
+/// have the times a test needs.
+pub fn git_at(dir: &Path, date: &str, author: &str, args: &[&str]) -> String {
+    let (name, email) = author
+        .split_once('<')
+        .map(|(n, e)| (n.trim(), e.trim_end_matches('>').trim()))
+        .expect("author as Name <email>");
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_COMMITTER_NAME", name)
+        .env("GIT_COMMITTER_EMAIL", email)
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

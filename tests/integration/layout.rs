@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// The top-level modules, in the order imports may point: each may use those before it.
 const ORDER: &[&str] = &[
-    "version", "exit", "diag", "find", "clients", "resolve", "spec", "output", "update", "promote",
-    "app",
+    "version", "exit", "clock", "diag", "find", "clients", "resolve", "spec", "output", "update",
+    "promote", "app",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -3,6 +3,7 @@
 //! and what a `repository_dispatch` event being handled says.
 
 pub mod demo;
+pub mod history;
 pub mod init;
 pub mod promote;
 pub mod report;
@@ -124,6 +125,41 @@ fn landed_in_source(
     Ok(Promotion::FromDirs(scan))
 }
 
+/// The gates of a report and the context of the promotion in force: the time taken as now,
+/// the soak time and release age asked for, and, from the `repository_dispatch` payload being
+/// handled, whether it carries a rollback and the environment it came from (else the globs of
+/// `--promote-from`).
+pub fn gates(
+    promote_from: &[String],
+    min_soak: Option<std::time::Duration>,
+    min_release_age: Option<std::time::Duration>,
+) -> anyhow::Result<crate::spec::gates::Gates> {
+    let payload = dispatch_payload();
+    let globs: Vec<&str> = promote_from
+        .iter()
+        .map(|g| g.trim())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let promoted_from = payload
+        .as_ref()
+        .and_then(|p| p.environment.clone())
+        .filter(|e| !e.is_empty())
+        .or_else(|| (!globs.is_empty()).then(|| globs.join(",")));
+    if min_soak.is_some() && globs.is_empty() {
+        return Err(InvalidInput(
+            "--min-soak (min_soak) needs --promote-from (promote_from): the soak time is read from the previous environment's history".into(),
+        )
+        .into());
+    }
+    Ok(crate::spec::gates::Gates {
+        now: Some(now()?),
+        min_soak,
+        min_release_age,
+        rollback: payload.is_some_and(|p| p.rollback),
+        promoted_from,
+    })
+}
+
 /// The dependency a run is limited to: `--dependency`, else the one named by the
 /// `repository_dispatch` payload being handled.
 pub fn limited_to(flag: Option<&str>) -> Option<String> {
@@ -155,4 +191,87 @@ pub fn dispatch_payload() -> Option<Payload> {
     let text = std::fs::read_to_string(path).ok()?;
     let event: serde_json::Value = serde_json::from_str(&text).ok()?;
     payload_of(&event).filter(|p| p.dependency.is_some())
+}
+
+/// The time a run takes as now: `BATON_NOW` when set (an instant, e.g. `2026-12-03T10:00:00Z`;
+/// for tests and for replaying a decision), else the machine's clock.
+pub fn now() -> Result<crate::clock::Timestamp, InvalidInput> {
+    match std::env::var("BATON_NOW") {
+        Ok(v) if !v.trim().is_empty() => {
+            crate::clock::parse_instant(&v).map_err(|e| InvalidInput(format!("BATON_NOW: {e}")))
+        }
+        _ => Ok(crate::clock::system_now()),
+    }
+}
+
+/// The environments of a run, in promotion order, and the names picked with a bare `--env
+/// NAME` to be shown. Only `NAME=GLOB`: those environments. Only names (or none): every
+/// environment of the config file (`config`, else `.github/baton.toml` or `baton.toml` in the
+/// working directory), the names picking which are shown, so that what they receive from the
+/// environment before them is still worked out. Names beside `NAME=GLOB`: a name given a glob
+/// too is picked; any other is read from the config file, in the order given.
+pub fn environments(
+    envs: &[crate::promote::status::EnvSpec],
+    config: Option<&std::path::Path>,
+    working_dir: &std::path::Path,
+) -> anyhow::Result<(Vec<crate::promote::status::EnvSpec>, Vec<String>)> {
+    let defined: Vec<&crate::promote::status::EnvSpec> =
+        envs.iter().filter(|e| !e.include.is_empty()).collect();
+    let is_defined = |name: &str| defined.iter().any(|d| d.name == name);
+    let picked: Vec<String> = envs
+        .iter()
+        .filter(|e| e.include.is_empty() && is_defined(&e.name))
+        .map(|e| e.name.clone())
+        .collect();
+    let from_file: Vec<&str> = envs
+        .iter()
+        .filter(|e| e.include.is_empty() && !is_defined(&e.name))
+        .map(|e| e.name.as_str())
+        .collect();
+    if !defined.is_empty() && from_file.is_empty() {
+        if let Some(config) = config {
+            return Err(InvalidInput(format!(
+                "--env and --config {} both name the environments; use one",
+                config.display()
+            ))
+            .into());
+        }
+        return Ok((defined.into_iter().cloned().collect(), picked));
+    }
+    let file = Config::find(working_dir, config)?.ok_or_else(|| {
+        if let Some(name) = from_file.first().filter(|_| !defined.is_empty()) {
+            let known: Vec<&str> = defined.iter().map(|d| d.name.as_str()).collect();
+            return InvalidInput(format!(
+                "--env {name}: no such environment (known: {})",
+                known.join(", ")
+            ));
+        }
+        InvalidInput(format!(
+            "no environments: pass --env NAME=GLOB (in promotion order), or write {} (`baton init` does)",
+            crate::app::config::CONFIG_FILES
+                .iter()
+                .map(|f| working_dir.join(f).display().to_string())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))
+    })?;
+    if defined.is_empty() {
+        for name in &from_file {
+            file.environment(name)?;
+        }
+        let picked = from_file.iter().map(|n| n.to_string()).collect();
+        return Ok((file.env_specs(), picked));
+    }
+    let listed = envs
+        .iter()
+        .filter(|e| !(e.include.is_empty() && is_defined(&e.name)))
+        .map(|e| {
+            if e.include.is_empty() {
+                Ok(file.environment(&e.name)?.env_spec())
+            } else {
+                Ok(e.clone())
+            }
+        })
+        .collect::<Result<Vec<_>, InvalidInput>>()?;
+    Ok((listed, picked))
 }

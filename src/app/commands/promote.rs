@@ -19,7 +19,7 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
         let unwired = next.unwired_gates();
         if !unwired.is_empty() {
             log::warn!(
-                "environment {} sets gates ({}) that this version of Baton does not enforce on promotion; they are ignored",
+                "environment {} sets gates ({}) that this version of Baton does not enforce on promotion; they are ignored: pass them as flags or inputs instead (--min-soak, --require-checks or --required-checks, --require-approvals)",
                 next.name,
                 unwired.join(", ")
             );
@@ -44,6 +44,14 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
         sha: std::env::var("GITHUB_SHA").ok(),
         clients: args.github.settings()?,
         dry_run: args.dry_run,
+        gates: crate::promote::gates::PromoteGates {
+            require_checks: args.require_checks,
+            required_checks: crate::find::env::split_patterns(&args.required_checks),
+            require_approvals: args.require_approvals,
+            own_run_id: std::env::var("GITHUB_RUN_ID")
+                .ok()
+                .filter(|r| !r.is_empty()),
+        },
     })
 }
 
@@ -76,6 +84,14 @@ pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
             .as_deref()
             .map_or("the versions that landed".to_string(), quote)
     );
+    if outcome.gated {
+        let number = outcome
+            .payload
+            .as_ref()
+            .and_then(|p| p.pull_request)
+            .map_or(String::new(), |n| format!(" #{n}"));
+        return format!("Nothing dispatched: pull request{number} is gated.");
+    }
     match (outcome.dispatched, &outcome.event_type, &outcome.reason) {
         (true, _, _) => format!(
             "Sent {what} to {}.",
@@ -99,11 +115,38 @@ pub fn run(args: &PromoteArgs) -> anyhow::Result<u8> {
     let stdout = &mut std::io::stdout().lock();
     match args.format {
         Format::Json => console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?,
-        Format::Text => console.write_text(stdout, &format!("{}\n", sentence(&outcome, false)))?,
+        Format::Text => console.write_text(
+            stdout,
+            &format!("{}\n{}", sentence(&outcome, false), held(&outcome, false)),
+        )?,
         Format::Markdown => console.write_text(
             stdout,
-            &format!("### Baton promote\n\n{}\n", sentence(&outcome, true)),
+            &format!(
+                "### Baton promote\n\n{}\n{}",
+                sentence(&outcome, true),
+                held(&outcome, true)
+            ),
         )?,
     }
     Ok(exit::OK)
+}
+
+/// What held a gated promotion, one `- reason` line each (after a blank line in markdown, the
+/// reasons quoting check names and logins, which others chose); empty when nothing was held.
+pub fn held(outcome: &promote::Outcome, markdown: bool) -> String {
+    if !outcome.gated || outcome.held.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    if markdown {
+        out.push('\n');
+    }
+    for h in &outcome.held {
+        if markdown {
+            out.push_str(&format!("- {}\n", crate::output::md_text(h)));
+        } else {
+            out.push_str(&format!("- {h}\n"));
+        }
+    }
+    out
 }

@@ -17,6 +17,7 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
         dependency: super::limited_to(args.dependency.as_deref()),
         strategy: env.strategy(args.update_strategy),
         promotion: env.promotion_or(&args.promote_from)?,
+        gates: super::gates(&args.promote_from, args.min_soak, args.min_release_age)?,
         scan: env.scan,
         clients: args.github.settings()?,
         dispatched: super::dispatched(),

@@ -3,11 +3,10 @@
 
 use super::Annotate;
 use crate::app::cli::StatusArgs;
-use crate::app::config::{CONFIG_FILES, Config};
 use crate::app::console::Console;
-use crate::exit::{self, InvalidInput};
+use crate::exit;
 use crate::output::Format;
-use crate::promote::status::{self, EnvSpec, StatusRequest};
+use crate::promote::status::{self, StatusRequest};
 use std::io::Write;
 use std::path::Path;
 
@@ -16,10 +15,19 @@ pub const CONFIG_FILE: &str = "baton.toml";
 
 /// The request `baton status`'s flags describe.
 pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
+    let (environments, picked) =
+        super::environments(&args.envs, args.config.as_deref(), &args.working_dir)?;
     Ok(StatusRequest {
         working_dir: args.working_dir.clone(),
-        environments: env_specs(args)?,
+        environments,
         exclude_dirs: args.exclude_dirs.clone(),
+        view: crate::promote::status::StatusView {
+            dependency: args.dependency.clone().filter(|d| !d.is_empty()),
+            environments: picked,
+            ages: args.ages,
+            min_soak: args.min_soak,
+            now: Some(super::now()?),
+        },
     })
 }
 
@@ -59,45 +67,6 @@ pub fn render(
         Format::Text => console.write_text(out, &matrix.to_text()),
         Format::Markdown => console.write_text(out, &matrix.to_markdown()),
     }
-}
-
-/// The environments: from `--env` (`NAME=GLOB`, or a `NAME` of the config file), else every
-/// environment of the config file.
-fn env_specs(args: &StatusArgs) -> anyhow::Result<Vec<EnvSpec>> {
-    let by_name = args.envs.iter().any(|e| e.include.is_empty());
-    if !args.envs.is_empty() && !by_name {
-        if let Some(config) = &args.config {
-            return Err(InvalidInput(format!(
-                "--env and --config {} both name the environments; use one",
-                config.display()
-            ))
-            .into());
-        }
-        return Ok(args.envs.clone());
-    }
-    let config = Config::find(&args.working_dir, args.config.as_deref())?.ok_or_else(|| {
-        InvalidInput(format!(
-            "no environments: pass --env NAME=GLOB (in promotion order), or write {} (`baton init` does)",
-            CONFIG_FILES
-                .iter()
-                .map(|f| args.working_dir.join(f).display().to_string())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ))
-    })?;
-    if args.envs.is_empty() {
-        return Ok(config.env_specs());
-    }
-    args.envs
-        .iter()
-        .map(|e| {
-            if e.include.is_empty() {
-                Ok(config.environment(&e.name)?.env_spec())
-            } else {
-                Ok(e.clone())
-            }
-        })
-        .collect()
 }
 
 fn append(path: &Path, text: &str) -> std::io::Result<()> {

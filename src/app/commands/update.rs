@@ -66,6 +66,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             strategy: env.strategy(args.update_strategy),
             promotion,
             scan: env.scan.clone(),
+            gates: super::gates(&args.promote_from, args.min_soak, args.min_release_age)?,
             clients: args.github.settings()?,
             dispatched: super::dispatched(),
         },
@@ -86,7 +87,9 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             .commit_author
             .clone()
             .or_else(|| chosen.and_then(|e| e.commit_author.clone())),
-        allow_downgrade: false,
+        // A rollback (`--to-version`) is the one way a version moves down.
+        allow_downgrade: args.to_version.is_some(),
+        to_version: args.to_version.clone(),
     })
 }
 

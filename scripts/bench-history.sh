@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Benchmark of `baton history` over a live repository with a long first-parent history.
+#
+#   scripts/bench-history.sh
+#
+# Generates the 1x tree of scripts/bench.sh (scripts/gen-live-repo.py: 3 environments x 10
+# accounts x 300 units, about 9,000 files), turns it into a git repository of COMMITS
+# first-parent commits with scripts/gen-history.py (updates, promotions and rollbacks as merge
+# commits, squash merges and edits by hand, each moving one dependency in some files of one
+# environment), then times, warm page cache, median of RUNS runs after one warm-up:
+#   - `baton history` of the three environments, every change listed (--limit 0, JSON);
+#   - `git log` of the same first-parent history with the changed files, alone (the floor).
+# Prints a markdown table (also written to $BENCH_DIR/history.md) and the machine.
+#
+# Settings (environment): BENCH_DIR (default /tmp/baton-bench), CARGO_TARGET_DIR (default
+# /tmp/target-bench), COMMITS (5000), RUNS (5), BATON (a prebuilt binary: skips the build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH_DIR=${BENCH_DIR:-/tmp/baton-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-bench}
+COMMITS=${COMMITS:-5000}
+RUNS=${RUNS:-5}
+
+log() { printf '\n== %s\n' "$*" >&2; }
+
+if [ -z "${BATON:-}" ]; then
+  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+  cargo build --release --quiet
+  BATON="$CARGO_TARGET_DIR/release/baton"
+fi
+BATON=$(realpath "$BATON")
+mkdir -p "$BENCH_DIR"
+BENCH_DIR=$(realpath "$BENCH_DIR")
+unset BATON_INCLUDE_DIRS BATON_EXCLUDE_DIRS BATON_DEPENDENCY BATON_FORMAT BATON_WORKING_DIR \
+  BATON_CONFIG GITHUB_ACTIONS GITHUB_STEP_SUMMARY 2>/dev/null || true
+export BATON_LOG=warn
+
+tree="$BENCH_DIR/live-x1"
+gen_args=(--envs 3 --accounts 10 --units 300 --scale 1)
+stamp="${gen_args[*]} $(sha1sum scripts/gen-live-repo.py | cut -c1-12)"
+if [ "$(cat "$tree/.bench-args" 2>/dev/null)" != "$stamp" ]; then
+  log "generating the 1x tree in $tree"
+  python3 scripts/gen-live-repo.py --out "$tree" --force "${gen_args[@]}"
+  echo "$stamp" >"$tree/.bench-args"
+fi
+repo="$BENCH_DIR/history-x1"
+hstamp="$stamp $COMMITS $(sha1sum scripts/gen-history.py | cut -c1-12)"
+if [ "$(cat "$repo.args" 2>/dev/null)" != "$hstamp" ]; then
+  log "generating a history of $COMMITS commits in $repo"
+  python3 scripts/gen-history.py --tree "$tree" --out "$repo" --commits "$COMMITS" --force
+  echo "$hstamp" >"$repo.args"
+fi
+
+envs=(--env 'dev=dev/**' --env 'stage=stage/**' --env 'prod=prod/**')
+"$BATON" history --working-dir "$repo" "${envs[@]}" --limit 0 --format json >"$BENCH_DIR/history.json"
+read -r files commits changed listed < <(python3 - "$repo" "$BENCH_DIR/history.json" <<'EOF'
+import json, subprocess, sys
+repo, out = sys.argv[1], sys.argv[2]
+files = len(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True, check=True).stdout.splitlines())
+log = subprocess.run(["git", "log", "--first-parent", "--diff-merges=first-parent", "--format=", "--name-only", "HEAD"],
+                     cwd=repo, capture_output=True, text=True, check=True).stdout
+changed = sum(1 for line in log.splitlines() if line.split("/", 1)[0] in ("dev", "stage", "prod"))
+h = json.load(open(out))
+print(files, h["commits"], changed, len(h["changes"]))
+EOF
+)
+
+log "timing baton history and git log ($RUNS runs each)"
+read -r baton_s baton_sd git_s < <(python3 - "$RUNS" "$BATON" "$repo" <<'EOF'
+import statistics, subprocess, sys, time
+runs, baton, repo = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def timed(cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+history = [baton, "history", "--working-dir", repo, "--env", "dev=dev/**", "--env", "stage=stage/**",
+           "--env", "prod=prod/**", "--limit", "0", "--format", "json"]
+gitlog = ["git", "log", "--first-parent", "--diff-merges=first-parent", "--root", "--raw", "--no-renames",
+          "--no-abbrev", "-z", "--format=%H%x1f%P%x1f%ct%x1f%an%x1f%ae%x1f%B", "HEAD"]
+timed(history); timed(gitlog)
+h = [timed(history) for _ in range(runs)]
+g = [timed(gitlog) for _ in range(runs)]
+print(statistics.median(h), statistics.stdev(h) if runs > 1 else 0.0, statistics.median(g))
+EOF
+)
+
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+{
+  echo "| Files | First-parent commits | Environment files changed | Changes listed | \`baton history\` | \`git log\` alone |"
+  echo "|---|---|---|---|---|---|"
+  python3 -c '
+import sys
+files, commits, changed, listed, b, sd, g = sys.argv[1:]
+print(f"| {int(files):,} | {int(commits):,} | {int(changed):,} | {int(listed):,} | {float(b):.2f} ± {float(sd):.2f} s | {float(g):.2f} s |")' \
+    "$files" "$commits" "$changed" "$listed" "$baton_s" "$baton_sd" "$git_s"
+  echo
+  echo "Machine: $(nproc) cores, $cpu; load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $("$BATON" --version); $(git --version)."
+} | tee "$BENCH_DIR/history.md"

@@ -69,7 +69,6 @@ use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
 use crate::spec::Strategy;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -549,7 +548,7 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
                 outcome.pull_request_edited.to_string(),
             ));
             set_outputs(&outs)?;
-            summary(&update_summary(&outcome));
+            summary(&commands::update::markdown(&outcome));
             Ok(outcome.exit_code())
         }
         "promote" => {
@@ -596,59 +595,6 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
         ))
         .into()),
     }
-}
-
-fn update_summary(outcome: &crate::update::Outcome) -> String {
-    let mut out = String::from("### Baton update\n\n");
-    if outcome.updated.is_empty() {
-        out.push_str("Nothing to update.\n");
-    } else {
-        out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
-        for c in &outcome.updated {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                output::cell(&output::code(&c.file)),
-                c.line,
-                output::cell(&output::code(&c.from)),
-                output::cell(&output::code(&c.to))
-            );
-        }
-    }
-    if let Some(pr) = &outcome.pull_request {
-        let number = match output::md_url(&pr.url) {
-            Some(url) => format!("[#{}]({url})", pr.number),
-            None => format!("#{}", pr.number),
-        };
-        let _ = writeln!(
-            out,
-            "\nPull request {number} {}.",
-            if outcome.pull_request_edited {
-                "left alone: its branch holds commits Baton did not make"
-            } else if pr.created {
-                "opened"
-            } else {
-                "updated"
-            }
-        );
-    } else if outcome.pull_request_edited {
-        out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
-    }
-    if let Some(notes) = &outcome.breaking_notes {
-        let _ = writeln!(
-            out,
-            "\n<details><summary>Breaking release: steps left to do by hand</summary>\n\n{notes}\n</details>"
-        );
-    }
-    for s in &outcome.skipped {
-        let _ = writeln!(
-            out,
-            "\n- not updated: {}: {}",
-            output::code(&format!("{}:{}", s.file, s.line)),
-            output::md_text(&s.reason)
-        );
-    }
-    out
 }
 
 #[cfg(test)]

@@ -661,26 +661,10 @@ impl Environment {
     }
 
     /// The gates of promotions into this environment. Requests that carry gates take them from
-    /// here; a gate a request has no field for yet is reported by [`Environment::unwired_gates`].
+    /// here: `promote` applies the next environment's checks and approvals, `report` and `update`
+    /// their own environment's soak time.
     pub fn gates(&self) -> &Gates {
         &self.gates
-    }
-
-    /// The gates set for this environment that no command enforces yet, by key, so that a run
-    /// can say so rather than pass a gate silently.
-    pub fn unwired_gates(&self) -> Vec<&'static str> {
-        let g = &self.gates;
-        let mut out = Vec::new();
-        if g.min_soak.is_some() {
-            out.push("min_soak");
-        }
-        if !g.require_checks.is_empty() {
-            out.push("require_checks");
-        }
-        if g.require_approvals.is_some() {
-            out.push("require_approvals");
-        }
-        out
     }
 }
 

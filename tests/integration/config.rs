@@ -317,7 +317,9 @@ async fn every_command_is_driven_by_env() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn promote_warns_about_gates_it_does_not_enforce() {
+async fn promote_applies_the_next_environments_gates_from_the_config() {
+    // The config's prod gates (require_approvals = 1) hold stage's promotion until the merged
+    // pull request has an approving review; once it has one, the dispatch goes out.
     let l = live().await;
     let event = l.work.join("../event.json");
     std::fs::write(
@@ -328,22 +330,23 @@ async fn promote_warns_about_gates_it_does_not_enforce() {
         .to_string(),
     )
     .unwrap();
-    let assert = l
-        .baton(
-            &["promote", "--env", "stage"],
-            &[
-                ("GITHUB_EVENT_PATH", event.to_str().unwrap()),
-                ("BATON_LOG", "info"),
-            ],
+    let promote = || async {
+        json_of(
+            &l.baton(
+                &["promote", "--env", "stage"],
+                &[("GITHUB_EVENT_PATH", event.to_str().unwrap())],
+            )
+            .await
+            .success(),
         )
-        .await
-        .success();
-    assert_eq!(json_of(&assert)["event_type"], "go_stage");
-    let err = stderr_of(&assert);
-    assert!(
-        err.contains("environment prod sets gates (min_soak, require_approvals)"),
-        "{err}"
-    );
+    };
+    let held = promote().await;
+    assert_eq!(held["dispatched"], false, "{held}");
+    assert!(held.to_string().contains("approvals"), "{held}");
+    l.gh.add_review("acme/live", 1, "alice", "APPROVED");
+    let sent = promote().await;
+    assert_eq!(sent["dispatched"], true, "{sent}");
+    assert_eq!(sent["event_type"], "go_stage");
 }
 
 /// Runs `baton scan --env dev` on a directory holding `files`, and returns its stderr with the

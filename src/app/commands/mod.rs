@@ -131,6 +131,7 @@ fn landed_in_source(
 /// `--promote-from`).
 pub fn gates(
     promote_from: &[String],
+    promoted: bool,
     min_soak: Option<std::time::Duration>,
     min_release_age: Option<std::time::Duration>,
 ) -> anyhow::Result<crate::spec::gates::Gates> {
@@ -145,7 +146,7 @@ pub fn gates(
         .and_then(|p| p.environment.clone())
         .filter(|e| !e.is_empty())
         .or_else(|| (!globs.is_empty()).then(|| globs.join(",")));
-    if min_soak.is_some() && globs.is_empty() {
+    if min_soak.is_some() && globs.is_empty() && !promoted {
         return Err(InvalidInput(
             "--min-soak (min_soak) needs --promote-from (promote_from): the soak time is read from the previous environment's history".into(),
         )

@@ -13,18 +13,16 @@ use crate::promote::{self, PromoteRequest};
 pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
     let env = args.env.resolve()?;
     let chosen = env.environment.as_ref();
-    if let (Some(config), Some(here)) = (&env.config, chosen)
-        && let Some(next) = config.next_of(here)
-    {
-        let unwired = next.unwired_gates();
-        if !unwired.is_empty() {
-            log::warn!(
-                "environment {} sets gates ({}) that this version of Baton does not enforce on promotion; they are ignored: pass them as flags or inputs instead (--min-soak, --require-checks or --required-checks, --require-approvals)",
-                next.name,
-                unwired.join(", ")
-            );
-        }
-    }
+    // The gates of promoting into the next environment: flags and inputs win, else the config's.
+    let next_gates = match (&env.config, chosen) {
+        (Some(config), Some(here)) => config.next_of(here).map(|next| next.gates().clone()),
+        _ => None,
+    };
+    let config_checks = next_gates
+        .as_ref()
+        .map(|g| g.require_checks.clone())
+        .unwrap_or_default();
+    let required_checks = crate::find::env::split_patterns(&args.required_checks);
     Ok(PromoteRequest {
         scan: env.scan.clone(),
         branch_prefix: args
@@ -45,9 +43,20 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
         clients: args.github.settings()?,
         dry_run: args.dry_run,
         gates: crate::promote::gates::PromoteGates {
-            require_checks: args.require_checks,
-            required_checks: crate::find::env::split_patterns(&args.required_checks),
-            require_approvals: args.require_approvals,
+            require_checks: args.require_checks || !config_checks.is_empty(),
+            required_checks: if required_checks.is_empty() {
+                config_checks
+            } else {
+                required_checks
+            },
+            require_approvals: if args.require_approvals > 0 {
+                args.require_approvals
+            } else {
+                next_gates
+                    .as_ref()
+                    .and_then(|g| g.require_approvals)
+                    .unwrap_or(0)
+            },
             own_run_id: std::env::var("GITHUB_RUN_ID")
                 .ok()
                 .filter(|r| !r.is_empty()),

@@ -13,11 +13,21 @@ use std::io::Write;
 /// The request `baton report`'s flags describe.
 pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     let env = args.env.resolve()?;
+    let promotion = env.promotion_or(&args.promote_from)?;
+    // The soak time into this environment: the flag, else the config's gate.
+    let min_soak = args
+        .min_soak
+        .or_else(|| env.environment.as_ref().and_then(|e| e.gates().min_soak));
     Ok(ReportRequest {
         dependency: super::limited_to(args.dependency.as_deref()),
         strategy: env.strategy(args.update_strategy),
-        promotion: env.promotion_or(&args.promote_from)?,
-        gates: super::gates(&args.promote_from, args.min_soak, args.min_release_age)?,
+        gates: super::gates(
+            &args.promote_from,
+            promotion.is_some(),
+            min_soak,
+            args.min_release_age,
+        )?,
+        promotion,
         scan: env.scan,
         clients: args.github.settings()?,
         dispatched: super::dispatched(),

@@ -60,13 +60,23 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     };
     let labels = or_env(&args.pull_request_labels, |e| &e.labels);
     let reviewers = or_env(&args.pull_request_reviewers, |e| &e.reviewers);
+    // The soak time into this environment: the flag, else the config's gate.
+    let min_soak = args
+        .min_soak
+        .or_else(|| chosen.and_then(|e| e.gates().min_soak));
+    let gates = super::gates(
+        &args.promote_from,
+        promotion.is_some(),
+        min_soak,
+        args.min_release_age,
+    )?;
     Ok(UpdateRequest {
         report: ReportRequest {
             dependency,
             strategy: env.strategy(args.update_strategy),
             promotion,
             scan: env.scan.clone(),
-            gates: super::gates(&args.promote_from, args.min_soak, args.min_release_age)?,
+            gates,
             clients: args.github.settings()?,
             dispatched: super::dispatched(),
         },
@@ -140,8 +150,10 @@ fn text(outcome: &update::Outcome) -> String {
     out
 }
 
-/// The changes as a markdown table, then the pull request.
-fn markdown(outcome: &update::Outcome) -> String {
+/// The update as markdown (the job summary, and `--format markdown` before the diff of a dry
+/// run): the changes, the pull request, the manual steps of a breaking release, the usages left
+/// alone.
+pub fn markdown(outcome: &update::Outcome) -> String {
     let mut out = String::from("### Baton update\n\n");
     if outcome.updated.is_empty() {
         out.push_str("Nothing to update.\n");
@@ -159,20 +171,37 @@ fn markdown(outcome: &update::Outcome) -> String {
         }
     }
     if let Some(pr) = &outcome.pull_request {
-        match output::md_url(&pr.url) {
-            Some(url) => {
-                let _ = writeln!(out, "\nPull request [#{}]({url}).", pr.number);
+        let number = match output::md_url(&pr.url) {
+            Some(url) => format!("[#{}]({url})", pr.number),
+            None => format!("#{}", pr.number),
+        };
+        let _ = writeln!(
+            out,
+            "\nPull request {number} {}.",
+            if outcome.pull_request_edited {
+                "left alone: its branch holds commits Baton did not make"
+            } else if pr.created {
+                "opened"
+            } else {
+                "updated"
             }
-            None => {
-                let _ = writeln!(out, "\nPull request #{}.", pr.number);
-            }
-        }
+        );
+    } else if outcome.pull_request_edited {
+        out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
     }
-    if let Some(diff) = &outcome.diff {
-        // A fence longer than any run of backticks in the diff, which quotes the files' text.
-        let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-        let fence = "`".repeat(longest.max(2) + 1);
-        let _ = write!(out, "\n{fence}diff\n{diff}{fence}\n");
+    if let Some(notes) = &outcome.breaking_notes {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>Breaking release: steps left to do by hand</summary>\n\n{notes}\n</details>"
+        );
+    }
+    for s in &outcome.skipped {
+        let _ = writeln!(
+            out,
+            "\n- not updated: {}: {}",
+            output::code(&format!("{}:{}", s.file, s.line)),
+            output::md_text(&s.reason)
+        );
     }
     out
 }
@@ -205,7 +234,9 @@ pub fn run(args: &UpdateArgs) -> anyhow::Result<u8> {
         (Format::Json, _) => console.write_json(stdout, &json(&outcome)?)?,
         (Format::Text, Some(diff)) => console.write_text(stdout, diff)?,
         (Format::Text, None) => console.write_text(stdout, &text(&outcome))?,
-        (Format::Markdown, _) => console.write_text(stdout, &markdown(&outcome))?,
+        (Format::Markdown, _) => {
+            console.write_text(stdout, &(markdown(&outcome) + &diff_markdown(&outcome)))?
+        }
     }
     Ok(outcome.exit_code())
 }
@@ -220,4 +251,16 @@ pub fn render(
         Some(diff) => console.write_text(out, diff),
         None => console.write_json(out, &serde_json::to_string_pretty(outcome)?),
     }
+}
+
+/// A dry run's diff as a fenced block, or nothing.
+fn diff_markdown(outcome: &update::Outcome) -> String {
+    let mut out = String::new();
+    if let Some(diff) = &outcome.diff {
+        // A fence longer than any run of backticks in the diff, which quotes the files' text.
+        let longest = diff.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+        let fence = "`".repeat(longest.max(2) + 1);
+        let _ = write!(out, "\n{fence}diff\n{diff}{fence}\n");
+    }
+    out
 }

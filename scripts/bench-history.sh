@@ -13,7 +13,9 @@
 # Prints a markdown table (also written to $BENCH_DIR/history.md) and the machine.
 #
 # Settings (environment): BENCH_DIR (default /tmp/baton-bench), CARGO_TARGET_DIR (default
-# /tmp/target-bench), COMMITS (5000), RUNS (5), BATON (a prebuilt binary: skips the build).
+# /tmp/target-bench), COMMITS (5000), RUNS (5), BATON (a prebuilt binary: skips the build),
+# MAX_FILES (0: a third of the commits move every usage of a dependency in an environment, as
+# Baton's updates do; N: each commit changes at most N files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +23,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/baton-bench}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-bench}
 COMMITS=${COMMITS:-5000}
 RUNS=${RUNS:-5}
+MAX_FILES=${MAX_FILES:-0}
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -45,10 +48,12 @@ if [ "$(cat "$tree/.bench-args" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" >"$tree/.bench-args"
 fi
 repo="$BENCH_DIR/history-x1"
-hstamp="$stamp $COMMITS $(sha1sum scripts/gen-history.py | cut -c1-12)"
+[ "$MAX_FILES" = 0 ] || repo="$repo-max$MAX_FILES"
+hstamp="$stamp $COMMITS $MAX_FILES $(sha1sum scripts/gen-history.py | cut -c1-12)"
 if [ "$(cat "$repo.args" 2>/dev/null)" != "$hstamp" ]; then
   log "generating a history of $COMMITS commits in $repo"
-  python3 scripts/gen-history.py --tree "$tree" --out "$repo" --commits "$COMMITS" --force
+  python3 scripts/gen-history.py --tree "$tree" --out "$repo" --commits "$COMMITS" \
+    --max-files "$MAX_FILES" --force
   echo "$hstamp" >"$repo.args"
 fi
 

@@ -249,4 +249,5 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 # `baton history` over the 1x tree with a long git history (skipped with HISTORY=0).
 if [ "${HISTORY:-1}" != 0 ]; then
   BATON="$BATON" BENCH_DIR="$BENCH_DIR" scripts/bench-history.sh
+  BATON="$BATON" BENCH_DIR="$BENCH_DIR" MAX_FILES=5 scripts/bench-history.sh
 fi

@@ -52,6 +52,12 @@ def main():
     p.add_argument("--out", required=True, help="the repository to create")
     p.add_argument("--commits", type=int, default=5000)
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--max-files",
+        type=int,
+        default=0,
+        help="change at most this many files per commit (default 0: a third of the commits move every usage in the environment)",
+    )
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     a = p.parse_args()
     rng = random.Random(a.seed)
@@ -125,7 +131,10 @@ def main():
         dep = rng.choices(deps, weights)[0]
         env = rng.choice([e for e in ENVS if e in index[dep]])
         pool = sorted(index[dep][env])
-        chosen = pool if rng.random() < 0.3 else rng.sample(pool, rng.randint(1, min(20, len(pool))))
+        if a.max_files:
+            chosen = rng.sample(pool, rng.randint(1, min(a.max_files, len(pool))))
+        else:
+            chosen = pool if rng.random() < 0.3 else rng.sample(pool, rng.randint(1, min(20, len(pool))))
         major, minor = rng.randint(1, 3), rng.randint(0, 8)
         version = f"{major}.{minor}.0"
         repo, module = dep.split("/")

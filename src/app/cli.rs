@@ -535,7 +535,7 @@ pub struct HistoryArgs {
         env = "BATON_ENVS",
         value_name = "NAME[=GLOB]",
         value_delimiter = ';',
-        value_parser = crate::promote::status::parse_env_arg
+        value_parser = super::config::parse_status_env
     )]
     pub envs: Vec<crate::promote::status::EnvSpec>,
     /// One environment's folders instead of `--env`, as doublestar globs (`{*dev*}/**`).

@@ -77,23 +77,6 @@ pub fn parse_env_flag(s: &str) -> Result<EnvSpec, String> {
     Ok(spec)
 }
 
-/// Parses `--env NAME=GLOB[,GLOB…]` as [`parse_env_flag`] does, or a bare `--env NAME`, which
-/// names an environment defined elsewhere (the config file) and comes back with no globs.
-pub fn parse_env_arg(s: &str) -> Result<EnvSpec, String> {
-    if s.contains('=') {
-        return parse_env_flag(s);
-    }
-    let spec = EnvSpec {
-        name: s.trim().to_string(),
-        include: Vec::new(),
-        exclude: Vec::new(),
-    };
-    match check_spec(&spec) {
-        Err(e) if e.contains("invalid environment name") => Err(e),
-        _ => Ok(spec),
-    }
-}
-
 /// The top level of the config file: other sections are left to other commands.
 #[derive(Debug, serde::Deserialize)]
 struct ConfigFile {

@@ -13,6 +13,7 @@
 #     BATON_IMPACT=off, paired runs);
 #   - `baton update --spec … --dependency <dep>` on a fresh copy of the tree for every run, <dep>
 #     being the dependency used in closest to 1,000 files per 1x of scale.
+#   - the API budget of `baton report` with a cold and a warm cache (scripts/bench-api.sh);
 #   - then `baton history` over a 5,000-commit history of the 1x tree (scripts/bench-history.sh;
 #     HISTORY=0 skips it).
 # Prints a markdown table (also written to $BENCH_DIR/results.md) and the machine.
@@ -245,6 +246,9 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
   echo "Trees: ${ENVS} environments × ${ACCOUNTS}·scale accounts × ${UNITS} units (scripts/gen-live-repo.py), warm page cache."
   echo "Times: median ± standard deviation; report − scan: median over pairs of consecutive runs; CPU: user + system."
 } | tee "$BENCH_DIR/results.md"
+
+# The API budget: requests counted against the rate limit, cold and with a warm cache.
+BATON="$BATON" BENCH_DIR="$BENCH_DIR" scripts/bench-api.sh "${scales[@]}"
 
 # `baton history` over the 1x tree with a long git history (skipped with HISTORY=0).
 if [ "${HISTORY:-1}" != 0 ]; then

@@ -5,7 +5,13 @@
     GET /repos/{o}/{r}/compare/{a}...{b} the files that changed between two of those tags
     GET /repos/{o}/{r}/tarball/{tag}     a redirect to /_codeload/{o}/{r}/{tag}, the module files
     GET /__stats                         {"total": N, "per_repo": {"owner/repo": N, …},
-                                          "compare": N, "tarball": N, "download": N}
+                                          "compare": N, "tarball": N, "download": N,
+                                          "not_modified": N, "counted": N}
+
+As GitHub does, tags and compare answers carry an ETag that belongs to the token (another
+Authorization gets another tag), a request with `If-None-Match` of that tag is answered
+`304 Not Modified`, and "counted" is what GitHub counts against the rate limit: API requests
+(downloads from codeload are not API requests) less the 304s.
     POST /__reset                        zeroes the counters
 
 Every repository holds modules/{core,service,cluster,policy,monitoring,replica}. Each release
@@ -18,6 +24,7 @@ Every other path answers 404 (and is counted under "other"). Prints the chosen p
 """
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -94,6 +101,7 @@ class State:
     compare = 0
     tarball = 0
     download = 0
+    not_modified = 0
     tarballs = {}
     latency = 0.05
     body = json.dumps(
@@ -127,17 +135,35 @@ class Handler(BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n" + body)
         self.flush_headers()
 
+    def conditional(self, body):
+        """200 with a token-specific ETag, or 304 when the request already holds that tag."""
+        auth = self.headers.get("Authorization") or ""
+        etag = 'W/"%s"' % hashlib.sha256(body + auth.encode()).hexdigest()[:32]
+        if self.headers.get("If-None-Match") == etag:
+            with State.lock:
+                State.not_modified += 1
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(body)))
+        self._headers_buffer.append(b"\r\n" + body)
+        self.flush_headers()
+
     def do_GET(self):
         path = self.path.split("?", 1)[0]
         parts = path.strip("/").split("/")
         if path == "/__stats":
             with State.lock:
+                api = sum(State.per_repo.values()) + State.other + State.compare + State.tarball
                 stats = {
-                    "total": sum(State.per_repo.values())
-                    + State.other
-                    + State.compare
-                    + State.tarball
-                    + State.download,
+                    "total": api + State.download,
+                    "not_modified": State.not_modified,
+                    "counted": api - State.not_modified,
                     "other": State.other,
                     "per_repo": dict(sorted(State.per_repo.items())),
                     "compare": State.compare,
@@ -150,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
             with State.lock:
                 State.per_repo[key] = State.per_repo.get(key, 0) + 1
             time.sleep(State.latency)
-            return self.reply(200, State.body)
+            return self.conditional(State.body)
         if len(parts) >= 5 and parts[0] == "repos" and parts[3] == "compare":
             base, _, head = "/".join(parts[4:]).partition("...")
             if base in TAGS and head in TAGS:
@@ -158,7 +184,7 @@ class Handler(BaseHTTPRequestHandler):
                     State.compare += 1
                 time.sleep(State.latency)
                 files = [{"filename": f, "status": "modified"} for f in changed(base, head)]
-                return self.reply(200, json.dumps({"status": "ahead", "files": files}).encode())
+                return self.conditional(json.dumps({"status": "ahead", "files": files}).encode())
         if len(parts) == 5 and parts[0] == "repos" and parts[3] == "tarball" and parts[4] in TAGS:
             with State.lock:
                 State.tarball += 1
@@ -192,7 +218,7 @@ class Handler(BaseHTTPRequestHandler):
             with State.lock:
                 State.per_repo.clear()
                 State.other = 0
-                State.compare = State.tarball = State.download = 0
+                State.compare = State.tarball = State.download = State.not_modified = 0
             return self.reply(200, b"{}")
         self.reply(404, b'{"message":"Not Found"}')
 

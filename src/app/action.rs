@@ -42,6 +42,9 @@ pub const INPUTS: &[&str] = &[
     "require_checks",
     "required_checks",
     "require_approvals",
+    "cache_dir",
+    "cache_max_age",
+    "api_floor",
 ];
 
 /// Every output `action.yml` declares.
@@ -216,13 +219,24 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         })
     }
 
-    fn github(&self) -> GitHubArgs {
-        GitHubArgs {
+    fn github(&self) -> Result<GitHubArgs, InvalidInput> {
+        let api_floor = match self.get("api_floor") {
+            None => crate::clients::github::DEFAULT_FLOOR,
+            Some(v) => v.parse().map_err(|_| {
+                InvalidInput(format!(
+                    "input api_floor must be a whole number of requests, not {v:?}"
+                ))
+            })?,
+        };
+        Ok(GitHubArgs {
             github_api_url: self
                 .get("github_base_url")
                 .or_else(|| std::env::var("GITHUB_API_URL").ok()),
             github_token: self.token(),
-        }
+            cache_dir: self.get("cache_dir").map(PathBuf::from),
+            cache_max_age: self.duration("cache_max_age")?,
+            api_floor,
+        })
     }
 
     fn strategy(&self) -> Result<Option<Strategy>, InvalidInput> {
@@ -248,7 +262,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             fail_on_unreachable: self.flag("fail_on_unreachable")?,
             min_soak: self.duration("min_soak")?,
             min_release_age: self.duration("min_release_age")?,
-            github: self.github(),
+            github: self.github()?,
         })
     }
 
@@ -296,7 +310,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             to_version: self.get("version"),
             min_soak: self.duration("min_soak")?,
             min_release_age: self.duration("min_release_age")?,
-            github: self.github(),
+            github: self.github()?,
         })
     }
 
@@ -322,7 +336,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             require_checks: self.flag("require_checks")?,
             required_checks: self.list("required_checks"),
             require_approvals,
-            github: self.github(),
+            github: self.github()?,
         })
     }
 
@@ -465,6 +479,10 @@ pub fn run() -> anyhow::Result<u8> {
     print(&console.group(&format!("baton {command}")))?;
     let result = dispatch(&inputs, &command, console);
     print(&console.end_group())?;
+    if let Some(line) = crate::clients::github::usage().line() {
+        // Numbers and Baton's own words only: nothing from the server is quoted.
+        summary(&format!("\n### GitHub API\n\n{line}\n"));
+    }
     result
 }
 

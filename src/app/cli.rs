@@ -194,6 +194,20 @@ pub struct GitHubArgs {
         value_name = "TOKEN"
     )]
     pub github_token: Option<String>,
+    /// Keep GitHub's answers in this directory between runs: the next run asks conditionally
+    /// (`304 Not Modified` does not count against the rate limit), and tarballs, comparisons and
+    /// commits of tags are not asked again. Empty: no cache.
+    #[arg(long, env = "BATON_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// With --cache-dir: use a kept answer younger than this without asking GitHub at all
+    /// (`1h`); `0`, the default, always asks. A release published within that time is seen only
+    /// by the next run.
+    #[arg(long, env = "BATON_CACHE_MAX_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub cache_max_age: Option<std::time::Duration>,
+    /// Below this many remaining GitHub API requests, optional work (the breaking-change
+    /// impact) is not started, so that updates and promotions still have a budget.
+    #[arg(long, env = "BATON_API_FLOOR", value_name = "REQUESTS", default_value_t = crate::clients::github::DEFAULT_FLOOR)]
+    pub api_floor: u64,
 }
 
 impl GitHubArgs {
@@ -224,6 +238,9 @@ impl GitHubArgs {
                 .ok()
                 .filter(|r| !r.trim().is_empty()),
             skip_impact: impact_off()?,
+            cache_dir: self.cache_dir.clone().filter(|d| !d.as_os_str().is_empty()),
+            cache_max_age: self.cache_max_age.unwrap_or_default(),
+            api_floor: Some(self.api_floor),
         })
     }
 }
@@ -596,6 +613,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::History(args) => commands::history::run(args),
     };
+    report_api_usage();
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -605,6 +623,21 @@ pub fn main() -> ExitCode {
             let _ = std::io::stderr().write_all(line.as_bytes());
             ExitCode::from(code)
         }
+    }
+}
+
+/// What the GitHub API cost the command, at its end (`-v`); a warning when optional work was held
+/// back for want of budget.
+fn report_api_usage() {
+    let usage = crate::clients::github::usage();
+    let Some(line) = usage.line() else {
+        return;
+    };
+    if usage.held_back.is_empty() {
+        log::debug!("{line}");
+    } else {
+        use crate::diag::Reporter as _;
+        commands::Annotate.warn(crate::diag::Warning::general(line));
     }
 }
 

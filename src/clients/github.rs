@@ -1,6 +1,8 @@
 //! The GitHub REST API, through octocrab, with Baton's own retry policy: octocrab's built-in retry
 //! retries at once (POSTs included) and ignores `Retry-After`, so it is turned off and replaced by
-//! bounded waits that honour GitHub's rate-limit headers.
+//! bounded waits that honour GitHub's rate-limit headers. Every answer's `x-ratelimit-*` headers
+//! are read into the process's [`Usage`]; with a cache ([`super::httpcache`]) a `GET` is asked
+//! conditionally, and an answer that never changes (a tag's tarball) is not asked again.
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
@@ -8,9 +10,15 @@ use http_body_util::BodyExt;
 use octocrab::Octocrab;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::httpcache::HttpCache;
+pub use super::wire::Release;
+use super::wire::TagItem;
 
 /// The public GitHub API.
 pub const PUBLIC_API: &str = "https://api.github.com";
@@ -48,7 +56,17 @@ pub struct GitHubConfig {
     pub timeout: Option<Duration>,
     /// Retry policy.
     pub retry: RetryPolicy,
+    /// A cache directory and how old an answer may be to be used without asking; `None`: no
+    /// cache.
+    pub cache: Option<(PathBuf, Duration)>,
+    /// Below this many remaining requests, optional work (the breaking-change impact) is not
+    /// started.
+    pub floor: u64,
 }
+
+/// The default [`GitHubConfig::floor`]: enough for the updates and promotions of a run after
+/// the impact analysis stops.
+pub const DEFAULT_FLOOR: u64 = 100;
 
 impl std::fmt::Debug for GitHubConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,8 +74,99 @@ impl std::fmt::Debug for GitHubConfig {
             .field("api_url", &self.api_url)
             .field("token", &self.token.as_ref().map(|_| "***"))
             .field("timeout", &self.timeout)
+            .field("cache", &self.cache)
+            .field("floor", &self.floor)
             .finish()
     }
+}
+
+/// What the GitHub API has cost this process, and what is left of the rate limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Requests sent (retries and pages included).
+    pub requests: usize,
+    /// Of those, answered `304 Not Modified` (not counted against the limit).
+    pub not_modified: usize,
+    /// Answers taken from the cache without any request.
+    pub from_cache: usize,
+    /// `x-ratelimit-remaining` of the latest answer.
+    pub remaining: Option<u64>,
+    /// `x-ratelimit-limit` of the latest answer.
+    pub limit: Option<u64>,
+    /// `x-ratelimit-reset` of the latest answer (seconds since the epoch).
+    pub reset: Option<u64>,
+    /// `x-github-enterprise-version`, on GitHub Enterprise Server.
+    pub enterprise_version: Option<String>,
+    /// Optional work not started because the budget was below the floor.
+    pub held_back: BTreeSet<String>,
+}
+
+impl Usage {
+    const fn new() -> Usage {
+        Usage {
+            requests: 0,
+            not_modified: 0,
+            from_cache: 0,
+            remaining: None,
+            limit: None,
+            reset: None,
+            enterprise_version: None,
+            held_back: BTreeSet::new(),
+        }
+    }
+
+    /// Requests that counted against the rate limit (all but the `304`s).
+    pub fn counted(&self) -> usize {
+        self.requests - self.not_modified
+    }
+
+    /// One line: what was spent and what is left; `None` when the API was not used.
+    pub fn line(&self) -> Option<String> {
+        if self.requests == 0 && self.from_cache == 0 {
+            return None;
+        }
+        let mut line = format!(
+            "GitHub API: {} request{} counted against the rate limit ({} sent, {} answered 304 Not Modified, {} answered from the cache without a request)",
+            self.counted(),
+            if self.counted() == 1 { "" } else { "s" },
+            self.requests,
+            self.not_modified,
+            self.from_cache
+        );
+        if let (Some(remaining), Some(limit)) = (self.remaining, self.limit) {
+            line.push_str(&format!("; {remaining} of {limit} left"));
+            if let Some(reset) = self.reset {
+                line.push_str(&format!(", the window resets at {}", utc_time(reset)));
+            }
+        }
+        if !self.held_back.is_empty() {
+            let held: Vec<&str> = self.held_back.iter().map(String::as_str).collect();
+            line.push_str(&format!(
+                "; not started for want of budget: {}",
+                held.join(", ")
+            ));
+        }
+        Some(line)
+    }
+}
+
+fn utc_time(epoch: u64) -> String {
+    jiff::Timestamp::from_second(epoch as i64)
+        .map(|t| t.strftime("%H:%M UTC").to_string())
+        .unwrap_or_else(|_| format!("{epoch} (epoch)"))
+}
+
+/// The process's use of the GitHub API, across every client.
+static LEDGER: Mutex<Usage> = Mutex::new(Usage::new());
+
+fn ledger<T>(f: impl FnOnce(&mut Usage) -> T) -> T {
+    let mut usage = LEDGER.lock().unwrap_or_else(|e| e.into_inner());
+    f(&mut usage)
+}
+
+/// What the GitHub API has cost this process so far.
+pub fn usage() -> Usage {
+    ledger(|u| u.clone())
 }
 
 /// A failed GitHub API call. Messages name the method and URL, and what to do.
@@ -148,32 +257,6 @@ impl GitHubError {
     }
 }
 
-/// A release of a module repository.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub struct Release {
-    /// The tag it was made from.
-    pub tag_name: String,
-    /// Its title.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// Its page on GitHub.
-    pub html_url: String,
-    /// Its notes (markdown).
-    #[serde(default)]
-    pub body: Option<String>,
-    /// Whether it is a draft.
-    #[serde(default)]
-    pub draft: bool,
-    /// Whether it is marked as a pre-release.
-    #[serde(default)]
-    pub prerelease: bool,
-}
-
-#[derive(Deserialize)]
-struct TagItem {
-    name: String,
-}
-
 /// Whether `name` can be an owner or a repository name on GitHub: letters, digits, `-`, `_` and
 /// `.`, and not `.` or `..`. Anything else (`..`, `%2e%2e`, `a/b`) would change the API path
 /// the token is sent to.
@@ -208,6 +291,8 @@ pub struct GitHub {
     api: String,
     retry: RetryPolicy,
     requests: Arc<AtomicUsize>,
+    cache: Option<Arc<HttpCache>>,
+    floor: u64,
 }
 
 impl GitHub {
@@ -239,12 +324,52 @@ impl GitHub {
         let crab = builder
             .build()
             .map_err(|e| GitHubError::Config(format!("{e}")))?;
+        let cache = match &config.cache {
+            Some((dir, max_age)) => Some(Arc::new(HttpCache::open(dir, *max_age).map_err(
+                |e| {
+                    GitHubError::Config(format!(
+                        "cannot use the cache directory {}: {e} (set --cache-dir to a writable folder, or leave it empty for no cache)",
+                        dir.display()
+                    ))
+                },
+            )?)),
+            None => None,
+        };
         Ok(GitHub {
             crab,
             api,
             retry: config.retry,
             requests: Arc::new(AtomicUsize::new(0)),
+            cache,
+            floor: config.floor,
         })
+    }
+
+    /// Why optional work should not start now: the rate limit's remaining requests are below the
+    /// floor. `what` (e.g. `breaking-change impact`) is recorded for the end-of-run line.
+    pub fn budget_low(&self, what: &str) -> Option<String> {
+        ledger(|u| {
+            let remaining = u.remaining?;
+            if remaining >= self.floor {
+                return None;
+            }
+            u.held_back.insert(what.to_string());
+            Some(format!(
+                "not worked out: the GitHub API rate limit has {remaining} request{} left{}, below the floor of {} kept for updates and promotions (--api-floor, input api_floor)",
+                if remaining == 1 { "" } else { "s" },
+                u.reset
+                    .map(|r| format!(" until {}", utc_time(r)))
+                    .unwrap_or_default(),
+                self.floor
+            ))
+        })
+    }
+
+    /// Whether the answer of `url` never changes (see [`super::wire::Operation::immutable`]).
+    fn immutable(&self, url: &str) -> bool {
+        let path = url.strip_prefix(self.api.as_str()).unwrap_or(url);
+        let path = path.split('?').next().unwrap_or(path);
+        super::wire::operation_for("GET", path).is_some_and(|op| op.immutable)
     }
 
     /// The API base URL in use.
@@ -351,6 +476,8 @@ impl GitHub {
     }
 
     /// Sends one request with retries; returns the headers and body of a successful response.
+    /// A `GET` goes through the cache when there is one: answered from it without a request when
+    /// the answer never changes or is younger than the cache's age, else asked conditionally.
     pub async fn send(
         &self,
         method: Method,
@@ -358,13 +485,83 @@ impl GitHub {
         body: Option<&serde_json::Value>,
     ) -> Result<(HeaderMap, Bytes), GitHubError> {
         let url = self.full_url(route);
+        let cache = self.cache.as_deref().filter(|_| method == Method::GET);
+        let cached = cache.and_then(|c| c.get(&url));
+        if let (Some(c), Some(entry)) = (cache, &cached) {
+            if self.immutable(&url) || entry.age < c.max_age() {
+                log::debug!("{method} {url}: from the cache");
+                ledger(|u| u.from_cache += 1);
+                return Ok((entry.headers(), entry.body.clone()));
+            }
+        }
+        let conditional = cached.as_ref().map(|e| e.conditional());
+        let (status, headers, bytes) = self.exchange(&method, &url, body, conditional).await?;
+        match (cache, cached) {
+            (Some(c), Some(entry)) if status == StatusCode::NOT_MODIFIED => {
+                ledger(|u| u.not_modified += 1);
+                c.confirm(&entry);
+                Ok((entry.headers(), entry.body))
+            }
+            (Some(c), _) if status == StatusCode::OK => {
+                c.put(&url, &headers, &bytes);
+                Ok((headers, bytes))
+            }
+            _ => Ok((headers, bytes)),
+        }
+    }
+
+    /// Reads the rate-limit and server headers of an answer into the process's [`Usage`].
+    fn observe(&self, headers: &HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let resource = headers
+            .get("x-ratelimit-resource")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("core");
+        ledger(|u| {
+            if resource == "core" {
+                if let Some(r) = number("x-ratelimit-remaining") {
+                    u.remaining = Some(r);
+                    u.limit = number("x-ratelimit-limit").or(u.limit);
+                    u.reset = number("x-ratelimit-reset").or(u.reset);
+                }
+            }
+            if let Some(v) = headers
+                .get("x-github-enterprise-version")
+                .and_then(|v| v.to_str().ok())
+            {
+                u.enterprise_version = Some(v.to_string());
+            }
+        });
+    }
+
+    /// One request over the network, retried as the policy says: the status (a success or
+    /// `304`), headers and body.
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        conditional: Option<HeaderMap>,
+    ) -> Result<(StatusCode, HeaderMap, Bytes), GitHubError> {
+        let method = method.clone();
+        let url = url.to_string();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
+            ledger(|u| u.requests += 1);
             log::debug!("{method} {url}");
             let response = match method {
-                Method::GET => self.crab._get(url.as_str()).await,
+                Method::GET => {
+                    self.crab
+                        ._get_with_headers(url.as_str(), conditional.clone())
+                        .await
+                }
                 Method::POST => self.crab._post(url.as_str(), body).await,
                 Method::PATCH => self.crab._patch(url.as_str(), body).await,
                 Method::DELETE => self.crab._delete(url.as_str(), body).await,
@@ -389,6 +586,7 @@ impl GitHub {
                 }
             };
             let (parts, body_stream) = response.into_parts();
+            self.observe(&parts.headers);
             let bytes = body_stream
                 .collect()
                 .await
@@ -400,7 +598,7 @@ impl GitHub {
                 })?;
             let status = parts.status;
             if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                return Ok((parts.headers, bytes));
+                return Ok((status, parts.headers, bytes));
             }
             let message = error_message(&bytes, status);
             match self.wait_for(status, &parts.headers, &message, attempt) {
@@ -423,7 +621,12 @@ impl GitHub {
                 }
                 _ => {}
             }
-            let hint = hint_for(status.as_u16(), &method, &message);
+            let mut hint = hint_for(status.as_u16(), &method, &message);
+            if matches!(status.as_u16(), 404 | 410 | 422 | 501) {
+                if let Some(v) = ledger(|u| u.enterprise_version.clone()) {
+                    hint.push_str(&super::wire::ghes_hint(&v).unwrap_or_default());
+                }
+            }
             return Err(GitHubError::Status {
                 method,
                 url,

@@ -4,8 +4,10 @@
 
 pub mod git;
 pub mod github;
+pub mod httpcache;
 pub mod moduletree;
 pub mod registry;
+pub mod wire;
 
 use github::{GitHub, GitHubConfig, RetryPolicy};
 use registry::RegistryClient;
@@ -27,6 +29,14 @@ pub struct Settings {
     pub repository: Option<String>,
     /// Skip the breaking-change impact of `report` (its compare and tarball requests).
     pub skip_impact: bool,
+    /// A directory that keeps GitHub's answers between runs; `None`: no cache.
+    pub cache_dir: Option<std::path::PathBuf>,
+    /// How old a kept answer may be and still be used without asking GitHub (zero: always ask,
+    /// conditionally).
+    pub cache_max_age: Duration,
+    /// Below this many remaining API requests, optional work is not started; `None`: the
+    /// default ([`github::DEFAULT_FLOOR`]).
+    pub api_floor: Option<u64>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -38,6 +48,9 @@ impl std::fmt::Debug for Settings {
             .field("max_wait", &self.max_wait)
             .field("repository", &self.repository)
             .field("skip_impact", &self.skip_impact)
+            .field("cache_dir", &self.cache_dir)
+            .field("cache_max_age", &self.cache_max_age)
+            .field("api_floor", &self.api_floor)
             .finish()
     }
 }
@@ -81,6 +94,11 @@ impl Session {
                 token: settings.token.clone(),
                 timeout: settings.timeout,
                 retry,
+                cache: settings
+                    .cache_dir
+                    .clone()
+                    .map(|dir| (dir, settings.cache_max_age)),
+                floor: settings.api_floor.unwrap_or(github::DEFAULT_FLOOR),
             })?
         };
         Ok(Session {

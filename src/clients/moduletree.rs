@@ -3,10 +3,10 @@
 //! module has); on other git hosts, the two tags fetched shallowly into a temporary bare
 //! repository with the git program, so the user's git setup applies.
 
+use super::wire::Comparison;
 use crate::clients::git::Git;
 use crate::clients::github::GitHub;
 use http::Method;
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::time::Duration;
@@ -115,19 +115,6 @@ impl Files {
         }
         Ok(out)
     }
-}
-
-#[derive(Deserialize)]
-struct Comparison {
-    #[serde(default)]
-    files: Vec<ComparedFile>,
-}
-
-#[derive(Deserialize)]
-struct ComparedFile {
-    filename: String,
-    #[serde(default)]
-    previous_filename: Option<String>,
 }
 
 /// Percent-encodes a ref for a URL path (`/` is kept: GitHub reads tags with slashes).

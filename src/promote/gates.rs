@@ -58,51 +58,7 @@ impl PromoteGates {
 /// Why the default token may leave a commit without checks.
 pub const NO_CHECKS_HINT: &str = "a pull request opened or pushed with the default GITHUB_TOKEN starts no workflow, so no CI ran on it: give the update job a GitHub App token or a fine-grained personal access token (the examples' BATON_TOKEN secret), or set required_checks to the checks that do run";
 
-#[derive(Debug, Clone, serde::Deserialize)]
-struct CheckRun {
-    #[serde(default)]
-    id: u64,
-    name: String,
-    status: String,
-    #[serde(default)]
-    conclusion: Option<String>,
-    #[serde(default)]
-    details_url: Option<String>,
-    #[serde(default)]
-    html_url: Option<String>,
-    #[serde(default)]
-    started_at: Option<String>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct CheckRunPage {
-    #[serde(default)]
-    check_runs: Vec<CheckRun>,
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-struct Status {
-    context: String,
-    state: String,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct CombinedStatus {
-    #[serde(default)]
-    statuses: Vec<Status>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct Review {
-    #[serde(default)]
-    user: Option<ReviewUser>,
-    state: String,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ReviewUser {
-    login: String,
-}
+use crate::clients::wire::{CheckRun, CheckRunPage, CombinedStatus, Review, Status};
 
 /// Every check run of a commit (all pages), the latest of each name, leaving out those of the
 /// run `own_run` (the promotion's own jobs) and those started after the merge (the workflows the

@@ -178,6 +178,9 @@ pub async fn assess(
     }
 }
 
+/// What the budget floor holds back first (see [`GitHub::budget_low`]).
+const OPTIONAL_WORK: &str = "breaking-change impact";
+
 /// What the run fetched, shared by every dependency: a tarball per repository and tag, a
 /// comparison per repository and pair of tags, a scratch repository per git remote.
 struct Ctx {
@@ -230,6 +233,9 @@ impl Ctx {
                 slot(&self.compares, key)
                     .get_or_init(|| async {
                         let _permit = self.requests.acquire().await;
+                        if let Some(why) = self.github.budget_low(OPTIONAL_WORK) {
+                            return Err(why);
+                        }
                         moduletree::compare(&self.github, owner, repo, base, head).await
                     })
                     .await
@@ -264,6 +270,9 @@ impl Ctx {
                 let files = slot(&self.tarballs, key)
                     .get_or_init(|| async {
                         let _permit = self.requests.acquire().await;
+                        if let Some(why) = self.github.budget_low(OPTIONAL_WORK) {
+                            return Err(why);
+                        }
                         moduletree::tarball(&self.github, owner, repo, tag)
                             .await
                             .map(Arc::new)

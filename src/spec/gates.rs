@@ -357,36 +357,36 @@ async fn date_tags(
     let parse = |s: Option<&str>| s.and_then(|s| clock::parse_instant(s).ok());
     match lookup {
         Lookup::GitHub { owner, repo } => {
-            let releases: Vec<serde_json::Value> = clients
+            let releases: Vec<crate::clients::wire::ReleaseDate> = clients
                 .github
                 .all_pages(&format!("/repos/{owner}/{repo}/releases?per_page=100"))
                 .await
                 .unwrap_or_default();
             for tag in tags {
-                let release = releases
+                let published = releases
                     .iter()
-                    .find(|r| r.get("tag_name").and_then(|t| t.as_str()) == Some(tag.as_str()));
-                let published =
-                    release.and_then(|r| parse(r.get("published_at").and_then(|v| v.as_str())));
-                let date =
-                    match published {
-                        Some(at) => Ok(at),
-                        None => {
-                            // A tag without a release: the date of the commit it points at.
-                            let path: Vec<String> = tag.split('/').map(url_segment).collect();
-                            let route =
-                                format!("/repos/{owner}/{repo}/commits/tags/{}", path.join("/"));
-                            match clients.github.get_json::<serde_json::Value>(&route).await {
-                                Ok(c) => parse(
-                                    c.pointer("/commit/committer/date").and_then(|v| v.as_str()),
-                                )
+                    .find(|r| r.tag_name == *tag)
+                    .and_then(|r| parse(r.published_at.as_deref()));
+                let date = match published {
+                    Some(at) => Ok(at),
+                    None => {
+                        // A tag without a release: the date of the commit it points at.
+                        let path: Vec<String> = tag.split('/').map(url_segment).collect();
+                        let route =
+                            format!("/repos/{owner}/{repo}/commits/tags/{}", path.join("/"));
+                        match clients
+                            .github
+                            .get_json::<crate::clients::wire::CommitInfo>(&route)
+                            .await
+                        {
+                            Ok(c) => parse(c.commit.committer.and_then(|c| c.date).as_deref())
                                 .ok_or_else(|| format!("GitHub gives no date for the tag {tag}")),
-                                Err(e) => Err(format!(
-                                    "the date of the tag {tag} could not be read ({e})"
-                                )),
+                            Err(e) => {
+                                Err(format!("the date of the tag {tag} could not be read ({e})"))
                             }
                         }
-                    };
+                    }
+                };
                 out.insert(tag.clone(), date);
             }
         }

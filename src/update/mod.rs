@@ -685,11 +685,7 @@ async fn default_branch(
     gh: &crate::clients::github::GitHub,
     repo: &RepoRef,
 ) -> anyhow::Result<String> {
-    #[derive(serde::Deserialize)]
-    struct RepoInfo {
-        default_branch: String,
-    }
-    let info: RepoInfo = gh
+    let info: crate::clients::wire::RepoInfo = gh
         .get_json(&format!("/repos/{}/{}", repo.owner, repo.name))
         .await
         .context("looking up the repository's default branch")?;

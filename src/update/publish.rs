@@ -6,7 +6,8 @@
 
 use crate::clients::git::{Git, GitError, Token};
 use crate::clients::github::{GitHub, GitHubError, plain_name};
-use serde::{Deserialize, Serialize};
+use crate::clients::wire::PullItem;
+use serde::Serialize;
 use serde_json::json;
 
 /// The author Baton commits as when none is given.
@@ -349,12 +350,6 @@ pub async fn open_pull_request(
         url: p.html_url,
         created: false,
     }))
-}
-
-#[derive(Deserialize)]
-struct PullItem {
-    number: u64,
-    html_url: String,
 }
 
 /// Opens the pull request, or updates the open one for the same head branch.

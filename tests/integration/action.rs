@@ -3,6 +3,7 @@
 //! `GITHUB_STEP_SUMMARY`, the event in `GITHUB_EVENT_PATH`.
 
 use crate::common::{baton, fixture, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::git;
 use serde_json::{Value, json};
@@ -11,14 +12,14 @@ use std::path::{Path, PathBuf};
 
 const TOKEN: &str = "ghs_ACTIONTOKEN0123456789abcdef";
 
-struct Runner {
-    dir: tempfile::TempDir,
+pub(crate) struct Runner {
+    pub(crate) dir: tempfile::TempDir,
     output: PathBuf,
-    summary: PathBuf,
+    pub(crate) summary: PathBuf,
 }
 
 impl Runner {
-    fn new() -> Runner {
+    pub(crate) fn new() -> Runner {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("output");
         let summary = dir.path().join("summary.md");
@@ -32,7 +33,7 @@ impl Runner {
     }
 
     /// Runs the action in `workspace` with these inputs (names as in action.yml).
-    async fn run(
+    pub(crate) async fn run(
         &self,
         workspace: &Path,
         inputs: &[(&str, &str)],
@@ -78,7 +79,7 @@ impl Runner {
         out
     }
 
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         std::fs::read_to_string(&self.summary).unwrap()
     }
 }
@@ -230,9 +231,15 @@ async fn promote_dispatches_and_sets_dependency_and_version() {
     let event = ws.path().join("event.json");
     std::fs::write(
         &event,
-        json!({"action": "closed", "pull_request": {"number": 3, "merged": true, "merge_commit_sha": "f00d",
-            "head": {"ref": "baton-dev-updates-acme/mods/vpc", "repo": {"full_name": "acme/live"}},
-            "base": {"ref": "main", "repo": {"full_name": "acme/live"}}, "labels": []}})
+        events::pull_request_closed(
+            3,
+            "baton-dev-updates-acme/mods/vpc",
+            "c0ffee",
+            "f00d",
+            true,
+            &[],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();
@@ -336,9 +343,15 @@ async fn promote_held_by_failing_checks_sets_gated_and_says_why() {
     let event = ws.path().join("event.json");
     std::fs::write(
         &event,
-        json!({"action": "closed", "pull_request": {"number": 3, "merged": true, "merge_commit_sha": "f00d",
-            "head": {"ref": "baton-dev-updates-acme/mods/vpc", "sha": "beef", "repo": {"full_name": "acme/live"}},
-            "base": {"ref": "main", "repo": {"full_name": "acme/live"}}, "labels": []}})
+        events::pull_request_closed(
+            3,
+            "baton-dev-updates-acme/mods/vpc",
+            "beef",
+            "f00d",
+            true,
+            &[],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();

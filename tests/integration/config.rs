@@ -2,6 +2,7 @@
 //! over it, and errors that name the file, the line and the key.
 
 use crate::common::{baton, json_of, stderr_of, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::{git, tagged_repo};
 use serde_json::{Value, json};
@@ -235,9 +236,15 @@ async fn every_command_is_driven_by_env() {
     let event = l.work.join("../event.json");
     std::fs::write(
         &event,
-        json!({"action": "closed", "pull_request": {"number": 1, "merged": true,
-            "merge_commit_sha": "abc", "head": {"ref": format!("upd-dev-{DEP}"), "repo": {"full_name": "acme/live"}}, "labels": []},
-            "repository": {"full_name": "acme/live"}})
+        events::pull_request_closed(
+            1,
+            &format!("upd-dev-{DEP}"),
+            "c0ffee",
+            "abc",
+            true,
+            &[],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();
@@ -324,9 +331,15 @@ async fn promote_applies_the_next_environments_gates_from_the_config() {
     let event = l.work.join("../event.json");
     std::fs::write(
         &event,
-        json!({"action": "closed", "pull_request": {"number": 1, "merged": true,
-            "merge_commit_sha": "abc", "head": {"ref": "baton-stage-updates-acme/terraform-aws-vpc/vpc", "repo": {"full_name": "acme/live"}},
-            "labels": []}, "repository": {"full_name": "acme/live"}})
+        events::pull_request_closed(
+            1,
+            "baton-stage-updates-acme/terraform-aws-vpc/vpc",
+            "c0ffee",
+            "abc",
+            true,
+            &[],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();

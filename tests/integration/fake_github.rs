@@ -1,8 +1,11 @@
 //! A local stand-in for the GitHub REST API that behaves like the real one where Baton depends on
 //! it: status codes, `Link` pagination, an optional `/api/v3` prefix (GitHub Enterprise Server),
 //! rate-limit answers, 422 on a duplicate pull request, `compare` and `tarball` (through a
-//! redirect) answered from the tags of a local git repository. Answers are built from GitHub's own
-//! example payloads in `tests/fixtures/github-api`. Every request is recorded.
+//! redirect) answered from the tags of a local git repository, `ETag`s and `304 Not Modified`,
+//! the `x-ratelimit-*` headers of every answer. Answers are built from GitHub's own example
+//! payloads in its published REST description, and every exchange is held against that
+//! description (`contract.rs`): a request GitHub would not take, or an answer GitHub would not
+//! give, fails the test that caused it. Every request is recorded.
 
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -69,6 +72,29 @@ pub struct State {
     /// Creating a pull request answers 403 with this message, e.g. "Resource not accessible by
     /// integration" (a workflow token without `pull-requests: write`).
     pub refuse_pull_create: Option<String>,
+    /// The primary rate-limit window, when the stand-in sends GitHub's `x-ratelimit-*` headers.
+    pub rate: Option<RateWindow>,
+    /// Requests that counted against the rate limit (all but `304`s).
+    pub counted: usize,
+    /// Requests that carried `If-None-Match` or `If-Modified-Since`.
+    pub conditional_requests: usize,
+    /// The `x-github-enterprise-version` sent under `/api/v3`.
+    pub enterprise_version: Option<String>,
+    /// Exchanges held against GitHub's REST description.
+    pub exchanges_checked: usize,
+    /// Where they disagreed with it.
+    pub contract_violations: Vec<String>,
+}
+
+/// A primary rate-limit window: `limit` requests an hour, `used` so far, reset in `reset_in` s.
+#[derive(Debug, Clone)]
+pub struct RateWindow {
+    /// Requests an hour (GITHUB_TOKEN: 1,000 per repository).
+    pub limit: u64,
+    /// Spent so far.
+    pub used: u64,
+    /// Seconds until the window resets.
+    pub reset_in: u64,
 }
 
 /// The stand-in server.
@@ -87,6 +113,12 @@ impl FakeGitHub {
         let server = MockServer::start().await;
         let state = Arc::new(Mutex::new(State {
             max_page: 100,
+            rate: Some(RateWindow {
+                limit: 5000,
+                used: 0,
+                reset_in: 3600,
+            }),
+            enterprise_version: (!prefix.is_empty()).then(|| "3.19.2".to_string()),
             ..State::default()
         }));
         Mock::given(wiremock::matchers::any())
@@ -208,6 +240,45 @@ impl FakeGitHub {
     pub fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
     }
+
+    /// Sets the rate-limit window: `remaining` of `limit` requests left.
+    pub fn set_rate_limit(&self, limit: u64, remaining: u64) {
+        self.state.lock().unwrap().rate = Some(RateWindow {
+            limit,
+            used: limit - remaining,
+            reset_in: 3600,
+        });
+    }
+
+    /// Requests that counted against the rate limit so far (`304`s do not).
+    pub fn counted(&self) -> usize {
+        self.state.lock().unwrap().counted
+    }
+
+    /// Requests that carried `If-None-Match` or `If-Modified-Since`.
+    pub fn conditional_requests(&self) -> usize {
+        self.state.lock().unwrap().conditional_requests
+    }
+
+    /// Exchanges held against GitHub's description so far.
+    pub fn exchanges_checked(&self) -> usize {
+        self.state.lock().unwrap().exchanges_checked
+    }
+}
+
+impl Drop for FakeGitHub {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let violations = std::mem::take(&mut self.state.lock().unwrap().contract_violations);
+        assert!(
+            violations.is_empty(),
+            "the stand-in saw {} exchange(s) that disagree with GitHub's REST description:\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
+    }
 }
 
 struct Responder {
@@ -216,12 +287,31 @@ struct Responder {
     prefix: String,
 }
 
+/// GitHub's own example answer of an operation, from the pinned REST description, repaired where
+/// the example breaks its own schema (see `contract::UPSTREAM_EXAMPLE_DEFECTS`).
 fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/github-api")
-        .join(name);
-    let text = std::fs::read_to_string(path).expect("fixture");
-    serde_json::from_str::<Value>(&text).expect("json")["example_response"].clone()
+    let (method, template, status) = match name {
+        "repo-get.json" => ("GET", "/repos/{owner}/{repo}", 200),
+        "tags-list.json" => ("GET", "/repos/{owner}/{repo}/tags", 200),
+        "releases-list.json" => ("GET", "/repos/{owner}/{repo}/releases", 200),
+        "pulls-create.json" => ("POST", "/repos/{owner}/{repo}/pulls", 201),
+        "issue-labels-add.json" => (
+            "POST",
+            "/repos/{owner}/{repo}/issues/{issue_number}/labels",
+            200,
+        ),
+        "compare-basehead.json" => ("GET", "/repos/{owner}/{repo}/compare/{basehead}", 200),
+        "commit-get.json" => ("GET", "/repos/{owner}/{repo}/commits/{ref}", 200),
+        "check-runs-list.json" => ("GET", "/repos/{owner}/{repo}/commits/{ref}/check-runs", 200),
+        "commit-status-combined.json" => ("GET", "/repos/{owner}/{repo}/commits/{ref}/status", 200),
+        "pulls-reviews-list.json" => (
+            "GET",
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            200,
+        ),
+        other => panic!("no operation for the fixture {other}"),
+    };
+    crate::contract::example(method, template, status)
 }
 
 /// The commit a tag or sha names in a local repository.
@@ -250,8 +340,8 @@ fn git_out(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn not_found() -> ResponseTemplate {
-    ResponseTemplate::new(404).set_body_json(json!({
+fn not_found() -> Reply {
+    Reply::new(404).set_body_json(json!({
         "message": "Not Found",
         "documentation_url": "https://docs.github.com/rest",
         "status": "404"
@@ -268,7 +358,13 @@ fn query(req: &Request) -> HashMap<String, String> {
 impl Respond for Responder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let delay = self.state.lock().unwrap().delay;
-        let response = self.answer(req);
+        let reply = match self.exhausted(req) {
+            Some(limited) => limited,
+            None => self.conditional(req, self.answer(req)),
+        };
+        let reply = self.rate_limit_headers(req, reply);
+        self.check_contract(req, &reply);
+        let response = reply.into_template();
         match delay {
             Some(d) => response.set_delay(d),
             None => response,
@@ -276,8 +372,221 @@ impl Respond for Responder {
     }
 }
 
+/// An answer being built: what the stand-in sends, kept readable so that it can be checked
+/// against GitHub's description before it goes out.
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    json: Option<Value>,
+}
+
+impl Reply {
+    fn new(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            json: None,
+        }
+    }
+
+    fn set_body_json(mut self, body: Value) -> Reply {
+        self.body = serde_json::to_vec(&body).expect("JSON");
+        self.json = Some(body);
+        self.insert_header("content-type", "application/json; charset=utf-8")
+    }
+
+    fn set_body_bytes(mut self, body: Vec<u8>) -> Reply {
+        self.body = body;
+        self.json = None;
+        self
+    }
+
+    fn insert_header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn into_template(self) -> ResponseTemplate {
+        let mut t = ResponseTemplate::new(self.status);
+        for (name, value) in &self.headers {
+            t = t.insert_header(name.as_str(), value.as_str());
+        }
+        if self.body.is_empty() {
+            t
+        } else {
+            let kind = self
+                .header("content-type")
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            t.set_body_raw(self.body, &kind)
+        }
+    }
+}
+
 impl Responder {
-    fn answer(&self, req: &Request) -> ResponseTemplate {
+    /// The primary rate limit of the whole API, when the window is spent: GitHub's 403 with its
+    /// headers.
+    fn exhausted(&self, req: &Request) -> Option<Reply> {
+        let state = self.state.lock().unwrap();
+        let window = state.rate.as_ref()?;
+        if window.used < window.limit || req.url.path().contains("/_codeload/") {
+            return None;
+        }
+        Some(Reply::new(403).set_body_json(json!({
+            "message": "API rate limit exceeded for installation ID 1.",
+            "documentation_url": "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"
+        })))
+    }
+
+    /// GitHub's conditional requests: a `GET` answered 200 carries an `ETag` (which, as on
+    /// GitHub, belongs to the token: another token gets another tag), and the same request with
+    /// `If-None-Match` of that tag is answered `304 Not Modified` with no body. A repository
+    /// also carries `Last-Modified`, which `If-Modified-Since` matches whatever the token.
+    fn conditional(&self, req: &Request, reply: Reply) -> Reply {
+        if req.method.as_str() != "GET" || reply.status != 200 || reply.json.is_none() {
+            return reply;
+        }
+        use std::hash::{Hash, Hasher};
+        let asked = |name: &str| {
+            req.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        reply.body.hash(&mut hasher);
+        asked("authorization").hash(&mut hasher);
+        let etag = format!("W/\"{:016x}\"", hasher.finish());
+        let is_repo = req
+            .url
+            .path()
+            .trim_start_matches(&self.prefix)
+            .matches('/')
+            .count()
+            == 3;
+        let modified = is_repo.then_some("Mon, 01 Jun 2026 08:00:00 GMT");
+        let (if_none, if_since) = (asked("if-none-match"), asked("if-modified-since"));
+        self.state.lock().unwrap().conditional_requests +=
+            usize::from(if_none.is_some() || if_since.is_some());
+        let unchanged = if_none.as_deref() == Some(etag.as_str())
+            || (modified.is_some() && if_since.as_deref() == modified);
+        let mut out = if unchanged {
+            let mut not_modified = Reply::new(304);
+            if let Some(link) = reply.header("link") {
+                not_modified = not_modified.insert_header("link", link);
+            }
+            not_modified
+        } else {
+            reply
+        };
+        out = out.insert_header("etag", &etag);
+        match modified {
+            Some(m) => out.insert_header("last-modified", m),
+            None => out,
+        }
+    }
+
+    /// GitHub's rate-limit headers on every API answer; a request counts against the window
+    /// unless it is answered `304`.
+    fn rate_limit_headers(&self, req: &Request, reply: Reply) -> Reply {
+        // Downloads come from codeload, outside the API and its limit.
+        if req.url.path().contains("/_codeload/") {
+            return reply;
+        }
+        let mut state = self.state.lock().unwrap();
+        let counted = reply.status != 304;
+        if counted {
+            state.counted += 1;
+        }
+        let enterprise = state.enterprise_version.clone();
+        let reply = match enterprise {
+            Some(version) => reply.insert_header("x-github-enterprise-version", &version),
+            None => reply,
+        };
+        // An answer that set its own (a path-specific limit) keeps them.
+        if reply.header("x-ratelimit-remaining").is_some() {
+            return reply;
+        }
+        let Some(window) = state.rate.as_mut() else {
+            return reply;
+        };
+        if counted && window.used < window.limit {
+            window.used += 1;
+        }
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + window.reset_in;
+        let remaining = window.limit - window.used;
+        reply
+            .insert_header("x-ratelimit-limit", &window.limit.to_string())
+            .insert_header("x-ratelimit-remaining", &remaining.to_string())
+            .insert_header("x-ratelimit-used", &window.used.to_string())
+            .insert_header("x-ratelimit-reset", &reset.to_string())
+            .insert_header("x-ratelimit-resource", "core")
+    }
+
+    /// Holds the exchange against GitHub's REST description (each supported GHES version's,
+    /// for a stand-in under `/api/v3`); disagreements fail the test when the stand-in is dropped.
+    fn check_contract(&self, req: &Request, reply: &Reply) {
+        let path = req.url.path();
+        // The download host (codeload.github.com), not the API.
+        if path.contains("/_codeload/") {
+            return;
+        }
+        let Some(api_path) = path.strip_prefix(&self.prefix) else {
+            let mut state = self.state.lock().unwrap();
+            state.contract_violations.push(format!(
+                "{} {path}: outside the API URL {:?}",
+                req.method, self.prefix
+            ));
+            return;
+        };
+        let query: Vec<(String, String)> = req
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let names: &[&str] = if self.prefix.is_empty() {
+            &["api.github.com"]
+        } else {
+            crate::contract::GHES
+        };
+        let mut problems = Vec::new();
+        for name in names {
+            let d = crate::contract::description(name);
+            problems.extend(crate::contract::check(
+                d,
+                &crate::contract::Exchange {
+                    method: req.method.as_str(),
+                    path: api_path,
+                    query: &query,
+                    request_body: &req.body,
+                    status: reply.status,
+                    response: reply.json.as_ref(),
+                },
+            ));
+        }
+        let mut state = self.state.lock().unwrap();
+        state.exchanges_checked += 1;
+        state.contract_violations.extend(problems);
+    }
+}
+
+impl Responder {
+    fn answer(&self, req: &Request) -> Reply {
         let mut state = self.state.lock().unwrap();
         let method = req.method.to_string();
         let full_path = match req.url.query() {
@@ -285,23 +594,25 @@ impl Responder {
             None => req.url.path().to_string(),
         };
         state.requests.push(format!("{method} {full_path}"));
-        let Some(path) = req.url.path().strip_prefix(&self.prefix) else {
+        let raw = req.url.path();
+        // Downloads come from their own host (codeload.github.com), outside the API URL.
+        let download = raw.contains("/_codeload/").then_some(raw);
+        let Some(path) = raw.strip_prefix(&self.prefix).or(download) else {
             return not_found();
         };
         let path = path.to_string();
         if let Some(code) = state.fail_with.get(&path) {
-            return ResponseTemplate::new(*code).set_body_json(json!({"message": "Server Error"}));
+            return Reply::new(*code).set_body_json(json!({"message": "Server Error"}));
         }
         if let Some((code, times)) = state.fail_times.get_mut(&path) {
             if *times > 0 {
                 *times -= 1;
-                return ResponseTemplate::new(*code)
-                    .set_body_json(json!({"message": "Server Error"}));
+                return Reply::new(*code).set_body_json(json!({"message": "Server Error"}));
             }
         }
         if let Some(i) = state.too_many_once.iter().position(|p| *p == path) {
             state.too_many_once.remove(i);
-            return ResponseTemplate::new(429)
+            return Reply::new(429)
                 .insert_header("retry-after", "1")
                 .set_body_json(json!({"message": "Too Many Requests"}));
         }
@@ -313,7 +624,7 @@ impl Responder {
                     .unwrap()
                     .as_secs()
                     + *reset_in;
-                return ResponseTemplate::new(403)
+                return Reply::new(403)
                     .insert_header("x-ratelimit-limit", "60")
                     .insert_header("x-ratelimit-remaining", "0")
                     .insert_header("x-ratelimit-reset", reset.to_string().as_str())
@@ -325,7 +636,7 @@ impl Responder {
         }
         if let Some(i) = state.rate_limit_once.iter().position(|p| *p == path) {
             state.rate_limit_once.remove(i);
-            return ResponseTemplate::new(403)
+            return Reply::new(403)
                 .insert_header("retry-after", "1")
                 .set_body_json(json!({
                     "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
@@ -347,7 +658,7 @@ impl Responder {
                 body["name"] = json!(repo);
                 body["full_name"] = json!(full);
                 body["default_branch"] = json!(r.default_branch);
-                ResponseTemplate::new(200).set_body_json(body)
+                Reply::new(200).set_body_json(body)
             }
             ("GET", ["tags"]) => {
                 let template = fixture("tags-list.json")[0].clone();
@@ -412,7 +723,7 @@ impl Responder {
                 self.page(req, &path, items, max_page)
             }
             ("POST", ["pulls"]) if state.refuse_pull_create.is_some() => {
-                ResponseTemplate::new(403).set_body_json(json!({
+                Reply::new(403).set_body_json(json!({
                     "message": state.refuse_pull_create,
                     "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
                     "status": "403"
@@ -422,7 +733,7 @@ impl Responder {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 let (Some(head), Some(base)) = (body["head"].as_str(), body["base"].as_str())
                 else {
-                    return ResponseTemplate::new(422).set_body_json(json!({
+                    return Reply::new(422).set_body_json(json!({
                         "message": "Validation Failed",
                         "errors": [{"resource": "PullRequest", "field": "head", "code": "missing_field"}],
                         "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"
@@ -433,7 +744,7 @@ impl Responder {
                     .iter()
                     .any(|p| p["state"] == "open" && p["head"]["ref"] == head);
                 if open {
-                    return ResponseTemplate::new(422).set_body_json(json!({
+                    return Reply::new(422).set_body_json(json!({
                         "message": "Validation Failed",
                         "errors": [{
                             "resource": "PullRequest",
@@ -456,7 +767,7 @@ impl Responder {
                 pr["labels"] = json!([]);
                 pr["html_url"] = json!(format!("https://github.com/{full}/pull/{number}"));
                 state.repos.get_mut(&full).unwrap().pulls.push(pr.clone());
-                ResponseTemplate::new(201).set_body_json(pr)
+                Reply::new(201).set_body_json(pr)
             }
             ("PATCH", ["pulls", n]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -473,7 +784,7 @@ impl Responder {
                         pr[key] = v.clone();
                     }
                 }
-                ResponseTemplate::new(200).set_body_json(pr.clone())
+                Reply::new(200).set_body_json(pr.clone())
             }
             ("POST", ["issues", n, "labels"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -494,7 +805,7 @@ impl Responder {
                     }
                 }
                 pr["labels"] = json!(labels);
-                ResponseTemplate::new(200).set_body_json(json!(labels))
+                Reply::new(200).set_body_json(json!(labels))
             }
             ("POST", ["pulls", n, "requested_reviewers"]) => {
                 let repo = state.repos.get_mut(&full).unwrap();
@@ -503,7 +814,7 @@ impl Responder {
                     .iter()
                     .find(|p| n.parse::<u64>().ok() == p["number"].as_u64())
                 {
-                    Some(pr) => ResponseTemplate::new(201).set_body_json(pr.clone()),
+                    Some(pr) => Reply::new(201).set_body_json(pr.clone()),
                     None => not_found(),
                 }
             }
@@ -541,7 +852,7 @@ impl Responder {
                 body["base_commit"]["sha"] = json!(base_sha);
                 body["merge_base_commit"]["sha"] = json!(base_sha);
                 body["url"] = json!(format!("{}{}/repos/{full}/compare/{basehead}", self.base, self.prefix));
-                ResponseTemplate::new(200).set_body_json(body)
+                Reply::new(200).set_body_json(body)
             }
             ("GET", ["tarball", reference @ ..]) => {
                 let Some(dir) = &r.git else {
@@ -552,9 +863,9 @@ impl Responder {
                     return not_found();
                 }
                 // GitHub answers with a redirect to the download.
-                ResponseTemplate::new(302).insert_header(
+                Reply::new(302).insert_header(
                     "location",
-                    format!("{}{}/repos/{full}/_codeload/{reference}", self.base, self.prefix).as_str(),
+                    format!("{}/repos/{full}/_codeload/{reference}", self.base).as_str(),
                 )
             }
             ("GET", ["_codeload", reference @ ..]) => {
@@ -571,7 +882,7 @@ impl Responder {
                     .current_dir(dir)
                     .output()
                     .expect("git archive runs");
-                ResponseTemplate::new(200)
+                Reply::new(200)
                     .insert_header("content-type", "application/x-gzip")
                     .set_body_bytes(out.stdout)
             }
@@ -603,7 +914,7 @@ impl Responder {
                     .collect();
                 let total = items.len();
                 let (chunk, link) = self.paginate(req, &path, items, max_page);
-                let mut response = ResponseTemplate::new(200)
+                let mut response = Reply::new(200)
                     .set_body_json(json!({"total_count": total, "check_runs": chunk}));
                 if let Some(link) = link {
                     response = response.insert_header("link", link.as_str());
@@ -611,15 +922,14 @@ impl Responder {
                 response
             }
             ("GET", ["commits", "tags", tag]) => match r.tag_dates.get(*tag) {
-                Some(date) => ResponseTemplate::new(200).set_body_json(json!({
-                    "sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e",
-                    "commit": {
-                        "author": {"name": "Monalisa Octocat", "email": "mona@github.com", "date": date},
-                        "committer": {"name": "Monalisa Octocat", "email": "mona@github.com", "date": date},
-                        "message": format!("release {tag}")
-                    }
-                })),
-                None => ResponseTemplate::new(422).set_body_json(json!({
+                Some(date) => {
+                    let mut commit = fixture("commit-get.json");
+                    commit["commit"]["author"]["date"] = json!(date);
+                    commit["commit"]["committer"]["date"] = json!(date);
+                    commit["commit"]["message"] = json!(format!("release {tag}"));
+                    Reply::new(200).set_body_json(commit)
+                }
+                None => Reply::new(422).set_body_json(json!({
                     "message": format!("No commit found for SHA: refs/tags/{tag}"),
                     "documentation_url": "https://docs.github.com/rest/commits/commits#get-a-commit"
                 })),
@@ -652,7 +962,7 @@ impl Responder {
                 body["statuses"] = json!(statuses);
                 body["sha"] = json!(sha);
                 body["total_count"] = json!(list.len());
-                ResponseTemplate::new(200).set_body_json(body)
+                Reply::new(200).set_body_json(body)
             }
             ("GET", ["pulls", n, "reviews"]) => {
                 let template = fixture("pulls-reviews-list.json")[0].clone();
@@ -676,13 +986,13 @@ impl Responder {
             ("POST", ["dispatches"]) => {
                 let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
                 if body.get("event_type").and_then(Value::as_str).is_none() {
-                    return ResponseTemplate::new(422).set_body_json(json!({
+                    return Reply::new(422).set_body_json(json!({
                         "message": "Invalid request.\n\n\"event_type\" wasn't supplied.",
                         "documentation_url": "https://docs.github.com/rest/repos/repos#create-a-repository-dispatch-event"
                     }));
                 }
                 state.dispatches.push((full, body));
-                ResponseTemplate::new(204)
+                Reply::new(204)
             }
             _ => not_found(),
         }
@@ -691,15 +1001,9 @@ impl Responder {
 
 impl Responder {
     /// One page of a list, with `Link` headers as GitHub writes them.
-    fn page(
-        &self,
-        req: &Request,
-        path: &str,
-        items: Vec<Value>,
-        max_page: usize,
-    ) -> ResponseTemplate {
+    fn page(&self, req: &Request, path: &str, items: Vec<Value>, max_page: usize) -> Reply {
         let (chunk, link) = self.paginate(req, path, items, max_page);
-        let mut response = ResponseTemplate::new(200).set_body_json(Value::Array(chunk));
+        let mut response = Reply::new(200).set_body_json(Value::Array(chunk));
         if let Some(link) = link {
             response = response.insert_header("link", link.as_str());
         }

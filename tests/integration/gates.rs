@@ -3,6 +3,7 @@
 //! serving check runs, combined statuses and reviews.
 
 use crate::common::{baton, stderr_of, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::{git, git_at, tagged_repo};
 use serde_json::{Value, json};
@@ -193,21 +194,18 @@ impl Live {
         let branch = format!("baton-{env}-updates-{DEP}");
         let event = self.event(
             &format!("{env}-closed-{number}"),
-            &json!({
-                "action": "closed",
-                "number": number,
-                "pull_request": {
-                    "number": number,
-                    "state": "closed",
-                    "merged": true,
-                    "merged_at": "2026-12-03T11:00:00Z",
-                    "merge_commit_sha": merge,
-                    "head": {"ref": branch, "sha": head, "repo": {"full_name": REPO}},
-                    "base": {"ref": "main", "repo": {"full_name": REPO}},
-                    "labels": [{"name": format!("updates-{env}")}]
-                },
-                "repository": {"full_name": REPO}
-            }),
+            &merged_at(
+                events::pull_request_closed(
+                    number,
+                    &branch,
+                    head,
+                    merge,
+                    true,
+                    &[&format!("updates-{env}")],
+                    REPO,
+                ),
+                "2026-12-03T11:00:00Z",
+            ),
         );
         git(&self.work, &["checkout", "-q", merge]);
         let include = format!("{{*{env}*}}/**");
@@ -244,7 +242,11 @@ impl Live {
     fn dispatched(&self, name: &str, body: &Value) -> Vec<(&'static str, String)> {
         let path = self.event(
             name,
-            &json!({"action": body["event_type"], "client_payload": body["client_payload"]}),
+            &events::repository_dispatch(
+                body["event_type"].as_str().expect("event_type"),
+                body["client_payload"].clone(),
+                REPO,
+            ),
         );
         vec![
             ("GITHUB_EVENT_NAME", "repository_dispatch".into()),
@@ -259,6 +261,13 @@ impl Live {
         all.extend(args);
         serde_json::from_str(&stdout_of(&self.baton(&all, envs).await.success())).unwrap()
     }
+}
+
+/// A merged pull request's event, merged (and closed) at `at`.
+fn merged_at(mut event: Value, at: &str) -> Value {
+    event["pull_request"]["merged_at"] = json!(at);
+    event["pull_request"]["closed_at"] = json!(at);
+    event
 }
 
 fn with_now(mut envs: Vec<(&'static str, String)>, now: &str) -> Vec<(&'static str, String)> {

@@ -4,6 +4,7 @@
 //! table. Everything runs against local stand-ins on 127.0.0.1.
 
 use crate::common::{baton, stderr_of, stdout_of};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::runner::{self, Command, Form};
 use serde_json::json;
@@ -192,9 +193,16 @@ async fn nothing_baton_prints_under_actions_issues_a_command_it_did_not_mean() {
     let event = tmp.path().join("event.json");
     std::fs::write(
         &event,
-        json!({"action": "closed", "pull_request": {"number": 3, "merged": true,
-            "merge_commit_sha": "f00d", "head": {"ref": "baton-dev-updates-acme/mods/vpc", "repo": {"full_name": "acme/live"}},
-            "labels": [{"name": format!("updates-dev\n{SET_URL}")}]}, "repository": {"full_name": "acme/live"}})
+        // GitHub's real event, with a label whose name carries a workflow command.
+        events::pull_request_closed(
+            3,
+            "baton-dev-updates-acme/mods/vpc",
+            "c0ffee",
+            "f00d",
+            true,
+            &[&format!("updates-dev\n{SET_URL}")],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();

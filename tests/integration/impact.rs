@@ -226,7 +226,7 @@ fn github_source(module: &str) -> String {
 }
 
 /// A stand-in serving `acme/modules` from the module repository, and the environment.
-async fn setup() -> (FakeGitHub, tempfile::TempDir, tempfile::TempDir) {
+pub async fn setup() -> (FakeGitHub, tempfile::TempDir, tempfile::TempDir) {
     let modules = tempfile::tempdir().unwrap();
     let repo = module_repo(modules.path());
     let gh = FakeGitHub::start("").await;
@@ -240,13 +240,13 @@ async fn setup() -> (FakeGitHub, tempfile::TempDir, tempfile::TempDir) {
     (gh, modules, work)
 }
 
-async fn run(args: Vec<String>) -> assert_cmd::assert::Assert {
+pub async fn run(args: Vec<String>) -> assert_cmd::assert::Assert {
     tokio::task::spawn_blocking(move || baton().args(&args).assert())
         .await
         .expect("command ran")
 }
 
-fn report_args(work: &Path, api: &str, extra: &[&str]) -> Vec<String> {
+pub fn report_args(work: &Path, api: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = vec![
         "report".into(),
         "--working-dir".into(),
@@ -260,7 +260,7 @@ fn report_args(work: &Path, api: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn dependency<'a>(spec: &'a Value, id: &str) -> &'a Value {
+pub fn dependency<'a>(spec: &'a Value, id: &str) -> &'a Value {
     spec["Dependencies"]
         .as_array()
         .unwrap()

@@ -3,9 +3,13 @@
 
 mod action;
 mod action_files;
+mod budget;
 mod common;
 mod config;
+mod contract;
+mod contract_files;
 mod demo;
+mod events;
 mod expressions;
 mod fake_github;
 mod gates;

@@ -2,6 +2,7 @@
 //! with their nouns, and failures that blame the right thing.
 
 use crate::common::{baton, json_of, stderr_of, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use serde_json::json;
 use std::path::Path;
@@ -13,9 +14,15 @@ fn merged_event(dir: &Path) -> String {
     let path = dir.join("event.json");
     std::fs::write(
         &path,
-        json!({"action": "closed", "pull_request": {"number": 4, "merged": true,
-            "merge_commit_sha": "f00d", "head": {"ref": "baton-dev-updates-acme/terraform-aws-vpc", "repo": {"full_name": "acme/live"}},
-            "labels": []}, "repository": {"full_name": "acme/live"}})
+        events::pull_request_closed(
+            4,
+            "baton-dev-updates-acme/terraform-aws-vpc",
+            "c0ffee",
+            "f00d",
+            true,
+            &[],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();

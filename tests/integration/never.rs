@@ -4,6 +4,7 @@
 //! and the local GitHub stand-in.
 
 use crate::common::{baton, stderr_of, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::{Live, git, live_with_origin};
 use serde_json::{Value, json};
@@ -781,21 +782,18 @@ async fn p5_a_dependency_matching_no_usage_says_so_with_the_closest_id() {
 // 6. promote never guesses between versions.
 // ---------------------------------------------------------------------------------------------
 
+/// Pull request `number` from `branch` of `acme/live`, labelled `updates-dev`, merged as `sha`
+/// (its head commit too), as GitHub's `pull_request` `closed` event carries it.
 fn merged_event(number: u64, branch: &str, sha: &str) -> Value {
-    json!({
-        "action": "closed",
-        "number": number,
-        "pull_request": {
-            "number": number,
-            "state": "closed",
-            "merged": true,
-            "merge_commit_sha": sha,
-            "head": {"ref": branch, "sha": sha, "repo": {"full_name": "acme/live"}},
-            "base": {"ref": "main", "repo": {"full_name": "acme/live"}},
-            "labels": [{"name": "updates-dev"}]
-        },
-        "repository": {"full_name": "acme/live"}
-    })
+    events::pull_request_closed(
+        number,
+        branch,
+        sha,
+        sha,
+        true,
+        &["updates-dev"],
+        "acme/live",
+    )
 }
 
 fn write_event(live: &Live, name: &str, event: &Value) -> String {
@@ -895,8 +893,10 @@ async fn p7_forged_or_stale_promotions_are_refused() {
     let file = "dev/vpc/terragrunt.hcl";
 
     // A merged pull request from a fork, even on an update branch: nothing is sent.
-    let mut fork = merged_event(5, "baton-dev-updates-acme/mods/vpc", "abc");
-    fork["pull_request"]["head"]["repo"]["full_name"] = json!("mallory/live");
+    let fork = events::from_fork(
+        merged_event(5, "baton-dev-updates-acme/mods/vpc", "abc"),
+        events::FORK,
+    );
     let event = write_event(&live, "fork", &fork);
     let assert = baton_in(
         &live.work,
@@ -926,10 +926,14 @@ async fn p7_forged_or_stale_promotions_are_refused() {
     let landed = land(&live, file, "v1.0.0", "v1.1.0");
     land(&live, file, "v1.1.0", "v1.2.0");
     let dispatch = |version: &str, sha: &str| {
-        json!({"action": "dev_updates_merged", "client_payload": {
-            "dependency": "acme/mods/vpc", "version": version, "ref": "refs/heads/main",
-            "sha": sha, "branch": "baton-dev-updates-acme/mods/vpc", "environment": "dev",
-            "pull_request": 7}})
+        events::repository_dispatch(
+            "dev_updates_merged",
+            json!({
+                "dependency": "acme/mods/vpc", "version": version, "ref": "refs/heads/main",
+                "sha": sha, "branch": "baton-dev-updates-acme/mods/vpc", "environment": "dev",
+                "pull_request": 7}),
+            "acme/live",
+        )
     };
     let run = |name: &str, version: &str, sha: &str, args: &'static [&'static str]| {
         let event = write_event(&live, name, &dispatch(version, sha));
@@ -1390,10 +1394,14 @@ async fn p10_a_promoted_pull_request_says_where_it_came_from() {
     let event = write_event(
         &live,
         "dispatch",
-        &json!({"action": "stage_updates_merged", "client_payload": {
-            "dependency": "acme/mods/vpc", "version": "1.1.0", "ref": "refs/heads/main",
-            "sha": sha, "branch": "baton-stage-updates-acme/mods/vpc", "environment": "stage",
-            "pull_request": 12}}),
+        &events::repository_dispatch(
+            "stage_updates_merged",
+            json!({
+                "dependency": "acme/mods/vpc", "version": "1.1.0", "ref": "refs/heads/main",
+                "sha": sha, "branch": "baton-stage-updates-acme/mods/vpc", "environment": "stage",
+                "pull_request": 12}),
+            "acme/live",
+        ),
     );
     let env = [
         ("GITHUB_EVENT_NAME", "repository_dispatch"),

@@ -5,6 +5,7 @@
 //! template, and the chain goes dev → stage → prod against the GitHub stand-in with real git.
 
 use crate::common::{baton, stderr_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::{git, tagged_repo};
 use serde_json::{Value, json};
@@ -201,7 +202,8 @@ impl Chain {
     }
 
     /// Merges a pull request's branch into main on origin (the merge button) and marks it merged
-    /// in the stand-in; returns the `pull_request_target` closed event and the merge commit.
+    /// in the stand-in; returns the `pull_request_target` closed event (GitHub's, for the stand-in's
+    /// pull request: its number, head and labels) and the merge commit.
     fn merge(&self, branch: &str) -> (Value, String) {
         let ws = self.checkout();
         git(
@@ -229,8 +231,21 @@ impl Chain {
         pr["state"] = json!("closed");
         pr["merged"] = json!(true);
         pr["merge_commit_sha"] = json!(sha);
-        let event = json!({"action": "closed", "number": pr["number"], "pull_request": pr.clone(),
-            "repository": {"full_name": "acme/live"}});
+        let labels: Vec<&str> = pr["labels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap())
+            .collect();
+        let event = events::pull_request_closed(
+            pr["number"].as_u64().unwrap(),
+            branch,
+            pr["head"]["sha"].as_str().unwrap(),
+            &sha,
+            true,
+            &labels,
+            "acme/live",
+        );
         (event, sha)
     }
 
@@ -308,12 +323,11 @@ impl Chain {
         );
         let payload: Value =
             serde_json::from_str(&eval(with["client-payload"].as_str().unwrap(), &ctx)).unwrap();
-        Some(json!({
-            "action": with["event-type"].as_str().unwrap(),
-            "branch": "main",
-            "client_payload": payload,
-            "repository": {"full_name": "acme/live"}
-        }))
+        Some(events::repository_dispatch(
+            with["event-type"].as_str().unwrap(),
+            payload,
+            "acme/live",
+        ))
     }
 }
 
@@ -453,8 +467,7 @@ async fn patcher_workflows_with_only_uses_changed_run_dev_to_stage_to_prod() {
     );
 
     // dev, run by hand: one branch and pull request per dependency, only dev/ changed, labelled.
-    let dispatch =
-        json!({"inputs": {}, "ref": "refs/heads/main", "repository": {"full_name": "acme/live"}});
+    let dispatch = events::workflow_dispatch(json!({}), "acme/live");
     let dev_branches = report_and_update(&c, &dev_wf, "workflow_dispatch", &dispatch).await;
     assert_eq!(
         dev_branches,

@@ -1,14 +1,17 @@
 //! The promotion chain end to end: dev → stage → prod with a real bare `origin`, local module
-//! repositories, event payloads written as GitHub writes them, and the API stand-in recording
+//! repositories, event payloads built from GitHub's real webhooks ([`crate::events`]), and the
+//! API stand-in recording
 //! pull requests and dispatches. A reviewer's edit to the dev pull request is what stage gets.
 
 use crate::common::{baton, stderr_of, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::{git, tagged_repo};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 const DEP: &str = "acme/terraform-aws-vpc/vpc";
+const REPO: &str = "acme/live";
 
 struct Chain {
     _root: tempfile::TempDir,
@@ -138,23 +141,6 @@ impl Chain {
     }
 }
 
-fn closed_event(number: u64, branch: &str, merged: bool, sha: &str, label: &str) -> Value {
-    json!({
-        "action": "closed",
-        "number": number,
-        "pull_request": {
-            "number": number,
-            "state": "closed",
-            "merged": merged,
-            "merge_commit_sha": sha,
-            "head": {"ref": branch, "sha": sha, "repo": {"full_name": "acme/live"}},
-            "base": {"ref": "main", "repo": {"full_name": "acme/live"}},
-            "labels": [{"name": label}]
-        },
-        "repository": {"full_name": "acme/live"}
-    })
-}
-
 fn update_args<'a>(env: &'a str, branch: &'a str, label: &'a str) -> Vec<&'a str> {
     vec![
         "update",
@@ -198,7 +184,7 @@ async fn dev_to_stage_to_prod_follows_what_landed() {
     // promote (dev): the merged pull request dispatches exactly 1.1.0.
     let event = c.event(
         "dev-closed",
-        &closed_event(1, &dev_branch, true, &sha, "updates-dev"),
+        &events::pull_request_closed(1, &dev_branch, &sha, &sha, true, &["updates-dev"], REPO),
     );
     let promote = [
         "promote",
@@ -236,7 +222,7 @@ async fn dev_to_stage_to_prod_follows_what_landed() {
     // stage: the dispatch event runs report and update with promote_from dev.
     let dispatch = c.event(
         "dev-dispatch",
-        &json!({"action": "dev_updates_merged", "client_payload": payload}),
+        &events::repository_dispatch("dev_updates_merged", payload.clone(), REPO),
     );
     let dispatch_env = [
         ("GITHUB_EVENT_NAME", "repository_dispatch".to_string()),
@@ -289,7 +275,7 @@ async fn dev_to_stage_to_prod_follows_what_landed() {
     // promote (stage) → prod.
     let event = c.event(
         "stage-closed",
-        &closed_event(2, &stage_branch, true, &sha, "updates-stage"),
+        &events::pull_request_closed(2, &stage_branch, &sha, &sha, true, &["updates-stage"], REPO),
     );
     let promote = [
         "promote",
@@ -307,7 +293,14 @@ async fn dev_to_stage_to_prod_follows_what_landed() {
     assert_eq!(dispatches.len(), 2);
     assert_eq!(dispatches[1].1["event_type"], "stage_updates_merged");
     assert_eq!(dispatches[1].1["client_payload"]["version"], "1.1.0");
-    let dispatch = c.event("stage-dispatch", &json!({"action": "stage_updates_merged", "client_payload": dispatches[1].1["client_payload"]}));
+    let dispatch = c.event(
+        "stage-dispatch",
+        &events::repository_dispatch(
+            "stage_updates_merged",
+            dispatches[1].1["client_payload"].clone(),
+            REPO,
+        ),
+    );
     let prod_branch = format!("baton-prod-updates-{DEP}");
     let mut args = update_args("{*prod*}/**", &prod_branch, "updates-prod");
     args.extend(["--promote-from", "{*stage*}/**"]);
@@ -351,12 +344,14 @@ async fn closed_without_merge_triggers_nothing() {
     let c = chain().await;
     let event = c.event(
         "closed",
-        &closed_event(
+        &events::pull_request_closed(
             9,
             &format!("baton-dev-updates-{DEP}"),
-            false,
             "abc",
-            "updates-dev",
+            "abc",
+            false,
+            &["updates-dev"],
+            REPO,
         ),
     );
     let assert = c
@@ -387,7 +382,11 @@ async fn an_environment_already_at_the_version_gets_no_update() {
     let c = chain().await;
     let dispatch = c.event(
         "dispatch",
-        &json!({"action": "dev_updates_merged", "client_payload": {"dependency": DEP, "version": "1.0.0"}}),
+        &events::repository_dispatch(
+            "dev_updates_merged",
+            json!({"dependency": DEP, "version": "1.0.0"}),
+            REPO,
+        ),
     );
     let assert = c
         .baton(

@@ -3,6 +3,7 @@
 //! "Reliability" table. Everything runs against local stand-ins on 127.0.0.1.
 
 use crate::common::{baton, fixture, json_of, scan_of, stderr_of, stdout_of, write_tree};
+use crate::events;
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::git;
 use serde_json::{Value, json};
@@ -24,7 +25,7 @@ fn terragrunt(source: &str) -> Vec<u8> {
 }
 
 /// Runs a command off the async runtime, so the stand-ins keep answering.
-async fn run(mut cmd: assert_cmd::Command) -> assert_cmd::assert::Assert {
+pub async fn run(mut cmd: assert_cmd::Command) -> assert_cmd::assert::Assert {
     cmd.timeout(HANG);
     tokio::task::spawn_blocking(move || cmd.assert())
         .await
@@ -781,21 +782,25 @@ async fn promote_on_an_event_that_is_not_a_merged_pull_request_sends_nothing() {
     let events = [
         (
             "push",
-            json!({"ref": "refs/heads/main", "after": "f00d", "commits": []}).to_string(),
+            events::push("refs/heads/main", "f00d", "acme/live").to_string(),
             "not a pull_request event",
         ),
         (
             "opened",
-            json!({"action": "opened", "pull_request": {"number": 4, "merged": false,
-                "head": {"ref": "baton-dev-updates-acme/m/x"}, "labels": []}})
+            events::pull_request_opened(
+                4,
+                "baton-dev-updates-acme/m/x",
+                "c0ffee",
+                &[],
+                "acme/live",
+            )
             .to_string(),
             "was opened, not closed",
         ),
         (
             "other-branch",
-            json!({"action": "closed", "pull_request": {"number": 5, "merged": true,
-                "merge_commit_sha": "abc", "head": {"ref": "feature/x"}, "labels": []}})
-            .to_string(),
+            events::pull_request_closed(5, "feature/x", "c0ffee", "abc", true, &[], "acme/live")
+                .to_string(),
             "does not start with",
         ),
     ];
@@ -815,9 +820,24 @@ async fn promote_on_an_event_that_is_not_a_merged_pull_request_sends_nothing() {
         let why = out["reason"].as_str().unwrap();
         assert!(why.contains(reason), "{name}: {why}");
     }
-    // An event file that is not JSON, or missing, is invalid input.
+    // An event file that is not JSON, or missing, is invalid input. Not JSON: a real merged
+    // pull request's event cut short on purpose, as a truncated write leaves it.
     let garbage = dir.path().join("garbage.json");
-    std::fs::write(&garbage, "{\"action\": \"closed\", ").unwrap();
+    let whole = events::pull_request_closed(
+        6,
+        "baton-dev-updates-acme/m/x",
+        "c0ffee",
+        "abc",
+        true,
+        &[],
+        "acme/live",
+    )
+    .to_string();
+    let cut = (0..whole.len() / 2)
+        .rev()
+        .find(|&i| whole.is_char_boundary(i))
+        .unwrap();
+    std::fs::write(&garbage, &whole[..cut]).unwrap();
     for event in [garbage.clone(), dir.path().join("missing.json")] {
         let mut cmd = baton();
         cmd.env("GITHUB_REPOSITORY", "acme/live")
@@ -1092,14 +1112,14 @@ fn usages_sharing_one_version_are_edited_once_or_left_with_a_clear_error() {
 // Faults of the GitHub API and registries.
 // ---------------------------------------------------------------------------------------------
 
-fn report_cmd(dir: &Path, api: &str) -> assert_cmd::Command {
+pub fn report_cmd(dir: &Path, api: &str) -> assert_cmd::Command {
     let mut cmd = baton();
     cmd.args(["report", "--github-api-url", api, "--working-dir"])
         .arg(dir);
     cmd
 }
 
-fn one_unit(source: &str) -> tempfile::TempDir {
+pub fn one_unit(source: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path(), &[("dev/x/terragrunt.hcl", &terragrunt(source))]);
     dir
@@ -1632,9 +1652,15 @@ async fn the_token_never_leaks_from_any_command() {
     let event = root.path().join("event.json");
     std::fs::write(
         &event,
-        json!({"action": "closed", "pull_request": {"number": 1, "merged": true, "merge_commit_sha": "f00d",
-            "head": {"ref": "baton-dev-updates-acme/mods/vpc", "repo": {"full_name": "acme/live"}},
-            "base": {"ref": "main", "repo": {"full_name": "acme/live"}}, "labels": [{"name": "updates-dev"}]}})
+        events::pull_request_closed(
+            1,
+            "baton-dev-updates-acme/mods/vpc",
+            "c0ffee",
+            "f00d",
+            true,
+            &["updates-dev"],
+            "acme/live",
+        )
         .to_string(),
     )
     .unwrap();

@@ -15,6 +15,8 @@ const REPO: &str = "acme/live";
 
 struct Chain {
     _root: tempfile::TempDir,
+    /// A cache directory every command of the chain uses, if any.
+    cache: Option<PathBuf>,
     work: PathBuf,
     origin: PathBuf,
     events: PathBuf,
@@ -65,6 +67,7 @@ async fn chain() -> Chain {
     gh.add_repo("acme/live", &[]);
     Chain {
         _root: root,
+        cache: None,
         work,
         origin,
         events,
@@ -82,8 +85,12 @@ impl Chain {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         let work = self.work.clone();
+        let cache = self.cache.clone();
         tokio::task::spawn_blocking(move || {
             let mut cmd = baton();
+            if let Some(dir) = &cache {
+                cmd.env("BATON_CACHE_DIR", dir);
+            }
             cmd.current_dir(&work)
                 .env("GITHUB_REPOSITORY", "acme/live")
                 .env("GITHUB_TOKEN", "ghs_FAKECHAINTOKEN")
@@ -158,7 +165,26 @@ fn update_args<'a>(env: &'a str, branch: &'a str, label: &'a str) -> Vec<&'a str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dev_to_stage_to_prod_follows_what_landed() {
-    let c = chain().await;
+    whole_chain(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_spares_the_chain_the_requests_whose_answers_did_not_change() {
+    let (sent, counted) = whole_chain(false).await;
+    assert_eq!(sent, counted, "without a cache every request counts");
+    let (sent_cached, counted_cached) = whole_chain(true).await;
+    // The repository, asked again by stage and prod, answers 304 (If-Modified-Since).
+    assert!(counted_cached < counted, "{counted_cached} of {counted}");
+    assert_eq!(sent_cached, sent, "the same requests, conditional");
+}
+
+/// The whole chain, dev → stage → prod, with a cache for every command or none; returns the
+/// requests sent and those that counted against the rate limit.
+async fn whole_chain(cached: bool) -> (usize, usize) {
+    let mut c = chain().await;
+    if cached {
+        c.cache = Some(c._root.path().join("cache"));
+    }
 
     // dev: Baton opens the update to the newest non-breaking release.
     let dev_branch = format!("baton-dev-updates-{DEP}");
@@ -337,6 +363,14 @@ async fn dev_to_stage_to_prod_follows_what_landed() {
     for (pr, env) in pulls.iter().zip(["dev", "stage", "prod"]) {
         assert_eq!(pr["labels"][0]["name"], format!("updates-{env}"));
     }
+    let sent = c.gh.requests().len();
+    eprintln!(
+        "the chain {} a cache: {sent} requests, {} counted: {:#?}",
+        if cached { "with" } else { "without" },
+        c.gh.counted(),
+        c.gh.requests()
+    );
+    (sent, c.gh.counted())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,6 +45,8 @@ pub const INPUTS: &[&str] = &[
     "cache_dir",
     "cache_max_age",
     "api_floor",
+    "max_response_size",
+    "max_tarball_size",
 ];
 
 /// Every output `action.yml` declares.
@@ -68,6 +70,7 @@ use crate::app::commands::{self, Annotate};
 use crate::app::config::Config;
 use crate::app::console::Console;
 use crate::app::derive;
+use crate::clients::github::{DEFAULT_MAX_RESPONSE, DEFAULT_MAX_TARBALL};
 use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
@@ -126,6 +129,15 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
                     .map_err(|e| InvalidInput(format!("input {name}: {e}")))
             })
             .transpose()
+    }
+
+    /// A size input (`256MiB`); unset is `default`.
+    pub fn size(&self, name: &str, default: u64) -> Result<u64, InvalidInput> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => crate::app::cli::parse_size(&v)
+                .map_err(|e| InvalidInput(format!("input {name}: {e}"))),
+        }
     }
 
     /// A list input: one item per line or comma-separated (commas inside braces stay).
@@ -236,6 +248,8 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             cache_dir: self.get("cache_dir").map(PathBuf::from),
             cache_max_age: self.duration("cache_max_age")?,
             api_floor,
+            max_response_size: self.size("max_response_size", DEFAULT_MAX_RESPONSE)?,
+            max_tarball_size: self.size("max_tarball_size", DEFAULT_MAX_TARBALL)?,
         })
     }
 

@@ -208,6 +208,26 @@ pub struct GitHubArgs {
     /// impact) is not started, so that updates and promotions still have a budget.
     #[arg(long, env = "BATON_API_FLOOR", value_name = "REQUESTS", default_value_t = crate::clients::github::DEFAULT_FLOOR)]
     pub api_floor: u64,
+    /// The largest GitHub API answer read (`16MiB`, `64 MiB`); a larger one fails that request,
+    /// saying so, and the run goes on.
+    #[arg(long, env = "BATON_MAX_RESPONSE_SIZE", value_name = "SIZE", value_parser = parse_size, default_value = "16MiB")]
+    pub max_response_size: u64,
+    /// The largest module tarball read for the breaking-change impact (`256MiB`, `1GiB`),
+    /// streamed through the unpacker; a larger one makes that impact unknown, saying so.
+    #[arg(long, env = "BATON_MAX_TARBALL_SIZE", value_name = "SIZE", value_parser = parse_size, default_value = "256MiB")]
+    pub max_tarball_size: u64,
+}
+
+/// A size as people write it: `16MiB`, `256 MiB`, `1GiB`, `500kB`, or bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    t.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            format!("{text:?} is not a size: write a number and a unit, e.g. 16MiB, 256MiB, 1GiB")
+        })
 }
 
 impl GitHubArgs {
@@ -241,6 +261,10 @@ impl GitHubArgs {
             cache_dir: self.cache_dir.clone().filter(|d| !d.as_os_str().is_empty()),
             cache_max_age: self.cache_max_age.unwrap_or_default(),
             api_floor: Some(self.api_floor),
+            limits: crate::clients::github::Limits {
+                response: self.max_response_size,
+                tarball: self.max_tarball_size,
+            },
         })
     }
 }
@@ -708,6 +732,17 @@ mod tests {
                 .unwrap_or_else(|| panic!("{} has --format", sub.get_name()));
             let defaults: Vec<_> = format.get_default_values().iter().collect();
             assert_eq!(defaults, ["json"], "{}", sub.get_name());
+        }
+    }
+
+    #[test]
+    fn sizes_parse_with_their_units() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size(" 256 MiB "), Ok(256 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        for bad in ["", "0", "lots", "-1", "12 parsecs"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
         }
     }
 

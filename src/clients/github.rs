@@ -62,6 +62,43 @@ pub struct GitHubConfig {
     /// Below this many remaining requests, optional work (the breaking-change impact) is not
     /// started.
     pub floor: u64,
+    /// The largest answers read.
+    pub limits: Limits,
+}
+
+/// The largest answer Baton reads, by kind: no host decides how much memory a run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// An API answer (JSON: lists, a comparison, release notes): `--max-response-size`.
+    pub response: u64,
+    /// A download (a module's tarball), streamed through the unpacker:
+    /// `--max-tarball-size`.
+    pub tarball: u64,
+}
+
+/// The default [`Limits::response`]: 16 MiB, far above a page of 100 releases with long notes.
+pub const DEFAULT_MAX_RESPONSE: u64 = 16 << 20;
+
+/// The default [`Limits::tarball`]: 256 MiB, far above a repository of Terraform modules.
+pub const DEFAULT_MAX_TARBALL: u64 = 256 << 20;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            response: DEFAULT_MAX_RESPONSE,
+            tarball: DEFAULT_MAX_TARBALL,
+        }
+    }
+}
+
+/// A size as people read it (`16 MiB`, `1 GiB`, `1.5 KiB`).
+pub fn size(bytes: u64) -> String {
+    for (unit, name) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << unit && bytes.is_multiple_of(1 << unit) {
+            return format!("{} {name}", bytes >> unit);
+        }
+    }
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
 }
 
 /// The default [`GitHubConfig::floor`]: enough for the updates and promotions of a run after
@@ -76,6 +113,7 @@ impl std::fmt::Debug for GitHubConfig {
             .field("timeout", &self.timeout)
             .field("cache", &self.cache)
             .field("floor", &self.floor)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -164,6 +202,11 @@ fn ledger<T>(f: impl FnOnce(&mut Usage) -> T) -> T {
     f(&mut usage)
 }
 
+/// Counts an answer taken from the cache without a request.
+pub(super) fn count_from_cache() {
+    ledger(|u| u.from_cache += 1);
+}
+
 /// What the GitHub API has cost this process so far.
 pub fn usage() -> Usage {
     ledger(|u| u.clone())
@@ -209,6 +252,22 @@ pub enum GitHubError {
         url: String,
         /// What went wrong.
         message: String,
+    },
+    /// The answer is larger than Baton reads.
+    #[error(
+        "{method} {url}: the answer is larger than {} ({found}), the limit Baton keeps so that no host decides how much memory a run takes; if such an answer is expected, raise {flag}", size(*limit)
+    )]
+    TooLarge {
+        /// HTTP method.
+        method: Method,
+        /// Full URL.
+        url: String,
+        /// The limit, in bytes.
+        limit: u64,
+        /// What gave it away: the `Content-Length`, or the bytes read.
+        found: String,
+        /// The flag (and input) that raises it.
+        flag: &'static str,
     },
     /// The client could not be built or the URL is invalid.
     #[error("GitHub API client: {0}")]
@@ -291,8 +350,9 @@ pub struct GitHub {
     api: String,
     retry: RetryPolicy,
     requests: Arc<AtomicUsize>,
-    cache: Option<Arc<HttpCache>>,
+    pub(super) cache: Option<Arc<HttpCache>>,
     floor: u64,
+    pub(super) limits: Limits,
 }
 
 impl GitHub {
@@ -342,6 +402,7 @@ impl GitHub {
             requests: Arc::new(AtomicUsize::new(0)),
             cache,
             floor: config.floor,
+            limits: config.limits,
         })
     }
 
@@ -467,7 +528,7 @@ impl GitHub {
         })
     }
 
-    fn full_url(&self, route: &str) -> String {
+    pub(super) fn full_url(&self, route: &str) -> String {
         if route.starts_with("http://") || route.starts_with("https://") {
             route.to_string()
         } else {
@@ -540,7 +601,7 @@ impl GitHub {
     }
 
     /// One request over the network, retried as the policy says: the status (a success or
-    /// `304`), headers and body.
+    /// `304`), headers and body, read up to the response limit.
     async fn exchange(
         &self,
         method: &Method,
@@ -548,6 +609,22 @@ impl GitHub {
         body: Option<&serde_json::Value>,
         conditional: Option<HeaderMap>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), GitHubError> {
+        let (status, headers, stream) = self.respond(method, url, body, conditional).await?;
+        let limit = (self.limits.response, RESPONSE_FLAG);
+        let bytes = read_limited(method, url, &headers, stream, limit).await?;
+        Ok((status, headers, bytes))
+    }
+
+    /// One request over the network, retried as the policy says (connection errors, server
+    /// errors, rate limits); on a success or `304`, the status, headers and the body still to be
+    /// read.
+    pub(super) async fn respond(
+        &self,
+        method: &Method,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        conditional: Option<HeaderMap>,
+    ) -> Result<(StatusCode, HeaderMap, Body), GitHubError> {
         let method = method.clone();
         let url = url.to_string();
         let mut attempt = 0u32;
@@ -585,21 +662,14 @@ impl GitHub {
                     return Err(err);
                 }
             };
-            let (parts, body_stream) = response.into_parts();
+            let (parts, stream) = response.into_parts();
             self.observe(&parts.headers);
-            let bytes = body_stream
-                .collect()
-                .await
-                .map(|c| c.to_bytes())
-                .map_err(|e| GitHubError::Network {
-                    method: method.clone(),
-                    url: url.clone(),
-                    message: network_message(&e),
-                })?;
             let status = parts.status;
             if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                return Ok((status, parts.headers, bytes));
+                return Ok((status, parts.headers, stream));
             }
+            let limit = (self.limits.response, RESPONSE_FLAG);
+            let bytes = read_limited(&method, &url, &parts.headers, stream, limit).await?;
             let message = error_message(&bytes, status);
             match self.wait_for(status, &parts.headers, &message, attempt) {
                 Wait::Retry(wait) if attempt <= self.retry.max_retries => {
@@ -700,6 +770,57 @@ impl GitHub {
     }
 }
 
+/// The body of an answer, still to be read.
+pub(super) type Body = http_body_util::combinators::BoxBody<Bytes, octocrab::Error>;
+
+/// The flag (and input) that raises [`Limits::response`].
+pub const RESPONSE_FLAG: &str = "--max-response-size (input max_response_size)";
+
+/// The flag (and input) that raises [`Limits::tarball`].
+pub const TARBALL_FLAG: &str = "--max-tarball-size (input max_tarball_size)";
+
+/// The `Content-Length` of an answer, if it gives one.
+pub(super) fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads a whole body, refusing one larger than `limit`: at once when its `Content-Length` says
+/// so, else as soon as the bytes read pass it.
+async fn read_limited(
+    method: &Method,
+    url: &str,
+    headers: &HeaderMap,
+    stream: Body,
+    (limit, flag): (u64, &'static str),
+) -> Result<Bytes, GitHubError> {
+    let too_large = |found: String| GitHubError::TooLarge {
+        method: method.clone(),
+        url: url.to_string(),
+        limit,
+        found,
+        flag,
+    };
+    if let Some(declared) = content_length(headers).filter(|n| *n > limit) {
+        return Err(too_large(format!("Content-Length {}", size(declared))));
+    }
+    let limited =
+        http_body_util::Limited::new(stream, usize::try_from(limit).unwrap_or(usize::MAX));
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(too_large(format!("more than {} read", size(limit))))
+        }
+        Err(e) => Err(GitHubError::Network {
+            method: method.clone(),
+            url: url.to_string(),
+            message: network_message(&*e),
+        }),
+    }
+}
+
 enum Wait {
     No,
     Retry(Duration),
@@ -779,7 +900,7 @@ fn hint_for(status: u16, method: &Method, message: &str) -> String {
     }
 }
 
-fn network_message(e: &dyn std::error::Error) -> String {
+pub(super) fn network_message(e: &dyn std::error::Error) -> String {
     // `{:?}` of octocrab errors carries a backtrace; print the causes only.
     let mut msg = e.to_string();
     let mut source = e.source();
@@ -857,6 +978,14 @@ mod tests {
             .contains("Allow GitHub Actions to create and approve pull requests")
         );
         assert_eq!(hint_for(422, &Method::POST, "Validation Failed"), "");
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(size(16 << 20), "16 MiB");
+        assert_eq!(size(1 << 30), "1 GiB");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(100), "100 B");
     }
 
     #[test]

@@ -155,6 +155,46 @@ impl HttpCache {
         }
     }
 
+    /// The kept body of `url`, to be read as a stream (a download), if it is whole.
+    pub fn open_body(&self, url: &str) -> Option<std::fs::File> {
+        let (meta_path, body_path) = self.paths(url);
+        let meta: Meta = serde_json::from_slice(&std::fs::read(&meta_path).ok()?).ok()?;
+        let file = std::fs::File::open(&body_path).ok()?;
+        let len = file.metadata().ok()?.len();
+        (meta.url == url && meta.len as u64 == len).then_some(file)
+    }
+
+    /// A file in the cache to write a download into as it arrives.
+    pub fn new_body(&self) -> Option<tempfile::NamedTempFile> {
+        tempfile::NamedTempFile::new_in(&self.dir)
+            .map_err(|e| log::debug!("cache: cannot write in {}: {e}", self.dir.display()))
+            .ok()
+    }
+
+    /// Keeps a whole download written with [`HttpCache::new_body`].
+    pub fn keep_body(&self, url: &str, headers: &HeaderMap, file: tempfile::NamedTempFile) {
+        let len = file.as_file().metadata().map_or(0, |m| m.len()) as usize;
+        if len > MAX_BODY {
+            return;
+        }
+        let (_, body_path) = self.paths(url);
+        let meta = Meta {
+            url: url.to_string(),
+            etag: header(headers, "etag"),
+            last_modified: header(headers, "last-modified"),
+            link: None,
+            stored: now(),
+            len,
+        };
+        let kept = file
+            .persist(&body_path)
+            .map_err(|e| e.error)
+            .and_then(|_| self.write_meta(&meta));
+        if let Err(e) = kept {
+            log::debug!("cache: cannot keep the download of {url}: {e}");
+        }
+    }
+
     /// Marks the answer of `url` as confirmed now (GitHub answered `304`).
     pub fn confirm(&self, entry: &Entry) {
         let meta = Meta {

@@ -2,6 +2,7 @@
 //! registries ([`registry`]); a module repository at two tags ([`moduletree`]). Resolving uses them to list versions, updating and promoting to
 //! push branches, open pull requests and send dispatches.
 
+pub mod download;
 pub mod git;
 pub mod github;
 pub mod httpcache;
@@ -37,6 +38,8 @@ pub struct Settings {
     /// Below this many remaining API requests, optional work is not started; `None`: the
     /// default ([`github::DEFAULT_FLOOR`]).
     pub api_floor: Option<u64>,
+    /// The largest answers and downloads read.
+    pub limits: github::Limits,
 }
 
 impl std::fmt::Debug for Settings {
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Settings {
             .field("cache_dir", &self.cache_dir)
             .field("cache_max_age", &self.cache_max_age)
             .field("api_floor", &self.api_floor)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -99,6 +103,7 @@ impl Session {
                     .clone()
                     .map(|dir| (dir, settings.cache_max_age)),
                 floor: settings.api_floor.unwrap_or(github::DEFAULT_FLOOR),
+                limits: settings.limits,
             })?
         };
         Ok(Session {

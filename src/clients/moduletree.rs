@@ -6,7 +6,6 @@
 use super::wire::Comparison;
 use crate::clients::git::Git;
 use crate::clients::github::GitHub;
-use http::Method;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::time::Duration;
@@ -17,11 +16,35 @@ pub const COMPARE_FILE_LIMIT: usize = 300;
 /// The largest Terraform file kept from an archive.
 const MAX_TF_FILE: u64 = 1024 * 1024;
 
-/// The most Terraform text kept from one archive.
-const MAX_TF_TOTAL: usize = 64 * 1024 * 1024;
+/// The most Terraform text kept from one archive: what one download may hold in memory. A
+/// repository of modules holds far less (the largest public ones, a few MiB).
+pub const MAX_TF_TOTAL: usize = 16 * 1024 * 1024;
 
-/// The most bytes an archive may unpack to.
+/// The most bytes an archive may unpack to (a gzip bomb stops there).
 const MAX_UNPACKED: u64 = 2 * 1024 * 1024 * 1024;
+
+/// A reader that fails, rather than ending, once more than `left` bytes were asked of it.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Bounded<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other(format!(
+                "the archive unpacks to more than {} (a gzip bomb, or a repository too large to analyse)",
+                super::github::size(MAX_UNPACKED)
+            )));
+        }
+        let max = out
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut out[..max])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
 
 /// The paths that differ between two tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,9 +99,13 @@ impl Files {
             .collect()
     }
 
-    /// Reads a `.tar.gz` as GitHub serves it (one top folder), keeping only Terraform files.
-    pub fn from_tar_gz(bytes: &[u8]) -> Result<Files, String> {
-        let gz = flate2::read::GzDecoder::new(bytes).take(MAX_UNPACKED);
+    /// Reads a `.tar.gz` as GitHub serves it (one top folder), keeping only Terraform files,
+    /// as a stream: what is kept is the Terraform text, at most [`MAX_TF_TOTAL`].
+    pub fn from_tar_gz(reader: impl std::io::Read) -> Result<Files, String> {
+        let gz = Bounded {
+            inner: flate2::read::GzDecoder::new(reader),
+            left: MAX_UNPACKED,
+        };
         let mut archive = tar::Archive::new(gz);
         let mut out = Files::default();
         let mut kept = 0usize;
@@ -101,17 +128,22 @@ impl Files {
             if !(rel.ends_with(".tf") || rel.ends_with(".tofu")) || entry.size() > MAX_TF_FILE {
                 continue;
             }
+            let rel = rel.to_string();
             let mut text = String::new();
-            if entry.read_to_string(&mut text).is_err() {
-                continue;
+            match entry.read_to_string(&mut text) {
+                Ok(_) => {}
+                // Not UTF-8: not a file Baton reads.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => continue,
+                Err(e) => return Err(format!("cannot read the archive: {e}")),
             }
             kept += text.len();
             if kept > MAX_TF_TOTAL {
                 return Err(format!(
-                    "the archive holds more than {MAX_TF_TOTAL} bytes of Terraform files"
+                    "the archive holds more than {} of Terraform files",
+                    super::github::size(MAX_TF_TOTAL as u64)
                 ));
             }
-            out.files.insert(rel.to_string(), text);
+            out.files.insert(rel, text);
         }
         Ok(out)
     }
@@ -161,11 +193,11 @@ pub async fn compare(
 /// (`GET /repos/{o}/{r}/tarball/{ref}`, which redirects to the download).
 pub async fn tarball(gh: &GitHub, owner: &str, repo: &str, tag: &str) -> Result<Files, String> {
     let route = format!("/repos/{owner}/{repo}/tarball/{}", encode_ref(tag));
-    let (_, bytes) = gh
-        .send(Method::GET, &route, None)
-        .await
-        .map_err(|e| e.to_string())?;
-    Files::from_tar_gz(&bytes).map_err(|e| format!("GET {}{route}: {e}", gh.api_url()))
+    let url = format!("{}{route}", gh.api_url());
+    gh.download(&route, move |body| {
+        Files::from_tar_gz(body).map_err(|e| format!("GET {url}: {e}"))
+    })
+    .await
 }
 
 /// A temporary bare repository that tags of one remote are fetched into, shallowly.
@@ -351,11 +383,11 @@ mod tests {
         let raw = tar.into_inner().unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &raw).unwrap();
-        let files = Files::from_tar_gz(&gz.finish().unwrap()).unwrap();
+        let files = Files::from_tar_gz(&gz.finish().unwrap()[..]).unwrap();
         assert_eq!(
             files.files.keys().collect::<Vec<_>>(),
             ["modules/vpc/main.tf", "modules/vpc/versions.tofu"]
         );
-        assert!(Files::from_tar_gz(b"not gzip").is_err());
+        assert!(Files::from_tar_gz(&b"not gzip"[..]).is_err());
     }
 }

@@ -148,6 +148,7 @@ pub async fn assess(
         units,
         dependents: Arc::default(),
         requests: Semaphore::new(CONCURRENCY),
+        downloads: Semaphore::new(DOWNLOAD_MEMORY / moduletree::MAX_TF_TOTAL),
         tarballs: Mutex::default(),
         compares: Mutex::default(),
         scratches: Mutex::default(),
@@ -178,6 +179,9 @@ pub async fn assess(
     }
 }
 
+/// The memory the tarballs being unpacked at once may keep, together (6 at a time).
+const DOWNLOAD_MEMORY: usize = 96 * 1024 * 1024;
+
 /// What the budget floor holds back first (see [`GitHub::budget_low`]).
 const OPTIONAL_WORK: &str = "breaking-change impact";
 
@@ -192,6 +196,9 @@ struct Ctx {
     dependents: Arc<std::sync::OnceLock<callsite::Dependents>>,
     /// Requests (and git fetches) in flight at once, across every dependency.
     requests: Semaphore,
+    /// Tarballs being unpacked at once: each may keep up to `MAX_TF_TOTAL` of Terraform text,
+    /// and together they stay within [`DOWNLOAD_MEMORY`].
+    downloads: Semaphore,
     tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
     compares: Mutex<HashMap<Pair, Slot<Changed>>>,
     scratches: Mutex<HashMap<String, ScratchSlot>>,
@@ -269,6 +276,7 @@ impl Ctx {
                 let key = (format!("{owner}/{repo}"), tag.to_string());
                 let files = slot(&self.tarballs, key)
                     .get_or_init(|| async {
+                        let _memory = self.downloads.acquire().await;
                         let _permit = self.requests.acquire().await;
                         if let Some(why) = self.github.budget_low(OPTIONAL_WORK) {
                             return Err(why);

@@ -82,6 +82,8 @@ pub struct State {
     pub enterprise_version: Option<String>,
     /// Exchanges held against GitHub's REST description.
     pub exchanges_checked: usize,
+    /// Where tarball redirects point instead of this server (a download host of a test's own).
+    pub codeload: Option<String>,
     /// Where they disagreed with it.
     pub contract_violations: Vec<String>,
 }
@@ -863,9 +865,10 @@ impl Responder {
                     return not_found();
                 }
                 // GitHub answers with a redirect to the download.
+                let host = state.codeload.clone().unwrap_or_else(|| self.base.clone());
                 Reply::new(302).insert_header(
                     "location",
-                    format!("{}/repos/{full}/_codeload/{reference}", self.base).as_str(),
+                    format!("{host}/repos/{full}/_codeload/{reference}").as_str(),
                 )
             }
             ("GET", ["_codeload", reference @ ..]) => {

@@ -3,7 +3,7 @@
 //! and what was spent said at the end. The stand-in sends GitHub's `x-ratelimit-*` headers,
 //! token-specific `ETag`s and `304 Not Modified`, and counts as GitHub does.
 
-use crate::common::{baton, stderr_of, stdout_of};
+use crate::common::{stderr_of, stdout_of};
 use crate::fake_github::FakeGitHub;
 use crate::impact::{dependency, report_args, setup};
 use serde_json::Value;
@@ -14,16 +14,8 @@ async fn baton_with(
     args: Vec<String>,
     envs: Vec<(&'static str, String)>,
 ) -> assert_cmd::assert::Assert {
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = baton();
-        cmd.args(&args);
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        cmd.assert()
-    })
-    .await
-    .expect("command ran")
+    let envs = envs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    crate::common::run_with(args, envs).await
 }
 
 fn with_cache(work: &Path, api: &str, cache: &Path, extra: &[&str]) -> Vec<String> {

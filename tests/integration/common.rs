@@ -9,28 +9,49 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The variables of a CI runner (and Baton's own) that no test may inherit.
+pub const CLEARED_ENV: &[&str] = &[
+    "GITHUB_ACTIONS",
+    "GITHUB_OUTPUT",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_TOKEN",
+    "GITHUB_REPOSITORY",
+    "RUST_LOG",
+    "BATON_WORKING_DIR",
+    "BATON_INCLUDE_DIRS",
+    "BATON_EXCLUDE_DIRS",
+    "BATON_FORMAT",
+    "BATON_ENV",
+    "BATON_CONFIG",
+    "BATON_CACHE_DIR",
+];
+
 /// The `baton` binary with an environment free of the CI runner's variables.
 pub fn baton() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("baton").expect("binary built");
-    for var in [
-        "GITHUB_ACTIONS",
-        "GITHUB_OUTPUT",
-        "GITHUB_STEP_SUMMARY",
-        "GITHUB_EVENT_PATH",
-        "GITHUB_TOKEN",
-        "GITHUB_REPOSITORY",
-        "RUST_LOG",
-        "BATON_WORKING_DIR",
-        "BATON_INCLUDE_DIRS",
-        "BATON_EXCLUDE_DIRS",
-        "BATON_FORMAT",
-        "BATON_ENV",
-        "BATON_CONFIG",
-    ] {
+    for var in CLEARED_ENV {
         cmd.env_remove(var);
     }
     cmd.env("BATON_LOG", "warn");
     cmd
+}
+
+/// Runs the binary with `args` and `envs` off the async runtime, so the stand-ins keep answering.
+pub async fn run_with(
+    args: Vec<String>,
+    envs: Vec<(String, String)>,
+) -> assert_cmd::assert::Assert {
+    tokio::task::spawn_blocking(move || {
+        let mut cmd = baton();
+        cmd.args(&args);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.assert()
+    })
+    .await
+    .expect("command ran")
 }
 
 /// Standard output of a successful run, as UTF-8.

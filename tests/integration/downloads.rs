@@ -36,22 +36,7 @@ async fn measured(args: Vec<String>) -> Run {
             dir.path().join("rss"),
         );
         let mut cmd = std::process::Command::new(time);
-        for var in [
-            "GITHUB_ACTIONS",
-            "GITHUB_OUTPUT",
-            "GITHUB_STEP_SUMMARY",
-            "GITHUB_EVENT_PATH",
-            "GITHUB_TOKEN",
-            "GITHUB_REPOSITORY",
-            "RUST_LOG",
-            "BATON_WORKING_DIR",
-            "BATON_INCLUDE_DIRS",
-            "BATON_EXCLUDE_DIRS",
-            "BATON_FORMAT",
-            "BATON_ENV",
-            "BATON_CONFIG",
-            "BATON_CACHE_DIR",
-        ] {
+        for var in crate::common::CLEARED_ENV {
             cmd.env_remove(var);
         }
         let status = cmd

@@ -1,7 +1,7 @@
 //! `baton report` against local stand-ins: the GitHub API, git repositories with tags, and a module
 //! registry. Nothing here reaches the internet.
 
-use crate::common::{baton, stderr_of, stdout_of, write_tree};
+use crate::common::{stderr_of, stdout_of, write_tree};
 use crate::fake_github::FakeGitHub;
 use crate::gitrepo::tagged_repo;
 use serde_json::{Value, json};
@@ -13,19 +13,7 @@ const RELEASES: &[&str] = &[
     "v2.0.0", "v1.4.2", "v1.0.0", "v0.65.6", "v0.65.0", "v0.62.3", "v0.62.0", "v0.61.1", "v0.61.0",
 ];
 
-/// Runs the binary off the async runtime, so the stand-ins keep answering.
-async fn run(args: Vec<String>, envs: Vec<(String, String)>) -> assert_cmd::assert::Assert {
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = baton();
-        cmd.args(&args);
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        cmd.assert()
-    })
-    .await
-    .expect("command ran")
-}
+use crate::common::run_with as run;
 
 fn report_args(dir: &Path, api: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = vec![

@@ -14,27 +14,13 @@
 # (a prebuilt binary; default: cargo build --release), ENVS, ACCOUNTS, UNITS as in bench.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BENCH_DIR=${BENCH_DIR:-/tmp/baton-bench}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-bench}
 ENVS=${ENVS:-3}
 ACCOUNTS=${ACCOUNTS:-10}
 UNITS=${UNITS:-300}
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(1 16)
-log() { printf '\n== %s\n' "$*" >&2; }
-
-if [ -z "${BATON:-}" ]; then
-  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  cargo build --release --quiet
-  BATON="$CARGO_TARGET_DIR/release/baton"
-fi
-BATON=$(realpath "$BATON")
-mkdir -p "$BENCH_DIR"
-BENCH_DIR=$(realpath "$BENCH_DIR")
-unset GITHUB_TOKEN PATCHER_READ_TOKEN PATCHER_EXECUTE_TOKEN GITHUB_EVENT_NAME GITHUB_EVENT_PATH \
-  GITHUB_ACTIONS GITHUB_STEP_SUMMARY BATON_INCLUDE_DIRS BATON_EXCLUDE_DIRS BATON_DEPENDENCY \
-  BATON_CACHE_DIR BATON_CACHE_MAX_AGE BATON_FORMAT BATON_WORKING_DIR BATON_ENV BATON_CONFIG 2>/dev/null || true
-export BATON_LOG=warn
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 
 port_file="$BENCH_DIR/standin-api.port"
 rm -f "$port_file"

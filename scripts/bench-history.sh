@@ -19,25 +19,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCH_DIR=${BENCH_DIR:-/tmp/baton-bench}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-bench}
 COMMITS=${COMMITS:-5000}
 RUNS=${RUNS:-5}
 MAX_FILES=${MAX_FILES:-0}
-
-log() { printf '\n== %s\n' "$*" >&2; }
-
-if [ -z "${BATON:-}" ]; then
-  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  cargo build --release --quiet
-  BATON="$CARGO_TARGET_DIR/release/baton"
-fi
-BATON=$(realpath "$BATON")
-mkdir -p "$BENCH_DIR"
-BENCH_DIR=$(realpath "$BENCH_DIR")
-unset BATON_INCLUDE_DIRS BATON_EXCLUDE_DIRS BATON_DEPENDENCY BATON_FORMAT BATON_WORKING_DIR \
-  BATON_CONFIG GITHUB_ACTIONS GITHUB_STEP_SUMMARY 2>/dev/null || true
-export BATON_LOG=warn
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 
 tree="$BENCH_DIR/live-x1"
 gen_args=(--envs 3 --accounts 10 --units 300 --scale 1)

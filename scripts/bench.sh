@@ -28,8 +28,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo_root=$PWD
 
-BENCH_DIR=${BENCH_DIR:-/tmp/baton-bench}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/tmp/target-bench}
 LATENCY_MS=${LATENCY_MS:-50}
 ENVS=${ENVS:-3}
 ACCOUNTS=${ACCOUNTS:-10}
@@ -54,21 +52,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v python3 >/dev/null 2>&1 || { echo "python3 is needed" >&2; exit 1; }
 
-# --- build ----------------------------------------------------------------------------------------
-if [ -z "${BATON:-}" ]; then
-  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  cargo build --release --quiet
-  BATON="$CARGO_TARGET_DIR/release/baton"
-fi
-BATON=$(realpath "$BATON")
-mkdir -p "$BENCH_DIR"
-BENCH_DIR=$(realpath "$BENCH_DIR")
-
-# Baton must not find a token or a dispatch event in the caller's environment.
-unset GITHUB_TOKEN PATCHER_READ_TOKEN PATCHER_EXECUTE_TOKEN GITHUB_EVENT_NAME GITHUB_EVENT_PATH \
-  GITHUB_ACTIONS GITHUB_STEP_SUMMARY BATON_INCLUDE_DIRS BATON_EXCLUDE_DIRS BATON_DEPENDENCY \
-  BATON_SPEC BATON_SPEC_FILE BATON_FORMAT BATON_WORKING_DIR BATON_ENV BATON_CONFIG 2>/dev/null || true
-export BATON_LOG=warn
+# --- build and environment ----------------------------------------------------------------------
+# shellcheck source=scripts/bench-common.sh
+. scripts/bench-common.sh
 
 # --- the GitHub API stand-in ----------------------------------------------------------------------
 port_file="$BENCH_DIR/standin.port"

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 /// The scan parses thousands of files on every thread: mimalloc is markedly faster than the
-/// system allocators for that (see README, Performance).
+/// system allocators for that (see docs/src/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

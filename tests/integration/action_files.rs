@@ -1,4 +1,4 @@
-//! The action's packaging agrees with the code: `action.yml`, the example workflows, the README's
+//! The action's packaging agrees with the code: `action.yml`, the example workflows, the book's
 //! tables and the Dockerfile name exactly the inputs and outputs `baton action` handles.
 
 use baton::app::action::{INPUTS, OUTPUTS};
@@ -306,12 +306,12 @@ fn examples_never_expand_expressions_inside_run_scripts() {
     }
 }
 
-/// The names in the first column of the README table under `heading`.
+/// The names in the first column of the table under `heading` of the book's action page.
 fn readme_table(readme: &str, heading: &str) -> BTreeSet<String> {
     let start = readme
         .lines()
         .position(|l| l.trim_end() == heading)
-        .unwrap_or_else(|| panic!("README.md has a section {heading:?}"));
+        .unwrap_or_else(|| panic!("docs/src/action.md has a section {heading:?}"));
     let names: BTreeSet<String> = readme
         .lines()
         .skip(start + 1)
@@ -320,13 +320,16 @@ fn readme_table(readme: &str, heading: &str) -> BTreeSet<String> {
         .filter_map(|l| l.split_once('`'))
         .map(|(name, _)| name.to_string())
         .collect();
-    assert!(!names.is_empty(), "README.md: {heading:?} has a table");
+    assert!(
+        !names.is_empty(),
+        "docs/src/action.md: {heading:?} has a table"
+    );
     names
 }
 
 #[test]
-fn readme_tables_list_exactly_the_declared_inputs_and_outputs() {
-    let readme = read(&root().join("README.md"));
+fn documented_tables_list_exactly_the_declared_inputs_and_outputs() {
+    let readme = read(&root().join("docs/src/action.md"));
     assert_eq!(readme_table(&readme, "## Action inputs"), set(INPUTS));
     assert_eq!(readme_table(&readme, "## Action outputs"), set(OUTPUTS));
 }

@@ -1,6 +1,6 @@
 //! Hostile text: file and folder names, file contents, tags, release notes and API messages
 //! written to make Baton's output do something else (issue workflow commands, break out of the
-//! pull-request body, ping people). Each test backs a row of the README's "Hostile content"
+//! pull-request body, ping people). Each test backs a row of the book's "Hostile content"
 //! table. Everything runs against local stand-ins on 127.0.0.1.
 
 use crate::common::{baton, stderr_of, stdout_of};

@@ -9,6 +9,7 @@ mod config;
 mod contract;
 mod contract_files;
 mod demo;
+mod docs;
 mod downloads;
 mod events;
 mod expressions;

@@ -1,6 +1,6 @@
 //! Never silently wrong: `update` and `promote` change only what they should, or refuse with a
 //! clear message and nothing written. Each test is named after the rule it pins (`pN_…` for the
-//! numbered rule of the README's "Reliability" section) and runs real git with a bare `origin`
+//! numbered rule of the book's "Reliability" page, docs/src/reliability.md) and runs real git with a bare `origin`
 //! and the local GitHub stand-in.
 
 use crate::common::{baton, stderr_of, stdout_of, write_tree};

@@ -1,5 +1,5 @@
 //! Reliability: bad input, faults of the GitHub API, registries and git, interrupted writes,
-//! secrets, and properties checked over generated input. Each test backs a row of the README's
+//! secrets, and properties checked over generated input. Each test backs a row of the book's
 //! "Reliability" table. Everything runs against local stand-ins on 127.0.0.1.
 
 use crate::common::{baton, fixture, json_of, scan_of, stderr_of, stdout_of, write_tree};

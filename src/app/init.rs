@@ -246,7 +246,7 @@ fn environment_workflow(
     }
     let _ = write!(
         y,
-        "          persist-credentials: false\n      # GitHub's answers kept between runs, inside the workspace that the action's container\n      # sees: 304s and the answers of tags cost no rate limit.\n      - uses: {CACHE}\n        with:\n          path: .baton-cache\n          key: baton-api-{name}-${{{{ github.run_id }}}}\n          restore-keys: baton-api-{name}-\n      - id: report\n        uses: {uses}\n        with:\n          patcher_command: report\n          environment: {env_input}\n          cache_dir: .baton-cache\n"
+        "          persist-credentials: false\n      # GitHub's answers kept between runs, inside the workspace that the action's container\n      # sees: 304s and the answers of tags cost no rate limit. Pull requests can read caches:\n      # in a public repository whose modules are private, drop this step and cache_dir.\n      - uses: {CACHE}\n        with:\n          path: .baton-cache\n          key: baton-api-{name}-${{{{ github.run_id }}}}\n          restore-keys: baton-api-{name}-\n      - id: report\n        uses: {uses}\n        with:\n          patcher_command: report\n          environment: {env_input}\n          cache_dir: .baton-cache\n"
     );
     match source {
         Some(_) => y.push_str(

@@ -44,6 +44,10 @@ impl Warning {
 pub trait Reporter: Sync {
     /// Reports one problem.
     fn warn(&self, warning: Warning);
+
+    /// A phase of the run begins (`scan`, `look up versions`, …): under Actions, a group of the
+    /// log of its own. Nothing by default.
+    fn phase(&self, _name: &str) {}
 }
 
 /// The candidate closest to `wanted`, for a "did you mean" hint: the one holding most of its

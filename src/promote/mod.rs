@@ -89,6 +89,7 @@ pub struct Planned {
 
 /// Decides and, when a merged update is found, dispatches.
 pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
+    reporter.phase("what landed");
     let Planned {
         repo,
         event_type,
@@ -99,6 +100,7 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
     };
     // Gates are read on a dry run too: it says what would happen.
     if request.gates.active() {
+        reporter.phase("gates: checks and approvals");
         let session = Session::new(&request.clients)?;
         let number = payload.pull_request.unwrap_or(0);
         let (head, merged_at) = merged_pull_request(request);
@@ -151,6 +153,7 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
             held: Vec::new(),
         });
     }
+    reporter.phase("dispatch");
     let session = Session::new(&request.clients)?;
     let route = format!("/repos/{}/{}/dispatches", repo.owner, repo.name);
     let body = serde_json::json!({ "event_type": event_type, "client_payload": payload });

@@ -48,6 +48,7 @@ pub struct ReportRequest {
 
 /// Scans the environment and builds its spec; problems go to `reporter` on the way.
 pub fn run(request: &ReportRequest, reporter: &dyn Reporter) -> anyhow::Result<Spec> {
+    reporter.phase("scan");
     let report = scan::scan(&request.scan)?;
     for w in request.scan.problems(&report) {
         reporter.warn(w);
@@ -117,7 +118,7 @@ pub fn spec_for(
         (Some(promotion), _) => {
             crate::spec::gates::promote(request, promotion, report, only, reporter)?
         }
-        (None, Some(session)) => resolve(session, request, report, only)?,
+        (None, Some(session)) => resolve(session, request, report, only, reporter)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
     // Where the globs and paths of the spec are read from, for an update run elsewhere.
@@ -143,7 +144,9 @@ fn resolve(
     report_request: &ReportRequest,
     report: &ScanReport,
     only: Option<&str>,
+    reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
+    reporter.phase("look up versions");
     let request = &report_request.scan;
     let strategy = report_request.strategy;
     let lookups = resolve::lookups_for(report, only);
@@ -179,6 +182,7 @@ fn resolve(
     );
     let mut deps = resolve::plan(report, &listings, only);
     if !session.settings.skip_impact {
+        reporter.phase("breaking-change impact");
         session.block_on(impact::assess(
             clients,
             report,

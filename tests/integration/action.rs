@@ -130,6 +130,30 @@ async fn report_sets_the_spec_outputs() {
         "{stdout}"
     );
     assert!(stdout.trim_end().ends_with("::endgroup::"));
+    // One group per phase, in order, never nested: each opens after the one before it closes.
+    let groups: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("::group::"))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            "baton report",
+            "baton: scan",
+            "baton: look up versions",
+            "baton: breaking-change impact"
+        ]
+    );
+    let mut open = 0;
+    for line in stdout.lines() {
+        if line.starts_with("::group::") {
+            assert_eq!(open, 0, "nested group: {stdout}");
+            open += 1;
+        } else if line == "::endgroup::" {
+            open -= 1;
+        }
+    }
+    assert_eq!(open, 0, "{stdout}");
     let outputs = runner.outputs();
     let spec: Value = serde_json::from_str(&outputs["spec"]).unwrap();
     assert_eq!(spec["Dependencies"][0]["ID"], "acme/mods/vpc");

@@ -27,6 +27,23 @@ use crate::spec::report::Promotion;
 pub struct Annotate;
 
 impl Reporter for Annotate {
+    /// Under Actions, closes the group open (the command's, or the phase before) and opens one
+    /// for the phase; the action closes the last.
+    fn phase(&self, name: &str) {
+        let console = Console::detect();
+        if console.under_actions() {
+            use std::io::Write as _;
+            let text = format!(
+                "{}{}",
+                console.end_group(),
+                console.group(&format!("baton: {name}"))
+            );
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        }
+    }
+
     fn warn(&self, w: Warning) {
         if w.file.is_empty() {
             // A problem of no one file: an annotation of its own under Actions (never a

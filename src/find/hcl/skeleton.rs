@@ -123,107 +123,153 @@ fn skip(b: &[u8], i: usize, table: &[bool; 256]) -> usize {
 /// The byte ranges of the top-level items: from an item's first byte to the newline that ends it
 /// (excluded), comments between items left out.
 fn top_level_items(b: &[u8]) -> Option<Vec<Range<usize>>> {
-    let mut items = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut i = 0;
-    while i < b.len() {
-        if stack.last() == Some(&Frame::Quoted) {
-            i = skip(b, i, &QUOTED_STOPS);
-            let Some(&c) = b.get(i) else { break };
-            let next = b.get(i + 1).copied();
-            match (c, next) {
-                (b'\\', _) => i += 2,
-                (b'"', _) => {
-                    stack.pop();
-                    i += 1;
-                }
-                // `$${` and `%%{` are literal text.
-                (b'$', Some(b'$')) | (b'%', Some(b'%')) if b.get(i + 2) == Some(&b'{') => i += 3,
-                (b'$' | b'%', Some(b'{')) => {
-                    stack.push(Frame::Interpolation);
-                    i += 2;
-                }
-                (b'\n', _) => return None,
-                _ => i += 1,
-            }
-            continue;
+    let mut lexer = Lexer {
+        b,
+        i: 0,
+        stack: Vec::new(),
+        start: None,
+        items: Vec::new(),
+    };
+    while lexer.i < b.len() {
+        lexer.step()?;
+    }
+    lexer.finish()
+}
+
+/// The light lexer's state: where it is, what encloses it and the items found so far.
+struct Lexer<'b> {
+    /// The text.
+    b: &'b [u8],
+    /// The offset of the next byte to look at.
+    i: usize,
+    /// What encloses `i`, innermost last.
+    stack: Vec<Frame>,
+    /// Where the current top-level item starts, while in one.
+    start: Option<usize>,
+    /// The items ended so far.
+    items: Vec<Range<usize>>,
+}
+
+impl Lexer<'_> {
+    /// Moves past the next thing that matters (`None`: the lexer cannot follow the text).
+    fn step(&mut self) -> Option<()> {
+        if self.stack.last() == Some(&Frame::Quoted) {
+            return self.quoted();
         }
-        if stack.is_empty() && start.is_none() {
-            // Between items: blank space and comments, then an item starts.
-            while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
-                i += 1;
-            }
-            let Some(&c) = b.get(i) else { break };
-            if !(c == b'#' || c == b'/' && matches!(b.get(i + 1), Some(b'/' | b'*'))) {
-                start = Some(i);
-            }
+        if self.stack.is_empty() && self.start.is_none() {
+            self.between_items();
         } else {
-            i = skip(b, i, &EXPRESSION_STOPS);
+            self.i = skip(self.b, self.i, &EXPRESSION_STOPS);
         }
-        let Some(&c) = b.get(i) else { break };
-        let next = b.get(i + 1).copied();
-        match (c, next) {
+        self.expression()
+    }
+
+    /// Inside a quoted string: escapes, its end, interpolations; a newline gives up.
+    fn quoted(&mut self) -> Option<()> {
+        let b = self.b;
+        self.i = skip(b, self.i, &QUOTED_STOPS);
+        let i = self.i;
+        let Some(&c) = b.get(i) else { return Some(()) };
+        match (c, b.get(i + 1).copied()) {
+            (b'\\', _) => self.i += 2,
+            (b'"', _) => {
+                self.stack.pop();
+                self.i += 1;
+            }
+            // `$${` and `%%{` are literal text.
+            (b'$', Some(b'$')) | (b'%', Some(b'%')) if b.get(i + 2) == Some(&b'{') => self.i += 3,
+            (b'$' | b'%', Some(b'{')) => {
+                self.stack.push(Frame::Interpolation);
+                self.i += 2;
+            }
+            (b'\n', _) => return None,
+            _ => self.i += 1,
+        }
+        Some(())
+    }
+
+    /// Between items: past blank space; an item starts at anything but a comment.
+    fn between_items(&mut self) {
+        let b = self.b;
+        while self.i < b.len() && matches!(b[self.i], b' ' | b'\t' | b'\r' | b'\n') {
+            self.i += 1;
+        }
+        let i = self.i;
+        let Some(&c) = b.get(i) else { return };
+        if !(c == b'#' || c == b'/' && matches!(b.get(i + 1), Some(b'/' | b'*'))) {
+            self.start = Some(i);
+        }
+    }
+
+    /// In an expression, at a byte that may matter: comments, strings, heredocs, brackets, and
+    /// the newline that ends a top-level item.
+    fn expression(&mut self) -> Option<()> {
+        let b = self.b;
+        let i = self.i;
+        let Some(&c) = b.get(i) else { return Some(()) };
+        match (c, b.get(i + 1).copied()) {
             (b'#', _) | (b'/', Some(b'/')) => {
                 // A line comment: up to the newline, which is looked at next.
-                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
+                self.i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n);
             }
             (b'/', Some(b'*')) => {
                 let end = memchr::memmem::find(&b[i + 2..], b"*/")?;
-                i += 2 + end + 2;
+                self.i += 2 + end + 2;
             }
             (b'\n', _) => {
-                if stack.is_empty() {
-                    if let Some(s) = start.take() {
-                        items.push(s..i);
+                if self.stack.is_empty() {
+                    if let Some(s) = self.start.take() {
+                        self.items.push(s..i);
                     }
                 }
-                i += 1;
+                self.i += 1;
             }
             (b'"', _) => {
-                stack.push(Frame::Quoted);
-                i += 1;
+                self.stack.push(Frame::Quoted);
+                self.i += 1;
             }
             (b'<', Some(b'<')) => match heredoc(b, i) {
-                Heredoc::NotOne => i += 2,
-                Heredoc::EndsAt(end) => i = end,
+                Heredoc::NotOne => self.i += 2,
+                Heredoc::EndsAt(end) => self.i = end,
                 Heredoc::Unterminated => return None,
             },
-            (b'{', _) => {
-                stack.push(Frame::Bracket(b'}'));
-                i += 1;
-            }
-            (b'[', _) => {
-                stack.push(Frame::Bracket(b']'));
-                i += 1;
-            }
-            (b'(', _) => {
-                stack.push(Frame::Bracket(b')'));
-                i += 1;
-            }
-            (b'}', _) => {
-                match stack.pop() {
-                    Some(Frame::Bracket(b'}')) | Some(Frame::Interpolation) => {}
-                    _ => return None,
-                }
-                i += 1;
-            }
-            (b']' | b')', _) => {
-                if stack.pop() != Some(Frame::Bracket(c)) {
+            (b'{' | b'[' | b'(' | b'}' | b']' | b')', _) => return self.bracket(c),
+            _ => self.i += 1,
+        }
+        Some(())
+    }
+
+    /// An opening bracket, or a closing one that must match what is open (`}` also closes an
+    /// interpolation).
+    fn bracket(&mut self, c: u8) -> Option<()> {
+        match c {
+            b'{' => self.stack.push(Frame::Bracket(b'}')),
+            b'[' => self.stack.push(Frame::Bracket(b']')),
+            b'(' => self.stack.push(Frame::Bracket(b')')),
+            b'}' => match self.stack.pop() {
+                Some(Frame::Bracket(b'}')) | Some(Frame::Interpolation) => {}
+                _ => return None,
+            },
+            _ => {
+                if self.stack.pop() != Some(Frame::Bracket(c)) {
                     return None;
                 }
-                i += 1;
             }
-            _ => i += 1,
         }
+        self.i += 1;
+        Some(())
     }
-    if !stack.is_empty() {
-        return None;
+
+    /// At the end of the text: every bracket and string closed, the last item ended.
+    fn finish(mut self) -> Option<Vec<Range<usize>>> {
+        if !self.stack.is_empty() {
+            return None;
+        }
+        if let Some(s) = self.start {
+            self.items.push(s..self.b.len());
+        }
+        Some(self.items)
     }
-    if let Some(s) = start {
-        items.push(s..b.len());
-    }
-    Some(items)
 }
 
 /// What follows a `<<`.

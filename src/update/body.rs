@@ -324,8 +324,24 @@ fn breaking_releases(dep: &BodyDependency, froms: &[Version], crossed: &[Version
         .collect()
 }
 
+/// The body with as much as `budget` allows, section by section.
 fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> String {
     let mut out = String::new();
+    headings(&mut out, input);
+    introduction(&mut out, input, context);
+    file_table(&mut out, input.changes, budget.rows);
+    for dep in input.dependencies {
+        dependency_section(&mut out, input.changes, dep, budget);
+    }
+    shared_files(&mut out, input.changes);
+    not_updated(&mut out, input.skipped);
+    out.push_str(input.impact);
+    how_to_review(&mut out, context);
+    out
+}
+
+/// One heading per dependency: the versions it moves between.
+fn headings(out: &mut String, input: &BodyInput<'_>) {
     for dep in input.dependencies {
         let from = dep
             .from
@@ -338,6 +354,10 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
             dep.to
         );
     }
+}
+
+/// What Baton did, where and with which strategy, and where a promoted update comes from.
+fn introduction(out: &mut String, input: &BodyInput<'_>, context: &BodyContext) {
     let _ = writeln!(
         out,
         "Baton updated {} in **{}** with the {} strategy. Only version strings changed.\n",
@@ -352,8 +372,12 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
     if let Some(p) = &context.promoted_from {
         out.push_str(&provenance(p, context.repository_url.as_deref()));
     }
+}
+
+/// The table of every change (up to `rows` of them, then how many more).
+fn file_table(out: &mut String, changes: &[Change], rows: usize) {
     out.push_str("| File | Line | Previous | New |\n|---|---|---|---|\n");
-    for c in input.changes.iter().take(budget.rows) {
+    for c in changes.iter().take(rows) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
@@ -363,191 +387,243 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
             cell(&code(&c.to))
         );
     }
-    if input.changes.len() > budget.rows {
+    if changes.len() > rows {
         let _ = writeln!(
             out,
             "\n… and {} more changes, left out to fit GitHub's limit on pull request text: the commit lists every one.",
-            input.changes.len() - budget.rows
+            changes.len() - rows
         );
     }
-    for dep in input.dependencies {
-        let crossed = crossed_releases(dep);
-        // Each usage is judged from its own version: one already past a break does not cross it.
-        let usages: Vec<(&Change, Option<Version>)> = input
-            .changes
-            .iter()
-            .filter(|c| c.dependency == dep.id)
-            .map(|c| (c, written_version(&c.from)))
-            .collect();
-        let froms: Vec<Version> = usages.iter().filter_map(|(_, v)| v.clone()).collect();
-        let crossed_versions: Vec<Version> = crossed.iter().map(|(v, _)| v.clone()).collect();
-        let breaking = if dep.releases.is_empty() {
-            // No release list: a usage's own move is breaking or not.
-            let mut to = vec![dep.to.clone()];
-            to.retain(|t| froms.iter().any(|f| version::is_breaking(f, t)));
-            to
-        } else {
-            breaking_releases(dep, &froms, &crossed_versions)
-        };
-        let crossing: Vec<(&Change, Vec<&Version>)> = usages
-            .iter()
-            .map(|(c, from)| {
-                let vs = breaking
-                    .iter()
-                    .filter(|b| {
-                        **b <= dep.to
-                            && from
-                                .as_ref()
-                                .is_none_or(|f| *b > f && version::is_breaking(f, b))
-                    })
-                    .collect::<Vec<_>>();
-                (*c, vs)
-            })
-            .filter(|(_, vs)| !vs.is_empty())
-            .collect();
-        if !crossing.is_empty() {
-            let listed: Vec<String> = breaking.iter().map(ToString::to_string).collect();
-            let _ = match listed.as_slice() {
-                [one] => writeln!(
-                    out,
-                    "\n> [!WARNING]\n> {} {one} is a breaking release: read its notes and plan before merging.",
-                    code(&dep.id)
-                ),
-                _ => writeln!(
-                    out,
-                    "\n> [!WARNING]\n> {} crosses the breaking releases {}: read their notes and plan before merging.",
-                    code(&dep.id),
-                    listed.join(", ")
-                ),
-            };
-            for (c, vs) in crossing.iter().take(budget.rows) {
-                let vs: Vec<String> = vs.iter().map(ToString::to_string).collect();
-                let _ = writeln!(
-                    out,
-                    "> - {} ({} → {}) crosses {}",
-                    code(&format!("{}:{}", c.file, c.line)),
-                    code(&c.from),
-                    code(&c.to),
-                    vs.join(", ")
-                );
-            }
-            if crossing.len() > budget.rows {
-                let _ = writeln!(out, "> - … and {} more", crossing.len() - budget.rows);
-            }
-        }
-        if crossed.is_empty() {
-            continue;
-        }
-        let page = md_url(&releases_page(crossed[0].1)).unwrap_or_default();
-        let _ = writeln!(out, "\n### Release notes of {}\n", code(&dep.id));
-        // Breaking releases and the newest first when the list is cut.
-        let shown: Vec<&(Version, &Release)> = if crossed.len() > budget.links {
-            let mut keep: Vec<&(Version, &Release)> = crossed
-                .iter()
-                .filter(|(v, _)| breaking.contains(v))
-                .chain(crossed.iter().rev().take(budget.links / 2))
-                .collect();
-            keep.sort_by(|a, b| a.0.cmp(&b.0));
-            keep.dedup_by(|a, b| a.0 == b.0);
-            keep.truncate(budget.links);
-            keep
-        } else {
-            crossed.iter().collect()
-        };
-        for (v, r) in &shown {
-            let mark = if breaking.contains(v) {
-                " — **breaking**"
-            } else {
-                ""
-            };
-            match md_url(&r.html_url) {
-                Some(url) => {
-                    let _ = writeln!(out, "- [{}]({url}){mark}", md_text(&r.tag_name));
-                }
-                None => {
-                    let _ = writeln!(out, "- {}{mark}", md_text(&r.tag_name));
-                }
-            }
-        }
-        if shown.len() < crossed.len() {
-            let _ = writeln!(
-                out,
-                "- … and {} more releases: {page}",
-                crossed.len() - shown.len()
-            );
-        }
-        let cut = budget.notes < NOTES_LIMIT
-            && crossed.iter().any(|(_, r)| {
-                r.body
-                    .as_deref()
-                    .is_some_and(|b| b.trim().chars().count() > budget.notes)
-            });
-        if cut {
-            let _ = writeln!(
-                out,
-                "\nRelease notes shortened to fit GitHub's limit on pull request text: read them all at {page}"
-            );
-        }
-        if budget.notes == 0 {
-            continue;
-        }
-        for (_, r) in crossed.iter().rev() {
-            let Some(body) = r.body.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
-                continue;
-            };
-            // Notes are the module publisher's text: quoted, so they change nothing around them.
-            let mut text: String = body.chars().take(budget.notes).collect();
-            let cut = text.len() < body.len();
-            if cut {
-                text.push('…');
-            }
-            let mut notes = md_quote(&text);
-            if let (true, Some(url)) = (cut, md_url(&r.html_url)) {
-                let _ = writeln!(notes, "\n[Read more]({url})");
-            }
-            let _ = writeln!(
-                out,
-                "\n<details><summary>{}</summary>\n\n{}\n</details>",
-                html_text(&r.tag_name),
-                notes
-            );
-        }
-    }
-    let shared: Vec<&Change> = input
-        .changes
+}
+
+/// What a dependency crosses: the warning about its breaking releases, then the releases and
+/// their notes.
+fn dependency_section(out: &mut String, changes: &[Change], dep: &BodyDependency, budget: Budget) {
+    let crossed = crossed_releases(dep);
+    // Each usage is judged from its own version: one already past a break does not cross it.
+    let usages: Vec<(&Change, Option<Version>)> = changes
         .iter()
-        .filter(|c| !c.used_by.is_empty())
+        .filter(|c| c.dependency == dep.id)
+        .map(|c| (c, written_version(&c.from)))
         .collect();
-    if !shared.is_empty() {
-        out.push_str(
-            "\n### Shared files\n\nThese versions are written once in a file that several units read: each was edited there, and every file listed takes the new version from it. All of them are in this environment (Baton refuses to edit a shared file that another environment reads).\n\n",
+    let breaking = breaking_versions(dep, &usages, &crossed);
+    breaking_warning(out, dep, &usages, &breaking, budget.rows);
+    if crossed.is_empty() {
+        return;
+    }
+    release_list(out, dep, &crossed, &breaking, budget);
+    if budget.notes == 0 {
+        return;
+    }
+    release_notes(out, &crossed, budget.notes);
+}
+
+/// The breaking versions of a dependency: those among the releases crossed, or, without a
+/// release list, the target when some usage's own move to it is breaking.
+fn breaking_versions(
+    dep: &BodyDependency,
+    usages: &[(&Change, Option<Version>)],
+    crossed: &[(Version, &Release)],
+) -> Vec<Version> {
+    let froms: Vec<Version> = usages.iter().filter_map(|(_, v)| v.clone()).collect();
+    let crossed_versions: Vec<Version> = crossed.iter().map(|(v, _)| v.clone()).collect();
+    if dep.releases.is_empty() {
+        // No release list: a usage's own move is breaking or not.
+        let mut to = vec![dep.to.clone()];
+        to.retain(|t| froms.iter().any(|f| version::is_breaking(f, t)));
+        to
+    } else {
+        breaking_releases(dep, &froms, &crossed_versions)
+    }
+}
+
+/// The warning that a dependency crosses breaking releases, with every usage that crosses one
+/// (up to `rows` of them); nothing when none does.
+fn breaking_warning(
+    out: &mut String,
+    dep: &BodyDependency,
+    usages: &[(&Change, Option<Version>)],
+    breaking: &[Version],
+    rows: usize,
+) {
+    let crossing: Vec<(&Change, Vec<&Version>)> = usages
+        .iter()
+        .map(|(c, from)| {
+            let vs = breaking
+                .iter()
+                .filter(|b| {
+                    **b <= dep.to
+                        && from
+                            .as_ref()
+                            .is_none_or(|f| *b > f && version::is_breaking(f, b))
+                })
+                .collect::<Vec<_>>();
+            (*c, vs)
+        })
+        .filter(|(_, vs)| !vs.is_empty())
+        .collect();
+    if crossing.is_empty() {
+        return;
+    }
+    let listed: Vec<String> = breaking.iter().map(ToString::to_string).collect();
+    let _ = match listed.as_slice() {
+        [one] => writeln!(
+            out,
+            "\n> [!WARNING]\n> {} {one} is a breaking release: read its notes and plan before merging.",
+            code(&dep.id)
+        ),
+        _ => writeln!(
+            out,
+            "\n> [!WARNING]\n> {} crosses the breaking releases {}: read their notes and plan before merging.",
+            code(&dep.id),
+            listed.join(", ")
+        ),
+    };
+    for (c, vs) in crossing.iter().take(rows) {
+        let vs: Vec<String> = vs.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "> - {} ({} → {}) crosses {}",
+            code(&format!("{}:{}", c.file, c.line)),
+            code(&c.from),
+            code(&c.to),
+            vs.join(", ")
         );
-        for c in shared {
-            let readers: Vec<String> = c.used_by.iter().map(|f| code(f)).collect();
-            let _ = writeln!(
-                out,
-                "- {} line {} ({} {} → {}) is read by {}",
-                code(&c.file),
-                c.line,
-                code(&c.dependency),
-                code(&c.from),
-                code(&c.to),
-                readers.join(", ")
-            );
+    }
+    if crossing.len() > rows {
+        let _ = writeln!(out, "> - … and {} more", crossing.len() - rows);
+    }
+}
+
+/// "Release notes of …": a link to each release crossed (breaking releases and the newest first
+/// when the list is cut), and a word when the notes below are shortened.
+fn release_list(
+    out: &mut String,
+    dep: &BodyDependency,
+    crossed: &[(Version, &Release)],
+    breaking: &[Version],
+    budget: Budget,
+) {
+    let page = md_url(&releases_page(crossed[0].1)).unwrap_or_default();
+    let _ = writeln!(out, "\n### Release notes of {}\n", code(&dep.id));
+    // Breaking releases and the newest first when the list is cut.
+    let shown: Vec<&(Version, &Release)> = if crossed.len() > budget.links {
+        let mut keep: Vec<&(Version, &Release)> = crossed
+            .iter()
+            .filter(|(v, _)| breaking.contains(v))
+            .chain(crossed.iter().rev().take(budget.links / 2))
+            .collect();
+        keep.sort_by(|a, b| a.0.cmp(&b.0));
+        keep.dedup_by(|a, b| a.0 == b.0);
+        keep.truncate(budget.links);
+        keep
+    } else {
+        crossed.iter().collect()
+    };
+    for (v, r) in &shown {
+        let mark = if breaking.contains(v) {
+            " — **breaking**"
+        } else {
+            ""
+        };
+        match md_url(&r.html_url) {
+            Some(url) => {
+                let _ = writeln!(out, "- [{}]({url}){mark}", md_text(&r.tag_name));
+            }
+            None => {
+                let _ = writeln!(out, "- {}{mark}", md_text(&r.tag_name));
+            }
         }
     }
-    if !input.skipped.is_empty() {
-        out.push_str("\n### Not updated\n\n");
-        for s in input.skipped {
-            let _ = writeln!(
-                out,
-                "- {}: {}",
-                code(&format!("{}:{}", s.file, s.line)),
-                md_text(&s.reason)
-            );
-        }
+    if shown.len() < crossed.len() {
+        let _ = writeln!(
+            out,
+            "- … and {} more releases: {page}",
+            crossed.len() - shown.len()
+        );
     }
-    out.push_str(input.impact);
+    let cut = budget.notes < NOTES_LIMIT
+        && crossed.iter().any(|(_, r)| {
+            r.body
+                .as_deref()
+                .is_some_and(|b| b.trim().chars().count() > budget.notes)
+        });
+    if cut {
+        let _ = writeln!(
+            out,
+            "\nRelease notes shortened to fit GitHub's limit on pull request text: read them all at {page}"
+        );
+    }
+}
+
+/// The notes of each release crossed, newest first, in collapsed sections: quoted, and cut to
+/// `limit` characters with a link to the rest.
+fn release_notes(out: &mut String, crossed: &[(Version, &Release)], limit: usize) {
+    for (_, r) in crossed.iter().rev() {
+        let Some(body) = r.body.as_deref().map(str::trim).filter(|b| !b.is_empty()) else {
+            continue;
+        };
+        // Notes are the module publisher's text: quoted, so they change nothing around them.
+        let mut text: String = body.chars().take(limit).collect();
+        let cut = text.len() < body.len();
+        if cut {
+            text.push('…');
+        }
+        let mut notes = md_quote(&text);
+        if let (true, Some(url)) = (cut, md_url(&r.html_url)) {
+            let _ = writeln!(notes, "\n[Read more]({url})");
+        }
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{}</summary>\n\n{}\n</details>",
+            html_text(&r.tag_name),
+            notes
+        );
+    }
+}
+
+/// "Shared files": each version written once for several units, and the files that read it.
+fn shared_files(out: &mut String, changes: &[Change]) {
+    let shared: Vec<&Change> = changes.iter().filter(|c| !c.used_by.is_empty()).collect();
+    if shared.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n### Shared files\n\nThese versions are written once in a file that several units read: each was edited there, and every file listed takes the new version from it. All of them are in this environment (Baton refuses to edit a shared file that another environment reads).\n\n",
+    );
+    for c in shared {
+        let readers: Vec<String> = c.used_by.iter().map(|f| code(f)).collect();
+        let _ = writeln!(
+            out,
+            "- {} line {} ({} {} → {}) is read by {}",
+            code(&c.file),
+            c.line,
+            code(&c.dependency),
+            code(&c.from),
+            code(&c.to),
+            readers.join(", ")
+        );
+    }
+}
+
+/// "Not updated": every usage left alone, and why.
+fn not_updated(out: &mut String, skipped: &[crate::spec::SkippedUsage]) {
+    if skipped.is_empty() {
+        return;
+    }
+    out.push_str("\n### Not updated\n\n");
+    for s in skipped {
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            code(&format!("{}:{}", s.file, s.line)),
+            md_text(&s.reason)
+        );
+    }
+}
+
+/// "How to review": the steps, and which environment follows once this one merges.
+fn how_to_review(out: &mut String, context: &BodyContext) {
     out.push_str(
         "\n### How to review\n\n\
          1. Run `terragrunt plan` (or `tofu plan` / `terraform plan`) in each changed folder of this environment and check that only expected changes appear.\n\
@@ -566,7 +642,6 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
             "3. Merge.\n\nA reviewer may change the version on this branch before merging.\n",
         ),
     }
-    out
 }
 
 /// Where a promoted update comes from, with links when the repository's page is known.

@@ -144,11 +144,117 @@ enum Start {
     },
 }
 
+/// An update once planned: what it works from and the verified edits.
+struct Planned {
+    /// The spec the targets come from.
+    spec: Spec,
+    /// The version each dependency moves to.
+    targets: BTreeMap<String, Version>,
+    /// The registry ranges promoted as written, by dependency.
+    constraints: BTreeMap<String, String>,
+    /// How the plan treats versions newer than their target.
+    options: plan::PlanOptions,
+    /// The environment's usages.
+    report: scan::ScanReport,
+    /// The edits.
+    plan: UpdatePlan,
+    /// Files an interrupted run wrote and did not commit: they join the commit (found when
+    /// writing).
+    unfinished: Vec<std::path::PathBuf>,
+}
+
 /// Edits (or, with `dry_run`, diffs) and publishes; problems go to `reporter` on the way.
+///
+/// Its phases: check the request, start publishing (before any edit), plan, write, then commit
+/// and publish.
 pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<Outcome> {
-    let working_dir = &request.report.scan.working_dir;
+    let (publish, author) = check_request(request)?;
+    // With a spec and no --include-dirs, the environment the spec was made for.
+    let bounded = match &request.spec {
+        Some(spec) => bound::bound(&request.report.scan, spec)?,
+        None => None,
+    };
+    let wanted = rollback::wanted(request)?;
+    let session = Session::new(&request.report.clients)?;
+
+    // Publishing starts from the default branch as it is on origin, before any edit.
+    let destination = match publish {
+        Some(p) => match start_publishing(request, &session, p, &author)? {
+            Start::Go(dest) => Some(*dest),
+            Start::LeaveAlone {
+                repo,
+                branch,
+                message,
+            } => return left_alone(&session, reporter, repo, branch, message),
+        },
+        None => None,
+    };
+
+    let mut planned = plan_update(
+        request,
+        bounded.as_ref(),
+        wanted.as_ref(),
+        &session,
+        reporter,
+    )?;
+    let breaking_notes = impact::notes(&planned.spec, &planned.targets, &planned.plan);
+    let dependencies = target_list(&planned.targets);
+    if request.dry_run {
+        let plan = planned.plan;
+        return Ok(dry_run(plan, dependencies, breaking_notes, reporter));
+    }
+    let failures = write_edits(destination.as_ref(), request, &mut planned, reporter)?;
+
+    let (commit, pull_request) = match (&destination, publish) {
+        _ if planned.plan.changes.is_empty() => {
+            log::info!("nothing to update: every usage is already at its target");
+            (None, None)
+        }
+        (Some(dest), Some(options)) => {
+            match publish_changes(
+                request, &session, dest, options, &author, &planned, reporter,
+            )? {
+                Some((sha, pr)) => (sha, Some(pr)),
+                None => {
+                    let plan = planned.plan;
+                    return moved_meanwhile(&session, reporter, dest, dependencies, plan, failures);
+                }
+            }
+        }
+        _ => (None, None),
+    };
+    Ok(Outcome {
+        dependencies,
+        updated: planned.plan.changes,
+        skipped: planned.plan.skipped,
+        errors: failures,
+        branch: destination.map(|d| d.branch),
+        commit,
+        pull_request,
+        diff: None,
+        pull_request_edited: false,
+        breaking_notes,
+    })
+}
+
+/// Each dependency and the version it moves to.
+fn target_list(targets: &BTreeMap<String, Version>) -> Vec<Target> {
+    targets
+        .iter()
+        .map(|(id, v)| Target {
+            id: id.clone(),
+            target: v.to_string(),
+        })
+        .collect()
+}
+
+/// Checks the request before anything is looked at: the spec, the branch to publish to (when
+/// publishing) and the commit author. Returns how to publish (`None` when not) and the author.
+fn check_request(
+    request: &UpdateRequest,
+) -> anyhow::Result<(Option<&PublishOptions>, (String, String))> {
     if let Some(spec) = &request.spec {
-        spec.validate(working_dir)
+        spec.validate(&request.report.scan.working_dir)
             .map_err(|e| InvalidInput(format!("invalid spec: {e}")))?;
     }
     let publish = request.publish.as_ref().filter(|_| !request.dry_run);
@@ -170,34 +276,25 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             "--commit-author {author_text:?} is not of the form \"Name <email>\""
         ))
     })?;
-    // With a spec and no --include-dirs, the environment the spec was made for.
-    let bounded = match &request.spec {
-        Some(spec) => bound::bound(&request.report.scan, spec)?,
-        None => None,
-    };
-    let scan_request = bounded.as_ref().map_or(&request.report.scan, |b| &b.scan);
-    let wanted = rollback::wanted(request)?;
+    Ok((publish, author))
+}
+
+/// The plan: scans the environment (`bounded` by the spec when it says where), takes the
+/// targets (`wanted`: an explicit version) and plans the edits; usages left alone are reported.
+fn plan_update(
+    request: &UpdateRequest,
+    bounded: Option<&bound::Bound>,
+    wanted: Option<&(String, Version)>,
+    session: &Session,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Planned> {
+    let scan_request = bounded.map_or(&request.report.scan, |b| &b.scan);
     // Only a rollback moves a version down: an explicit version (`--to-version`), or the
     // promotion of a rollback that merged before (the dispatch payload says so).
     let allow_downgrade =
         request.allow_downgrade || wanted.is_some() || request.report.gates.rollback;
-    let session = Session::new(&request.report.clients)?;
-
-    // Publishing starts from the default branch as it is on origin, before any edit.
-    let destination = match publish {
-        Some(p) => match start_publishing(request, &session, p, &author)? {
-            Start::Go(dest) => Some(*dest),
-            Start::LeaveAlone {
-                repo,
-                branch,
-                message,
-            } => return left_alone(&session, reporter, repo, branch, message),
-        },
-        None => None,
-    };
-
     let report = scan::scan(scan_request)?;
-    if let Some(b) = &bounded
+    if let Some(b) = bounded
         && report.files_read == 0
     {
         return Err(b.nothing_matched().into());
@@ -205,9 +302,9 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     for w in scan_request.problems(&report) {
         reporter.warn(w);
     }
-    let (spec, targets) = match &wanted {
-        Some((id, version)) => rollback::explicit_target(request, &report, &session, id, version)?,
-        None => targets(request, &report, &session, reporter)?,
+    let (spec, targets) = match wanted {
+        Some((id, version)) => rollback::explicit_target(request, &report, session, id, version)?,
+        None => targets(request, &report, session, reporter)?,
     };
     let only = request
         .report
@@ -215,12 +312,13 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         .as_deref()
         .filter(|d| !d.is_empty());
     let constraints = plan::constraints_from_spec(&spec, only);
+    let options = plan::PlanOptions { allow_downgrade };
     let plan = plan::plan_with_constraints(
-        working_dir,
+        &request.report.scan.working_dir,
         &report,
         &targets,
         &constraints,
-        plan::PlanOptions { allow_downgrade },
+        options,
     );
     for s in &plan.skipped {
         reporter.warn(Warning::at(
@@ -230,51 +328,71 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             format!("not updated: {}", s.reason),
         ));
     }
-    let breaking_notes = impact::notes(&spec, &targets, &plan);
-    let mut failures = plan.failures.clone();
-    let dependencies = targets
-        .iter()
-        .map(|(id, v)| Target {
-            id: id.clone(),
-            target: v.to_string(),
-        })
-        .collect();
-    if request.dry_run {
-        report_failures(&failures, reporter);
-        log::info!(
-            "dry run: {} would change in {}",
-            crate::output::count(plan.changes.len(), "version", "versions"),
-            crate::output::count(plan.files.len(), "file", "files")
-        );
-        return Ok(Outcome {
-            dependencies,
-            diff: Some(plan::diff(&plan)),
-            updated: plan.changes,
-            skipped: plan.skipped,
-            errors: failures,
-            branch: None,
-            commit: None,
-            pull_request: None,
-            pull_request_edited: false,
-            breaking_notes,
-        });
+    Ok(Planned {
+        spec,
+        targets,
+        constraints,
+        options,
+        report,
+        plan,
+        unfinished: Vec::new(),
+    })
+}
+
+/// The outcome of a dry run: nothing written, the changes as a diff.
+fn dry_run(
+    plan: UpdatePlan,
+    dependencies: Vec<Target>,
+    breaking_notes: Option<String>,
+    reporter: &dyn Reporter,
+) -> Outcome {
+    let failures = plan.failures.clone();
+    report_failures(&failures, reporter);
+    log::info!(
+        "dry run: {} would change in {}",
+        crate::output::count(plan.changes.len(), "version", "versions"),
+        crate::output::count(plan.files.len(), "file", "files")
+    );
+    Outcome {
+        dependencies,
+        diff: Some(plan::diff(&plan)),
+        updated: plan.changes,
+        skipped: plan.skipped,
+        errors: failures,
+        branch: None,
+        commit: None,
+        pull_request: None,
+        pull_request_edited: false,
+        breaking_notes,
     }
+}
+
+/// Writes the planned files. A publish first finishes what an interrupted run left uncommitted
+/// (or refuses): those files join the commit and their changes join the plan. A file left as it
+/// was is neither committed nor listed as updated. Returns every failure (all reported).
+fn write_edits(
+    destination: Option<&Destination>,
+    request: &UpdateRequest,
+    planned: &mut Planned,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Vec<EditFailure>> {
+    let mut failures = planned.plan.failures.clone();
     // A publish finishes what an interrupted run left uncommitted, or refuses, before writing.
-    let unfinished = match &destination {
+    let unfinished = match destination {
         Some(dest) => resume::unfinished(
             &dest.git,
-            working_dir,
-            &report,
-            &targets,
-            &constraints,
-            &plan,
-            plan::PlanOptions { allow_downgrade },
+            &request.report.scan.working_dir,
+            &planned.report,
+            &planned.targets,
+            &planned.constraints,
+            &planned.plan,
+            planned.options,
         )?,
         None => Vec::new(),
     };
-    let written = plan::write(&plan);
+    let plan = &mut planned.plan;
+    let written = plan::write(plan);
     // A file left as it was is neither committed nor listed as updated.
-    let mut plan = plan;
     plan.files
         .retain(|f| !written.iter().any(|w| w.file == f.file));
     plan.changes
@@ -287,66 +405,40 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
             unfinished.len()
         );
     }
-    let extra_files: Vec<std::path::PathBuf> = unfinished.iter().map(|u| u.path.clone()).collect();
+    planned.unfinished = unfinished.iter().map(|u| u.path.clone()).collect();
     plan.changes
         .extend(unfinished.into_iter().flat_map(|u| u.changes));
     plan.changes
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Ok(failures)
+}
 
-    let mut commit = None;
-    let mut pull_request = None;
-    if plan.changes.is_empty() {
-        log::info!("nothing to update: every usage is already at its target");
-    } else if let (Some(dest), Some(options)) = (&destination, publish) {
-        match publish_changes(
-            request,
-            &session,
-            dest,
-            options,
-            &author,
-            &spec,
-            &plan,
-            &extra_files,
-            &targets,
-            &report,
-            reporter,
-        )? {
-            Some((sha, pr)) => {
-                commit = sha;
-                pull_request = Some(pr);
-            }
-            None => {
-                let message = format!(
-                    "branch {} changed on origin while Baton worked (a commit Baton did not make was pushed): its branch and pull request are left alone; run again to look at it",
-                    dest.branch
-                );
-                let mut out = left_alone(
-                    &session,
-                    reporter,
-                    dest.repo.clone(),
-                    dest.branch.clone(),
-                    message,
-                )?;
-                out.dependencies = dependencies;
-                out.updated = plan.changes;
-                out.skipped = plan.skipped;
-                out.errors = failures;
-                return Ok(out);
-            }
-        }
-    }
-    Ok(Outcome {
-        dependencies,
-        updated: plan.changes,
-        skipped: plan.skipped,
-        errors: failures,
-        branch: destination.map(|d| d.branch),
-        commit,
-        pull_request,
-        diff: None,
-        pull_request_edited: false,
-        breaking_notes,
-    })
+/// The outcome when the branch moved on origin while Baton worked: nothing pushed, the branch
+/// and pull request left alone, and what was written listed.
+fn moved_meanwhile(
+    session: &Session,
+    reporter: &dyn Reporter,
+    dest: &Destination,
+    dependencies: Vec<Target>,
+    plan: UpdatePlan,
+    failures: Vec<EditFailure>,
+) -> anyhow::Result<Outcome> {
+    let message = format!(
+        "branch {} changed on origin while Baton worked (a commit Baton did not make was pushed): its branch and pull request are left alone; run again to look at it",
+        dest.branch
+    );
+    let mut out = left_alone(
+        session,
+        reporter,
+        dest.repo.clone(),
+        dest.branch.clone(),
+        message,
+    )?;
+    out.dependencies = dependencies;
+    out.updated = plan.changes;
+    out.skipped = plan.skipped;
+    out.errors = failures;
+    Ok(out)
 }
 
 /// The outcome when the update branch holds commits Baton did not make: nothing is pushed or
@@ -510,35 +602,124 @@ fn start_publishing(
 
 /// Commits the written files, pushes and opens or updates the pull request; `None` when the
 /// branch moved on origin meanwhile (nothing pushed, the pull request left alone).
-#[allow(clippy::too_many_arguments)]
+///
+/// Its phases: the commit message, the commit and push, the pull request's text, then the pull
+/// request itself.
 fn publish_changes(
     request: &UpdateRequest,
     session: &Session,
     dest: &Destination,
     options: &PublishOptions,
     author: &(String, String),
-    spec: &Spec,
-    plan: &UpdatePlan,
-    unfinished: &[std::path::PathBuf],
-    targets: &BTreeMap<String, Version>,
-    report: &scan::ScanReport,
+    planned: &Planned,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Option<(Option<String>, PublishedPr)>> {
-    let mut files: Vec<_> = plan.files.iter().map(|f| f.path.clone()).collect();
-    files.extend(unfinished.iter().cloned());
-    let kind = rollback::kind(request, spec, plan);
+    let kind = rollback::kind(request, &planned.spec, &planned.plan);
     let is_rollback = kind == crate::resolve::history::ChangeKind::Rollback;
-    let subject = options
-        .commit_message
-        .clone()
-        .filter(|m| !m.trim().is_empty())
-        .unwrap_or_else(|| body::default_title(targets));
-    let subject = if is_rollback {
-        rollback::title(&subject)
-    } else {
-        subject
+    let environment = environment_name(request, options, &planned.spec);
+    let promoted_from = request.report.gates.promoted_from.as_deref().filter(|_| {
+        kind == crate::resolve::history::ChangeKind::Promotion || request.report.gates.rollback
+    });
+    let subject = titled(
+        options.commit_message.as_ref(),
+        &planned.targets,
+        is_rollback,
+    );
+    let message = commit_message(&subject, planned, kind, &environment, promoted_from);
+    let commit = match push_commit(dest, planned, &message)? {
+        publish::Pushed::Pushed(sha) => sha,
+        publish::Pushed::MovedMeanwhile => return Ok(None),
     };
-    let environment = options
+    let text = if is_rollback {
+        let promoted_from = promoted_from.filter(|_| request.report.gates.rollback);
+        rollback_pr_text(request, planned, &environment, promoted_from, reporter)
+    } else {
+        let commit = commit.as_deref();
+        update_pr_text(
+            request,
+            session,
+            dest,
+            options,
+            planned,
+            &environment,
+            commit,
+        )
+    };
+    let req = PublishRequest {
+        repo: dest.repo.clone(),
+        branch: dest.branch.clone(),
+        title: titled(options.title.as_ref(), &planned.targets, is_rollback),
+        body: text,
+        commit_message: message,
+        author: author.clone(),
+        labels: non_empty(&options.labels),
+        reviewers: non_empty(&options.reviewers),
+        draft: options.draft,
+    };
+    let pr = open_or_update(session, &req, &dest.base)?;
+    Ok(Some((commit, pr)))
+}
+
+/// Commits the written files (and those an interrupted run left) and pushes them over the
+/// branch, unless it moved on origin meanwhile.
+fn push_commit(
+    dest: &Destination,
+    planned: &Planned,
+    message: &str,
+) -> Result<publish::Pushed, publish::PublishError> {
+    let mut files: Vec<_> = planned.plan.files.iter().map(|f| f.path.clone()).collect();
+    files.extend(planned.unfinished.iter().cloned());
+    publish::commit_and_push_over(
+        &dest.git,
+        &files,
+        message,
+        &dest.branch,
+        dest.expected.as_deref(),
+    )
+}
+
+/// Opens the pull request, or updates the one open for the branch, and says which.
+fn open_or_update(
+    session: &Session,
+    req: &PublishRequest,
+    base: &str,
+) -> Result<PublishedPr, publish::PublishError> {
+    let pr = session.block_on(publish::open_or_update_pr(&session.github, req, base))?;
+    log::info!(
+        "{} pull request #{}: {}",
+        if pr.created { "opened" } else { "updated" },
+        pr.number,
+        pr.url
+    );
+    Ok(pr)
+}
+
+/// The commit message: the subject and every change, then one trailer block: `Baton-Update`
+/// (the dependencies; marks Baton's commits on the update branch) followed by what the commit is
+/// (`Baton-Kind`, `Baton-Environment`, `Baton-Promoted-From`), which the history and `promote`
+/// read.
+fn commit_message(
+    subject: &str,
+    planned: &Planned,
+    kind: crate::resolve::history::ChangeKind,
+    environment: &str,
+    promoted_from: Option<&str>,
+) -> String {
+    let ids: Vec<&str> = planned.targets.keys().map(String::as_str).collect();
+    format!(
+        "{}{}",
+        publish::with_trailer(
+            &body::commit_message(subject, &planned.plan.changes),
+            &ids.join(", "),
+        ),
+        rollback::trailers(kind, environment, promoted_from)
+    )
+}
+
+/// The environment as the commit and the pull request name it: from the label `updates-<env>`,
+/// else the spec's include globs, else the working directory.
+fn environment_name(request: &UpdateRequest, options: &PublishOptions, spec: &Spec) -> String {
+    options
         .labels
         .iter()
         .find_map(|l| l.strip_prefix("updates-"))
@@ -549,125 +730,101 @@ fn publish_changes(
             } else {
                 spec.include_dir_pattern.clone()
             }
-        });
-    let promoted_from = request.report.gates.promoted_from.as_deref().filter(|_| {
-        kind == crate::resolve::history::ChangeKind::Promotion || request.report.gates.rollback
-    });
-    // One trailer block: `Baton-Update` (the dependencies; marks Baton's commits on the update
-    // branch) followed by what the commit is (`Baton-Kind`, `Baton-Environment`,
-    // `Baton-Promoted-From`), which the history and `promote` read.
-    let ids: Vec<&str> = targets.keys().map(String::as_str).collect();
-    let message = format!(
-        "{}{}",
-        publish::with_trailer(
-            &body::commit_message(&subject, &plan.changes),
-            &ids.join(", "),
-        ),
-        rollback::trailers(kind, &environment, promoted_from)
-    );
-    let commit = match publish::commit_and_push_over(
-        &dest.git,
-        &files,
-        &message,
-        &dest.branch,
-        dest.expected.as_deref(),
-    )? {
-        publish::Pushed::Pushed(sha) => sha,
-        publish::Pushed::MovedMeanwhile => return Ok(None),
-    };
+        })
+}
+
+/// A title (or commit subject) as given, else the default one; a rollback's says so.
+fn titled(
+    given: Option<&String>,
+    targets: &BTreeMap<String, Version>,
+    is_rollback: bool,
+) -> String {
+    let title = given
+        .cloned()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| body::default_title(targets));
+    if is_rollback {
+        rollback::title(&title)
+    } else {
+        title
+    }
+}
+
+/// The entries that are not empty (labels, reviewers).
+fn non_empty(items: &[String]) -> Vec<String> {
+    items.iter().filter(|i| !i.is_empty()).cloned().collect()
+}
+
+/// The pull request's text for a rollback: what each dependency goes back to and which change
+/// brought the version it leaves.
+fn rollback_pr_text(
+    request: &UpdateRequest,
+    planned: &Planned,
+    environment: &str,
+    promoted_from: Option<&str>,
+    reporter: &dyn Reporter,
+) -> String {
+    let landed = crate::resolve::landed::landed_versions(&planned.report);
+    let brought = planned
+        .targets
+        .keys()
+        .filter_map(|id| {
+            let current = &landed.get(id)?.version;
+            Some((
+                id.clone(),
+                rollback::brought_by(request, environment, id, current, reporter),
+            ))
+        })
+        .collect();
+    rollback::body(
+        environment,
+        &planned.plan,
+        &planned.targets,
+        &planned.report,
+        &brought,
+        promoted_from,
+    )
+}
+
+/// The pull request's text for an update: the body with its release notes, the impact on the
+/// environment (linking to the files of `commit`, else of the branch), where it comes from and
+/// where it goes next.
+fn update_pr_text(
+    request: &UpdateRequest,
+    session: &Session,
+    dest: &Destination,
+    options: &PublishOptions,
+    planned: &Planned,
+    environment: &str,
+    commit: Option<&str>,
+) -> String {
     let link = impact::blob_link(
         &dest.repo,
-        commit.as_deref().unwrap_or(&dest.branch),
+        commit.unwrap_or(&dest.branch),
         &impact::prefix_in(dest.git.dir(), &request.report.scan.working_dir),
     );
-    let text = if is_rollback {
-        let landed = crate::resolve::landed::landed_versions(report);
-        let brought = targets
-            .keys()
-            .filter_map(|id| {
-                let current = &landed.get(id)?.version;
-                Some((
-                    id.clone(),
-                    rollback::brought_by(request, &environment, id, current, reporter),
-                ))
-            })
-            .collect();
-        rollback::body(
-            &environment,
-            plan,
-            targets,
-            report,
-            &brought,
-            promoted_from.filter(|_| request.report.gates.rollback),
-        )
-    } else {
-        let impact = impact::section(spec, targets, plan, &link);
-        let context = body::BodyContext {
-            impact,
-            promoted_from: options.provenance.clone(),
-            repository_url: Some(format!(
-                "https://{}/{}/{}",
-                dest.repo.host, dest.repo.owner, dest.repo.name
-            )),
-            next_environment: options
-                .next_environment
-                .clone()
-                .filter(|n| !n.trim().is_empty()),
-        };
-        session.block_on(body::pr_body_in(
-            &session.github,
-            &environment,
-            request.report.strategy,
-            plan,
-            targets,
-            report,
-            &context,
-        ))
+    let impact = impact::section(&planned.spec, &planned.targets, &planned.plan, &link);
+    let context = body::BodyContext {
+        impact,
+        promoted_from: options.provenance.clone(),
+        repository_url: Some(format!(
+            "https://{}/{}/{}",
+            dest.repo.host, dest.repo.owner, dest.repo.name
+        )),
+        next_environment: options
+            .next_environment
+            .clone()
+            .filter(|n| !n.trim().is_empty()),
     };
-    let req = PublishRequest {
-        repo: dest.repo.clone(),
-        branch: dest.branch.clone(),
-        title: {
-            let title = options
-                .title
-                .clone()
-                .filter(|t| !t.trim().is_empty())
-                .unwrap_or_else(|| body::default_title(targets));
-            if is_rollback {
-                rollback::title(&title)
-            } else {
-                title
-            }
-        },
-        body: text,
-        commit_message: message,
-        author: author.clone(),
-        labels: options
-            .labels
-            .iter()
-            .filter(|l| !l.is_empty())
-            .cloned()
-            .collect(),
-        reviewers: options
-            .reviewers
-            .iter()
-            .filter(|r| !r.is_empty())
-            .cloned()
-            .collect(),
-        draft: options.draft,
-    };
-    let pr = session.block_on(publish::open_or_update_pr(
+    session.block_on(body::pr_body_in(
         &session.github,
-        &req,
-        &dest.base,
-    ))?;
-    log::info!(
-        "{} pull request #{}: {}",
-        if pr.created { "opened" } else { "updated" },
-        pr.number,
-        pr.url
-    );
-    Ok(Some((commit, pr)))
+        environment,
+        request.report.strategy,
+        &planned.plan,
+        &planned.targets,
+        &planned.report,
+        &context,
+    ))
 }
 
 fn report_failures(failures: &[EditFailure], reporter: &dyn Reporter) {

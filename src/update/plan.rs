@@ -237,8 +237,27 @@ struct Edit<'a> {
     new: String,
 }
 
+/// Targeted usages by the version site they edit.
+type Edits<'a> = BTreeMap<SiteKey, Vec<Edit<'a>>>;
+
+/// Who reads each version site of the environment.
+type Readers<'a> = HashMap<SiteKey, Vec<&'a Usage>>;
+
+/// Refused dependencies, each with the first reason given.
+type Refused = BTreeMap<String, String>;
+
+/// Old and new text of each spliced file, by file relative to the working directory.
+type Texts = BTreeMap<String, (String, String)>;
+
+/// Why a file stays as it is, by file relative to the working directory.
+type Failed = BTreeMap<String, String>;
+
 /// [`plan_with`] where some targets are registry ranges written as they are (`constraints`, by
 /// dependency): a usage's `version` attribute becomes exactly that text.
+///
+/// The checks run in order: the targeted usages and their new text, the refusals (inside the
+/// environment, then for shared files read from outside it), the splices, the verification of
+/// every file that reads an edited version, and finally what is written and changed.
 pub fn plan_with_constraints(
     root: &Path,
     report: &ScanReport,
@@ -248,15 +267,52 @@ pub fn plan_with_constraints(
 ) -> UpdatePlan {
     let mut plan = UpdatePlan::default();
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    // Who reads each version site of the environment.
-    let mut readers: HashMap<SiteKey, Vec<&Usage>> = HashMap::new();
+    let readers = readers_by_site(report);
+    let mut edits = targeted_edits(report, targets, constraints, options, &mut plan);
+
+    // Refusals: a version that would move two ways, or that moves something not being updated
+    // to it. The whole dependency is left alone, so an environment never gets half an update.
+    let mut refused = Refused::new();
+    let shared_sites = refuse_in_environment(&edits, &readers, &mut plan, &mut refused);
+    let repo = scan::repository_root(&root);
+    if shared_sites {
+        refuse_read_outside(&root, &repo, report, &edits, &mut plan, &mut refused);
+    }
+    drop_refused(&mut edits, &refused, &mut plan);
+
+    let by_file = splices_by_file(&edits);
+    if by_file.is_empty() {
+        return plan;
+    }
+    let files = DiskFiles::within(&repo);
+    let (texts, mut failed) = splice_files(&root, &by_file);
+    verify(&root, &files, &edits, &texts, &mut failed);
+    record_files(&mut plan, &root, texts, &failed);
+    record_changes(&mut plan, &edits);
+    plan
+}
+
+/// Who reads each version site of the environment.
+fn readers_by_site(report: &ScanReport) -> Readers<'_> {
+    let mut readers = Readers::new();
     for u in &report.usages {
         if let Some(site) = &u.site {
             readers.entry(site_key(u, &site.span)).or_default().push(u);
         }
     }
-    // The targeted usages, by the site they edit.
-    let mut edits: BTreeMap<SiteKey, Vec<Edit>> = BTreeMap::new();
+    readers
+}
+
+/// The targeted usages, by the site they edit, each with the text its version gets. A usage
+/// that cannot or must not move is listed in `plan.skipped` with the reason.
+fn targeted_edits<'a>(
+    report: &'a ScanReport,
+    targets: &BTreeMap<String, Version>,
+    constraints: &BTreeMap<String, String>,
+    options: PlanOptions,
+    plan: &mut UpdatePlan,
+) -> Edits<'a> {
+    let mut edits = Edits::new();
     for u in &report.usages {
         let Some(target) = u.dependency.as_ref().and_then(|id| targets.get(id)) else {
             continue;
@@ -268,60 +324,89 @@ pub fn plan_with_constraints(
         let (Some(site), Some(current)) = (&u.site, &u.current) else {
             continue;
         };
-        let dependency = u.dependency.clone().unwrap_or_default();
-        let new = match constraints.get(&dependency) {
-            Some(constraint) => match constraint_text(site.form, current, constraint, options) {
-                Ok(Some(new)) => new,
-                Ok(None) => continue,
-                Err(reason) => {
-                    plan.skipped.push(SkippedUsage::of(u, &reason));
-                    continue;
-                }
-            },
-            None => {
-                if !options.allow_downgrade
-                    && let Some(reason) = newer_than_target(site.form, current, target)
-                {
-                    plan.skipped.push(SkippedUsage::of(u, &reason));
-                    continue;
-                }
-                let Some(new) = edit::new_version_text(site.form, current, target) else {
-                    continue;
-                };
-                new
-            }
-        };
-        edits
-            .entry(site_key(u, &site.span))
-            .or_default()
-            .push(Edit { usage: u, new });
-    }
-
-    // Refusals: a version that would move two ways, or that moves something not being updated
-    // to it. The whole dependency is left alone, so an environment never gets half an update.
-    let mut refused: BTreeMap<String, String> = BTreeMap::new();
-    let refuse = |plan: &mut UpdatePlan,
-                  refused: &mut BTreeMap<String, String>,
-                  deps: Vec<String>,
-                  file: &str,
-                  message: String| {
-        plan.failures.push(EditFailure {
-            file: file.to_string(),
-            message: message.clone(),
-        });
-        for d in deps {
-            refused.entry(d).or_insert_with(|| message.clone());
+        match new_text(u, site.form, current, target, constraints, options) {
+            Ok(Some(new)) => edits
+                .entry(site_key(u, &site.span))
+                .or_default()
+                .push(Edit { usage: u, new }),
+            Ok(None) => {}
+            Err(reason) => plan.skipped.push(SkippedUsage::of(u, &reason)),
         }
-    };
+    }
+    edits
+}
+
+/// The new text of a targeted usage's version: `Ok(None)` when it stays as it is, `Err` with the
+/// reason when it is skipped.
+fn new_text(
+    u: &Usage,
+    form: VersionForm,
+    current: &str,
+    target: &Version,
+    constraints: &BTreeMap<String, String>,
+    options: PlanOptions,
+) -> Result<Option<String>, String> {
+    let dependency = u.dependency.clone().unwrap_or_default();
+    match constraints.get(&dependency) {
+        Some(constraint) => constraint_text(form, current, constraint, options),
+        None => {
+            if !options.allow_downgrade
+                && let Some(reason) = newer_than_target(form, current, target)
+            {
+                return Err(reason);
+            }
+            Ok(edit::new_version_text(form, current, target))
+        }
+    }
+}
+
+/// Refuses the dependencies of a site in `file`: the message is an error of the file, and the
+/// reason each dependency is left alone (the first one given counts).
+fn refuse(
+    plan: &mut UpdatePlan,
+    refused: &mut Refused,
+    deps: Vec<String>,
+    file: &str,
+    message: String,
+) {
+    plan.failures.push(EditFailure {
+        file: file.to_string(),
+        message: message.clone(),
+    });
+    for d in deps {
+        refused.entry(d).or_insert_with(|| message.clone());
+    }
+}
+
+/// The dependencies that edit a site, each once.
+fn dependencies(list: &[Edit]) -> Vec<String> {
+    list.iter()
+        .filter_map(|e| e.usage.dependency.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Whether an edit's dependency was refused.
+fn is_refused(refused: &Refused, e: &Edit) -> bool {
+    e.usage
+        .dependency
+        .as_ref()
+        .is_some_and(|d| refused.contains_key(d))
+}
+
+/// Refusals inside the environment: a site that would move two ways, or that a usage not being
+/// updated to the same version also reads. Returns whether any site not refused is in a shared
+/// file (read by usages in other files than the one that writes it).
+fn refuse_in_environment(
+    edits: &Edits,
+    readers: &Readers,
+    plan: &mut UpdatePlan,
+    refused: &mut Refused,
+) -> bool {
     let mut shared_sites = false;
-    for ((file, start, end), list) in &edits {
-        let deps = || -> Vec<String> {
-            list.iter()
-                .filter_map(|e| e.usage.dependency.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        };
+    for (key, list) in edits {
+        let file = &key.0;
         let line = list[0].usage.version_line();
         if let Some(other) = list.iter().find(|e| e.new != list[0].new) {
             let message = format!(
@@ -331,12 +416,11 @@ pub fn plan_with_constraints(
                 dep_of(other.usage),
                 other.new
             );
-            refuse(&mut plan, &mut refused, deps(), file, message);
+            refuse(plan, refused, dependencies(list), file, message);
             continue;
         }
-        let key = (file.clone(), *start, *end);
         let outsiders: Vec<&Usage> = readers
-            .get(&key)
+            .get(key)
             .into_iter()
             .flatten()
             .copied()
@@ -350,75 +434,83 @@ pub fn plan_with_constraints(
                 dep_of(first),
                 list[0].new
             );
-            refuse(&mut plan, &mut refused, deps(), file, message);
+            refuse(plan, refused, dependencies(list), file, message);
             continue;
         }
         shared_sites |= list.iter().any(|e| e.usage.file != *file);
     }
+    shared_sites
+}
 
-    // A shared file may be read from other environments: look at the whole repository.
-    let repo = scan::repository_root(&root);
+/// Shared-file check: a shared file may be read from other environments, so the whole
+/// repository (`repo`) is scanned, and a shared site that files outside the environment also
+/// read is refused.
+fn refuse_read_outside(
+    root: &Path,
+    repo: &Path,
+    report: &ScanReport,
+    edits: &Edits,
+    plan: &mut UpdatePlan,
+    refused: &mut Refused,
+) {
     let env_files: BTreeSet<PathBuf> = report.usages.iter().map(|u| root.join(&u.file)).collect();
-    if shared_sites {
-        let wide = scan::scan(&ScanRequest {
-            working_dir: repo.clone(),
-            dirs: Default::default(),
-        })
-        .unwrap_or_default();
-        let mut wide_readers: HashMap<(PathBuf, Range<usize>), Vec<&Usage>> = HashMap::new();
-        for u in &wide.usages {
-            if let Some(site) = &u.site {
-                wide_readers
-                    .entry((repo.join(u.version_file()), site.span.clone()))
-                    .or_default()
-                    .push(u);
-            }
+    let wide = scan::scan(&ScanRequest {
+        working_dir: repo.to_path_buf(),
+        dirs: Default::default(),
+    })
+    .unwrap_or_default();
+    let wide_readers = readers_in_repository(repo, &wide);
+    for ((file, start, end), list) in edits {
+        if list.iter().all(|e| e.usage.file == *file) || list.iter().any(|e| is_refused(refused, e))
+        {
+            continue;
         }
-        for ((file, start, end), list) in &edits {
-            if list.iter().all(|e| e.usage.file == *file)
-                || list.iter().any(|e| {
-                    e.usage
-                        .dependency
-                        .as_ref()
-                        .is_some_and(|d| refused.contains_key(d))
-                })
-            {
-                continue;
-            }
-            let others: Vec<String> = wide_readers
-                .get(&(root.join(file), *start..*end))
-                .into_iter()
-                .flatten()
-                .filter(|u| !env_files.contains(&repo.join(&u.file)))
-                .map(|u| shown_from(&root, &repo.join(&u.file)))
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            if others.is_empty() {
-                continue;
-            }
-            let line = list[0].usage.version_line();
-            let message = format!(
-                "{file}:{line}: the version of {} is written in this shared file, which {} outside the environment being updated also read{}; editing it would change them too, so nothing was written. Select every environment that reads it with --include-dirs, or write the version in each environment's own files",
-                dep_of(list[0].usage),
-                named(&others),
-                if others.len() == 1 { "s" } else { "" },
-            );
-            let deps = list
-                .iter()
-                .filter_map(|e| e.usage.dependency.clone())
-                .collect();
-            refuse(&mut plan, &mut refused, deps, file, message);
+        let others: Vec<String> = wide_readers
+            .get(&(root.join(file), *start..*end))
+            .into_iter()
+            .flatten()
+            .filter(|u| !env_files.contains(&repo.join(&u.file)))
+            .map(|u| shown_from(root, &repo.join(&u.file)))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if others.is_empty() {
+            continue;
+        }
+        let line = list[0].usage.version_line();
+        let message = format!(
+            "{file}:{line}: the version of {} is written in this shared file, which {} outside the environment being updated also read{}; editing it would change them too, so nothing was written. Select every environment that reads it with --include-dirs, or write the version in each environment's own files",
+            dep_of(list[0].usage),
+            named(&others),
+            if others.len() == 1 { "s" } else { "" },
+        );
+        refuse(plan, refused, dependencies(list), file, message);
+    }
+}
+
+/// Who reads each version site of a scan of the whole repository, by the site's absolute path
+/// and bytes.
+fn readers_in_repository<'a>(
+    repo: &Path,
+    wide: &'a ScanReport,
+) -> HashMap<(PathBuf, Range<usize>), Vec<&'a Usage>> {
+    let mut wide_readers: HashMap<(PathBuf, Range<usize>), Vec<&Usage>> = HashMap::new();
+    for u in &wide.usages {
+        if let Some(site) = &u.site {
+            wide_readers
+                .entry((repo.join(u.version_file()), site.span.clone()))
+                .or_default()
+                .push(u);
         }
     }
-    // The usages of refused dependencies are listed as not updated.
+    wide_readers
+}
+
+/// The usages of refused dependencies are listed as not updated, and their edits dropped.
+fn drop_refused(edits: &mut Edits, refused: &Refused, plan: &mut UpdatePlan) {
     for list in edits.values() {
         for e in list {
-            if e.usage
-                .dependency
-                .as_ref()
-                .is_some_and(|d| refused.contains_key(d))
-            {
+            if is_refused(refused, e) {
                 plan.skipped.push(SkippedUsage::of(
                     e.usage,
                     &format!(
@@ -429,18 +521,13 @@ pub fn plan_with_constraints(
             }
         }
     }
-    edits.retain(|_, list| {
-        !list.iter().any(|e| {
-            e.usage
-                .dependency
-                .as_ref()
-                .is_some_and(|d| refused.contains_key(d))
-        })
-    });
+    edits.retain(|_, list| !list.iter().any(|e| is_refused(refused, e)));
+}
 
-    // Splices by the file that writes them.
+/// The splices, by the file that writes them.
+fn splices_by_file(edits: &Edits) -> BTreeMap<String, Vec<Splice>> {
     let mut by_file: BTreeMap<String, Vec<Splice>> = BTreeMap::new();
-    for ((file, _, _), list) in &edits {
+    for ((file, _, _), list) in edits {
         let u = list[0].usage;
         if let (Some(site), Some(current)) = (&u.site, &u.current) {
             by_file
@@ -449,33 +536,18 @@ pub fn plan_with_constraints(
                 .push(edit::splice_for(site, current, list[0].new.clone()));
         }
     }
-    if by_file.is_empty() {
-        return plan;
-    }
-    let files = DiskFiles::within(&repo);
+    by_file
+}
 
-    // 1. Splice every file (and prove it still parses).
+/// Splices every file (and proves it still parses): the old and new texts of those that could
+/// be spliced, and why the others could not.
+fn splice_files(root: &Path, by_file: &BTreeMap<String, Vec<Splice>>) -> (Texts, Failed) {
     let spliced: Vec<(String, Spliced)> = by_file
         .par_iter()
-        .map(|(file, splices)| {
-            let path = root.join(file);
-            let result = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read: {e}"))
-                .and_then(|old| {
-                    let new = edit::apply(&old, splices).map_err(|e| e.to_string())?;
-                    hcl::load_text(&path, &new).map_err(|e| {
-                        format!(
-                            "the edited file fails verification: does not parse at {}:{}: {}",
-                            e.line, e.column, e.message
-                        )
-                    })?;
-                    Ok((old, new))
-                });
-            (file.clone(), result)
-        })
+        .map(|(file, splices)| (file.clone(), splice_file(&root.join(file), splices)))
         .collect();
-    let mut texts: BTreeMap<String, (String, String)> = BTreeMap::new();
-    let mut failed: BTreeMap<String, String> = BTreeMap::new();
+    let mut texts = Texts::new();
+    let mut failed = Failed::new();
     for (file, result) in spliced {
         match result {
             Ok(t) => {
@@ -486,11 +558,31 @@ pub fn plan_with_constraints(
             }
         }
     }
+    (texts, failed)
+}
 
-    // 2. Find the usages again in every file that holds or reads an edited version, reading the
-    // other edited files as they will be.
+/// One file's old and new text, once it is read, spliced and parsed again.
+fn splice_file(path: &Path, splices: &[Splice]) -> Spliced {
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read: {e}"))
+        .and_then(|old| {
+            let new = edit::apply(&old, splices).map_err(|e| e.to_string())?;
+            hcl::load_text(path, &new).map_err(|e| {
+                format!(
+                    "the edited file fails verification: does not parse at {}:{}: {}",
+                    e.line, e.column, e.message
+                )
+            })?;
+            Ok((old, new))
+        })
+}
+
+/// Verification: finds the usages again in every file that holds or reads an edited version,
+/// reading the other edited files as they will be. A file that fails stays as it is (in
+/// `failed`), and so does every edit no file was seen reading in place.
+fn verify(root: &Path, files: &DiskFiles, edits: &Edits, texts: &Texts, failed: &mut Failed) {
     let overlay = Overlay {
-        base: &files,
+        base: files,
         edited: texts
             .iter()
             .filter_map(|(file, (_, new))| {
@@ -511,7 +603,7 @@ pub fn plan_with_constraints(
         })
         .collect();
     let mut to_verify: BTreeSet<&str> = BTreeSet::new();
-    for ((file, _, _), list) in &edits {
+    for ((file, _, _), list) in edits {
         if !texts.contains_key(file) {
             continue;
         }
@@ -522,22 +614,7 @@ pub fn plan_with_constraints(
     let verified: Vec<(&str, Result<Vec<Site>, String>)> = to_verify
         .par_iter()
         .map(|&file| {
-            let path = root.join(file);
-            let result = (|| {
-                let kind = FileKind::of(&path).ok_or("not a Terraform or Terragrunt file")?;
-                let (old, new) = match texts.get(file) {
-                    Some((old, new)) => (old.clone(), new.clone()),
-                    None => {
-                        let t = std::fs::read_to_string(&path)
-                            .map_err(|e| format!("cannot read: {e}"))?;
-                        (t.clone(), t)
-                    }
-                };
-                edit::verify_found(&path, kind, &old, &new, &files, &overlay, &|site| {
-                    expected.get(site).map(String::as_str)
-                })
-                .map_err(|e: EditError| e.to_string())
-            })();
+            let result = verify_file(root, file, texts, files, &overlay, &expected);
             (file, result)
         })
         .collect();
@@ -545,23 +622,60 @@ pub fn plan_with_constraints(
     for (file, result) in verified {
         match result {
             Ok(sites) => matched.extend(sites),
-            Err(message) => {
-                // The file, and every shared file it reads an edited version from, stay as
-                // they are.
-                for ((vfile, _, _), list) in &edits {
-                    if list.iter().any(|e| e.usage.file == file) && vfile != file {
-                        failed.entry(vfile.clone()).or_insert_with(|| {
-                            format!("its edit could not be verified in {file}: {message}")
-                        });
-                    }
-                }
-                if texts.contains_key(file) {
-                    failed.entry(file.to_string()).or_insert(message);
-                }
-            }
+            Err(message) => fail_unverified(edits, texts, file, message, failed),
         }
     }
-    // Every edit must have been seen in place by some file that reads it.
+    require_seen(root, edits, texts, &matched, failed);
+}
+
+/// Finds one file's usages again, before and after the edits: the edited sites it reads as
+/// expected, or why it fails.
+fn verify_file(
+    root: &Path,
+    file: &str,
+    texts: &Texts,
+    files: &DiskFiles,
+    overlay: &Overlay,
+    expected: &HashMap<Site, String>,
+) -> Result<Vec<Site>, String> {
+    let path = root.join(file);
+    let kind = FileKind::of(&path).ok_or("not a Terraform or Terragrunt file")?;
+    let (old, new) = match texts.get(file) {
+        Some((old, new)) => (old.clone(), new.clone()),
+        None => {
+            let t = std::fs::read_to_string(&path).map_err(|e| format!("cannot read: {e}"))?;
+            (t.clone(), t)
+        }
+    };
+    edit::verify_found(&path, kind, &old, &new, files, overlay, &|site| {
+        expected.get(site).map(String::as_str)
+    })
+    .map_err(|e: EditError| e.to_string())
+}
+
+/// A file that failed verification stays as it is, and so does every shared file it reads an
+/// edited version from.
+fn fail_unverified(edits: &Edits, texts: &Texts, file: &str, message: String, failed: &mut Failed) {
+    for ((vfile, _, _), list) in edits {
+        if list.iter().any(|e| e.usage.file == file) && vfile != file {
+            failed
+                .entry(vfile.clone())
+                .or_insert_with(|| format!("its edit could not be verified in {file}: {message}"));
+        }
+    }
+    if texts.contains_key(file) {
+        failed.entry(file.to_string()).or_insert(message);
+    }
+}
+
+/// Every edit must have been seen in place by some file that reads it (`matched`).
+fn require_seen(
+    root: &Path,
+    edits: &Edits,
+    texts: &Texts,
+    matched: &HashSet<Site>,
+    failed: &mut Failed,
+) {
     for (file, start, end) in edits.keys() {
         if texts.contains_key(file)
             && !failed.contains_key(file)
@@ -575,8 +689,11 @@ pub fn plan_with_constraints(
             );
         }
     }
+}
 
-    for (file, message) in &failed {
+/// The files that failed go to `plan.failures`; the others are the files written.
+fn record_files(plan: &mut UpdatePlan, root: &Path, texts: Texts, failed: &Failed) {
+    for (file, message) in failed {
         plan.failures.push(EditFailure {
             file: file.clone(),
             message: message.clone(),
@@ -593,8 +710,13 @@ pub fn plan_with_constraints(
             new,
         });
     }
+}
+
+/// Every version changed in the files written: one change per shared site (with the files that
+/// read it), one per usage elsewhere, sorted by file, line and dependency.
+fn record_changes(plan: &mut UpdatePlan, edits: &Edits) {
     let written: HashSet<&str> = plan.files.iter().map(|f| f.file.as_str()).collect();
-    for ((file, _, _), list) in &edits {
+    for ((file, _, _), list) in edits {
         if !written.contains(file.as_str()) {
             continue;
         }
@@ -631,7 +753,6 @@ pub fn plan_with_constraints(
     }
     plan.changes
         .sort_by(|a, b| (&a.file, a.line, &a.dependency).cmp(&(&b.file, b.line, &b.dependency)));
-    plan
 }
 
 fn dep_of(u: &Usage) -> &str {

@@ -63,9 +63,12 @@ pub const OUTPUTS: &[&str] = &[
     "gated",
 ];
 
-use crate::app::cli::{
-    EnvArgs, GitHubArgs, HistoryArgs, PromoteArgs, ReportArgs, StatusArgs, UpdateArgs,
-};
+use crate::app::args::{EnvArgs, GitHubArgs, parse_size};
+use crate::app::commands::history::HistoryArgs;
+use crate::app::commands::promote::PromoteArgs;
+use crate::app::commands::report::ReportArgs;
+use crate::app::commands::status::StatusArgs;
+use crate::app::commands::update::UpdateArgs;
 use crate::app::commands::{self, Annotate};
 use crate::app::config::Config;
 use crate::app::console::Console;
@@ -75,7 +78,7 @@ use crate::diag::Reporter as _;
 use crate::exit::{self, InvalidInput};
 use crate::output::{self, Format};
 use crate::spec::Strategy;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Reads inputs; `get` maps an input name to its value (the runner's `INPUT_*` variables).
@@ -135,8 +138,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
     pub fn size(&self, name: &str, default: u64) -> Result<u64, InvalidInput> {
         match self.get(name) {
             None => Ok(default),
-            Some(v) => crate::app::cli::parse_size(&v)
-                .map_err(|e| InvalidInput(format!("input {name}: {e}"))),
+            Some(v) => parse_size(&v).map_err(|e| InvalidInput(format!("input {name}: {e}"))),
         }
     }
 
@@ -500,133 +502,181 @@ pub fn run() -> anyhow::Result<u8> {
     result
 }
 
+/// Runs the command named by `patcher_command`, after saying which environment it works on.
 fn dispatch<F: Fn(&str) -> Option<String>>(
     inputs: &Inputs<F>,
     command: &str,
     console: Console,
 ) -> anyhow::Result<u8> {
     if matches!(command, "report" | "update" | "promote") {
-        let chosen = inputs.chosen()?;
-        match (&chosen.name, &chosen.rule) {
-            (Some(name), Some(rule)) => log::info!(
-                "environment {name}, derived from {rule} (the environment input is empty){}",
-                if chosen.in_config {
-                    "; its settings come from the config file"
-                } else {
-                    ""
-                }
-            ),
-            (Some(name), None) if chosen.in_config => {
-                log::info!("environment {name}: its settings come from the config file")
-            }
-            (None, _) if command != "report" => log::info!(
-                "no environment: the environment input is empty and no branch prefix, working directory or include glob names one"
-            ),
-            _ => {}
-        }
+        log_environment(&inputs.chosen()?, command);
     }
     let stdout = &mut std::io::stdout().lock();
     match command {
-        "scan" => {
-            let request = inputs.env_args().scan_request()?;
-            let report = crate::find::scan::scan(&request)?;
-            for w in request.problems(&report) {
-                Annotate.warn(w);
-            }
-            commands::scan::render(&report, Format::Json, console, stdout)?;
-            Ok(exit::OK)
-        }
-        "report" => {
-            let args = inputs.report()?;
-            let spec = crate::spec::report::run(&commands::report::request(&args)?, &Annotate)?;
-            commands::report::save(&args, &spec)?;
-            let json = spec.to_json();
-            console.write_json(stdout, &json)?;
-            let ids: Vec<&str> = spec.dependencies.iter().map(|d| d.id.as_str()).collect();
-            set_outputs(&[
-                ("spec", json),
-                ("has_dependencies", (!ids.is_empty()).to_string()),
-                ("dependencies", serde_json::to_string(&ids)?),
-                ("unreachable", spec.unreachable_json()),
-                ("gated", (!spec.gated.is_empty()).to_string()),
-            ])?;
-            summary(&format!(
-                "### Baton report: {}\n\n{}\n",
-                output::md_text(&spec.include_dir_pattern),
-                output::report_markdown(&spec)
-            ));
-            commands::report::exit_code(&args, &spec)
-        }
-        "update" => {
-            let args = inputs.update()?;
-            let request = commands::update::request(&args)?;
-            let outcome = crate::update::run(&request, &Annotate)?;
-            commands::update::save_notes(&args, &outcome)?;
-            console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
-            if let Some(diff) = &outcome.diff {
-                console.write_text(stdout, diff)?;
-            }
-            let mut outs = Vec::new();
-            if let Some(pr) = &outcome.pull_request {
-                outs.push(("pull_request_number", pr.number.to_string()));
-                outs.push(("pull_request_url", pr.url.clone()));
-            }
-            if let [only] = outcome.dependencies.as_slice() {
-                outs.push(("dependency", only.id.clone()));
-                outs.push(("version", only.target.clone()));
-            }
-            outs.push((
-                "pull_request_edited",
-                outcome.pull_request_edited.to_string(),
-            ));
-            set_outputs(&outs)?;
-            summary(&commands::update::markdown(&outcome));
-            Ok(outcome.exit_code())
-        }
-        "promote" => {
-            let request = commands::promote::request(&inputs.promote()?)?;
-            let outcome = crate::promote::run(&request, &Annotate)?;
-            console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
-            let payload = outcome.payload.clone().unwrap_or_default();
-            set_outputs(&[
-                ("dependency", payload.dependency.clone().unwrap_or_default()),
-                ("version", payload.version.clone().unwrap_or_default()),
-                ("gated", outcome.gated.to_string()),
-            ])?;
-            summary(&format!(
-                "### Baton promote\n\n{}\n{}",
-                commands::promote::sentence(&outcome, true),
-                commands::promote::held(&outcome, true)
-            ));
-            Ok(exit::OK)
-        }
-        "status" => {
-            let args = inputs.status()?;
-            let matrix =
-                crate::promote::status::run(&commands::status::request(&args)?, &Annotate)?;
-            let markdown = matrix.to_markdown();
-            console.write_text(stdout, &markdown)?;
-            summary(&format!("{markdown}\n"));
-            Ok(if args.fail_on_drift && matrix.has_drift() {
-                exit::FINDINGS
-            } else {
-                exit::OK
-            })
-        }
-        "history" => {
-            let args = inputs.history()?;
-            let report =
-                crate::promote::history::run(&commands::history::request(&args)?, &Annotate)?;
-            let markdown = report.to_markdown();
-            console.write_text(stdout, &markdown)?;
-            summary(&format!("{markdown}\n"));
-            Ok(exit::OK)
-        }
+        "scan" => scan(inputs, console, stdout),
+        "report" => report(inputs, console, stdout),
+        "update" => update(inputs, console, stdout),
+        "promote" => promote(inputs, console, stdout),
+        "status" => status(inputs, console, stdout),
+        "history" => history(inputs, console, stdout),
         other => Err(InvalidInput(format!(
             "input patcher_command must be report, update, promote, status, history or scan, not {other:?}"
         ))
         .into()),
     }
+}
+
+/// Logs the environment `command` works on, and where its name and settings came from.
+fn log_environment(chosen: &Chosen, command: &str) {
+    match (&chosen.name, &chosen.rule) {
+        (Some(name), Some(rule)) => log::info!(
+            "environment {name}, derived from {rule} (the environment input is empty){}",
+            if chosen.in_config {
+                "; its settings come from the config file"
+            } else {
+                ""
+            }
+        ),
+        (Some(name), None) if chosen.in_config => {
+            log::info!("environment {name}: its settings come from the config file")
+        }
+        (None, _) if command != "report" => log::info!(
+            "no environment: the environment input is empty and no branch prefix, working directory or include glob names one"
+        ),
+        _ => {}
+    }
+}
+
+/// `scan`: the usages found, as JSON.
+fn scan<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let request = inputs.env_args().scan_request()?;
+    let report = crate::find::scan::scan(&request)?;
+    for w in request.problems(&report) {
+        Annotate.warn(w);
+    }
+    commands::scan::render(&report, Format::Json, console, stdout)?;
+    Ok(exit::OK)
+}
+
+/// `report`: the spec as JSON and in the `spec` output, the dependencies listed in outputs, and
+/// the report in the job summary.
+fn report<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let args = inputs.report()?;
+    let spec = crate::spec::report::run(&commands::report::request(&args)?, &Annotate)?;
+    commands::report::save(&args, &spec)?;
+    let json = spec.to_json();
+    console.write_json(stdout, &json)?;
+    let ids: Vec<&str> = spec.dependencies.iter().map(|d| d.id.as_str()).collect();
+    set_outputs(&[
+        ("spec", json),
+        ("has_dependencies", (!ids.is_empty()).to_string()),
+        ("dependencies", serde_json::to_string(&ids)?),
+        ("unreachable", spec.unreachable_json()),
+        ("gated", (!spec.gated.is_empty()).to_string()),
+    ])?;
+    summary(&format!(
+        "### Baton report: {}\n\n{}\n",
+        output::md_text(&spec.include_dir_pattern),
+        output::report_markdown(&spec)
+    ));
+    commands::report::exit_code(&args, &spec)
+}
+
+/// `update`: the outcome as JSON (and the diff of a dry run), the pull request and the one
+/// dependency updated in outputs, and the update in the job summary.
+fn update<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let args = inputs.update()?;
+    let request = commands::update::request(&args)?;
+    let outcome = crate::update::run(&request, &Annotate)?;
+    commands::update::save_notes(&args, &outcome)?;
+    console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
+    if let Some(diff) = &outcome.diff {
+        console.write_text(stdout, diff)?;
+    }
+    let mut outs = Vec::new();
+    if let Some(pr) = &outcome.pull_request {
+        outs.push(("pull_request_number", pr.number.to_string()));
+        outs.push(("pull_request_url", pr.url.clone()));
+    }
+    if let [only] = outcome.dependencies.as_slice() {
+        outs.push(("dependency", only.id.clone()));
+        outs.push(("version", only.target.clone()));
+    }
+    outs.push((
+        "pull_request_edited",
+        outcome.pull_request_edited.to_string(),
+    ));
+    set_outputs(&outs)?;
+    summary(&commands::update::markdown(&outcome));
+    Ok(outcome.exit_code())
+}
+
+/// `promote`: the outcome as JSON, what was dispatched in outputs, and a sentence on it in the
+/// job summary.
+fn promote<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let request = commands::promote::request(&inputs.promote()?)?;
+    let outcome = crate::promote::run(&request, &Annotate)?;
+    console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
+    let payload = outcome.payload.clone().unwrap_or_default();
+    set_outputs(&[
+        ("dependency", payload.dependency.clone().unwrap_or_default()),
+        ("version", payload.version.clone().unwrap_or_default()),
+        ("gated", outcome.gated.to_string()),
+    ])?;
+    summary(&format!(
+        "### Baton promote\n\n{}\n{}",
+        commands::promote::sentence(&outcome, true),
+        commands::promote::held(&outcome, true)
+    ));
+    Ok(exit::OK)
+}
+
+/// `status`: the matrix as markdown, on stdout and in the job summary.
+fn status<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let args = inputs.status()?;
+    let matrix = crate::promote::status::run(&commands::status::request(&args)?, &Annotate)?;
+    let markdown = matrix.to_markdown();
+    console.write_text(stdout, &markdown)?;
+    summary(&format!("{markdown}\n"));
+    Ok(if args.fail_on_drift && matrix.has_drift() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// `history`: the changes as markdown, on stdout and in the job summary.
+fn history<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let args = inputs.history()?;
+    let report = crate::promote::history::run(&commands::history::request(&args)?, &Annotate)?;
+    let markdown = report.to_markdown();
+    console.write_text(stdout, &markdown)?;
+    summary(&format!("{markdown}\n"));
+    Ok(exit::OK)
 }
 
 #[cfg(test)]

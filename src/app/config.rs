@@ -3,7 +3,6 @@
 //! command, so that one file names them instead of every workflow and command line. Errors name
 //! the file, the line and the key.
 
-use crate::app::cli::EnvArgs;
 use crate::exit::InvalidInput;
 use crate::find::env::DirFilter;
 use crate::find::scan::ScanRequest;
@@ -326,196 +325,18 @@ impl Config {
     /// Parses and checks a config file's text; `path` is named in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, InvalidInput> {
         let at = Located { path, text };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().replace('\n', " ");
-            at.error(span.clone(), &key_at(text, span.start), message)
-        })?;
-        if raw.environments.is_empty() {
-            return Err(at.error(
-                0..0,
-                "environments",
-                "no [[environments]] defined; list them in promotion order (dev, then stage, then prod)",
-            ));
-        }
-        let defaults = &raw.defaults;
-        let default_gates = gates(&at, &defaults.gates, "defaults.gates")?;
-        let mut default_exclude = Vec::new();
-        if let Some(ex) = &defaults.exclude {
-            check_globs(&at, ex, "defaults.exclude")?;
-            default_exclude = ex.get_ref().clone();
-        }
+        let raw = read_raw(&at)?;
+        let defaults = Defaults::check(&at, &raw.defaults)?;
         let mut environments: Vec<Environment> = Vec::new();
         let mut names = BTreeSet::new();
-        for (i, spanned) in raw.environments.iter().enumerate() {
-            let env = spanned.get_ref();
-            let key = |k: &str| format!("environments[{i}].{k}");
-            let name = env.name.get_ref().trim().to_string();
-            if !valid_name(&name) {
-                return Err(at.error(
-                    env.name.span(),
-                    &key("name"),
-                    format!(
-                        "invalid environment name {name:?}: use letters, digits, '-', '_' or '.'"
-                    ),
-                ));
-            }
-            if !names.insert(name.clone()) {
-                return Err(at.error(
-                    env.name.span(),
-                    &key("name"),
-                    format!("environment {name:?} is defined twice"),
-                ));
-            }
-            if crate::find::env::split_patterns(env.include.get_ref()).is_empty() {
-                return Err(at.error(
-                    env.include.span(),
-                    &key("include"),
-                    format!("environment {name:?} has no include glob"),
-                ));
-            }
-            check_globs(&at, &env.include, &key("include"))?;
-            let mut exclude = Vec::new();
-            if let Some(ex) = &env.exclude {
-                check_globs(&at, ex, &key("exclude"))?;
-                exclude = ex.get_ref().clone();
-            }
-            exclude.extend(default_exclude.iter().cloned());
-            let branch_prefix = match &env.branch_prefix {
-                Some(p) if !valid_branch_prefix(p.get_ref()) => {
-                    return Err(at.error(
-                        p.span(),
-                        &key("branch_prefix"),
-                        format!(
-                            "{:?} is not a branch prefix: use ASCII letters, digits, '-', '_', '.' and '/', not first '-', '/' or '.', and no '..'",
-                            p.get_ref()
-                        ),
-                    ));
-                }
-                Some(p) => p.get_ref().clone(),
-                None => format!("baton-{name}-updates-"),
+        for (index, spanned) in raw.environments.iter().enumerate() {
+            let entry = Entry {
+                at: &at,
+                index,
+                env: spanned.get_ref(),
             };
-            if let Some(other) = environments.iter().find(|o| {
-                o.branch_prefix.starts_with(&branch_prefix)
-                    || branch_prefix.starts_with(&o.branch_prefix)
-            }) {
-                let span = env
-                    .branch_prefix
-                    .as_ref()
-                    .map_or(env.name.span(), Spanned::span);
-                return Err(at.error(
-                    span,
-                    &key("branch_prefix"),
-                    format!(
-                        "{branch_prefix:?} overlaps the branch prefix {:?} of environment {:?}: a merged branch must name one environment",
-                        other.branch_prefix, other.name
-                    ),
-                ));
-            }
-            let labels = match &env.labels {
-                Some(l) if l.get_ref().iter().any(|x| x.trim().is_empty()) => {
-                    return Err(at.error(l.span(), &key("labels"), "a label is empty"));
-                }
-                Some(l) => l.get_ref().clone(),
-                None => vec![format!("updates-{name}")],
-            };
-            let dispatch_event = match &env.dispatch_event {
-                Some(e) if !valid_event_type(e.get_ref()) => {
-                    return Err(at.error(
-                        e.span(),
-                        &key("dispatch_event"),
-                        format!(
-                            "{:?} is not an event type: 1 to 100 ASCII letters, digits, '-', '_' or '.'",
-                            e.get_ref()
-                        ),
-                    ));
-                }
-                Some(e) => e.get_ref().clone(),
-                None => format!("{name}_updates_merged"),
-            };
-            let promote_from = match &env.promote_from {
-                Some(p) if p.get_ref().is_empty() => None,
-                Some(p) => {
-                    if !environments.iter().any(|o| o.name == *p.get_ref()) {
-                        return Err(at.error(
-                            p.span(),
-                            &key("promote_from"),
-                            format!(
-                                "{:?} is not an environment defined before {name:?} (promotions go down the list; \"\" means newest releases)",
-                                p.get_ref()
-                            ),
-                        ));
-                    }
-                    Some(p.get_ref().clone())
-                }
-                None => environments.last().map(|o| o.name.clone()),
-            };
-            if let Some(s) = &env.schedule
-                && !valid_cron(s.get_ref())
-            {
-                return Err(at.error(
-                    s.span(),
-                    &key("schedule"),
-                    format!(
-                        "{:?} is not a cron schedule of five fields (\"15 4 * * 1\")",
-                        s.get_ref()
-                    ),
-                ));
-            }
-            if let Some(a) = env
-                .commit_author
-                .as_ref()
-                .or(defaults.commit_author.as_ref())
-                && crate::update::publish::parse_author(a.get_ref()).is_none()
-            {
-                return Err(at.error(
-                    a.span(),
-                    &key("commit_author"),
-                    format!("{:?} is not of the form \"Name <email>\"", a.get_ref()),
-                ));
-            }
-            let mut env_gates = gates(&at, &env.gates, &key("gates"))?;
-            if env_gates.min_soak.is_none() {
-                env_gates.min_soak = default_gates.min_soak;
-                env_gates.min_soak_text = default_gates.min_soak_text.clone();
-            }
-            if env.gates.require_checks.is_none() {
-                env_gates.require_checks = default_gates.require_checks.clone();
-            }
-            if env_gates.require_approvals.is_none() {
-                env_gates.require_approvals = default_gates.require_approvals;
-            }
-            environments.push(Environment {
-                name,
-                include: env.include.get_ref().clone(),
-                exclude,
-                branch_prefix,
-                labels,
-                dispatch_event,
-                promote_from,
-                update_strategy: env
-                    .update_strategy
-                    .or(defaults.update_strategy)
-                    .unwrap_or_default(),
-                reviewers: env
-                    .reviewers
-                    .clone()
-                    .or_else(|| defaults.reviewers.clone())
-                    .unwrap_or_default(),
-                draft: env.draft.or(defaults.draft).unwrap_or(false),
-                commit_author: env
-                    .commit_author
-                    .as_ref()
-                    .or(defaults.commit_author.as_ref())
-                    .map(|a| a.get_ref().clone()),
-                schedule: env.schedule.as_ref().map(|s| s.get_ref().clone()),
-                github_environment: env
-                    .github_environment
-                    .as_ref()
-                    .map(|s| s.get_ref().clone())
-                    .filter(|s| !s.is_empty()),
-                gates: env_gates,
-            });
+            let environment = entry.check(&defaults, &environments, &mut names)?;
+            environments.push(environment);
         }
         Ok(Config {
             path: path.to_path_buf(),
@@ -598,6 +419,310 @@ impl Config {
             .iter()
             .map(Environment::env_spec)
             .collect()
+    }
+}
+
+/// The TOML of a config file, read into its raw form; at least one environment.
+fn read_raw(at: &Located<'_>) -> Result<RawConfig, InvalidInput> {
+    let text = at.text;
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().replace('\n', " ");
+        at.error(span.clone(), &key_at(text, span.start), message)
+    })?;
+    if raw.environments.is_empty() {
+        return Err(at.error(
+            0..0,
+            "environments",
+            "no [[environments]] defined; list them in promotion order (dev, then stage, then prod)",
+        ));
+    }
+    Ok(raw)
+}
+
+/// `[defaults]`, checked: what every environment takes where it does not say otherwise.
+struct Defaults<'a> {
+    /// The section as written.
+    raw: &'a RawDefaults,
+    /// Its gates.
+    gates: Gates,
+    /// Its folders left out, added to every environment's own.
+    exclude: Vec<String>,
+}
+
+impl<'a> Defaults<'a> {
+    /// Checks the gates, then the exclude globs, of `[defaults]`.
+    fn check(at: &Located<'_>, raw: &'a RawDefaults) -> Result<Defaults<'a>, InvalidInput> {
+        let gates = gates(at, &raw.gates, "defaults.gates")?;
+        let mut exclude = Vec::new();
+        if let Some(ex) = &raw.exclude {
+            check_globs(at, ex, "defaults.exclude")?;
+            exclude = ex.get_ref().clone();
+        }
+        Ok(Defaults {
+            raw,
+            gates,
+            exclude,
+        })
+    }
+}
+
+/// One `[[environments]]` entry being checked: its errors name `environments[<index>].<key>`.
+struct Entry<'a> {
+    at: &'a Located<'a>,
+    index: usize,
+    env: &'a RawEnv,
+}
+
+impl Entry<'_> {
+    /// The dotted key of one of its fields.
+    fn key(&self, k: &str) -> String {
+        format!("environments[{}].{k}", self.index)
+    }
+
+    /// Checks the entry field by field, in the order errors are reported, against the
+    /// environments before it, and fills in every default.
+    fn check(
+        &self,
+        defaults: &Defaults<'_>,
+        earlier: &[Environment],
+        names: &mut BTreeSet<String>,
+    ) -> Result<Environment, InvalidInput> {
+        let env = self.env;
+        let name = self.name(names)?;
+        let (include, exclude) = self.folders(&name, &defaults.exclude)?;
+        let branch_prefix = self.branch_prefix(&name, earlier)?;
+        let labels = self.labels(&name)?;
+        let dispatch_event = self.dispatch_event(&name)?;
+        let promote_from = self.promote_from(&name, earlier)?;
+        self.check_schedule()?;
+        self.check_commit_author(defaults.raw)?;
+        let gates = self.gates(&defaults.gates)?;
+        let d = defaults.raw;
+        Ok(Environment {
+            name,
+            include,
+            exclude,
+            branch_prefix,
+            labels,
+            dispatch_event,
+            promote_from,
+            update_strategy: env
+                .update_strategy
+                .or(d.update_strategy)
+                .unwrap_or_default(),
+            reviewers: env
+                .reviewers
+                .clone()
+                .or_else(|| d.reviewers.clone())
+                .unwrap_or_default(),
+            draft: env.draft.or(d.draft).unwrap_or(false),
+            commit_author: env
+                .commit_author
+                .as_ref()
+                .or(d.commit_author.as_ref())
+                .map(|a| a.get_ref().clone()),
+            schedule: env.schedule.as_ref().map(|s| s.get_ref().clone()),
+            github_environment: env
+                .github_environment
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .filter(|s| !s.is_empty()),
+            gates,
+        })
+    }
+
+    /// Its name: valid, and not taken by an environment before it.
+    fn name(&self, names: &mut BTreeSet<String>) -> Result<String, InvalidInput> {
+        let env = self.env;
+        let name = env.name.get_ref().trim().to_string();
+        if !valid_name(&name) {
+            return Err(self.at.error(
+                env.name.span(),
+                &self.key("name"),
+                format!("invalid environment name {name:?}: use letters, digits, '-', '_' or '.'"),
+            ));
+        }
+        if !names.insert(name.clone()) {
+            return Err(self.at.error(
+                env.name.span(),
+                &self.key("name"),
+                format!("environment {name:?} is defined twice"),
+            ));
+        }
+        Ok(name)
+    }
+
+    /// Its folders: the include globs (at least one), then the exclude globs, checked; the folders
+    /// left out are its own and those of `[defaults]`.
+    fn folders(
+        &self,
+        name: &str,
+        default_exclude: &[String],
+    ) -> Result<(Vec<String>, Vec<String>), InvalidInput> {
+        let env = self.env;
+        if crate::find::env::split_patterns(env.include.get_ref()).is_empty() {
+            return Err(self.at.error(
+                env.include.span(),
+                &self.key("include"),
+                format!("environment {name:?} has no include glob"),
+            ));
+        }
+        check_globs(self.at, &env.include, &self.key("include"))?;
+        let mut exclude = Vec::new();
+        if let Some(ex) = &env.exclude {
+            check_globs(self.at, ex, &self.key("exclude"))?;
+            exclude = ex.get_ref().clone();
+        }
+        exclude.extend(default_exclude.iter().cloned());
+        Ok((env.include.get_ref().clone(), exclude))
+    }
+
+    /// Its branch prefix (default `baton-<name>-updates-`): valid, and neither a prefix of an
+    /// earlier environment's nor starting with one.
+    fn branch_prefix(&self, name: &str, earlier: &[Environment]) -> Result<String, InvalidInput> {
+        let env = self.env;
+        let branch_prefix = match &env.branch_prefix {
+            Some(p) if !valid_branch_prefix(p.get_ref()) => {
+                return Err(self.at.error(
+                    p.span(),
+                    &self.key("branch_prefix"),
+                    format!(
+                        "{:?} is not a branch prefix: use ASCII letters, digits, '-', '_', '.' and '/', not first '-', '/' or '.', and no '..'",
+                        p.get_ref()
+                    ),
+                ));
+            }
+            Some(p) => p.get_ref().clone(),
+            None => format!("baton-{name}-updates-"),
+        };
+        if let Some(other) = earlier.iter().find(|o| {
+            o.branch_prefix.starts_with(&branch_prefix)
+                || branch_prefix.starts_with(&o.branch_prefix)
+        }) {
+            let span = env
+                .branch_prefix
+                .as_ref()
+                .map_or(env.name.span(), Spanned::span);
+            return Err(self.at.error(
+                span,
+                &self.key("branch_prefix"),
+                format!(
+                    "{branch_prefix:?} overlaps the branch prefix {:?} of environment {:?}: a merged branch must name one environment",
+                    other.branch_prefix, other.name
+                ),
+            ));
+        }
+        Ok(branch_prefix)
+    }
+
+    /// Its labels (default `updates-<name>`), none empty.
+    fn labels(&self, name: &str) -> Result<Vec<String>, InvalidInput> {
+        Ok(match &self.env.labels {
+            Some(l) if l.get_ref().iter().any(|x| x.trim().is_empty()) => {
+                return Err(self
+                    .at
+                    .error(l.span(), &self.key("labels"), "a label is empty"));
+            }
+            Some(l) => l.get_ref().clone(),
+            None => vec![format!("updates-{name}")],
+        })
+    }
+
+    /// The event type sent when an update merges here (default `<name>_updates_merged`).
+    fn dispatch_event(&self, name: &str) -> Result<String, InvalidInput> {
+        Ok(match &self.env.dispatch_event {
+            Some(e) if !valid_event_type(e.get_ref()) => {
+                return Err(self.at.error(
+                    e.span(),
+                    &self.key("dispatch_event"),
+                    format!(
+                        "{:?} is not an event type: 1 to 100 ASCII letters, digits, '-', '_' or '.'",
+                        e.get_ref()
+                    ),
+                ));
+            }
+            Some(e) => e.get_ref().clone(),
+            None => format!("{name}_updates_merged"),
+        })
+    }
+
+    /// The environment it receives versions from: one defined before it, `""` for none (newest
+    /// releases), by default the one just before it.
+    fn promote_from(
+        &self,
+        name: &str,
+        earlier: &[Environment],
+    ) -> Result<Option<String>, InvalidInput> {
+        Ok(match &self.env.promote_from {
+            Some(p) if p.get_ref().is_empty() => None,
+            Some(p) => {
+                if !earlier.iter().any(|o| o.name == *p.get_ref()) {
+                    return Err(self.at.error(
+                        p.span(),
+                        &self.key("promote_from"),
+                        format!(
+                            "{:?} is not an environment defined before {name:?} (promotions go down the list; \"\" means newest releases)",
+                            p.get_ref()
+                        ),
+                    ));
+                }
+                Some(p.get_ref().clone())
+            }
+            None => earlier.last().map(|o| o.name.clone()),
+        })
+    }
+
+    /// Its schedule, when given, is a cron expression of five fields.
+    fn check_schedule(&self) -> Result<(), InvalidInput> {
+        if let Some(s) = &self.env.schedule
+            && !valid_cron(s.get_ref())
+        {
+            return Err(self.at.error(
+                s.span(),
+                &self.key("schedule"),
+                format!(
+                    "{:?} is not a cron schedule of five fields (\"15 4 * * 1\")",
+                    s.get_ref()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Its commit author, else that of `[defaults]`, when given, is `Name <email>`.
+    fn check_commit_author(&self, defaults: &RawDefaults) -> Result<(), InvalidInput> {
+        if let Some(a) = self
+            .env
+            .commit_author
+            .as_ref()
+            .or(defaults.commit_author.as_ref())
+            && crate::update::publish::parse_author(a.get_ref()).is_none()
+        {
+            return Err(self.at.error(
+                a.span(),
+                &self.key("commit_author"),
+                format!("{:?} is not of the form \"Name <email>\"", a.get_ref()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Its gates, each one it leaves unset taken from `[defaults]`.
+    fn gates(&self, defaults: &Gates) -> Result<Gates, InvalidInput> {
+        let env = self.env;
+        let mut env_gates = gates(self.at, &env.gates, &self.key("gates"))?;
+        if env_gates.min_soak.is_none() {
+            env_gates.min_soak = defaults.min_soak;
+            env_gates.min_soak_text = defaults.min_soak_text.clone();
+        }
+        if env.gates.require_checks.is_none() {
+            env_gates.require_checks = defaults.require_checks.clone();
+        }
+        if env_gates.require_approvals.is_none() {
+            env_gates.require_approvals = defaults.require_approvals;
+        }
+        Ok(env_gates)
     }
 }
 
@@ -687,17 +812,6 @@ impl Resolved {
             .unwrap_or_default()
     }
 
-    /// The promotion in force: `--promote-from` globs, else the environment's source in the
-    /// config, else the `repository_dispatch` payload being handled.
-    pub fn promotion_or(&self, promote_from: &[String]) -> anyhow::Result<Option<Promotion>> {
-        if promote_from.iter().all(|g| g.trim().is_empty())
-            && let Some(promotion) = self.promotion()?
-        {
-            return Ok(Some(promotion));
-        }
-        crate::app::commands::promotion(&self.scan.working_dir, promote_from)
-    }
-
     /// The promotion the environment receives (the folders of the environment before it), when
     /// the config gives one.
     pub fn promotion(&self) -> Result<Option<Promotion>, InvalidInput> {
@@ -710,52 +824,6 @@ impl Resolved {
         Ok(Some(Promotion::FromDirs(
             source.scan_request(&self.scan.working_dir)?,
         )))
-    }
-}
-
-impl EnvArgs {
-    /// Resolves these flags: with `--env NAME`, the environment is read from the config file and
-    /// fills in what the flags leave unset; without it, the flags alone.
-    pub fn resolve(&self) -> anyhow::Result<Resolved> {
-        let name = self
-            .environment
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        let Some(name) = name else {
-            return Ok(Resolved {
-                scan: self.scan_request()?,
-                config: None,
-                environment: None,
-            });
-        };
-        let config = Config::find(&self.working_dir, self.config.as_deref())?.ok_or_else(|| {
-            InvalidInput(format!(
-                "--env {name} needs a config file: the working directory {} has no {}; run `baton init` or pass --config FILE",
-                self.working_dir.display(),
-                CONFIG_FILES.join(" or ")
-            ))
-        })?;
-        let env = config.environment(name)?.clone();
-        let include = if self.include_dirs.is_empty() {
-            env.include.clone()
-        } else {
-            self.include_dirs.clone()
-        };
-        let exclude = if self.exclude_dirs.is_empty() {
-            env.exclude.clone()
-        } else {
-            self.exclude_dirs.clone()
-        };
-        let scan = ScanRequest {
-            working_dir: self.working_dir.clone(),
-            dirs: DirFilter::new(&include, &exclude)?,
-        };
-        Ok(Resolved {
-            scan,
-            config: Some(config),
-            environment: Some(env),
-        })
     }
 }
 

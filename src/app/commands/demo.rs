@@ -1,9 +1,19 @@
 //! `baton demo`: the promotion chain in a local sandbox, with a transcript.
 
-use crate::app::cli::DemoArgs;
 use crate::app::console::Console;
 use crate::app::demo::{self, DemoRequest};
 use crate::exit;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Flags of `baton demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Build the sandbox in this directory and keep it (default: a temporary directory, removed
+    /// at the end).
+    #[arg(long, env = "BATON_DEMO_DIR", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
 
 /// Runs `baton demo`.
 pub fn run(args: &DemoArgs) -> anyhow::Result<u8> {

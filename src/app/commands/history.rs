@@ -2,13 +2,64 @@
 //! the first-parent git history.
 
 use super::Annotate;
-use crate::app::cli::HistoryArgs;
 use crate::app::console::Console;
 use crate::exit;
 use crate::output::Format;
 use crate::promote::history::{self, HistoryReport, HistoryRequest};
 use crate::promote::status::EnvSpec;
+use clap::Args;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// Flags of `baton history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Directory to work in, inside a git repository; globs are relative to it.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// An environment as `NAME=GLOB[,GLOB…]`, as for `status`; repeat in promotion order. A bare
+    /// `NAME` picks one environment of the config file. None: the config file's environments.
+    #[arg(
+        long = "env",
+        env = "BATON_ENVS",
+        value_name = "NAME[=GLOB]",
+        value_delimiter = ';',
+        value_parser = crate::app::config::parse_status_env
+    )]
+    pub envs: Vec<crate::promote::status::EnvSpec>,
+    /// One environment's folders instead of `--env`, as doublestar globs (`{*dev*}/**`).
+    #[arg(
+        long,
+        env = "BATON_INCLUDE_DIRS",
+        value_name = "GLOB",
+        conflicts_with = "envs"
+    )]
+    pub include_dirs: Vec<String>,
+    /// Folders to leave out of every environment, as doublestar globs.
+    #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
+    pub exclude_dirs: Vec<String>,
+    /// The config file naming the environments [default: baton.toml in the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only this dependency ID.
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// The most changes listed per environment, newest first (0: all).
+    #[arg(long, env = "BATON_HISTORY_LIMIT", value_name = "N", default_value_t = crate::promote::history::DEFAULT_LIMIT)]
+    pub limit: usize,
+    /// Only changes committed at or after this date or time (`2026-12-01`,
+    /// `2026-12-01T10:00:00Z`).
+    #[arg(long, env = "BATON_SINCE", value_name = "DATE", value_parser = crate::clock::parse_instant)]
+    pub since: Option<crate::clock::Timestamp>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
 
 /// The request `baton history`'s flags describe.
 pub fn request(args: &HistoryArgs) -> anyhow::Result<HistoryRequest> {

@@ -1,14 +1,44 @@
 //! `baton init`: write the config file for the environment folders found, and the workflows
 //! generated from it; `--check` fails when the workflows no longer agree with the config.
 
-use crate::app::cli::InitArgs;
 use crate::app::config::{CONFIG_FILES, Config};
 use crate::app::console::Console;
 use crate::app::init::{self, ActionRef, WORKFLOWS_DIR};
 use crate::exit::{self, InvalidInput};
 use crate::output::Format;
+use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+
+/// Flags of `baton init`.
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// The repository's root.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// Write nothing; exit 1 when a workflow is missing or differs from what the config
+    /// generates (for CI).
+    #[arg(long, env = "BATON_INIT_CHECK")]
+    pub check: bool,
+    /// Overwrite workflows that differ from what the config generates.
+    #[arg(long, env = "BATON_INIT_FORCE")]
+    pub force: bool,
+    /// Write nothing; say what would be written.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// The action the workflows use, `owner/repo@ref`; a commit SHA is pinned with the version
+    /// in a comment [default: baton-dev/baton@v<this version>].
+    #[arg(long, env = "BATON_INIT_ACTION", value_name = "OWNER/REPO@REF")]
+    pub action: Option<String>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
 
 /// The action generated workflows use: `--action`, else this version's release tag (whose
 /// commit SHA the release notes give, for pinning).
@@ -49,40 +79,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
         ))
         .into());
     }
-    let (config_path, config_written) = match existing_config(wd) {
-        Some(path) => (path, false),
-        None if args.check => {
-            return Err(InvalidInput(format!(
-                "--check compares the workflows with the config, and {} has no {}; run `baton init` first",
-                wd.display(),
-                CONFIG_FILES.join(" or ")
-            ))
-            .into());
-        }
-        None => {
-            let envs = init::find_environments(wd)?;
-            if envs.is_empty() {
-                return Err(InvalidInput(format!(
-                    "no environment folders in {} (such as dev, gruntwork-dev-account1, acme-stage-1, prod); write {} by hand (see schema/baton.schema.json)",
-                    wd.display(),
-                    CONFIG_FILES[0]
-                ))
-                .into());
-            }
-            for (name, folders) in &envs {
-                log::info!("environment {name}: {}", folders.join(", "));
-            }
-            let path = wd.join(CONFIG_FILES[0]);
-            let text = init::config_text(&envs);
-            // What is written must read back.
-            Config::parse(&text, &path)?;
-            if !args.dry_run {
-                std::fs::create_dir_all(path.parent().unwrap_or(wd))?;
-                std::fs::write(&path, &text)?;
-            }
-            (path, true)
-        }
-    };
+    let (config_path, config_written) = config_file(args)?;
     let config = if config_written && args.dry_run {
         Config::parse(
             &init::config_text(&init::find_environments(wd)?),
@@ -113,87 +110,150 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
             exit::FINDINGS
         }
     } else {
-        let changed: Vec<&(String, String)> = generated
-            .iter()
-            .filter(|(name, text)| {
-                std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text)
-            })
-            .collect();
-        let hand_edited: Vec<String> = changed
-            .iter()
-            .filter(|(name, _)| dir.join(name).exists())
-            .map(|(name, _)| format!("{WORKFLOWS_DIR}/{name}"))
-            .collect();
-        if !hand_edited.is_empty() && !args.force {
-            return Err(InvalidInput(format!(
-                "{} already exist and differ from what the config generates; --force overwrites them",
-                hand_edited.join(", ")
-            ))
-            .into());
-        }
-        if !args.dry_run {
-            std::fs::create_dir_all(&dir)?;
-        }
-        for (name, text) in &generated {
-            let shown = format!("{WORKFLOWS_DIR}/{name}");
-            if changed.iter().any(|(n, _)| n == name) {
-                if !args.dry_run {
-                    std::fs::write(dir.join(name), text)?;
-                }
-                outcome.written.push(shown);
-            } else {
-                outcome.unchanged.push(shown);
-            }
-        }
-        outcome.drift.clear();
+        write_workflows(args, &dir, &generated, &mut outcome)?;
         exit::OK
     };
+    render(args, &outcome)?;
+    Ok(code)
+}
+
+/// The config file to generate the workflows from, and whether it is new: the one of the working
+/// directory, else (not with `--check`) one written for the environment folders found there.
+fn config_file(args: &InitArgs) -> anyhow::Result<(PathBuf, bool)> {
+    let wd = &args.working_dir;
+    match existing_config(wd) {
+        Some(path) => Ok((path, false)),
+        None if args.check => Err(InvalidInput(format!(
+            "--check compares the workflows with the config, and {} has no {}; run `baton init` first",
+            wd.display(),
+            CONFIG_FILES.join(" or ")
+        ))
+        .into()),
+        None => Ok((write_config(args)?, true)),
+    }
+}
+
+/// Writes the config file for the environment folders found (not on a dry run), after reading
+/// it back; returns its path.
+fn write_config(args: &InitArgs) -> anyhow::Result<PathBuf> {
+    let wd = &args.working_dir;
+    let envs = init::find_environments(wd)?;
+    if envs.is_empty() {
+        return Err(InvalidInput(format!(
+            "no environment folders in {} (such as dev, gruntwork-dev-account1, acme-stage-1, prod); write {} by hand (see schema/baton.schema.json)",
+            wd.display(),
+            CONFIG_FILES[0]
+        ))
+        .into());
+    }
+    for (name, folders) in &envs {
+        log::info!("environment {name}: {}", folders.join(", "));
+    }
+    let path = wd.join(CONFIG_FILES[0]);
+    let text = init::config_text(&envs);
+    // What is written must read back.
+    Config::parse(&text, &path)?;
+    if !args.dry_run {
+        std::fs::create_dir_all(path.parent().unwrap_or(wd))?;
+        std::fs::write(&path, &text)?;
+    }
+    Ok(path)
+}
+
+/// Writes the generated workflows that are missing or differ (not on a dry run), refusing to
+/// overwrite ones edited by hand without `--force`, and records each as written or unchanged.
+fn write_workflows(
+    args: &InitArgs,
+    dir: &Path,
+    generated: &[(String, String)],
+    outcome: &mut Outcome,
+) -> anyhow::Result<()> {
+    let changed: Vec<&(String, String)> = generated
+        .iter()
+        .filter(|(name, text)| {
+            std::fs::read_to_string(dir.join(name)).ok().as_deref() != Some(text)
+        })
+        .collect();
+    let hand_edited: Vec<String> = changed
+        .iter()
+        .filter(|(name, _)| dir.join(name).exists())
+        .map(|(name, _)| format!("{WORKFLOWS_DIR}/{name}"))
+        .collect();
+    if !hand_edited.is_empty() && !args.force {
+        return Err(InvalidInput(format!(
+            "{} already exist and differ from what the config generates; --force overwrites them",
+            hand_edited.join(", ")
+        ))
+        .into());
+    }
+    if !args.dry_run {
+        std::fs::create_dir_all(dir)?;
+    }
+    for (name, text) in generated {
+        let shown = format!("{WORKFLOWS_DIR}/{name}");
+        if changed.iter().any(|(n, _)| n == name) {
+            if !args.dry_run {
+                std::fs::write(dir.join(name), text)?;
+            }
+            outcome.written.push(shown);
+        } else {
+            outcome.unchanged.push(shown);
+        }
+    }
+    outcome.drift.clear();
+    Ok(())
+}
+
+/// Prints the outcome in `--format`.
+fn render(args: &InitArgs, outcome: &Outcome) -> anyhow::Result<()> {
     // Folder names come from the repository: printed through the console like every result.
     let console = Console::for_stdout();
     let stdout = &mut std::io::stdout().lock();
-    let mut out = String::new();
     match args.format {
-        Format::Json => console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?,
-        Format::Text | Format::Markdown => {
-            let md = args.format == Format::Markdown;
-            let item = |s: &str| {
-                if md {
-                    format!("- {}", crate::output::code(s))
-                } else {
-                    format!("  {s}")
-                }
-            };
-            if args.check {
-                if drift.is_empty() {
-                    writeln!(out, "the workflows agree with {}", outcome.config)?;
-                } else {
-                    writeln!(
-                        out,
-                        "the workflows disagree with {} (run `baton init --force`):",
-                        outcome.config
-                    )?;
-                    for d in &outcome.drift {
-                        writeln!(out, "{}", item(d))?;
-                    }
-                }
-            } else {
-                let verb = if args.dry_run { "would write" } else { "wrote" };
-                if outcome.config_written {
-                    writeln!(out, "{verb} {}", outcome.config)?;
-                } else {
-                    writeln!(out, "kept {}", outcome.config)?;
-                }
-                for w in &outcome.written {
-                    writeln!(out, "{}", item(&format!("{verb} {w}")))?;
-                }
-                for w in &outcome.unchanged {
-                    writeln!(out, "{}", item(&format!("unchanged {w}")))?;
-                }
+        Format::Json => console.write_json(stdout, &serde_json::to_string_pretty(outcome)?)?,
+        Format::Text | Format::Markdown => console.write_text(stdout, &text(args, outcome)?)?,
+    }
+    Ok(())
+}
+
+/// The outcome as text, or as markdown: whether the workflows agree with the config (with
+/// `--check`), else what was (or would be) written and what was left unchanged.
+fn text(args: &InitArgs, outcome: &Outcome) -> Result<String, std::fmt::Error> {
+    let mut out = String::new();
+    let md = args.format == Format::Markdown;
+    let item = |s: &str| {
+        if md {
+            format!("- {}", crate::output::code(s))
+        } else {
+            format!("  {s}")
+        }
+    };
+    if args.check {
+        if outcome.drift.is_empty() {
+            writeln!(out, "the workflows agree with {}", outcome.config)?;
+        } else {
+            writeln!(
+                out,
+                "the workflows disagree with {} (run `baton init --force`):",
+                outcome.config
+            )?;
+            for d in &outcome.drift {
+                writeln!(out, "{}", item(d))?;
             }
         }
+    } else {
+        let verb = if args.dry_run { "would write" } else { "wrote" };
+        if outcome.config_written {
+            writeln!(out, "{verb} {}", outcome.config)?;
+        } else {
+            writeln!(out, "kept {}", outcome.config)?;
+        }
+        for w in &outcome.written {
+            writeln!(out, "{}", item(&format!("{verb} {w}")))?;
+        }
+        for w in &outcome.unchanged {
+            writeln!(out, "{}", item(&format!("unchanged {w}")))?;
+        }
     }
-    if args.format != Format::Json {
-        console.write_text(stdout, &out)?;
-    }
-    Ok(code)
+    Ok(out)
 }

@@ -1,6 +1,6 @@
-//! One file per command: each turns its flags into a request for the library, runs it, and
-//! renders the result. What the front ends share lives here: the reporter that prints problems,
-//! and what a `repository_dispatch` event being handled says.
+//! One file per command: each holds its flags, turns them into a request for the library, runs
+//! it, and renders the result. What the front ends share lives here: the reporter that prints
+//! problems, and what a `repository_dispatch` event being handled says.
 
 pub mod demo;
 pub mod history;
@@ -12,7 +12,7 @@ pub mod status;
 pub mod update;
 
 use super::console::Console;
-use crate::app::config::Config;
+use crate::app::config::{Config, Resolved};
 use crate::app::derive;
 use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
@@ -64,6 +64,17 @@ impl Reporter for Annotate {
             let _ = std::io::stderr().write_all(line.as_bytes());
         }
     }
+}
+
+/// The promotion in force: `--promote-from` globs, else the environment's source in the config,
+/// else the `repository_dispatch` payload being handled.
+pub fn promotion_or(env: &Resolved, promote_from: &[String]) -> anyhow::Result<Option<Promotion>> {
+    if promote_from.iter().all(|g| g.trim().is_empty())
+        && let Some(promotion) = env.promotion()?
+    {
+        return Ok(Some(promotion));
+    }
+    promotion(&env.scan.working_dir, promote_from)
 }
 
 /// The promotion in force: `--promote-from`, else the payload of the `repository_dispatch`

@@ -2,11 +2,64 @@
 //! workflow, with exactly the version that landed, through `repository_dispatch`.
 
 use super::Annotate;
-use crate::app::cli::PromoteArgs;
+use crate::app::args::{EnvArgs, GitHubArgs};
 use crate::app::console::Console;
 use crate::exit;
 use crate::output::Format;
 use crate::promote::{self, PromoteRequest};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Flags of `baton promote`.
+#[derive(Debug, Clone, Args)]
+pub struct PromoteArgs {
+    /// This environment's folders, where the version that landed is read.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Update branches start with this; the rest of the branch name is the dependency ID.
+    #[arg(long, env = "BATON_PULL_REQUEST_BRANCH_PREFIX", value_name = "PREFIX")]
+    pub pull_request_branch_prefix: Option<String>,
+    /// This environment's name: pull requests labelled `updates-<name>` are promoted too, and the
+    /// name travels in the payload.
+    #[arg(long, env = "BATON_ENVIRONMENT", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// The `repository_dispatch` event type to send (default `<environment>_updates_merged`).
+    #[arg(long, env = "BATON_DISPATCH_EVENT", value_name = "TYPE")]
+    pub dispatch_event: Option<String>,
+    /// The event payload to read (the runner sets `GITHUB_EVENT_PATH`).
+    #[arg(long, env = "GITHUB_EVENT_PATH", value_name = "FILE")]
+    pub event_path: Option<PathBuf>,
+    /// Decide and say what would be dispatched; send nothing.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Dispatch only when every check of the merged pull request's head commit succeeded
+    /// (check runs: success, neutral or skipped; and a successful combined status).
+    #[arg(long, env = "BATON_REQUIRE_CHECKS")]
+    pub require_checks: bool,
+    /// Only these checks (check-run names or status contexts, comma-separated) must have
+    /// succeeded; implies --require-checks.
+    #[arg(
+        long,
+        env = "BATON_REQUIRED_CHECKS",
+        value_name = "NAMES",
+        value_delimiter = ','
+    )]
+    pub required_checks: Vec<String>,
+    /// Dispatch only when the merged pull request has at least this many approving reviews.
+    #[arg(
+        long,
+        env = "BATON_REQUIRE_APPROVALS",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub require_approvals: u32,
+    /// GitHub access.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
 
 /// The request `baton promote`'s flags describe (with the runner's `GITHUB_REF` and
 /// `GITHUB_SHA`).

@@ -1,19 +1,62 @@
 //! `baton report`: the available updates of one environment, as a Patcher-compatible spec.
 
 use super::Annotate;
-use crate::app::cli::ReportArgs;
+use crate::app::args::{EnvArgs, GitHubArgs};
 use crate::app::console::Console;
 use crate::exit;
 use crate::output::{self, Format};
-use crate::spec::Spec;
 use crate::spec::report::{self, ReportRequest};
+use crate::spec::{Spec, Strategy};
 use anyhow::Context as _;
+use clap::Args;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// Flags of `baton report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Report only this dependency ID (`org/repo/module`).
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// Which dependencies to list: `next-safe` lists those with a non-breaking update,
+    /// `next-breaking` also those whose only update is breaking [default: the environment's
+    /// `update_strategy`, else next-breaking].
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum)]
+    pub update_strategy: Option<Strategy>,
+    /// Also write the JSON spec to this file.
+    #[arg(long, env = "BATON_SPEC_FILE", value_name = "FILE")]
+    pub spec_file: Option<PathBuf>,
+    /// Promote what landed: target, for each dependency, exactly the version that the previous
+    /// environment's folders (these globs) use on the checked-out commit, not the newest release.
+    #[arg(long, env = "BATON_PROMOTE_FROM", value_name = "GLOB")]
+    pub promote_from: Vec<String>,
+    /// Output format on stdout (the spec file is always JSON).
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Exit with code 1 when the versions of any dependency could not be looked up (when none
+    /// could, the exit code is 3 anyway).
+    #[arg(long, env = "BATON_FAIL_ON_UNREACHABLE")]
+    pub fail_on_unreachable: bool,
+    /// With --promote-from: propose a version only once the previous environment has run it,
+    /// in all its usages, for this long on this branch (`36h`, `2d`); until then it is listed
+    /// under `Gated` with the time it becomes ready. Read from the git history.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+    /// Without --promote-from: releases younger than this (`7d`) are not targets.
+    #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_release_age: Option<std::time::Duration>,
+    /// GitHub access.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
 
 /// The request `baton report`'s flags describe.
 pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     let env = args.env.resolve()?;
-    let promotion = env.promotion_or(&args.promote_from)?;
+    let promotion = super::promotion_or(&env, &args.promote_from)?;
     // The soak time into this environment: the flag, else the config's gate.
     let min_soak = args
         .min_soak

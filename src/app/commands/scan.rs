@@ -1,13 +1,25 @@
 //! `baton scan`: list the module sources of one environment.
 
 use super::Annotate;
-use crate::app::cli::ScanArgs;
+use crate::app::args::EnvArgs;
 use crate::app::console::Console;
 use crate::diag::Reporter as _;
 use crate::exit;
 use crate::find::scan;
 use crate::output::{self, Format};
+use clap::Args;
 use std::io::Write;
+
+/// Flags of `baton scan`.
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
 
 /// Runs `baton scan`.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {

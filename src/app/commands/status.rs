@@ -2,13 +2,61 @@
 //! promotion is pending.
 
 use super::Annotate;
-use crate::app::cli::StatusArgs;
 use crate::app::console::Console;
 use crate::exit;
 use crate::output::Format;
 use crate::promote::status::{self, StatusRequest};
+use clap::Args;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Flags of `baton status`.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Directory to work in; globs are relative to it.
+    #[arg(
+        long,
+        env = "BATON_WORKING_DIR",
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub working_dir: PathBuf,
+    /// An environment: `NAME` of the config file, or `NAME=GLOB[,GLOB…]` (`dev='{*dev*}/**'`;
+    /// commas inside braces belong to the glob). Repeat in promotion order: dev, then stage, then
+    /// prod. None: every environment of the config file.
+    #[arg(
+        long = "env",
+        env = "BATON_ENVS",
+        value_name = "NAME[=GLOB]",
+        value_delimiter = ';',
+        value_parser = crate::app::config::parse_status_env
+    )]
+    pub envs: Vec<crate::promote::status::EnvSpec>,
+    /// Folders to leave out of every environment, as doublestar globs (`**/{*alb*}/**`).
+    #[arg(long, env = "BATON_EXCLUDE_DIRS", value_name = "GLOB")]
+    pub exclude_dirs: Vec<String>,
+    /// The config file naming the environments [default: .github/baton.toml or baton.toml in
+    /// the working directory].
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Exit with code 1 when an environment uses an older version than the one before it.
+    #[arg(long, env = "BATON_FAIL_ON_DRIFT")]
+    pub fail_on_drift: bool,
+    /// Only this dependency ID. (A bare `--env NAME` shows only that environment.)
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// Also show how long each cell has held its versions, read from the git history (check
+    /// out with `fetch-depth: 0` in CI).
+    #[arg(long, env = "BATON_AGES")]
+    pub ages: bool,
+    /// Mark the pending promotions that wait for this soak time in the environment before
+    /// (`36h`, `2d`), as `report --min-soak` would hold them; implies --ages.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+}
 
 /// The config file looked for in the working directory when no `--env` is given.
 pub const CONFIG_FILE: &str = "baton.toml";

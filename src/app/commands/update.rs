@@ -2,16 +2,116 @@
 //! force-push the branch and open (or reuse) the pull request.
 
 use super::Annotate;
-use crate::app::cli::UpdateArgs;
+use crate::app::args::{EnvArgs, GitHubArgs};
 use crate::app::config::Environment;
 use crate::app::console::Console;
 use crate::exit::InvalidInput;
 use crate::output::{self, Format};
-use crate::spec::Spec;
 use crate::spec::report::ReportRequest;
+use crate::spec::{Spec, Strategy};
 use crate::update::{self, PublishOptions, UpdateRequest};
+use clap::Args;
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::PathBuf;
+
+/// Flags of `baton update`.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// The environment.
+    #[command(flatten)]
+    pub env: EnvArgs,
+    /// A spec written by `baton report` (or Patcher) to take targets from.
+    #[arg(
+        long,
+        env = "BATON_SPEC_FILE",
+        value_name = "FILE",
+        conflicts_with = "spec"
+    )]
+    pub spec_file: Option<PathBuf>,
+    /// The spec as JSON text, instead of a file.
+    #[arg(long, env = "BATON_SPEC", value_name = "JSON")]
+    pub spec: Option<String>,
+    /// Update only this dependency ID; it must be in the spec when one is given.
+    #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
+    pub dependency: Option<String>,
+    /// `next-safe` moves to the highest non-breaking version; `next-breaking` up to the next
+    /// breaking one (falling back to the safe target when there is none) [default: the
+    /// environment's `update_strategy`, else next-breaking].
+    #[arg(long, env = "BATON_UPDATE_STRATEGY", value_enum)]
+    pub update_strategy: Option<Strategy>,
+    /// Promote what landed: target, for each dependency, exactly the version that the previous
+    /// environment's folders (these globs) use on the checked-out commit, not the newest release.
+    #[arg(long, env = "BATON_PROMOTE_FROM", value_name = "GLOB")]
+    pub promote_from: Vec<String>,
+    /// Write nothing; print the changes as a unified diff.
+    #[arg(long, env = "BATON_DRY_RUN")]
+    pub dry_run: bool,
+    /// Commit the edits on --pull-request-branch, force-push it and open or update its pull
+    /// request.
+    #[arg(long, env = "BATON_PUBLISH")]
+    pub publish: bool,
+    /// The branch to push (by convention `<prefix><dependency ID>`).
+    #[arg(long, env = "BATON_PULL_REQUEST_BRANCH", value_name = "BRANCH")]
+    pub pull_request_branch: Option<String>,
+    /// The pull request title.
+    #[arg(long, env = "BATON_PULL_REQUEST_TITLE", value_name = "TITLE")]
+    pub pull_request_title: Option<String>,
+    /// Labels to add to the pull request (comma-separated), e.g. `updates-dev`.
+    #[arg(
+        long,
+        env = "BATON_PULL_REQUEST_LABELS",
+        value_name = "LABELS",
+        value_delimiter = ','
+    )]
+    pub pull_request_labels: Vec<String>,
+    /// Reviewers to request (comma-separated users, or `org/team`).
+    #[arg(
+        long,
+        env = "BATON_PULL_REQUEST_REVIEWERS",
+        value_name = "USERS",
+        value_delimiter = ','
+    )]
+    pub pull_request_reviewers: Vec<String>,
+    /// Open the pull request as a draft.
+    #[arg(long, env = "BATON_DRAFT")]
+    pub draft: bool,
+    /// Commit author, `Name <email>` (default: the GitHub Actions bot).
+    #[arg(long, env = "BATON_COMMIT_AUTHOR", value_name = "AUTHOR")]
+    pub commit_author: Option<String>,
+    /// Commit message subject (default: `Update <dependency> to <version>`).
+    #[arg(long, env = "BATON_COMMIT_MESSAGE", value_name = "MESSAGE")]
+    pub commit_message: Option<String>,
+    /// Output format: `json` (with the diff of a dry run in it), `text` (the diff of a dry run, or
+    /// the changes made) or `markdown`.
+    #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Force-push the branch even when it holds commits Baton did not make (a reviewer's edit)
+    /// or was not made by Baton. Without it, such a branch and its pull request are left alone.
+    #[arg(long, env = "BATON_FORCE_PUSH_OVER_EDITS")]
+    pub force_push_over_edits: bool,
+    /// The environment that gets this update once it merges (`stage` for dev): the pull request
+    /// says so. Unset (the last environment): it announces no next one.
+    #[arg(long, env = "BATON_NEXT_ENVIRONMENT", value_name = "NAME")]
+    pub next_environment: Option<String>,
+    /// When the update crosses a breaking release, write the manual steps left to do (Patcher's
+    /// README-TO-COMPLETE-UPDATE.md) to this file. Not written with --dry-run.
+    #[arg(long, env = "BATON_BREAKING_NOTES_FILE", value_name = "FILE")]
+    pub breaking_notes_file: Option<PathBuf>,
+    /// Move --dependency to exactly this published version, lower than the current one if need
+    /// be (a rollback: the only way Baton moves a version down). Takes no spec.
+    #[arg(long, env = "BATON_TO_VERSION", value_name = "VERSION")]
+    pub to_version: Option<String>,
+    /// As for `report`, when no spec is given.
+    #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_soak: Option<std::time::Duration>,
+    /// As for `report`, when no spec is given.
+    #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
+    pub min_release_age: Option<std::time::Duration>,
+    /// GitHub access.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+}
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
 /// touched.
@@ -39,7 +139,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     let env = args.env.resolve()?;
     let promotion = match spec {
         Some(_) => None,
-        None => env.promotion_or(&args.promote_from)?,
+        None => super::promotion_or(&env, &args.promote_from)?,
     };
     let dependency = super::limited_to(args.dependency.as_deref());
     let chosen = env.environment.as_ref();

@@ -493,6 +493,7 @@ pub fn run() -> anyhow::Result<u8> {
         .get("patcher_command")
         .unwrap_or_else(|| "report".into());
     print(&console.group(&format!("baton {command}")))?;
+    commands::PHASE_GROUPS.store(true, std::sync::atomic::Ordering::Relaxed);
     let result = dispatch(&inputs, &command, console);
     print(&console.end_group())?;
     if let Some(line) = crate::clients::github::usage().line() {

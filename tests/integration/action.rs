@@ -139,9 +139,9 @@ async fn report_sets_the_spec_outputs() {
         groups,
         [
             "baton report",
-            "baton: scan",
-            "baton: look up versions",
-            "baton: breaking-change impact"
+            "baton · scan",
+            "baton · look up versions",
+            "baton · breaking-change impact"
         ]
     );
     let mut open = 0;

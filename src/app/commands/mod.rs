@@ -21,6 +21,10 @@ use crate::find::scan::ScanRequest;
 use crate::promote::decide::{Payload, payload_of};
 use crate::spec::report::Promotion;
 
+/// Whether phases open log groups: set by the action, whose stdout is the runner's log (a
+/// command's stdout is its result, and stays free of them).
+pub static PHASE_GROUPS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Prints each problem as it is met: a `::warning` annotation under Actions, a `warning:` line
 /// elsewhere (through the [`Console`]).
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,12 +35,13 @@ impl Reporter for Annotate {
     /// for the phase; the action closes the last.
     fn phase(&self, name: &str) {
         let console = Console::detect();
-        if console.under_actions() {
+        // Only the action's own output has groups: a command's stdout is its result.
+        if console.under_actions() && PHASE_GROUPS.load(std::sync::atomic::Ordering::Relaxed) {
             use std::io::Write as _;
             let text = format!(
                 "{}{}",
                 console.end_group(),
-                console.group(&format!("baton: {name}"))
+                console.group(&format!("baton · {name}"))
             );
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());

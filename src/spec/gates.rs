@@ -7,12 +7,10 @@
 use crate::clock;
 use crate::clock::Timestamp;
 use crate::diag::{Reporter, Warning};
-use crate::exit::InvalidInput;
 use crate::find::scan::{ScanReport, ScanRequest};
 use crate::resolve::history::{self, EnvFolders, HistoryQuery};
 use crate::resolve::landed::{self, Landed};
 use crate::spec::Spec;
-use crate::spec::report::{self, Promotion, ReportRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -62,68 +60,9 @@ pub struct GatedDependency {
     pub ready_at: Option<String>,
 }
 
-/// The spec of a promotion with its gates applied: the previous environment's versions as
-/// targets (moving down only for a rollback), then held back until they have soaked there.
-pub fn promote(
-    request: &ReportRequest,
-    promotion: &Promotion,
-    current: &ScanReport,
-    only: Option<&str>,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<Spec> {
-    let gates = &request.gates;
-    let previous_run =
-        report::previous_run(promotion, only, reporter, request.dispatched.as_ref())?;
-    let landed = &previous_run.landed;
-    let mut spec = report::spec_from_previous(
-        &previous_run,
-        &request.scan,
-        current,
-        only,
-        reporter,
-        gates.rollback,
-    );
-    let previous = match promotion {
-        Promotion::FromDirs(previous) => Some(previous),
-        Promotion::Landed { .. } => None,
-    };
-    let name = gates
-        .promoted_from
-        .clone()
-        .or_else(|| previous.map(ScanRequest::describe))
-        .unwrap_or_else(|| "the previous environment".into());
-    if !gates.rollback {
-        warn_ahead(&request.scan, current, landed, only, &name, reporter);
-    }
-    if gates.min_release_age.is_some() {
-        reporter.warn(Warning::general(
-            "min_release_age applies to the first environment, whose targets are releases; a promotion takes what landed before it, so it is not applied here (min_soak is)",
-        ));
-    }
-    // A rollback is not held: the soak time guards new versions, not the return to one.
-    if let (Some(min), false) = (gates.min_soak, gates.rollback) {
-        let Some(previous) = previous else {
-            return Err(InvalidInput(
-                "min_soak needs promote_from: the soak time is read from the previous environment's history".into(),
-            )
-            .into());
-        };
-        soak(
-            &mut spec,
-            previous,
-            &name,
-            landed,
-            min,
-            gates.now(),
-            reporter,
-        )?;
-    }
-    Ok(spec)
-}
-
 /// Says where this environment runs a newer version than the previous one: catch-up leaves it
 /// there.
-fn warn_ahead(
+pub(crate) fn warn_ahead(
     scan: &ScanRequest,
     current: &ScanReport,
     landed: &BTreeMap<String, Landed>,
@@ -154,7 +93,7 @@ fn warn_ahead(
 
 /// Holds back the dependencies whose version has not run long enough in the previous
 /// environment, as read from the history of its folders.
-fn soak(
+pub(crate) fn soak(
     spec: &mut Spec,
     previous: &ScanRequest,
     name: &str,

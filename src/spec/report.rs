@@ -7,7 +7,7 @@ use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanReport, ScanRequest};
 use crate::resolve::{self, Clients, impact, landed};
 use crate::spec::dispatch::{self, Dispatched};
-use crate::spec::{Spec, Strategy, promotion};
+use crate::spec::{Spec, Strategy, gates, promotion};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -115,9 +115,7 @@ pub fn spec_for(
         dispatch::check_published(payload, session, &request.scan, report)?;
     }
     let mut spec = match (&request.promotion, session) {
-        (Some(promotion), _) => {
-            crate::spec::gates::promote(request, promotion, report, only, reporter)?
-        }
+        (Some(promotion), _) => gated_promotion(request, promotion, report, only, reporter)?,
         (None, Some(session)) => resolve(session, request, report, only, reporter)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
@@ -134,6 +132,64 @@ pub fn spec_for(
             None,
             format!("cannot look up versions of {}: {}", u.id, u.error),
         ));
+    }
+    Ok(spec)
+}
+
+/// The spec of a promotion with its gates applied: the previous environment's versions as
+/// targets (moving down only for a rollback), then held back until they have soaked there.
+fn gated_promotion(
+    request: &ReportRequest,
+    promotion: &Promotion,
+    current: &ScanReport,
+    only: Option<&str>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Spec> {
+    let gates = &request.gates;
+    let previous_run = previous_run(promotion, only, reporter, request.dispatched.as_ref())?;
+    let landed = &previous_run.landed;
+    let mut spec = spec_from_previous(
+        &previous_run,
+        &request.scan,
+        current,
+        only,
+        reporter,
+        gates.rollback,
+    );
+    let previous = match promotion {
+        Promotion::FromDirs(previous) => Some(previous),
+        Promotion::Landed { .. } => None,
+    };
+    let name = gates
+        .promoted_from
+        .clone()
+        .or_else(|| previous.map(ScanRequest::describe))
+        .unwrap_or_else(|| "the previous environment".into());
+    if !gates.rollback {
+        gates::warn_ahead(&request.scan, current, landed, only, &name, reporter);
+    }
+    if gates.min_release_age.is_some() {
+        reporter.warn(Warning::general(
+            "min_release_age applies to the first environment, whose targets are releases; a promotion takes what landed before it, so it is not applied here (min_soak is)",
+        ));
+    }
+    // A rollback is not held: the soak time guards new versions, not the return to one.
+    if let (Some(min), false) = (gates.min_soak, gates.rollback) {
+        let Some(previous) = previous else {
+            return Err(InvalidInput(
+                "min_soak needs promote_from: the soak time is read from the previous environment's history".into(),
+            )
+            .into());
+        };
+        gates::soak(
+            &mut spec,
+            previous,
+            &name,
+            landed,
+            min,
+            gates.now(),
+            reporter,
+        )?;
     }
     Ok(spec)
 }

@@ -7,7 +7,7 @@
 //! Parsed files are kept by blob, so a file is parsed again only when it or an include it reads
 //! changed. How long an environment has held a version (the soak time) is computed from here.
 
-use crate::clients::git::{CatFile, Git, LogCommit};
+use crate::clients::git::{CatFile, CatFileStream, Git, LogCommit};
 use crate::clock::{self, Timestamp};
 use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
@@ -272,6 +272,33 @@ pub fn pull_request_of(subject: &str) -> Option<u64> {
 /// Reads the history; changes of files that cannot be read or parsed are reported and left
 /// out.
 pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<History> {
+    let Some(log) = open(query)? else {
+        // A repository without commits has no history.
+        return Ok(History::default());
+    };
+    let plan = plan(query, &log.commits, &log.prefix);
+    replay(query, log, &plan, reporter)
+}
+
+/// The first-parent history of the checked-out branch, and where the working directory is.
+struct Log {
+    /// Git, run in the working directory.
+    git: Git,
+    /// The repository's root folder.
+    toplevel: PathBuf,
+    /// The working directory from the root (`""` at the root, else ending with `/`).
+    prefix: String,
+    /// Whether the repository is a shallow clone.
+    shallow: bool,
+    /// The commits on the first-parent line, oldest first.
+    commits: Vec<LogCommit>,
+    /// Their shas.
+    mainline: HashSet<String>,
+}
+
+/// Finds the repository of the working directory and reads its first-parent log in one
+/// `git log`; `None` when it has no commits.
+fn open(query: &HistoryQuery) -> anyhow::Result<Option<Log>> {
     let root = std::fs::canonicalize(&query.working_dir)
         .ok()
         .filter(|p| p.is_dir())
@@ -285,17 +312,27 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
     })?;
     let toplevel = std::fs::canonicalize(&toplevel).unwrap_or(toplevel);
     if git.head_sha().is_err() {
-        // A repository without commits has no history.
-        return Ok(History::default());
+        return Ok(None);
     }
     let prefix = git.show_prefix()?;
     let shallow = git.is_shallow()?;
     let mut commits = git.first_parent_log("HEAD")?;
     commits.reverse();
     let mainline: HashSet<String> = commits.iter().map(|c| c.sha.clone()).collect();
+    Ok(Some(Log {
+        git,
+        toplevel,
+        prefix,
+        shallow,
+        commits,
+        mainline,
+    }))
+}
 
-    // Which changed files of each commit belong to an environment (and to which ones).
-    let plan: Vec<Vec<Item>> = commits
+/// Which changed files of each commit belong to an environment (and to which ones); none for
+/// the commits made before `since`.
+fn plan(query: &HistoryQuery, commits: &[LogCommit], prefix: &str) -> Vec<Vec<Item>> {
+    commits
         .iter()
         .map(|commit| {
             let wanted = query
@@ -309,7 +346,7 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
                 .iter()
                 .enumerate()
                 .filter_map(|(index, ch)| {
-                    let rel = ch.path.strip_prefix(prefix.as_str())?;
+                    let rel = ch.path.strip_prefix(prefix)?;
                     FileKind::of(Path::new(rel))?;
                     let envs: Vec<usize> = query
                         .environments
@@ -326,105 +363,190 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
                 })
                 .collect()
         })
-        .collect();
-    // The new side of every such file, read in one stream in the order it is needed.
+        .collect()
+}
+
+/// Replays the commits oldest first, keeping the tree and the last version of each planned
+/// file from one commit to the next, and lists the changes newest first.
+fn replay(
+    query: &HistoryQuery,
+    log: Log,
+    plan: &[Vec<Item>],
+    reporter: &dyn Reporter,
+) -> anyhow::Result<History> {
+    // The new side of every planned file, read in one stream in the order it is needed.
     let names: Vec<String> = plan
         .iter()
-        .zip(&commits)
+        .zip(&log.commits)
         .flat_map(|(items, commit)| {
             items
                 .iter()
                 .filter_map(|it| commit.changes[it.index].new.clone())
         })
         .collect();
-    let mut stream = git.cat_file_stream(names)?;
+    let mut stream = log.git.cat_file_stream(names)?;
     let mut reader = Reader {
-        cat: Mutex::new(git.cat_file()?),
-        toplevel,
+        cat: Mutex::new(log.git.cat_file()?),
+        toplevel: log.toplevel,
         latest: HashMap::new(),
         loaded: Mutex::new(HashMap::new()),
         reported: Mutex::new(HashSet::new()),
     };
     let mut tree: BTreeMap<String, String> = BTreeMap::new();
     let mut history = History {
-        commits: commits.len(),
-        shallow,
-        oldest: commits.first().map(|c| clock::from_unix(c.time)),
+        commits: log.commits.len(),
+        shallow: log.shallow,
+        oldest: log.commits.first().map(|c| clock::from_unix(c.time)),
         ..History::default()
     };
-    for (commit, items) in commits.iter().zip(&plan) {
-        let time = clock::from_unix(commit.time);
+    for (commit, items) in log.commits.iter().zip(plan) {
         // Before: the file as the parent had it (usually the result kept from its last change).
-        let before: Vec<Option<Arc<Parsed>>> = items
-            .iter()
-            .map(|it| {
-                let ch = &commit.changes[it.index];
-                let oid = ch.old.as_ref()?;
-                Some(reader.before(&ch.path, &it.rel, oid, &tree, reporter))
-            })
-            .collect();
-        for ch in &commit.changes {
-            match &ch.new {
-                Some(oid) => tree.insert(ch.path.clone(), oid.clone()),
-                None => tree.remove(&ch.path),
-            };
-        }
+        let before = reader.versions_before(commit, items, &tree, reporter);
+        advance(&mut tree, commit);
         if items.is_empty() {
             continue;
         }
         // After: the new blobs, in stream order; then worked out on every core.
-        let mut texts: Vec<Option<Result<String, String>>> = Vec::with_capacity(items.len());
-        for it in items {
-            texts.push(match &commit.changes[it.index].new {
-                Some(_) => Some(match stream.next_object() {
-                    Ok(Some(object)) => decode(object.data),
-                    Ok(None) => Err("not in the repository".into()),
-                    Err(e) => return Err(e.into()),
-                }),
-                None => None,
-            });
+        let texts = next_texts(&mut stream, commit, items)?;
+        let after = reader.versions_after(commit, items, texts, &before, &tree, reporter);
+        reader.keep(commit, items, &after);
+        let sides = changed_versions(items, &before, &after);
+        let mut found = reader.changes(query, commit, sides, &log.mainline);
+        // Newest commit first, each commit's changes in environment, then dependency order.
+        found.reverse();
+        history.changes.extend(found);
+    }
+    history.changes.reverse();
+    Ok(history)
+}
+
+/// Moves the tree past a commit: its changed files at their new blobs, its deleted ones gone.
+fn advance(tree: &mut BTreeMap<String, String>, commit: &LogCommit) {
+    for ch in &commit.changes {
+        match &ch.new {
+            Some(oid) => tree.insert(ch.path.clone(), oid.clone()),
+            None => tree.remove(&ch.path),
+        };
+    }
+}
+
+/// The texts of a commit's planned files after it, read from the stream in plan order (`None`:
+/// the commit deletes the file; an error: the blob cannot be read as text).
+fn next_texts(
+    stream: &mut CatFileStream,
+    commit: &LogCommit,
+    items: &[Item],
+) -> anyhow::Result<Vec<Option<Result<String, String>>>> {
+    let mut texts: Vec<Option<Result<String, String>>> = Vec::with_capacity(items.len());
+    for it in items {
+        texts.push(match &commit.changes[it.index].new {
+            Some(_) => Some(match stream.next_object() {
+                Ok(Some(object)) => decode(object.data),
+                Ok(None) => Err("not in the repository".into()),
+                Err(e) => return Err(e.into()),
+            }),
+            None => None,
+        });
+    }
+    Ok(texts)
+}
+
+/// Per environment and dependency: the versions of the changed usages before and after.
+fn changed_versions(
+    items: &[Item],
+    before: &[Option<Arc<Parsed>>],
+    after: &[Option<Arc<Parsed>>],
+) -> BTreeMap<(usize, String), Sides> {
+    let mut sides: BTreeMap<(usize, String), Sides> = BTreeMap::new();
+    for ((it, old), new) in items.iter().zip(before).zip(after) {
+        for &env in &it.envs {
+            for (dep, v) in old.iter().flat_map(|p| p.counted()) {
+                sides.entry((env, dep)).or_default().0.push(v);
+            }
+            for (dep, v) in new.iter().flat_map(|p| p.counted()) {
+                sides.entry((env, dep)).or_default().1.push(v);
+            }
         }
-        let after: Vec<Option<Arc<Parsed>>> = items
+    }
+    sides
+}
+
+/// The steps of one commit's replay that read or keep parsed files.
+impl Reader {
+    /// Each planned file as the commit's parent had it (`None`: it did not exist).
+    fn versions_before(
+        &self,
+        commit: &LogCommit,
+        items: &[Item],
+        tree: &BTreeMap<String, String>,
+        reporter: &dyn Reporter,
+    ) -> Vec<Option<Arc<Parsed>>> {
+        items
+            .iter()
+            .map(|it| {
+                let ch = &commit.changes[it.index];
+                let oid = ch.old.as_ref()?;
+                Some(self.before(&ch.path, &it.rel, oid, tree, reporter))
+            })
+            .collect()
+    }
+
+    /// Each planned file as the commit has it (`None`: deleted or unreadable), worked out from
+    /// `texts` and the versions before on every core.
+    fn versions_after(
+        &self,
+        commit: &LogCommit,
+        items: &[Item],
+        texts: Vec<Option<Result<String, String>>>,
+        before: &[Option<Arc<Parsed>>],
+        tree: &BTreeMap<String, String>,
+        reporter: &dyn Reporter,
+    ) -> Vec<Option<Arc<Parsed>>> {
+        items
             .par_iter()
             .zip(texts.into_par_iter())
             .zip(before.par_iter())
             .map(|((it, text), old)| {
                 let ch = &commit.changes[it.index];
                 let (oid, text) = (ch.new.as_ref()?, text?);
-                Some(Arc::new(reader.after(
+                Some(Arc::new(self.after(
                     &ch.path,
                     &it.rel,
                     oid,
                     text,
                     old.as_deref(),
-                    &tree,
+                    tree,
                     reporter,
                 )))
             })
-            .collect();
-        for (it, parsed) in items.iter().zip(&after) {
+            .collect()
+    }
+
+    /// Keeps the versions after the commit as the last of each file, for the next change.
+    fn keep(&mut self, commit: &LogCommit, items: &[Item], after: &[Option<Arc<Parsed>>]) {
+        for (it, parsed) in items.iter().zip(after) {
             let ch = &commit.changes[it.index];
             match parsed {
                 Some(p) => {
-                    reader.latest.insert(ch.path.clone(), p.clone());
+                    self.latest.insert(ch.path.clone(), p.clone());
                 }
                 None => {
-                    reader.latest.remove(&ch.path);
+                    self.latest.remove(&ch.path);
                 }
             }
         }
-        // Per environment and dependency: the versions of the changed usages before and after.
-        let mut sides: BTreeMap<(usize, String), Sides> = BTreeMap::new();
-        for ((it, old), new) in items.iter().zip(&before).zip(&after) {
-            for &env in &it.envs {
-                for (dep, v) in old.iter().flat_map(|p| p.counted()) {
-                    sides.entry((env, dep)).or_default().0.push(v);
-                }
-                for (dep, v) in new.iter().flat_map(|p| p.counted()) {
-                    sides.entry((env, dep)).or_default().1.push(v);
-                }
-            }
-        }
+    }
+
+    /// The changes the commit made, in environment, then dependency order: the versions it
+    /// added, with what it removed; its trailers are read only when there is one.
+    fn changes(
+        &self,
+        query: &HistoryQuery,
+        commit: &LogCommit,
+        sides: BTreeMap<(usize, String), Sides>,
+        mainline: &HashSet<String>,
+    ) -> Vec<Change> {
+        let time = clock::from_unix(commit.time);
         let mut meta: Option<(Trailers, Option<u64>)> = None;
         let mut found = Vec::new();
         for ((env, dep), (old, new)) in sides {
@@ -436,7 +558,7 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
                 continue;
             }
             let (t, pr) = meta
-                .get_or_insert_with(|| reader.classify(commit, &mainline))
+                .get_or_insert_with(|| self.classify(commit, mainline))
                 .clone();
             found.push(Change {
                 environment: query.environments[env].name.clone(),
@@ -454,12 +576,8 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
                 subject: commit.message.lines().next().unwrap_or("").to_string(),
             });
         }
-        // Newest commit first, each commit's changes in environment, then dependency order.
-        found.reverse();
-        history.changes.extend(found);
+        found
     }
-    history.changes.reverse();
-    Ok(history)
 }
 
 /// One changed file of a commit that belongs to an environment.

@@ -590,185 +590,238 @@ pub fn check_usage(
     changes: &[Change],
     tag: &str,
 ) -> (UsageImpact, Vec<String>) {
-    let mut found: Vec<(Finding, String)> = Vec::new();
-    let at = |file: &str, line: usize| code(&format!("{file}:{line}"));
-    let mut hidden_inputs: Vec<String> = Vec::new();
-    let mut hidden_outputs: Vec<String> = Vec::new();
+    let mut checks = Checks::default();
     for change in changes {
         match change {
-            Change::InputRemoved { name } => match site.passes.get(name) {
-                Some(p) => found.push((
-                    Finding {
-                        file: p.at.file.clone(),
-                        line: p.at.line,
-                        severity: Severity::Error,
-                        message: format!("passes {}, removed in {tag}", code(name)),
-                    },
-                    format!(
-                        "Remove {} at {}: the input is removed in {tag}.",
-                        code(name),
-                        at(&p.at.file, p.at.line)
-                    ),
-                )),
-                None => hidden_inputs.push(format!("{} (removed)", code(name))),
-            },
-            Change::InputRequired { name, .. } => {
-                if site.passes.contains_key(name) {
-                    continue;
-                }
-                if !site.inputs_complete() {
-                    hidden_inputs.push(format!("{} (now required)", code(name)));
-                    continue;
-                }
-                let step = match u.kind {
-                    UsageKind::Module => format!(
-                        "Add the argument {} to the module block at {} (required since {tag}).",
-                        code(name),
-                        at(&u.file, u.line)
-                    ),
-                    _ => format!(
-                        "Add {} to the `inputs` of {} (required since {tag}).",
-                        code(name),
-                        code(&u.file)
-                    ),
-                };
-                found.push((
-                    Finding {
-                        file: u.file.clone(),
-                        line: u.line,
-                        severity: Severity::Error,
-                        message: format!("does not pass {}, required since {tag}", code(name)),
-                    },
-                    step,
-                ));
-            }
+            Change::InputRemoved { name } => checks.input_removed(site, name, tag),
+            Change::InputRequired { name, .. } => checks.input_required(u, site, name, tag),
             Change::InputTypeChanged { name, from, to } => {
-                let shown = |t: &Option<String>| t.as_deref().map_or("any".to_string(), code);
-                let Some(p) = site.passes.get(name) else {
-                    hidden_inputs.push(format!("{} (type changed)", code(name)));
-                    continue;
-                };
-                let wrong = match (p.literal, to) {
-                    (Some(kind), Some(ty)) => callsite::mismatch(kind, ty),
-                    _ => false,
-                };
-                let (severity, message, step) = if wrong {
-                    (
-                        Severity::Error,
-                        format!(
-                            "passes {} as a {}, but its type is {} since {tag}",
-                            code(name),
-                            p.literal.unwrap_or("value"),
-                            shown(to)
-                        ),
-                        format!(
-                            "Give {} at {} a value of type {} (its type since {tag}).",
-                            code(name),
-                            at(&p.at.file, p.at.line),
-                            shown(to)
-                        ),
-                    )
-                } else {
-                    (
-                        Severity::Check,
-                        format!(
-                            "passes {}, whose type changed from {} to {} in {tag}: check the value",
-                            code(name),
-                            shown(from),
-                            shown(to)
-                        ),
-                        format!(
-                            "Check that {} at {} is a {} (its type since {tag}; it was {}).",
-                            code(name),
-                            at(&p.at.file, p.at.line),
-                            shown(to),
-                            shown(from)
-                        ),
-                    )
-                };
-                found.push((
-                    Finding {
-                        file: p.at.file.clone(),
-                        line: p.at.line,
-                        severity,
-                        message,
-                    },
-                    step,
-                ));
+                checks.input_type_changed(site, name, from, to, tag)
             }
-            Change::OutputRemoved { name } => {
-                let mut read = false;
-                for r in site.reads.iter().filter(|r| &r.output == name) {
-                    read = true;
-                    found.push((
-                        Finding {
-                            file: r.at.file.clone(),
-                            line: r.at.line,
-                            severity: Severity::Error,
-                            message: format!("reads {}, removed in {tag}", code(&r.text)),
-                        },
-                        format!(
-                            "Replace {} at {}: the output {} is removed in {tag}.",
-                            code(&r.text),
-                            at(&r.at.file, r.at.line),
-                            code(name)
-                        ),
-                    ));
-                }
-                if !read {
-                    hidden_outputs.push(format!("{} (removed)", code(name)));
-                }
-            }
+            Change::OutputRemoved { name } => checks.output_removed(site, name, tag),
             Change::ProviderTightened { .. } | Change::TerraformTightened { .. } => {}
         }
     }
-    for unknown in &site.unknowns {
-        let (list, verb) = if unknown.inputs {
-            (&hidden_inputs, "passes")
-        } else {
-            (&hidden_outputs, "reads")
-        };
-        if list.is_empty() {
-            continue;
-        }
-        let message = format!(
-            "{}: Baton cannot tell whether it {verb} {} in {tag}",
-            unknown.what,
-            list.join(", ")
-        );
-        let step = format!(
-            "Check {} by hand: {message}.",
-            at(&unknown.at.file, unknown.at.line)
-        );
-        found.push((
+    checks.hidden_by_unknowns(site, tag);
+    checks.finish(u)
+}
+
+/// What checking one usage gathers: each finding with the manual step it asks for, and the
+/// changed inputs and outputs Baton does not see the usage pass or read.
+#[derive(Default)]
+struct Checks {
+    /// Each finding, with its step.
+    found: Vec<(Finding, String)>,
+    /// The changed inputs Baton does not see the usage pass, as named in messages.
+    hidden_inputs: Vec<String>,
+    /// The removed outputs Baton does not see it read.
+    hidden_outputs: Vec<String>,
+}
+
+/// A place as shown in steps: `file:line`, as code.
+fn shown_at(file: &str, line: usize) -> String {
+    code(&format!("{file}:{line}"))
+}
+
+impl Checks {
+    /// Adds a finding at `file:line` and the step it asks for.
+    fn push(&mut self, file: &str, line: usize, severity: Severity, message: String, step: String) {
+        self.found.push((
             Finding {
-                file: unknown.at.file.clone(),
-                line: unknown.at.line,
-                severity: Severity::Unknown,
+                file: file.to_string(),
+                line,
+                severity,
                 message,
             },
             step,
         ));
     }
-    found.sort_by(|a, b| {
-        (a.0.severity, &a.0.file, a.0.line).cmp(&(b.0.severity, &b.0.file, b.0.line))
-    });
-    let status = match found.first().map(|f| f.0.severity) {
-        Some(Severity::Error) => UsageStatus::NeedsChange,
-        Some(Severity::Check) => UsageStatus::Check,
-        Some(Severity::Unknown) => UsageStatus::Unknown,
-        None => UsageStatus::NoChange,
-    };
-    let (findings, steps) = found.into_iter().unzip();
-    (
-        UsageImpact {
-            file: u.file.clone(),
-            line: u.line,
-            status,
-            findings,
-        },
-        steps,
-    )
+
+    /// A removed input: an error where the usage passes it.
+    fn input_removed(&mut self, site: &CallSite, name: &str, tag: &str) {
+        match site.passes.get(name) {
+            Some(p) => self.push(
+                &p.at.file,
+                p.at.line,
+                Severity::Error,
+                format!("passes {}, removed in {tag}", code(name)),
+                format!(
+                    "Remove {} at {}: the input is removed in {tag}.",
+                    code(name),
+                    shown_at(&p.at.file, p.at.line)
+                ),
+            ),
+            None => self.hidden_inputs.push(format!("{} (removed)", code(name))),
+        }
+    }
+
+    /// An input now required: an error at the usage when it does not pass it and nothing
+    /// hides its inputs.
+    fn input_required(&mut self, u: &Usage, site: &CallSite, name: &str, tag: &str) {
+        if site.passes.contains_key(name) {
+            return;
+        }
+        if !site.inputs_complete() {
+            self.hidden_inputs
+                .push(format!("{} (now required)", code(name)));
+            return;
+        }
+        let step = match u.kind {
+            UsageKind::Module => format!(
+                "Add the argument {} to the module block at {} (required since {tag}).",
+                code(name),
+                shown_at(&u.file, u.line)
+            ),
+            _ => format!(
+                "Add {} to the `inputs` of {} (required since {tag}).",
+                code(name),
+                code(&u.file)
+            ),
+        };
+        self.push(
+            &u.file,
+            u.line,
+            Severity::Error,
+            format!("does not pass {}, required since {tag}", code(name)),
+            step,
+        );
+    }
+
+    /// An input whose type changed, where the usage passes it: an error when it passes a
+    /// literal of another type, else a value to check.
+    fn input_type_changed(
+        &mut self,
+        site: &CallSite,
+        name: &str,
+        from: &Option<String>,
+        to: &Option<String>,
+        tag: &str,
+    ) {
+        let shown = |t: &Option<String>| t.as_deref().map_or("any".to_string(), code);
+        let Some(p) = site.passes.get(name) else {
+            self.hidden_inputs
+                .push(format!("{} (type changed)", code(name)));
+            return;
+        };
+        let wrong = match (p.literal, to) {
+            (Some(kind), Some(ty)) => callsite::mismatch(kind, ty),
+            _ => false,
+        };
+        let (severity, message, step) = if wrong {
+            (
+                Severity::Error,
+                format!(
+                    "passes {} as a {}, but its type is {} since {tag}",
+                    code(name),
+                    p.literal.unwrap_or("value"),
+                    shown(to)
+                ),
+                format!(
+                    "Give {} at {} a value of type {} (its type since {tag}).",
+                    code(name),
+                    shown_at(&p.at.file, p.at.line),
+                    shown(to)
+                ),
+            )
+        } else {
+            (
+                Severity::Check,
+                format!(
+                    "passes {}, whose type changed from {} to {} in {tag}: check the value",
+                    code(name),
+                    shown(from),
+                    shown(to)
+                ),
+                format!(
+                    "Check that {} at {} is a {} (its type since {tag}; it was {}).",
+                    code(name),
+                    shown_at(&p.at.file, p.at.line),
+                    shown(to),
+                    shown(from)
+                ),
+            )
+        };
+        self.push(&p.at.file, p.at.line, severity, message, step);
+    }
+
+    /// A removed output: an error at each place the usage reads it.
+    fn output_removed(&mut self, site: &CallSite, name: &str, tag: &str) {
+        let mut read = false;
+        for r in site.reads.iter().filter(|r| r.output == name) {
+            read = true;
+            self.push(
+                &r.at.file,
+                r.at.line,
+                Severity::Error,
+                format!("reads {}, removed in {tag}", code(&r.text)),
+                format!(
+                    "Replace {} at {}: the output {} is removed in {tag}.",
+                    code(&r.text),
+                    shown_at(&r.at.file, r.at.line),
+                    code(name)
+                ),
+            );
+        }
+        if !read {
+            self.hidden_outputs
+                .push(format!("{} (removed)", code(name)));
+        }
+    }
+
+    /// An unknown finding at each place of the call site that may hide the changed inputs or
+    /// outputs Baton did not see.
+    fn hidden_by_unknowns(&mut self, site: &CallSite, tag: &str) {
+        for unknown in &site.unknowns {
+            let (list, verb) = if unknown.inputs {
+                (&self.hidden_inputs, "passes")
+            } else {
+                (&self.hidden_outputs, "reads")
+            };
+            if list.is_empty() {
+                continue;
+            }
+            let message = format!(
+                "{}: Baton cannot tell whether it {verb} {} in {tag}",
+                unknown.what,
+                list.join(", ")
+            );
+            let step = format!(
+                "Check {} by hand: {message}.",
+                shown_at(&unknown.at.file, unknown.at.line)
+            );
+            self.push(
+                &unknown.at.file,
+                unknown.at.line,
+                Severity::Unknown,
+                message,
+                step,
+            );
+        }
+    }
+
+    /// The usage's impact, its findings worst first, then by place, and their steps in the
+    /// same order.
+    fn finish(mut self, u: &Usage) -> (UsageImpact, Vec<String>) {
+        self.found.sort_by(|a, b| {
+            (a.0.severity, &a.0.file, a.0.line).cmp(&(b.0.severity, &b.0.file, b.0.line))
+        });
+        let status = match self.found.first().map(|f| f.0.severity) {
+            Some(Severity::Error) => UsageStatus::NeedsChange,
+            Some(Severity::Check) => UsageStatus::Check,
+            Some(Severity::Unknown) => UsageStatus::Unknown,
+            None => UsageStatus::NoChange,
+        };
+        let (findings, steps) = self.found.into_iter().unzip();
+        (
+            UsageImpact {
+                file: u.file.clone(),
+                line: u.line,
+                status,
+                findings,
+            },
+            steps,
+        )
+    }
 }
 
 /// The steps that concern the whole environment: provider and Terraform versions, then reading

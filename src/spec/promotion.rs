@@ -7,7 +7,7 @@ use crate::resolve::UsageRef;
 use crate::resolve::landed::{Landed, LandedRange, pinned_version};
 use crate::spec::{NotPromoted, SkippedUsage, Spec, SpecDependency};
 use crate::version::{Constraint, Version};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a usage needs to move to `target`: it pins an older version (or, with `down`, any
 /// other version), or its range excludes the target. Without `down` a usage already at or past
@@ -120,36 +120,16 @@ pub fn promotion_spec_from_moving(
     only: Option<&str>,
     down: bool,
 ) -> Spec {
-    let prev = previous.name;
     let wanted = |id: &str| only.is_none_or(|o| o == id);
-    let mut by_dep: BTreeMap<&str, Vec<&Usage>> = BTreeMap::new();
-    let mut used: std::collections::BTreeSet<&str> = Default::default();
-    let mut skipped = Vec::new();
-    for u in &current.usages {
-        let Some(id) = u.dependency.as_deref() else {
-            continue;
-        };
-        let known = previous.landed.contains_key(id) || previous.ranges.contains_key(id);
-        if !wanted(id) || !known {
-            continue;
-        }
-        used.insert(id);
-        if let Some(reason) = &u.skipped {
-            skipped.push(SkippedUsage::of(u, reason));
-            continue;
-        }
-        by_dep.entry(id).or_default().push(u);
-    }
-    let mut dependencies = Vec::new();
-    let mut not_promoted = Vec::new();
-    let mut note = |id: &str, reason: String, notable: bool| {
-        not_promoted.push(NotPromoted {
-            id: id.to_string(),
-            reason,
-            notable,
-        });
+    let usages_here = HereUsages::of(current, previous, wanted);
+    let mut promotion = Promotion {
+        previous: *previous,
+        here,
+        down,
+        dependencies: Vec::new(),
+        not_promoted: Vec::new(),
     };
-    let ids: std::collections::BTreeSet<&str> = previous
+    let ids: BTreeSet<&str> = previous
         .landed
         .keys()
         .chain(previous.ranges.keys())
@@ -158,69 +138,169 @@ pub fn promotion_spec_from_moving(
         .filter(|id| wanted(id))
         .collect();
     for id in ids {
-        if let Some(why) = previous.unpinned.get(id) {
-            if !previous.landed.contains_key(id) && !previous.ranges.contains_key(id) {
-                note(id, format!("{prev} pins no version of it ({why})"), true);
+        if let Some(usages) = promotion.usages_of(id, &usages_here) {
+            promotion.dependency(id, usages);
+        }
+    }
+    Spec {
+        include_dir_pattern: include,
+        exclude_dir_pattern: exclude,
+        dependencies: promotion.dependencies,
+        skipped: usages_here.skipped,
+        unreachable: Vec::new(),
+        not_promoted: promotion.not_promoted,
+        ..Spec::default()
+    }
+}
+
+/// This environment's usages of what the previous environment runs at a version or a range
+/// (those `only` keeps).
+struct HereUsages<'a> {
+    /// The managed usages, by dependency.
+    by_dep: BTreeMap<&'a str, Vec<&'a Usage>>,
+    /// Every dependency used, managed or not.
+    used: BTreeSet<&'a str>,
+    /// The usages Baton does not manage, with the reason.
+    skipped: Vec<SkippedUsage>,
+}
+
+impl<'a> HereUsages<'a> {
+    /// Groups the usages of `current` by dependency, setting aside those not managed.
+    fn of(current: &'a ScanReport, previous: &Previous<'_>, wanted: impl Fn(&str) -> bool) -> Self {
+        let mut here = HereUsages {
+            by_dep: BTreeMap::new(),
+            used: BTreeSet::new(),
+            skipped: Vec::new(),
+        };
+        for u in &current.usages {
+            let Some(id) = u.dependency.as_deref() else {
+                continue;
+            };
+            let known = previous.landed.contains_key(id) || previous.ranges.contains_key(id);
+            if !wanted(id) || !known {
                 continue;
             }
-        }
-        let Some(usages) = by_dep.get(id) else {
-            if used.contains(id) {
-                note(id, format!("its usages in {here} are not managed"), false);
-            } else {
-                note(id, format!("not used in {here}"), false);
+            here.used.insert(id);
+            if let Some(reason) = &u.skipped {
+                here.skipped.push(SkippedUsage::of(u, reason));
+                continue;
             }
-            continue;
+            here.by_dep.entry(id).or_default().push(u);
+        }
+        here
+    }
+}
+
+/// A promotion spec being listed: the dependencies that move, and those not promoted with why.
+struct Promotion<'a> {
+    /// What the previous environment runs.
+    previous: Previous<'a>,
+    /// This environment's folders, for messages.
+    here: &'a str,
+    /// Whether usages newer than what landed move down to it.
+    down: bool,
+    /// The dependencies that move.
+    dependencies: Vec<SpecDependency>,
+    /// The dependencies not promoted, with the reason.
+    not_promoted: Vec<NotPromoted>,
+}
+
+/// How this environment's usages of one dependency stand against the target.
+struct Standing {
+    /// Whether any usage moves.
+    moves: bool,
+    /// The versions of the usages already past the target, as written.
+    ahead: Vec<String>,
+    /// The places of the usages that pin a version where the previous environment runs a range.
+    cannot_hold: Vec<String>,
+}
+
+impl Promotion<'_> {
+    /// Lists a dependency as not promoted; `notable` when a reviewer should hear of it.
+    fn note(&mut self, id: &str, reason: String, notable: bool) {
+        self.not_promoted.push(NotPromoted {
+            id: id.to_string(),
+            reason,
+            notable,
+        });
+    }
+
+    /// The managed usages of `id` in this environment; `None`, noted, when there are none or
+    /// when the previous environment pins no version of it.
+    fn usages_of<'u, 'a>(
+        &mut self,
+        id: &str,
+        usages: &'u HereUsages<'a>,
+    ) -> Option<&'u [&'a Usage]> {
+        let (prev, here) = (self.previous.name, self.here);
+        if let Some(why) = self.previous.unpinned.get(id) {
+            if !self.previous.landed.contains_key(id) && !self.previous.ranges.contains_key(id) {
+                self.note(id, format!("{prev} pins no version of it ({why})"), true);
+                return None;
+            }
+        }
+        let Some(found) = usages.by_dep.get(id) else {
+            if usages.used.contains(id) {
+                self.note(id, format!("its usages in {here} are not managed"), false);
+            } else {
+                self.note(id, format!("not used in {here}"), false);
+            }
+            return None;
         };
+        Some(found)
+    }
+
+    /// Lists `id` to move when one of its usages is behind what the previous environment runs;
+    /// notes why not, or what the move leaves behind.
+    fn dependency(&mut self, id: &str, usages: &[&Usage]) {
         let Some(source) = usages.first().and_then(|u| u.address.as_ref()) else {
-            continue;
+            return;
         };
-        let (target, constraint, shown) = match (previous.ranges.get(id), previous.landed.get(id)) {
+        let Some((target, constraint, shown)) = self.target(id) else {
+            return;
+        };
+        let standing = standing(usages, &target, constraint.as_deref(), self.down);
+        if !self.note_standing(id, &shown, standing) {
+            return;
+        }
+        self.dependencies
+            .push(spec_dependency(id, source, usages, &target, constraint));
+    }
+
+    /// What `id` moves to: the version, the range as written (for a range) and how to show
+    /// them; `None`, noted, when the previous environment's usages disagree.
+    fn target(&mut self, id: &str) -> Option<(Version, Option<String>, String)> {
+        let previous = self.previous;
+        match (previous.ranges.get(id), previous.landed.get(id)) {
             (Some(r), _) if !r.disagreeing.is_empty() => {
-                note(
+                self.note(
                     id,
                     format!(
-                        "{prev} uses several versions of it ({}); bring them to one",
+                        "{} uses several versions of it ({}); bring them to one",
+                        previous.name,
                         r.disagreeing.join(", ")
                     ),
                     true,
                 );
-                continue;
+                None
             }
-            (Some(r), _) => (r.floor.clone(), Some(r.text.clone()), r.text.clone()),
-            (None, Some(l)) => (l.version.clone(), None, l.version.to_string()),
-            (None, None) => continue,
-        };
-        // Which usages move: behind the target (or, for a range, written otherwise and not past it).
-        let mut moves = false;
-        let mut ahead = Vec::new();
-        let mut cannot_hold = Vec::new();
-        for u in usages {
-            let newer = comparable(u).is_some_and(|v| v > target);
-            match &constraint {
-                Some(text) => {
-                    let attribute = matches!(&u.address, Some(Source::Registry(r)) if r.query_version.is_none());
-                    let current_text = u.current.as_deref().unwrap_or("").trim();
-                    // A usage already reading exactly the range stays as it is.
-                    if !attribute {
-                        cannot_hold.push(format!("{}:{}", u.file, u.version_line()));
-                    } else if newer {
-                        ahead.push(current_text.to_string());
-                    } else if current_text != text {
-                        moves = true;
-                    }
-                }
-                None => {
-                    if behind(u, &target, down) {
-                        moves = true;
-                    } else if newer {
-                        ahead.push(u.current.clone().unwrap_or_default());
-                    }
-                }
-            }
+            (Some(r), _) => Some((r.floor.clone(), Some(r.text.clone()), r.text.clone())),
+            (None, Some(l)) => Some((l.version.clone(), None, l.version.to_string())),
+            (None, None) => None,
         }
+    }
+
+    /// Notes the usages a version pin cannot hold and, when nothing moves, why; whether
+    /// anything moves.
+    fn note_standing(&mut self, id: &str, shown: &str, standing: Standing) -> bool {
+        let prev = self.previous.name;
+        let Standing {
+            moves,
+            mut ahead,
+            cannot_hold,
+        } = standing;
         if !cannot_hold.is_empty() {
-            note(
+            self.note(
                 id,
                 format!(
                     "{prev} runs the range {shown}, which a version pin cannot hold ({}); not promoted there",
@@ -232,11 +312,11 @@ pub fn promotion_spec_from_moving(
         if !moves {
             if ahead.is_empty() {
                 if cannot_hold.is_empty() {
-                    note(id, format!("already at {shown}"), false);
+                    self.note(id, format!("already at {shown}"), false);
                 }
             } else {
                 ahead.dedup();
-                note(
+                self.note(
                     id,
                     format!(
                         "already at {}, newer than {shown} in {prev}",
@@ -245,45 +325,84 @@ pub fn promotion_spec_from_moving(
                     true,
                 );
             }
-            continue;
         }
-        let (org, repo, module) = crate::resolve::names(source, id);
-        let mut current_versions: Vec<Version> =
-            usages.iter().filter_map(|u| pinned_version(u)).collect();
-        current_versions.sort();
-        current_versions.dedup();
-        dependencies.push(SpecDependency {
-            id: id.to_string(),
-            org,
-            repo,
-            module,
-            constraints: None,
-            target_safe_version: Some(target.to_string()),
-            target_breaking_version: Some(target.to_string()),
-            current_versions: current_versions.iter().map(ToString::to_string).collect(),
-            latest_version: None,
-            source_type: Some("promotion".into()),
-            usages: usages
-                .iter()
-                .map(|u| UsageRef {
-                    file: u.version_file().to_string(),
-                    line: u.version_line(),
-                    current: u.current.clone().unwrap_or_default(),
-                })
-                .collect(),
-            target_constraint: constraint,
-            release_notes: BTreeMap::new(),
-            impact: None,
-        });
+        moves
     }
-    Spec {
-        include_dir_pattern: include,
-        exclude_dir_pattern: exclude,
-        dependencies,
-        skipped,
-        unreachable: Vec::new(),
-        not_promoted,
-        ..Spec::default()
+}
+
+/// Which usages move: behind the target (or, for a range, written otherwise and not past it).
+fn standing(usages: &[&Usage], target: &Version, constraint: Option<&str>, down: bool) -> Standing {
+    let mut moves = false;
+    let mut ahead = Vec::new();
+    let mut cannot_hold = Vec::new();
+    for u in usages {
+        let newer = comparable(u).is_some_and(|v| v > *target);
+        match constraint {
+            Some(text) => {
+                let attribute =
+                    matches!(&u.address, Some(Source::Registry(r)) if r.query_version.is_none());
+                let current_text = u.current.as_deref().unwrap_or("").trim();
+                // A usage already reading exactly the range stays as it is.
+                if !attribute {
+                    cannot_hold.push(format!("{}:{}", u.file, u.version_line()));
+                } else if newer {
+                    ahead.push(current_text.to_string());
+                } else if current_text != text {
+                    moves = true;
+                }
+            }
+            None => {
+                if behind(u, target, down) {
+                    moves = true;
+                } else if newer {
+                    ahead.push(u.current.clone().unwrap_or_default());
+                }
+            }
+        }
+    }
+    Standing {
+        moves,
+        ahead,
+        cannot_hold,
+    }
+}
+
+/// The spec's dependency that moves the usages of `id` to `target` (and, for a range, to
+/// `constraint` as written).
+fn spec_dependency(
+    id: &str,
+    source: &Source,
+    usages: &[&Usage],
+    target: &Version,
+    constraint: Option<String>,
+) -> SpecDependency {
+    let (org, repo, module) = crate::resolve::names(source, id);
+    let mut current_versions: Vec<Version> =
+        usages.iter().filter_map(|u| pinned_version(u)).collect();
+    current_versions.sort();
+    current_versions.dedup();
+    SpecDependency {
+        id: id.to_string(),
+        org,
+        repo,
+        module,
+        constraints: None,
+        target_safe_version: Some(target.to_string()),
+        target_breaking_version: Some(target.to_string()),
+        current_versions: current_versions.iter().map(ToString::to_string).collect(),
+        latest_version: None,
+        source_type: Some("promotion".into()),
+        usages: usages
+            .iter()
+            .map(|u| UsageRef {
+                file: u.version_file().to_string(),
+                line: u.version_line(),
+                current: u.current.clone().unwrap_or_default(),
+            })
+            .collect(),
+        target_constraint: constraint,
+        release_notes: BTreeMap::new(),
+        impact: None,
     }
 }
 

@@ -334,6 +334,7 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
         dependency_section(&mut out, input.changes, dep, budget);
     }
     shared_files(&mut out, input.changes);
+    assumed(&mut out, input.changes);
     not_updated(&mut out, input.skipped);
     out.push_str(input.impact);
     how_to_review(&mut out, context);
@@ -606,6 +607,29 @@ fn shared_files(out: &mut String, changes: &[Change]) {
     }
 }
 
+/// "Assumed when scanning": the versions found through a value Baton cannot read (an
+/// environment variable's default), so that a reviewer knows what the edit rests on.
+fn assumed(out: &mut String, changes: &[Change]) {
+    let noted: Vec<&Change> = changes.iter().filter(|c| !c.notes.is_empty()).collect();
+    if noted.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n### Assumed when scanning\n\nThese versions were found through values that exist only when Terragrunt runs; the edit is right only as long as what is said here holds.\n\n",
+    );
+    for c in noted {
+        for note in &c.notes {
+            let _ = writeln!(
+                out,
+                "- {} ({}): {}",
+                code(&format!("{}:{}", c.file, c.line)),
+                code(&c.dependency),
+                md_text(note)
+            );
+        }
+    }
+}
+
 /// "Not updated": every usage left alone, and why.
 fn not_updated(out: &mut String, skipped: &[crate::spec::SkippedUsage]) {
     if skipped.is_empty() {
@@ -741,6 +765,7 @@ mod tests {
             from: "v0.8.0".into(),
             to: "v0.9.1".into(),
             used_by: vec![],
+            notes: Vec::new(),
         }];
         let body = render_body(&BodyInput {
             environment: "dev",
@@ -782,6 +807,7 @@ mod tests {
             from: "v1.0.0".into(),
             to: "v1.2.0".into(),
             used_by: vec!["dev/a/terragrunt.hcl".into(), "dev/b/terragrunt.hcl".into()],
+            notes: Vec::new(),
         }];
         let body = render_body(&BodyInput {
             environment: "dev",
@@ -799,6 +825,40 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("another environment"), "{body}");
+    }
+
+    #[test]
+    fn body_says_what_a_version_found_through_an_environment_default_rests_on() {
+        let deps = [BodyDependency {
+            id: "acme/m/vpc".into(),
+            from: Some(Version::new(1, 0, 0)),
+            to: Version::new(1, 2, 0),
+            releases: vec![],
+        }];
+        let note = "`get_env(\"VPC_VERSION\", \"v1.0.0\")` is taken as its default \"v1.0.0\"";
+        let changes = [Change {
+            file: "dev/vpc/terragrunt.hcl".into(),
+            line: 2,
+            dependency: "acme/m/vpc".into(),
+            from: "v1.0.0".into(),
+            to: "v1.2.0".into(),
+            used_by: vec![],
+            notes: vec![note.into()],
+        }];
+        let body = render_body(&BodyInput {
+            environment: "dev",
+            strategy: "next-safe",
+            dependencies: &deps,
+            changes: &changes,
+            skipped: &[],
+            impact: "",
+        });
+        assert!(body.contains("### Assumed when scanning"), "{body}");
+        assert!(
+            body.contains("- `dev/vpc/terragrunt.hcl:2` (`acme/m/vpc`): ")
+                && body.contains("VPC_VERSION"),
+            "{body}"
+        );
     }
 
     #[test]
@@ -825,6 +885,7 @@ mod tests {
             from: "v0.8.0".into(),
             to: "v0.9.0".into(),
             used_by: vec![],
+            notes: Vec::new(),
         }];
         let skipped = [crate::spec::SkippedUsage {
             file: "dev/s.tf".into(),

@@ -468,6 +468,7 @@ mod properties {
             version_file: None,
             address: None,
             site: None,
+            notes: Vec::new(),
         };
         ScanReport {
             usages: vec![usage(None), usage(Some(message))],
@@ -583,6 +584,7 @@ mod properties {
                 from: tag.clone(),
                 to: "v1.1.0".into(),
                 used_by: vec![],
+                notes: vec![],
             }];
             let skipped = [baton::spec::SkippedUsage {
                 file,

@@ -123,6 +123,8 @@ pub struct Found {
     pub not_editable: Option<String>,
     /// Why the version cannot be known when scanning, though the address is (`?ref=${values.v}`).
     pub version_unknown: Option<String>,
+    /// What evaluating the source and version assumed (`get_env("X", "v1")` gave its default).
+    pub notes: Vec<String>,
 }
 
 /// What kind of problem made a file unreadable.
@@ -391,7 +393,10 @@ impl Finder<'_, '_> {
             site: None,
             not_editable: None,
             version_unknown: None,
+            notes: Vec::new(),
         };
+        // What evaluating other blocks assumed is theirs.
+        self.ev.take_notes();
 
         let evaluated = match self.evaluate(&source_attr.value)? {
             Ok(s) => Evaluated::Text(s),
@@ -440,6 +445,7 @@ impl Finder<'_, '_> {
                 }
             }
         }
+        found.notes = self.ev.take_notes();
         Ok(Some(found))
     }
 

@@ -10,11 +10,14 @@
 //! times, five levels deep, built a 1 GB string at the fourth level in 1.3 s with hcl-rs 0.19.10.
 //! So this evaluator walks hcl-edit's syntax tree (which has the spans), covers what live
 //! repositories use to build sources (locals, includes, `read_terragrunt_config`, maps and
-//! indexes, conditionals and comparisons, a set of Terragrunt and Terraform functions listed in
-//! [`functions::FUNCTIONS`]), and counts its work: see [`MAX_VALUE`] and [`MAX_WORK`].
+//! indexes, conditionals and comparisons, `for` expressions, splats and template directives in
+//! `forms`, a set of Terragrunt and Terraform functions listed in [`functions::FUNCTIONS`]), and
+//! counts its work: see [`MAX_VALUE`] and [`MAX_WORK`]. hcl-rs evaluates `for` and directives
+//! too, but into values without positions, so the same gap applies to them.
 //!
-//! Values that exist only when Terraform or Terragrunt runs (`var.*`, `values.*`, `get_env`,
-//! dependency outputs) evaluate to "unknown" with the reason; inside a string they become an
+//! Values that exist only when Terraform or Terragrunt runs (`var.*`, `values.*`, `get_env`
+//! without a default, dependency outputs) evaluate to "unknown" with the reason; `get_env` with a
+//! default gives the default and writes a note (see [`Evaluator::take_notes`]); inside a string they become an
 //! unknown piece, so a source whose address is known and whose `?ref=` is not keeps its ID.
 
 use super::{Files, LoadedFile};

@@ -1321,6 +1321,43 @@ module "d" {
     }
 
     #[test]
+    fn include_paths_follow_terragrunt_with_one_include_several_or_none() {
+        // Each source names its module folder from the include functions.
+        let root = "locals {\n  from_root = path_relative_from_include()\n}\n";
+        let files = MemFiles::default()
+            .with("/r/root.hcl", root)
+            .with("/r/envs/env.hcl", "locals {}\n");
+        let unit = |head: &str, module: &str| {
+            format!(
+                "{head}terraform {{\n  source = \"github.com/acme/mods//${{{module}}}?ref=v1.0.0\"\n}}\n"
+            )
+        };
+        let subdir = |head: &str, module: &str| {
+            let text = unit(head, module);
+            let found = find_in("/r/envs/dev/vpc/terragrunt.hcl", &text, &files);
+            match &found[0].resolved {
+                Ok(Source::Git(g)) => g.subdir.clone().unwrap_or_default(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let two = "include \"root\" {\n  path = \"/r/root.hcl\"\n}\ninclude \"env\" {\n  path = \"/r/envs/env.hcl\"\n}\n";
+        // The first include, or the one named.
+        assert_eq!(subdir(two, "path_relative_to_include()"), "envs/dev/vpc");
+        assert_eq!(subdir(two, "path_relative_to_include(\"env\")"), "dev/vpc");
+        assert_eq!(subdir(two, "path_relative_from_include(\"env\")"), "../..");
+        assert_eq!(
+            subdir(two, "basename(get_parent_terragrunt_dir(\"env\"))"),
+            "envs"
+        );
+        // In the included file, its own folder.
+        let exposed = "include \"root\" {\n  path   = \"/r/root.hcl\"\n  expose = true\n}\n";
+        assert_eq!(subdir(exposed, "include.root.locals.from_root"), "../../..");
+        // Without an include: `.` and the unit's own folder.
+        assert_eq!(subdir("", "path_relative_to_include()"), ".");
+        assert_eq!(subdir("", "basename(get_parent_terragrunt_dir())"), "vpc");
+    }
+
+    #[test]
     fn line_index() {
         let idx = LineIndex::new("a\nbc\n\nd");
         assert_eq!(idx.line(0), 1);

@@ -9,6 +9,7 @@ pub const INPUTS: &[&str] = &[
     "include_dirs",
     "exclude_dirs",
     "dependency",
+    "group",
     "spec",
     "spec_file",
     "update_strategy",
@@ -271,6 +272,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         Ok(ReportArgs {
             env: self.env_args_for(&self.chosen()?),
             dependency: self.get("dependency"),
+            group: self.get("group"),
             update_strategy: self.strategy()?,
             spec_file: self.get("spec_file").map(PathBuf::from),
             promote_from: self.list("promote_from"),
@@ -286,8 +288,15 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
     pub fn update(&self) -> Result<UpdateArgs, InvalidInput> {
         let dry_run = self.flag("dry_run")?;
         let dependency = self.get("dependency");
+        let group = self.get("group");
         let branch = self.get("pull_request_branch").or_else(|| {
             let prefix = self.get("pull_request_branch_prefix")?;
+            if let Some(name) = &group {
+                return Some(format!(
+                    "{prefix}{}{name}",
+                    crate::spec::group::BRANCH_SEGMENT
+                ));
+            }
             Some(crate::update::branch::for_dependency(
                 &prefix,
                 dependency.as_deref()?,
@@ -308,6 +317,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             },
             spec: self.get("spec"),
             dependency,
+            group,
             update_strategy: self.strategy()?,
             promote_from: self.list("promote_from"),
             dry_run,

@@ -13,6 +13,7 @@ use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanRequest};
 use crate::resolve::landed;
+use crate::spec::group::{self as group, Group, Member};
 use crate::update::publish::{self, RepoRef};
 use anyhow::Context as _;
 use decide::{Decision, Payload};
@@ -42,6 +43,8 @@ pub struct PromoteRequest {
     pub dry_run: bool,
     /// What must hold before dispatching: checks and approvals of the merged pull request.
     pub gates: gates::PromoteGates,
+    /// The groups of the config file: a merged `<prefix>group/<name>` branch hands its group on.
+    pub groups: Vec<Group>,
 }
 
 /// What `baton promote` did (its JSON output).
@@ -134,14 +137,10 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
     }
     if request.dry_run {
         log::info!(
-            "dry run: would send {event_type} to {}/{} for {} at {}; nothing sent",
+            "dry run: would send {event_type} to {}/{} for {}; nothing sent",
             repo.owner,
             repo.name,
-            payload.dependency.as_deref().unwrap_or("every dependency"),
-            payload
-                .version
-                .as_deref()
-                .unwrap_or("the versions that landed")
+            payload.what()
         );
         return Ok(Outcome {
             dispatched: false,
@@ -168,14 +167,10 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
             anyhow::Error::new(e).context(format!("sending repository_dispatch{hint}"))
         })?;
     log::info!(
-        "sent {event_type} to {}/{} for {} at {}",
+        "sent {event_type} to {}/{} for {}",
         repo.owner,
         repo.name,
-        payload.dependency.as_deref().unwrap_or("every dependency"),
-        payload
-            .version
-            .as_deref()
-            .unwrap_or("the versions that landed")
+        payload.what()
     );
     Ok(Outcome {
         dispatched: true,
@@ -260,6 +255,9 @@ pub fn plan(
         reporter.warn(crate::diag::Warning::general(reason.clone()));
         return Ok(Err(reason));
     }
+    // A group's branch hands on every dependency of the group, not one named by the branch.
+    let group = group_named(request, &branch)?;
+    let dependency = if group.is_some() { None } else { dependency };
 
     // The version that landed, read from this environment's code as checked out.
     let report = scan::scan(&request.scan)?;
@@ -293,6 +291,13 @@ pub fn plan(
         },
         None => None,
     };
+    let dependencies = match group {
+        Some(g) => match group_members(request, g, &report, &landed, reporter)? {
+            Ok(members) => members,
+            Err(reason) => return Ok(Err(reason)),
+        },
+        None => Vec::new(),
+    };
     let repo = request
         .clients
         .repository
@@ -320,12 +325,112 @@ pub fn plan(
         environment: environment.map(str::to_string),
         pull_request: Some(number),
         rollback,
+        group: group.map(|g| g.name.clone()),
+        dependencies,
     };
+    check_size(&payload)?;
     Ok(Ok(Planned {
         repo,
         event_type,
         payload,
     }))
+}
+
+/// The group a merged branch (`<prefix>group/<name>`) stands for; `Err` when it names a group
+/// the config file does not define (nothing is guessed).
+fn group_named<'a>(
+    request: &'a PromoteRequest,
+    branch: &str,
+) -> Result<Option<&'a Group>, InvalidInput> {
+    let Some(name) = request
+        .branch_prefix
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .and_then(|p| group::group_of_branch(p, branch))
+    else {
+        return Ok(None);
+    };
+    match request.groups.iter().find(|g| g.name == name) {
+        Some(g) => Ok(Some(g)),
+        None => Err(InvalidInput(format!(
+            "branch {branch} is the update of group {name:?}, which the config file does not define ({}); nothing dispatched: define the group again, or promote by hand",
+            if request.groups.is_empty() {
+                "it has no [[groups]]".to_string()
+            } else {
+                request
+                    .groups
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ))),
+    }
+}
+
+/// Every dependency of `group` this environment uses and the version that landed for each, read
+/// from the code as checked out (the merge commit). One at several versions refuses the whole
+/// promotion; one at a range or without a version Baton can read is reported and not sent.
+/// `Ok(Err(reason))`: none landed at a version.
+fn group_members(
+    request: &PromoteRequest,
+    group: &Group,
+    report: &scan::ScanReport,
+    landed: &std::collections::BTreeMap<String, landed::Landed>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Result<Vec<Member>, String>> {
+    group::check_overlap(&request.groups, report)?;
+    let mut members = Vec::new();
+    for id in group.members(report) {
+        match landed.get(&id) {
+            Some(l) if !l.disagreeing.is_empty() => {
+                return Err(InvalidInput(several_versions(&id, report, &request.scan)).into());
+            }
+            Some(l) => members.push(Member {
+                dependency: id,
+                version: l.version.to_string(),
+            }),
+            None => reporter.warn(Warning::general(format!(
+                "group {}: {id} is not at one pinned version in {} (a registry range, or no version Baton can read): it is not in the dispatch",
+                group.name,
+                request.scan.describe()
+            ))),
+        }
+    }
+    if members.is_empty() {
+        return Ok(Err(format!(
+            "no dependency of group {:?} is at a pinned version in {}; nothing landed to promote",
+            group.name,
+            request.scan.describe()
+        )));
+    }
+    if members.len() > group::MAX_MEMBERS {
+        return Err(InvalidInput(format!(
+            "group {:?} has {} dependencies here; a dispatch carries at most {}: split the group",
+            group.name,
+            members.len(),
+            group::MAX_MEMBERS
+        ))
+        .into());
+    }
+    Ok(Ok(members))
+}
+
+/// Refuses a payload GitHub would not take (a `client_payload` of 64 KB or more), before sending.
+fn check_size(payload: &Payload) -> Result<(), InvalidInput> {
+    let size = serde_json::to_vec(payload).map_or(usize::MAX, |v| v.len());
+    if size > group::MAX_PAYLOAD_BYTES {
+        return Err(InvalidInput(format!(
+            "the dispatch payload would be {size} bytes; Baton sends at most {} (GitHub takes less than 64 KB){}",
+            group::MAX_PAYLOAD_BYTES,
+            if payload.group.is_some() {
+                ": split the group"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
 }
 
 /// The refusal when the folders promote reads hold several versions of the dependency: each

@@ -163,6 +163,66 @@ pub fn overlap(id: &str, a: &Group, b: &Group) -> InvalidInput {
     ))
 }
 
+/// A run limited to one group: the group, every group of the config (a dependency matched by
+/// two is refused), and, for a promotion, what the dispatch payload says landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupScope {
+    /// The group.
+    pub group: Group,
+    /// Every group of the config.
+    pub all: Vec<Group>,
+    /// The group payload being answered, its dependencies limited to the group's.
+    pub dispatched: Option<DispatchedGroup>,
+    /// Dependencies the payload names that are left out, with why.
+    pub left_out: Vec<(String, String)>,
+}
+
+impl GroupScope {
+    /// The scope of `group` among `all`, answering `dispatched` (whose dependencies outside the
+    /// group are left out, with why); `Err` when the payload names none of the group's.
+    pub fn new(
+        group: Group,
+        all: Vec<Group>,
+        dispatched: Option<DispatchedGroup>,
+    ) -> Result<GroupScope, InvalidInput> {
+        let mut left_out = Vec::new();
+        let dispatched = match dispatched {
+            Some(mut d) => {
+                let (inside, outside) = sort_members(&group, &d.members);
+                if inside.is_empty() {
+                    return Err(InvalidInput(format!(
+                        "the repository_dispatch payload of group {:?} names none of its dependencies here ({}): {}; refusing the promotion",
+                        group.name,
+                        group.globs.join(", "),
+                        d.members
+                            .iter()
+                            .map(|m| m.dependency.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+                d.members = inside;
+                left_out = outside;
+                Some(d)
+            }
+            None => None,
+        };
+        Ok(GroupScope {
+            group,
+            all,
+            dispatched,
+            left_out,
+        })
+    }
+
+    /// The usages of the group's dependencies in `report`, once no dependency there is matched
+    /// by two groups.
+    pub fn scope(&self, report: &ScanReport) -> Result<ScanReport, InvalidInput> {
+        check_overlap(&self.all, report)?;
+        Ok(self.group.restrict(report))
+    }
+}
+
 /// One dependency of a group payload and the version that landed for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
@@ -206,6 +266,14 @@ fn read_group(payload: &Value, group: &Value) -> Result<DispatchedGroup, Invalid
         return Err(refuse(format!(
             "it is {size} bytes (at most {MAX_PAYLOAD_BYTES})"
         )));
+    }
+    if ["dependency", "version"]
+        .iter()
+        .any(|k| payload.get(*k).is_some_and(|v| !v.is_null()))
+    {
+        return Err(refuse(
+            "it names a group and a single `dependency` or `version` too".into(),
+        ));
     }
     let name = group
         .as_str()

@@ -101,6 +101,7 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         Ok(planned) => planned,
         Err(reason) => return Ok(skip(reason)),
     };
+    check_size(&payload)?;
     // Gates are read on a dry run too: it says what would happen.
     if request.gates.active() {
         reporter.phase("gates: checks and approvals");
@@ -223,23 +224,7 @@ pub fn plan(
             .into());
         }
     };
-    let event_path = request.event_path.as_ref().ok_or_else(|| {
-        InvalidInput(
-            "promote reads the pull_request event: set GITHUB_EVENT_PATH or --event-path".into(),
-        )
-    })?;
-    let event_text = std::fs::read_to_string(event_path).map_err(|e| {
-        InvalidInput(format!(
-            "cannot read the event {}: {e}",
-            event_path.display()
-        ))
-    })?;
-    let event: serde_json::Value = serde_json::from_str(&event_text).map_err(|e| {
-        InvalidInput(format!(
-            "the event {} is not JSON: {e}",
-            event_path.display()
-        ))
-    })?;
+    let event = read_event(request)?;
     let label = environment.map(|e| format!("updates-{e}"));
     let (dependency, branch, sha, number) =
         match decide::decide(&event, request.branch_prefix.as_deref(), label.as_deref()) {
@@ -257,7 +242,7 @@ pub fn plan(
     }
     // A group's branch hands on every dependency of the group, not one named by the branch.
     let group = group_named(request, &branch)?;
-    let dependency = if group.is_some() { None } else { dependency };
+    let dependency = dependency.filter(|_| group.is_none());
 
     // The version that landed, read from this environment's code as checked out.
     let report = scan::scan(&request.scan)?;
@@ -291,12 +276,9 @@ pub fn plan(
         },
         None => None,
     };
-    let dependencies = match group {
-        Some(g) => match group_members(request, g, &report, &landed, reporter)? {
-            Ok(members) => members,
-            Err(reason) => return Ok(Err(reason)),
-        },
-        None => Vec::new(),
+    let dependencies = match group_members(request, group, &report, &landed, reporter)? {
+        Ok(members) => members,
+        Err(reason) => return Ok(Err(reason)),
     };
     let repo = request
         .clients
@@ -328,12 +310,32 @@ pub fn plan(
         group: group.map(|g| g.name.clone()),
         dependencies,
     };
-    check_size(&payload)?;
     Ok(Ok(Planned {
         repo,
         event_type,
         payload,
     }))
+}
+
+/// The `pull_request` event the run answers (`--event-path`, else `GITHUB_EVENT_PATH`).
+fn read_event(request: &PromoteRequest) -> Result<serde_json::Value, InvalidInput> {
+    let event_path = request.event_path.as_ref().ok_or_else(|| {
+        InvalidInput(
+            "promote reads the pull_request event: set GITHUB_EVENT_PATH or --event-path".into(),
+        )
+    })?;
+    let event_text = std::fs::read_to_string(event_path).map_err(|e| {
+        InvalidInput(format!(
+            "cannot read the event {}: {e}",
+            event_path.display()
+        ))
+    })?;
+    serde_json::from_str(&event_text).map_err(|e| {
+        InvalidInput(format!(
+            "the event {} is not JSON: {e}",
+            event_path.display()
+        ))
+    })
 }
 
 /// The group a merged branch (`<prefix>group/<name>`) stands for; `Err` when it names a group
@@ -369,16 +371,19 @@ fn group_named<'a>(
 }
 
 /// Every dependency of `group` this environment uses and the version that landed for each, read
-/// from the code as checked out (the merge commit). One at several versions refuses the whole
-/// promotion; one at a range or without a version Baton can read is reported and not sent.
-/// `Ok(Err(reason))`: none landed at a version.
+/// from the code as checked out (the merge commit); none without a group. One at several
+/// versions refuses the whole promotion; one at a range or without a version Baton can read is
+/// reported and not sent. `Ok(Err(reason))`: none landed at a version.
 fn group_members(
     request: &PromoteRequest,
-    group: &Group,
+    group: Option<&Group>,
     report: &scan::ScanReport,
     landed: &std::collections::BTreeMap<String, landed::Landed>,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Result<Vec<Member>, String>> {
+    let Some(group) = group else {
+        return Ok(Ok(Vec::new()));
+    };
     group::check_overlap(&request.groups, report)?;
     let mut members = Vec::new();
     for id in group.members(report) {

@@ -340,6 +340,10 @@ fn the_schema_names_exactly_the_keys_the_reader_accepts() {
         accepted_keys(&format!("zzz = 1\n{env}")),
         schema_keys(&schema)
     );
+    assert_eq!(
+        accepted_keys(&format!("{env}[[groups]]\nzzz = 1\n")),
+        schema_keys(&schema["definitions"]["group"])
+    );
     // The example config of the tests validates against the schema.
     let dir = tempfile::tempdir().unwrap();
     write_tree(

@@ -343,6 +343,25 @@ pub fn markdown(outcome: &update::Outcome) -> String {
             output::md_text(&s.reason)
         );
     }
+    out.push_str(&group_markdown(outcome));
+    out
+}
+
+/// For a group's update: the dependencies of the group it left out, and why.
+fn group_markdown(outcome: &update::Outcome) -> String {
+    let mut out = String::new();
+    let Some(group) = &outcome.group else {
+        return out;
+    };
+    for l in &group.left_out {
+        let _ = writeln!(
+            out,
+            "\n- left out of group {}: {}: {}",
+            output::code(&group.name),
+            output::code(&l.dependency),
+            output::md_text(&l.reason)
+        );
+    }
     out
 }
 

@@ -62,6 +62,8 @@ pub const OUTPUTS: &[&str] = &[
     "pull_request_edited",
     "unreachable",
     "gated",
+    "groups",
+    "ungrouped",
 ];
 
 use crate::app::args::{EnvArgs, GitHubArgs, parse_size};
@@ -592,6 +594,12 @@ fn report<F: Fn(&str) -> Option<String>>(
         ("dependencies", serde_json::to_string(&ids)?),
         ("unreachable", spec.unreachable_json()),
         ("gated", (!spec.gated.is_empty()).to_string()),
+    ])?;
+    let config = args.env.resolve()?.config;
+    let (groups, ungrouped) = commands::report::by_group(&spec, config.as_ref());
+    set_outputs(&[
+        ("groups", serde_json::to_string(&groups)?),
+        ("ungrouped", serde_json::to_string(&ungrouped)?),
     ])?;
     summary(&format!(
         "### Baton report: {}\n\n{}\n",

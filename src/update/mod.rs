@@ -339,10 +339,14 @@ fn plan_update(
         Some(group) => group.scope(&report)?,
         None => report,
     };
-    let (spec, targets) = match wanted {
+    let (spec, mut targets) = match wanted {
         Some((id, version)) => rollback::explicit_target(request, &report, session, id, version)?,
         None => targets(request, &report, session, reporter)?,
     };
+    // A group's update moves its own dependencies only, whatever else the spec lists.
+    if let Some(scope) = &request.report.group {
+        targets.retain(|id, _| scope.group.matches(id));
+    }
     let only = request
         .report
         .dependency

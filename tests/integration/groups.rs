@@ -440,3 +440,122 @@ async fn two_groups_claiming_one_dependency_are_a_located_config_error() {
     }
     assert!(c.gh.pulls(REPO).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_workflows_move_a_group_through_the_action() {
+    let c = live(false, CONFIG).await;
+
+    // `baton init` with groups: the report job says which groups have updates, a matrix updates
+    // each group as one, and the workflows pass the linters.
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            (".github/baton.toml", CONFIG.as_bytes()),
+            ("dev/vpc/main.tf", b""),
+            ("stage/vpc/main.tf", b""),
+        ],
+    );
+    baton()
+        .env_remove("BATON_INIT_ACTION")
+        .args(["init", "--working-dir", dir.path().to_str().unwrap()])
+        .assert()
+        .success();
+    let dev = std::fs::read_to_string(dir.path().join(".github/workflows/baton-dev.yml")).unwrap();
+    for line in [
+        "      groups: ${{ steps.report.outputs.groups }}\n",
+        "        dependency: ${{ fromJson(needs.report.outputs.ungrouped) }}\n",
+        "  update-groups:\n",
+        "        group: ${{ fromJson(needs.report.outputs.groups) }}\n",
+        "          group: ${{ matrix.group }}\n",
+    ] {
+        assert!(dev.contains(line), "{line}: {dev}");
+    }
+    let files = [
+        ".github/workflows/baton-dev.yml",
+        ".github/workflows/baton-stage.yml",
+    ];
+    crate::init::lint("actionlint", &files, dir.path());
+    let mut zizmor = vec!["--offline"];
+    zizmor.extend(files);
+    crate::init::lint("zizmor", &zizmor, dir.path());
+
+    // dev, as its workflow runs it: report, then the group's update from the spec.
+    let api = c.gh.api_url();
+    let runner = crate::action::Runner::new();
+    let dev_inputs = [("environment", "dev"), ("github_base_url", api.as_str())];
+    let report = [&[("patcher_command", "report")][..], &dev_inputs[..]].concat();
+    runner.run(&c.work, &report, &[]).await.success();
+    let outputs = runner.outputs();
+    assert_eq!(outputs["groups"], r#"["network"]"#);
+    assert_eq!(outputs["ungrouped"], "[]");
+    let spec = outputs["spec"].clone();
+    let update = [
+        &[
+            ("patcher_command", "update"),
+            ("spec", spec.as_str()),
+            ("group", "network"),
+        ][..],
+        &dev_inputs[..],
+    ]
+    .concat();
+    runner.run(&c.work, &update, &[]).await.success();
+    assert_eq!(c.gh.pulls(REPO)[0]["head"]["ref"], DEV_BRANCH);
+    assert!(
+        runner
+            .summary()
+            .contains("| `dev/vpc/terragrunt.hcl` | 2 | `v1.0.0` | `v1.2.0` |")
+    );
+
+    // Merged: the promote job dispatches the group.
+    let sha = c.merge(DEV_BRANCH);
+    let closed = c.event(
+        "closed",
+        &events::pull_request_closed(1, DEV_BRANCH, &sha, &sha, true, &["updates-dev"], REPO),
+    );
+    let promote = [&[("patcher_command", "promote")][..], &dev_inputs[..]].concat();
+    runner
+        .run(&c.work, &promote, &[("GITHUB_EVENT_PATH", closed.as_str())])
+        .await
+        .success();
+    let payload = c.gh.state.lock().unwrap().dispatches[0].1["client_payload"].clone();
+
+    // stage, on the dispatch: report lists the group only, and its update opens one pull request.
+    let dispatch = c.event(
+        "dispatch",
+        &events::repository_dispatch("dev_updates_merged", payload, REPO),
+    );
+    let env = [
+        ("GITHUB_EVENT_NAME", "repository_dispatch"),
+        ("GITHUB_EVENT_PATH", dispatch.as_str()),
+    ];
+    let stage_runner = crate::action::Runner::new();
+    let stage_inputs = [("environment", "stage"), ("github_base_url", api.as_str())];
+    let report = [&[("patcher_command", "report")][..], &stage_inputs[..]].concat();
+    stage_runner.run(&c.work, &report, &env).await.success();
+    let outputs = stage_runner.outputs();
+    assert_eq!(outputs["groups"], r#"["network"]"#);
+    assert_eq!(outputs["ungrouped"], "[]");
+    let spec = outputs["spec"].clone();
+    let update = [
+        &[
+            ("patcher_command", "update"),
+            ("spec", spec.as_str()),
+            ("group", "network"),
+        ][..],
+        &stage_inputs[..],
+    ]
+    .concat();
+    stage_runner.run(&c.work, &update, &env).await.success();
+    let pulls = c.gh.pulls(REPO);
+    assert_eq!(pulls.len(), 2);
+    assert_eq!(pulls[1]["head"]["ref"], STAGE_BRANCH);
+    assert!(
+        c.on_branch(STAGE_BRANCH, "stage/vpc/terragrunt.hcl")
+            .contains("?ref=v1.2.0")
+    );
+    assert!(
+        c.on_branch(STAGE_BRANCH, "stage/sqs/terragrunt.hcl")
+            .contains("?ref=v1.3.0")
+    );
+}

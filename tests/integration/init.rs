@@ -38,7 +38,7 @@ fn init(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
 }
 
 /// Runs a linter when it is on PATH; otherwise says so on stderr and returns false.
-fn lint(program: &str, args: &[&str], dir: &Path) -> bool {
+pub(crate) fn lint(program: &str, args: &[&str], dir: &Path) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()));
     if !found {

@@ -101,6 +101,27 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     })
 }
 
+/// The spec's dependencies by the groups of the config file: the names of the groups with at
+/// least one of them (each updated by `update --group`), and those of no group (each updated
+/// alone), for the matrices of a workflow.
+pub fn by_group<'a>(
+    spec: &'a Spec,
+    config: Option<&crate::app::config::Config>,
+) -> (Vec<String>, Vec<&'a crate::spec::SpecDependency>) {
+    let groups = config.map_or(&[][..], |c| c.groups.as_slice());
+    let names = groups
+        .iter()
+        .filter(|g| spec.dependencies.iter().any(|d| g.matches(&d.id)))
+        .map(|g| g.name.clone())
+        .collect();
+    let ungrouped = spec
+        .dependencies
+        .iter()
+        .filter(|d| !groups.iter().any(|g| g.matches(&d.id)))
+        .collect();
+    (names, ungrouped)
+}
+
 /// Writes the spec to `--spec-file`, when given.
 pub fn save(args: &ReportArgs, spec: &Spec) -> anyhow::Result<()> {
     if let Some(path) = &args.spec_file {

@@ -153,7 +153,9 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     };
     let dependency = super::limited_to(args.dependency.as_deref());
     let chosen = env.environment.as_ref();
-    let group = super::group_scope(&env, args.group.as_deref(), promotion.is_some())?;
+    // With a spec, the run that wrote it read what landed.
+    let promoted = promotion.is_some() || spec.is_some();
+    let group = super::group_scope(&env, args.group.as_deref(), promoted)?;
     if let (Some(g), Some(d)) = (&group, args.dependency.as_deref().filter(|d| !d.is_empty())) {
         return Err(crate::exit::InvalidInput(format!(
             "--dependency {d} and group {:?}: a group's dependencies move together; leave --dependency (input dependency) empty",

@@ -596,7 +596,7 @@ fn report<F: Fn(&str) -> Option<String>>(
         ("gated", (!spec.gated.is_empty()).to_string()),
     ])?;
     let config = args.env.resolve()?.config;
-    let (groups, ungrouped) = commands::report::by_group(&spec, config.as_ref());
+    let (groups, ungrouped) = commands::report::by_group(&spec, config.as_ref())?;
     set_outputs(&[
         ("groups", serde_json::to_string(&groups)?),
         ("ungrouped", serde_json::to_string(&ungrouped)?),

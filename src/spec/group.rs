@@ -141,11 +141,18 @@ pub fn group_of_branch(prefix: &str, branch: &str) -> Option<String> {
 /// Refuses a configuration in which a dependency `report` uses is matched by two groups: the
 /// error names the dependency, both groups and where each is defined.
 pub fn check_overlap(groups: &[Group], report: &ScanReport) -> Result<(), InvalidInput> {
-    let ids: BTreeSet<&str> = report
-        .usages
-        .iter()
-        .filter_map(|u| u.dependency.as_deref())
-        .collect();
+    check_overlap_of(
+        groups,
+        report.usages.iter().filter_map(|u| u.dependency.as_deref()),
+    )
+}
+
+/// [`check_overlap`] for dependency IDs.
+pub fn check_overlap_of<'a>(
+    groups: &[Group],
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<(), InvalidInput> {
+    let ids: BTreeSet<&str> = ids.into_iter().collect();
     for id in ids {
         let mut matching = groups.iter().filter(|g| g.matches(id));
         if let (Some(a), Some(b)) = (matching.next(), matching.next()) {

@@ -206,8 +206,10 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     let breaking_notes = impact::notes(&planned.spec, &planned.targets, &planned.plan);
     let dependencies = target_list(&planned.targets);
     if request.dry_run {
-        let plan = planned.plan;
-        return Ok(dry_run(plan, dependencies, breaking_notes, reporter));
+        let group = left_out(request, &planned, &planned.plan.failures, reporter);
+        let mut out = dry_run(planned.plan, dependencies, breaking_notes, reporter);
+        out.group = group;
+        return Ok(out);
     }
     let failures = write_edits(destination.as_ref(), request, &mut planned, reporter)?;
     planned.group = left_out(request, &planned, &failures, reporter);

@@ -386,6 +386,18 @@ async fn a_forged_or_malformed_group_dispatch_moves_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_cannot_be_updated_is_left_out_and_said() {
     let c = live(true, CONFIG).await;
+    // A dry run says the same, and writes nothing.
+    let dry = json_out(
+        &c.baton(
+            &["update", "--dry-run", "--env", "dev", "--group", "network"],
+            &[],
+        )
+        .await
+        .success(),
+    );
+    assert_eq!(dry["group"]["left_out"][0]["dependency"], GONE);
+    assert!(dry["diff"].as_str().unwrap().contains("+  source"), "{dry}");
+    assert!(git(&c.work, &["status", "--porcelain"]).is_empty());
     let assert = c
         .baton(
             &["update", "--publish", "--env", "dev", "--group", "network"],
@@ -438,6 +450,22 @@ async fn two_groups_claiming_one_dependency_are_a_located_config_error() {
             "{args:?}: {err}"
         );
     }
+    // The action's report splits the spec by group for the matrices: it refuses too.
+    let runner = crate::action::Runner::new();
+    let api = c.gh.api_url();
+    let assert = runner
+        .run(
+            &c.work,
+            &[
+                ("patcher_command", "report"),
+                ("environment", "dev"),
+                ("github_base_url", &api),
+            ],
+            &[],
+        )
+        .await
+        .code(2);
+    assert!(stderr_of(&assert).contains("is matched by group \"network\""));
     assert!(c.gh.pulls(REPO).is_empty());
 }
 

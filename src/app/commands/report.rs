@@ -104,11 +104,13 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
 /// The spec's dependencies by the groups of the config file: the names of the groups with at
 /// least one of them (each updated by `update --group`), and those of no group (each updated
 /// alone), for the matrices of a workflow.
+/// A dependency matched by two groups is refused (it would get two pull requests).
 pub fn by_group<'a>(
     spec: &'a Spec,
     config: Option<&crate::app::config::Config>,
-) -> (Vec<String>, Vec<&'a crate::spec::SpecDependency>) {
+) -> Result<(Vec<String>, Vec<&'a crate::spec::SpecDependency>), crate::exit::InvalidInput> {
     let groups = config.map_or(&[][..], |c| c.groups.as_slice());
+    crate::spec::group::check_overlap_of(groups, spec.dependencies.iter().map(|d| d.id.as_str()))?;
     let names = groups
         .iter()
         .filter(|g| spec.dependencies.iter().any(|d| g.matches(&d.id)))
@@ -119,7 +121,7 @@ pub fn by_group<'a>(
         .iter()
         .filter(|d| !groups.iter().any(|g| g.matches(&d.id)))
         .collect();
-    (names, ungrouped)
+    Ok((names, ungrouped))
 }
 
 /// Writes the spec to `--spec-file`, when given.

@@ -465,3 +465,27 @@ fn several_versions(id: &str, report: &scan::ScanReport, request: &ScanRequest) 
         listed.join(", ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_github_would_not_take_is_refused_before_sending() {
+        let member = |i: usize| Member {
+            dependency: format!("acme/terraform-aws-{}/modules/{i}", "x".repeat(260)),
+            version: "1.0.0".into(),
+        };
+        let mut payload = Payload {
+            group: Some("network".into()),
+            dependencies: (0..group::MAX_MEMBERS).map(member).collect(),
+            ..Payload::default()
+        };
+        let e = check_size(&payload).unwrap_err().0;
+        assert!(e.contains("split the group"), "{e}");
+        payload.dependencies.truncate(10);
+        assert!(check_size(&payload).is_ok());
+        let keys = serde_json::to_value(&payload).unwrap();
+        assert!(keys.as_object().unwrap().len() <= 10, "{keys}");
+    }
+}

@@ -587,3 +587,29 @@ async fn the_generated_workflows_move_a_group_through_the_action() {
             .contains("?ref=v1.3.0")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merged_branch_of_a_group_the_config_does_not_define_is_refused() {
+    let c = live(false, CONFIG).await;
+    let head = git(&c.work, &["rev-parse", "HEAD"]).trim().to_string();
+    let branch = "baton-dev-updates-group/storage";
+    let closed = c.event(
+        "closed",
+        &events::pull_request_closed(3, branch, &head, &head, true, &["updates-dev"], REPO),
+    );
+    let assert = c
+        .baton(
+            &["promote", "--env", "dev"],
+            &[("GITHUB_EVENT_PATH", closed)],
+        )
+        .await
+        .code(2);
+    let err = stderr_of(&assert);
+    assert!(
+        err.contains(
+            "update of group \"storage\", which the config file does not define (network)"
+        ),
+        "{err}"
+    );
+    assert!(c.gh.state.lock().unwrap().dispatches.is_empty());
+}

@@ -116,7 +116,13 @@ fn why_unchanged(
     let refused: Vec<String> = failures
         .iter()
         .filter(|f| files.contains(&f.file.as_str()))
-        .map(|f| format!("{}: {}", f.file, f.message))
+        .map(|f| {
+            if f.message.starts_with(&f.file) {
+                f.message.clone()
+            } else {
+                format!("{}: {}", f.file, f.message)
+            }
+        })
         .collect();
     if !refused.is_empty() {
         return format!(

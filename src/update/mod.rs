@@ -669,7 +669,7 @@ fn publish_changes(
     let subject = group_titled(
         request,
         options.commit_message.as_ref(),
-        &planned.targets,
+        planned,
         is_rollback,
     );
     let message = commit_message(&subject, planned, kind, &environment, promoted_from);
@@ -695,12 +695,7 @@ fn publish_changes(
     let req = PublishRequest {
         repo: dest.repo.clone(),
         branch: dest.branch.clone(),
-        title: group_titled(
-            request,
-            options.title.as_ref(),
-            &planned.targets,
-            is_rollback,
-        ),
+        title: group_titled(request, options.title.as_ref(), planned, is_rollback),
         body: text,
         commit_message: message,
         author: author.clone(),
@@ -786,19 +781,23 @@ fn environment_name(request: &UpdateRequest, options: &PublishOptions, spec: &Sp
 }
 
 /// A title (or commit subject) as given, else the default one, which names the group of a
-/// group's update.
+/// group's update and the dependencies it moves.
 fn group_titled(
     request: &UpdateRequest,
     given: Option<&String>,
-    targets: &BTreeMap<String, Version>,
+    planned: &Planned,
     is_rollback: bool,
 ) -> String {
     match (
         &request.report.group,
         given.filter(|t| !t.trim().is_empty()),
     ) {
-        (Some(scope), None) => group::title(&scope.group.name, targets),
-        _ => titled(given, targets, is_rollback),
+        (Some(scope), None) => {
+            let mut moved = planned.targets.clone();
+            moved.retain(|id, _| planned.plan.changes.iter().any(|c| &c.dependency == id));
+            group::title(&scope.group.name, &moved)
+        }
+        _ => titled(given, &planned.targets, is_rollback),
     }
 }
 

@@ -613,3 +613,58 @@ async fn a_merged_branch_of_a_group_the_config_does_not_define_is_refused() {
     );
     assert!(c.gh.state.lock().unwrap().dispatches.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_edit_is_refused_is_left_out_and_the_others_move() {
+    let c = live(false, CONFIG).await;
+    // sqs takes its version from a shared file that stage reads too: dev cannot move it alone.
+    let sqs = c.root.path().join("modules/acme/terraform-aws-sqs");
+    let unit = format!(
+        "include \"envcommon\" {{\n  path   = \"${{dirname(find_in_parent_folders(\"root.hcl\"))}}/_envcommon/sqs.hcl\"\n  expose = true\n}}\n\nterraform {{\n  source = \"git::file://{}//modules/vpc?ref=${{include.envcommon.locals.version}}\"\n}}\n",
+        sqs.display()
+    );
+    write_tree(
+        &c.work,
+        &[
+            ("root.hcl", b"" as &[u8]),
+            (
+                "_envcommon/sqs.hcl",
+                b"locals {\n  version = \"v1.0.0\"\n}\n",
+            ),
+            ("dev/sqs/terragrunt.hcl", unit.as_bytes()),
+            ("stage/sqs/terragrunt.hcl", unit.as_bytes()),
+        ],
+    );
+    git(&c.work, &["add", "-A"]);
+    git(&c.work, &["commit", "-q", "-m", "shared sqs version"]);
+    git(&c.work, &["push", "-q", "origin", "main"]);
+
+    let assert = c
+        .baton(
+            &["update", "--publish", "--env", "dev", "--group", "network"],
+            &[],
+        )
+        .await
+        .code(3);
+    let out = json_out(&assert);
+    assert_eq!(out["group"]["left_out"][0]["dependency"], SQS, "{out}");
+    let reason = out["group"]["left_out"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("its edit was refused"), "{reason}");
+    assert!(reason.contains("_envcommon/sqs.hcl"), "{reason}");
+    assert_eq!(c.changed(DEV_BRANCH), vec!["dev/vpc/terragrunt.hcl"]);
+    let body = c.gh.pulls(REPO)[0]["body"].as_str().unwrap().to_string();
+    assert!(
+        body.contains(&format!("- `{SQS}`: its edit was refused")),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("### `{VPC}` from 1.0.0 to 1.2.0")),
+        "{body}"
+    );
+    assert!(!body.contains(&format!("### `{SQS}`")), "{body}");
+    assert_eq!(
+        c.gh.pulls(REPO)[0]["title"],
+        format!("Update group network: {VPC} to 1.2.0"),
+        "the title names what moved"
+    );
+}

@@ -255,6 +255,14 @@ fn left_out(
     reporter: &dyn Reporter,
 ) -> Option<group::GroupOutcome> {
     let scope = request.report.group.as_ref()?;
+    if scope.group.members(&planned.report).is_empty() {
+        reporter.warn(Warning::general(format!(
+            "group {} ({}) matches no dependency used in {}: nothing to update",
+            scope.group.name,
+            scope.group.globs.join(", "),
+            request.report.scan.describe()
+        )));
+    }
     let out = group::left_out(
         scope,
         &planned.report,

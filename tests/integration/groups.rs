@@ -668,3 +668,45 @@ async fn a_member_whose_edit_is_refused_is_left_out_and_the_others_move() {
         "the title names what moved"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_matches_nothing_here_says_so() {
+    let config =
+        format!("{CONFIG}\n[[groups]]\nname = \"data\"\ndependencies = [\"acme/rds/**\"]\n");
+    let c = live(false, &config).await;
+    let assert = c
+        .baton(
+            &["update", "--publish", "--env", "dev", "--group", "data"],
+            &[],
+        )
+        .await
+        .success();
+    assert_eq!(json_out(&assert)["updated"], json!([]));
+    assert!(
+        stderr_of(&assert).contains("group data (acme/rds/**) matches no dependency used in"),
+        "{}",
+        stderr_of(&assert)
+    );
+    assert!(c.gh.pulls(REPO).is_empty());
+    // --group and --dependency do not go together.
+    let assert = c
+        .baton(
+            &[
+                "update",
+                "--env",
+                "dev",
+                "--group",
+                "data",
+                "--dependency",
+                VPC,
+            ],
+            &[],
+        )
+        .await
+        .code(2);
+    assert!(
+        stderr_of(&assert).contains("cannot be used with"),
+        "{}",
+        stderr_of(&assert)
+    );
+}

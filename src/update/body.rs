@@ -158,6 +158,19 @@ pub struct BodyContext {
     pub next_environment: Option<String>,
     /// The "Impact on this environment" section ([`crate::update::impact`]), or empty.
     pub impact: String,
+    /// For a group's update: one section per dependency, and what was left out.
+    pub group: Option<GroupBody>,
+}
+
+/// What the body of a group's update says beyond a single update's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupBody {
+    /// The group's name.
+    pub name: String,
+    /// Its dependencies the update does not move, with why.
+    pub left_out: Vec<(String, String)>,
+    /// The "Impact on this environment" part of each dependency, by ID (empty or absent: none).
+    pub impacts: BTreeMap<String, String>,
 }
 
 /// The releases of a module's own tags: in a repository that tags each of its modules
@@ -326,6 +339,9 @@ fn breaking_releases(dep: &BodyDependency, froms: &[Version], crossed: &[Version
 
 /// The body with as much as `budget` allows, section by section.
 fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> String {
+    if let Some(group) = &context.group {
+        return render_group(input, context, group, budget);
+    }
     let mut out = String::new();
     headings(&mut out, input);
     introduction(&mut out, input, context);
@@ -337,6 +353,62 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
     assumed(&mut out, input.changes);
     not_updated(&mut out, input.skipped);
     out.push_str(input.impact);
+    how_to_review(&mut out, context);
+    out
+}
+
+/// The body of a group's update: what moved together, then one section per dependency (its
+/// versions, files, breaking releases and impact), then what was left out and why.
+fn render_group(
+    input: &BodyInput<'_>,
+    context: &BodyContext,
+    group: &GroupBody,
+    budget: Budget,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Update group {} in {}\n\nBaton updated {} of group {} together in **{}**, in one commit, with the {} strategy. Only version strings changed.\n",
+        code(&group.name),
+        md_text(input.environment),
+        crate::output::count(input.dependencies.len(), "dependency", "dependencies"),
+        code(&group.name),
+        md_text(input.environment),
+        code(input.strategy)
+    );
+    if let Some(p) = &context.promoted_from {
+        out.push_str(&provenance(p, context.repository_url.as_deref()));
+    }
+    for dep in input.dependencies {
+        let from = dep
+            .from
+            .as_ref()
+            .map_or("?".to_string(), ToString::to_string);
+        let _ = writeln!(out, "\n### {} from {from} to {}\n", code(&dep.id), dep.to);
+        let changes: Vec<Change> = input
+            .changes
+            .iter()
+            .filter(|c| c.dependency == dep.id)
+            .cloned()
+            .collect();
+        file_table(&mut out, &changes, budget.rows);
+        dependency_section(&mut out, input.changes, dep, budget);
+        if let Some(impact) = group.impacts.get(&dep.id) {
+            out.push_str(&impact.replacen("### Impact", "#### Impact", 1));
+        }
+    }
+    if !group.left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Left out of this update\n\nThese dependencies of group {} are not moved by this pull request:\n",
+            code(&group.name)
+        );
+        for (id, reason) in &group.left_out {
+            let _ = writeln!(out, "- {}: {}", code(id), md_text(reason));
+        }
+    }
+    shared_files(&mut out, input.changes);
+    not_updated(&mut out, input.skipped);
     how_to_review(&mut out, context);
     out
 }

@@ -6,6 +6,7 @@ pub mod body;
 pub mod bound;
 pub mod branch;
 pub mod edit;
+pub mod group;
 pub mod impact;
 pub mod plan;
 pub mod publish;
@@ -110,6 +111,9 @@ pub struct Outcome {
     /// (`README-TO-COMPLETE-UPDATE.md`).
     #[serde(skip)]
     pub breaking_notes: Option<String>,
+    /// For a group's update: the group and its dependencies left out, with why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<group::GroupOutcome>,
 }
 
 impl Outcome {
@@ -161,6 +165,8 @@ struct Planned {
     /// Files an interrupted run wrote and did not commit: they join the commit (found when
     /// writing).
     unfinished: Vec<std::path::PathBuf>,
+    /// For a group's update: what it leaves out (found once written).
+    group: Option<group::GroupOutcome>,
 }
 
 /// Edits (or, with `dry_run`, diffs) and publishes; problems go to `reporter` on the way.
@@ -200,10 +206,13 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     let breaking_notes = impact::notes(&planned.spec, &planned.targets, &planned.plan);
     let dependencies = target_list(&planned.targets);
     if request.dry_run {
-        let plan = planned.plan;
-        return Ok(dry_run(plan, dependencies, breaking_notes, reporter));
+        let group = left_out(request, &planned, &planned.plan.failures, reporter);
+        let mut out = dry_run(planned.plan, dependencies, breaking_notes, reporter);
+        out.group = group;
+        return Ok(out);
     }
     let failures = write_edits(destination.as_ref(), request, &mut planned, reporter)?;
+    planned.group = left_out(request, &planned, &failures, reporter);
 
     let (commit, pull_request) = match (&destination, publish) {
         _ if planned.plan.changes.is_empty() => {
@@ -234,7 +243,41 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         diff: None,
         pull_request_edited: false,
         breaking_notes,
+        group: planned.group,
     })
+}
+
+/// For a group's update, its dependencies left out and why, each reported.
+fn left_out(
+    request: &UpdateRequest,
+    planned: &Planned,
+    failures: &[EditFailure],
+    reporter: &dyn Reporter,
+) -> Option<group::GroupOutcome> {
+    let scope = request.report.group.as_ref()?;
+    if scope.group.members(&planned.report).is_empty() {
+        reporter.warn(Warning::general(format!(
+            "group {} ({}) matches no dependency used in {}: nothing to update",
+            scope.group.name,
+            scope.group.globs.join(", "),
+            request.report.scan.describe()
+        )));
+    }
+    let out = group::left_out(
+        scope,
+        &planned.report,
+        &planned.spec,
+        &planned.targets,
+        &planned.plan,
+        failures,
+    );
+    for l in &out.left_out {
+        reporter.warn(Warning::general(format!(
+            "group {}: {} left out: {}",
+            out.name, l.dependency, l.reason
+        )));
+    }
+    Some(out)
 }
 
 /// Each dependency and the version it moves to.
@@ -302,10 +345,18 @@ fn plan_update(
     for w in scan_request.problems(&report) {
         reporter.warn(w);
     }
-    let (spec, targets) = match wanted {
+    let report = match &request.report.group {
+        Some(group) => group.scope(&report)?,
+        None => report,
+    };
+    let (spec, mut targets) = match wanted {
         Some((id, version)) => rollback::explicit_target(request, &report, session, id, version)?,
         None => targets(request, &report, session, reporter)?,
     };
+    // A group's update moves its own dependencies only, whatever else the spec lists.
+    if let Some(scope) = &request.report.group {
+        targets.retain(|id, _| scope.group.matches(id));
+    }
     let only = request
         .report
         .dependency
@@ -336,6 +387,7 @@ fn plan_update(
         report,
         plan,
         unfinished: Vec::new(),
+        group: None,
     })
 }
 
@@ -364,6 +416,7 @@ fn dry_run(
         pull_request: None,
         pull_request_edited: false,
         breaking_notes,
+        group: None,
     }
 }
 
@@ -468,6 +521,7 @@ fn left_alone(
         diff: None,
         pull_request_edited: true,
         breaking_notes: None,
+        group: None,
     })
 }
 
@@ -620,9 +674,10 @@ fn publish_changes(
     let promoted_from = request.report.gates.promoted_from.as_deref().filter(|_| {
         kind == crate::resolve::history::ChangeKind::Promotion || request.report.gates.rollback
     });
-    let subject = titled(
+    let subject = group_titled(
+        request,
         options.commit_message.as_ref(),
-        &planned.targets,
+        planned,
         is_rollback,
     );
     let message = commit_message(&subject, planned, kind, &environment, promoted_from);
@@ -648,7 +703,7 @@ fn publish_changes(
     let req = PublishRequest {
         repo: dest.repo.clone(),
         branch: dest.branch.clone(),
-        title: titled(options.title.as_ref(), &planned.targets, is_rollback),
+        title: group_titled(request, options.title.as_ref(), planned, is_rollback),
         body: text,
         commit_message: message,
         author: author.clone(),
@@ -733,6 +788,27 @@ fn environment_name(request: &UpdateRequest, options: &PublishOptions, spec: &Sp
         })
 }
 
+/// A title (or commit subject) as given, else the default one, which names the group of a
+/// group's update and the dependencies it moves.
+fn group_titled(
+    request: &UpdateRequest,
+    given: Option<&String>,
+    planned: &Planned,
+    is_rollback: bool,
+) -> String {
+    match (
+        &request.report.group,
+        given.filter(|t| !t.trim().is_empty()),
+    ) {
+        (Some(scope), None) => {
+            let mut moved = planned.targets.clone();
+            moved.retain(|id, _| planned.plan.changes.iter().any(|c| &c.dependency == id));
+            group::title(&scope.group.name, &moved)
+        }
+        _ => titled(given, &planned.targets, is_rollback),
+    }
+}
+
 /// A title (or commit subject) as given, else the default one; a rollback's says so.
 fn titled(
     given: Option<&String>,
@@ -815,6 +891,7 @@ fn update_pr_text(
             .next_environment
             .clone()
             .filter(|n| !n.trim().is_empty()),
+        group: group_body(planned, &link),
     };
     session.block_on(body::pr_body_in(
         &session.github,
@@ -825,6 +902,31 @@ fn update_pr_text(
         &planned.report,
         &context,
     ))
+}
+
+/// The sections of a group's body: each dependency's impact, and what was left out.
+fn group_body(planned: &Planned, link: crate::spec::impact::Link<'_>) -> Option<body::GroupBody> {
+    let outcome = planned.group.as_ref()?;
+    let impacts = planned
+        .targets
+        .iter()
+        .map(|(id, v)| {
+            let one = BTreeMap::from([(id.clone(), v.clone())]);
+            (
+                id.clone(),
+                impact::section(&planned.spec, &one, &planned.plan, link),
+            )
+        })
+        .collect();
+    Some(body::GroupBody {
+        name: outcome.name.clone(),
+        left_out: outcome
+            .left_out
+            .iter()
+            .map(|l| (l.dependency.clone(), l.reason.clone()))
+            .collect(),
+        impacts,
+    })
 }
 
 fn report_failures(failures: &[EditFailure], reporter: &dyn Reporter) {

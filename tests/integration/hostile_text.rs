@@ -547,6 +547,7 @@ mod properties {
                 pull_request: None,
                 pull_request_edited: false,
                 breaking_notes: None,
+                group: None,
                 diff: Some(baton::update::edit::unified_diff(&file, &old, &new)),
             };
             only_wrapping(&printed(|o| commands::update::render(&outcome, console, o)))?;

@@ -16,6 +16,7 @@ mod expressions;
 mod fake_github;
 mod gates;
 mod gitrepo;
+mod groups;
 mod history;
 mod hostile_server;
 mod hostile_text;

@@ -164,6 +164,11 @@ pub async fn assess(
             .usages
             .iter()
             .filter(|u| u.skipped.is_none() && u.dependency.as_deref() == Some(dep.id.as_str()))
+            .filter(|u| {
+                dep.usages
+                    .iter()
+                    .any(|r| r.file == u.version_file() && r.line == u.version_line())
+            })
             .cloned()
             .collect();
         let Some(source) = usages.first().and_then(|u| u.address.clone()) else {

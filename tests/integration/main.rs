@@ -26,6 +26,7 @@ mod messages;
 mod never;
 mod patcher;
 mod promote;
+mod promotion_impact;
 mod registry_impact;
 mod reliability;
 mod report;

@@ -1323,6 +1323,48 @@ mod tests {
             .expect("address");
     }
 
+    #[tokio::test]
+    async fn a_redirect_to_another_host_does_not_carry_the_token() {
+        let elsewhere = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/dl/vpc"))
+            .respond_with(
+                ResponseTemplate::new(204)
+                    .insert_header("X-Terraform-Get", "git::https://x/y?ref=a"),
+            )
+            .expect(1)
+            .mount(&elsewhere)
+            .await;
+        let server = registry().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/modules/acme/vpc/aws/2.0.0/download"))
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("location", format!("{}/dl/vpc", elsewhere.uri()).as_str()),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let got = client()
+            .with_token_lookup(|_| Some(TOKEN.to_owned()))
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .expect("address");
+        assert_eq!(got, "git::https://x/y?ref=a");
+        let registry_saw = server.received_requests().await.unwrap();
+        assert!(
+            registry_saw
+                .iter()
+                .all(|r| r.headers.contains_key("authorization"))
+        );
+        let other_saw = elsewhere.received_requests().await.unwrap();
+        assert_eq!(other_saw.len(), 1);
+        assert!(
+            !other_saw[0].headers.contains_key("authorization"),
+            "the token went to another host"
+        );
+    }
+
     #[test]
     fn host_normalization_and_scheme() {
         let cases = [

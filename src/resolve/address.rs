@@ -92,10 +92,16 @@ pub fn read(address: &str, subdir: Option<&str>, api_url: &str) -> Result<At, St
             Source::Unsupported { scheme } if getter.is_none() && scheme.starts_with("http") => {
                 return Err(cannot("an HTTP download off GitHub".into()));
             }
-            Source::Unsupported { scheme } => {
+            Source::Unsupported { scheme } if scheme != "unknown" => {
                 return Err(cannot(format!("an address of type {}", code(&scheme))));
             }
-            Source::Registry(_) => return Err(cannot("another registry address".into())),
+            // go-getter reads no registry address; a bare `host/path` is one of its detectors
+            // (S3, GCS buckets) or nothing it knows.
+            Source::Unsupported { .. } | Source::Registry(_) => {
+                return Err(cannot(
+                    "an address that names no git repository nor GitHub archive".into(),
+                ));
+            }
             Source::Local(_) => return Err(cannot("a local path".into())),
             Source::Invalid(why) => return Err(cannot(format!("an invalid address ({why})"))),
         }
@@ -357,6 +363,14 @@ mod tests {
                 "an HTTP download off GitHub",
             ),
             ("./vpc", "a local path"),
+            (
+                "acme-modules.s3-eu-west-1.amazonaws.com/vpc/vpc.zip",
+                "names no git repository nor GitHub archive",
+            ),
+            (
+                "www.googleapis.com/storage/v1/acme/vpc.zip",
+                "names no git repository nor GitHub archive",
+            ),
         ];
         for (address, what) in cases {
             let err = read(address, None, API).unwrap_err();

@@ -133,6 +133,9 @@ pub fn spec_for(
         (None, Some(session)) => resolve(session, request, report, only, reporter)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
+    if request.promotion.is_some() {
+        promotion_impact(request, report, &mut spec, session, reporter)?;
+    }
     // Where the globs and paths of the spec are read from, for an update run elsewhere.
     spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
     for u in &spec.unreachable {
@@ -231,6 +234,51 @@ fn check_group_published(
     for d in group_dispatched(group) {
         d.version()?;
         dispatch::check_published(&d, session, &request.scan, report)?;
+    }
+    Ok(())
+}
+
+/// The impact on this environment's own usages of each promoted move that crosses a breaking
+/// release: this environment may pass other inputs than the previous one. Nothing is asked of
+/// the network when no move is breaking (or with `skip_impact`).
+fn promotion_impact(
+    request: &ReportRequest,
+    report: &ScanReport,
+    spec: &mut Spec,
+    session: Option<&Session>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<()> {
+    if request.clients.skip_impact {
+        return Ok(());
+    }
+    let mut deps = promotion::breaking_moves(spec, report);
+    if deps.is_empty() {
+        return Ok(());
+    }
+    reporter.phase("breaking-change impact");
+    let owned;
+    let session = match session {
+        Some(s) => s,
+        None => {
+            owned = Session::new(&request.clients)?;
+            &owned
+        }
+    };
+    let clients = Arc::new(Clients {
+        github: session.github.clone(),
+        registry: session.settings.registry()?,
+        git_dir: request.scan.working_dir.clone(),
+    });
+    session.block_on(impact::assess(
+        clients,
+        report,
+        &mut deps,
+        &request.scan.working_dir,
+    ));
+    for dep in deps {
+        if let Some(d) = spec.dependencies.iter_mut().find(|d| d.id == dep.id) {
+            d.impact = dep.impact;
+        }
     }
     Ok(())
 }

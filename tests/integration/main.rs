@@ -27,6 +27,8 @@ mod messages;
 mod never;
 mod patcher;
 mod promote;
+mod promotion_impact;
+mod registry_impact;
 mod reliability;
 mod report;
 mod runner;

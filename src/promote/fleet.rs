@@ -200,6 +200,13 @@ async fn read_all(
                 dependency: request.dependency.as_deref(),
                 now: request.now,
                 stuck_after: request.stuck_after,
+                read_archived: matches!(
+                    request.repos,
+                    RepoList::Org {
+                        include_archived: true,
+                        ..
+                    }
+                ),
             };
             read_repo(&gh, &name, known, reading).await
         });

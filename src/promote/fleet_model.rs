@@ -148,6 +148,15 @@ impl RepoStatus {
         }
     }
 
+    /// A repository read, its environments from `source`; the rest is filled as it is read.
+    pub fn read(repository: &str, source: String) -> RepoStatus {
+        RepoStatus {
+            unreachable: None,
+            environments_from: source,
+            ..RepoStatus::unreachable(repository, "")
+        }
+    }
+
     /// The dependencies of a status matrix.
     pub fn dependencies_of(matrix: &StatusMatrix) -> Vec<FleetDependency> {
         matrix

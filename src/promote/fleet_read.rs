@@ -35,6 +35,8 @@ pub struct Reading<'a> {
     pub now: Timestamp,
     /// An update pull request open longer than this is stuck.
     pub stuck_after: Duration,
+    /// Read archived repositories too (`--org --include-archived`); else each is a row saying so.
+    pub read_archived: bool,
 }
 
 /// Why a repository cannot be read, from GitHub's answer, in words.
@@ -74,7 +76,7 @@ pub async fn read_repo(
             Err(e) => return RepoStatus::unreachable(full, why(&e)),
         },
     };
-    if info.archived {
+    if info.archived && !reading.read_archived {
         return RepoStatus::unreachable(full, "archived");
     }
     if info.disabled {
@@ -162,7 +164,8 @@ async fn tarball(gh: &GitHub, owner: &str, name: &str, sha: &str) -> Result<File
 fn setup(
     full: &str,
     files: &MemoryFiles,
-    reading: Reading<'_>,
+    read_config: ReadConfig,
+    derive: DeriveEnvs,
 ) -> Result<(Vec<FleetEnv>, String), String> {
     let found: Vec<&str> = CONFIG_PATHS
         .iter()
@@ -173,7 +176,7 @@ fn setup(
         [a, b, ..] => Err(format!("both {a} and {b} exist; keep one of them")),
         [path] => {
             let text = files.get(path).unwrap_or_default();
-            let envs = (reading.read_config)(text, path)?;
+            let envs = read_config(text, path)?;
             Ok((envs, (*path).to_string()))
         }
         [] => {
@@ -182,7 +185,7 @@ fn setup(
                 .into_iter()
                 .map(str::to_string)
                 .collect();
-            let derived = (reading.derive)(&tops);
+            let derived = derive(&tops);
             if derived.is_empty() {
                 return Err(format!(
                     "no {} and no environment folders (dev, stage, prod, …) at the top of {full}",
@@ -216,18 +219,8 @@ async fn scan_files(
     let derive = reading.derive;
     tokio::task::spawn_blocking(move || {
         let files = MemoryFiles::new(&full, files.files);
-        let reading = Reading {
-            read_config,
-            derive,
-            exclude_dirs: &exclude,
-            dependency: only.as_deref(),
-            now: clock::from_unix(0),
-            stuck_after: Duration::ZERO,
-        };
-        let (envs, source) = setup(&full, &files, reading)?;
-        let mut out = RepoStatus::unreachable(&full, "");
-        out.unreachable = None;
-        out.environments_from = source;
+        let (envs, source) = setup(&full, &files, read_config, derive)?;
+        let mut out = RepoStatus::read(&full, source);
         let mut reports: Vec<(String, ScanReport)> = Vec::new();
         for env in &envs {
             let spec = status::EnvSpec {
@@ -314,7 +307,12 @@ async fn pulls(
             require_approvals: next.map_or(0, |n| n.require_approvals),
             own_run_id: None,
         };
-        let mut held = hold(gh, repo, &gates, Some(&pull.head.sha), None, pull.number).await?;
+        if reading.dependency.is_some() && dependency.as_deref() != reading.dependency {
+            continue;
+        }
+        let mut held = hold(gh, repo, &gates, Some(&pull.head.sha), None, pull.number)
+            .await
+            .unwrap_or_else(|e| vec![format!("gates not read: {e}")]);
         if gates.required_checks.is_empty() {
             // No check is required: a pull request without checks holds nothing.
             held.retain(|h| !h.ends_with(NO_CHECKS_HINT));

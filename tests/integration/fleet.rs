@@ -540,3 +540,77 @@ fn init_fleet_writes_the_workflow_and_checks_it() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archived_forbidden_and_empty_repositories_are_rows_with_their_reason() {
+    let f = fleet().await;
+    f.gh.add_repo("acme/old", &[]);
+    f.gh.add_to_org(
+        "acme/old",
+        Settings {
+            archived: true,
+            ..Settings::default()
+        },
+    );
+    f.gh.add_repo("acme/new", &[]);
+    f.gh.add_to_org(
+        "acme/new",
+        Settings {
+            empty: true,
+            ..Settings::default()
+        },
+    );
+    f.gh.add_repo("acme/locked", &[]);
+    f.gh.state
+        .lock()
+        .unwrap()
+        .fail_with
+        .insert("/repos/acme/locked".into(), 403);
+    let list = f.list(&["acme/old", "acme/new", "acme/locked", "acme/live-b"]);
+    let v = json_of(&f.run(&["--repos", &list]).await.success());
+    let reason = |name: &str| {
+        v["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["repository"] == name)
+            .and_then(|r| r["unreachable"].as_str().map(str::to_string))
+    };
+    assert_eq!(reason("acme/old").as_deref(), Some("archived"));
+    assert!(reason("acme/new").unwrap().contains("empty repository"));
+    assert!(reason("acme/locked").unwrap().contains("no access (403"));
+    assert_eq!(reason("acme/live-b"), None);
+    // Listed with --include-archived, an archived repository is read (this one has no commit).
+    let v = json_of(
+        &f.run(&["--org", "acme", "--include-archived"])
+            .await
+            .success(),
+    );
+    let old = v["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repository"] == "acme/old")
+        .unwrap();
+    assert!(
+        old["unreachable"]
+            .as_str()
+            .unwrap()
+            .contains("empty repository"),
+        "{old}"
+    );
+    // Only one dependency: the pull requests of others are left out too.
+    let v = json_of(
+        &f.run(&["--repos", &list, "--dependency", "other/dep"])
+            .await
+            .success(),
+    );
+    assert!(
+        v["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["pulls"].as_array().unwrap().is_empty())
+    );
+    f.no_git_ran();
+}

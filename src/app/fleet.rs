@@ -243,3 +243,78 @@ pub fn run(args: &FleetArgs, common: &Common) -> anyhow::Result<u8> {
     }
     Ok(exit_code(&report, args.fail_on_stuck, common.fail_on_drift))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promote::fleet_model::{RepoStatus, UpdatePull};
+
+    fn pull(stuck: bool, held: &[&str]) -> UpdatePull {
+        UpdatePull {
+            number: 1,
+            url: "https://github.com/acme/live/pull/1".into(),
+            title: "t".into(),
+            environment: "stage".into(),
+            dependency: None,
+            opened_at: "2026-11-01T00:00:00Z".into(),
+            open_for_secs: 0,
+            stuck,
+            held: held.iter().map(|h| h.to_string()).collect(),
+        }
+    }
+
+    fn report(repos: Vec<RepoStatus>) -> FleetReport {
+        FleetReport {
+            stuck_after_secs: 604_800,
+            repositories: repos,
+            skipped: vec![],
+        }
+    }
+
+    #[test]
+    fn exit_codes_keep_their_meaning() {
+        let mut ok = RepoStatus::read("acme/a", "folder names (dev)".into());
+        let gone = RepoStatus::unreachable("acme/b", "404");
+        assert_eq!(
+            exit_code(&report(vec![ok.clone(), gone.clone()]), true, true),
+            exit::OK
+        );
+        assert_eq!(
+            exit_code(&report(vec![gone.clone()]), false, false),
+            exit::FAILURE
+        );
+        assert_eq!(exit_code(&report(vec![]), true, true), exit::OK);
+        ok.pulls.push(pull(true, &[]));
+        assert_eq!(exit_code(&report(vec![ok.clone()]), false, false), exit::OK);
+        assert_eq!(
+            exit_code(&report(vec![ok.clone()]), true, false),
+            exit::FINDINGS
+        );
+        ok.pulls = vec![pull(false, &["checks: plan concluded failure"])];
+        assert_eq!(exit_code(&report(vec![ok]), true, false), exit::FINDINGS);
+    }
+
+    #[test]
+    fn config_files_give_each_environment_its_gates_and_branches() {
+        let envs = read_config(
+            "[[environments]]\nname = \"dev\"\ninclude = [\"dev/**\"]\n\n[[environments]]\nname = \"prod\"\ninclude = [\"prod/**\"]\n[environments.gates]\nrequire_approvals = 2\nmin_soak = \"2d\"\n",
+            ".github/baton.toml",
+        )
+        .unwrap();
+        assert_eq!(envs[0].branch_prefix, "baton-dev-updates-");
+        assert_eq!(envs[1].require_approvals, 2);
+        assert_eq!(envs[1].min_soak, Some(Duration::from_secs(2 * 86_400)));
+        assert!(
+            read_config("nonsense = 1\n", "baton.toml")
+                .unwrap_err()
+                .contains("baton.toml")
+        );
+        assert_eq!(
+            derive(&["gruntwork-dev-1".into(), "prod".into(), "modules".into()]),
+            [
+                ("dev".to_string(), "gruntwork-dev-1/**".to_string()),
+                ("prod".to_string(), "prod/**".to_string())
+            ]
+        );
+    }
+}

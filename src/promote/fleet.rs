@@ -212,10 +212,18 @@ async fn read_all(
         });
     }
     let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(repo) => out.push(repo),
-            Err(e) => log::warn!("a repository's reading stopped: {e}"),
+    // A line every few seconds, so a long run over hundreds of repositories shows it is alive.
+    let total = tasks.len();
+    let mut tick = tokio::time::interval(crate::resolve::PROGRESS_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(Ok(repo)) => out.push(repo),
+                Some(Err(e)) => log::warn!("a repository's reading stopped: {e}"),
+            },
+            _ = tick.tick() => log::info!("read {} of {total} repositories", out.len()),
         }
     }
     out

@@ -4,6 +4,10 @@
     GET /repos/{owner}/{repo}/tags[?…]   30 tags (v1.0.0 … v3.9.0), newest first, after --latency
     GET /repos/{o}/{r}/compare/{a}...{b} the files that changed between two of those tags
     GET /repos/{o}/{r}/tarball/{tag}     a redirect to /_codeload/{o}/{r}/{tag}, the module files
+    GET /orgs/fleet/repos, GET /repos/fleet/{r}, …/git/ref/heads/main, …/tarball/{sha},
+    …/pulls, …/commits/{sha}/check-runs, …/status, …/pulls/{n}/reviews
+                                         with --fleet-tarball: live repositories fleet/live-001 …
+                                         for fleet status (see fleet_answer)
     GET /__stats                         {"total": N, "per_repo": {"owner/repo": N, …},
                                           "compare": N, "tarball": N, "download": N,
                                           "not_modified": N, "counted": N}
@@ -118,6 +122,74 @@ class State:
     ).encode()
 
 
+class Fleet:
+    """Live repositories for fleet status: --fleet-repos of them, all serving the tarball
+    --fleet-tarball at one commit; every tenth has an update pull request open for 9 days whose
+    check failed."""
+    repos = 0
+    tarball = b""
+    api = 0
+    downloads = 0
+
+
+def fleet_name(i):
+    return f"live-{i:03d}"
+
+
+def fleet_repo(name):
+    return {
+        "id": 1, "node_id": "x", "name": name, "full_name": f"fleet/{name}",
+        "owner": {"login": "fleet"}, "private": True, "fork": False, "archived": False,
+        "disabled": False, "size": 108, "default_branch": "main", "topics": ["live"],
+        "html_url": f"https://github.com/fleet/{name}",
+    }
+
+
+def fleet_answer(handler, parts, query):
+    """The answer to a fleet status request as (status, JSON body or bytes, headers), or None."""
+    if Fleet.repos == 0:
+        return None
+    names = [fleet_name(i) for i in range(1, Fleet.repos + 1)]
+    if parts[:3] == ["orgs", "fleet", "repos"] and len(parts) == 3:
+        per_page = int(query.get("per_page", "30"))
+        page = int(query.get("page", "1"))
+        chunk = names[(page - 1) * per_page: page * per_page]
+        headers = {}
+        if page * per_page < len(names):
+            headers["Link"] = f'<http://{handler.headers.get("Host")}/orgs/fleet/repos?per_page={per_page}&page={page + 1}>; rel="next"'
+        return 200, [fleet_repo(n) for n in chunk], headers
+    if len(parts) < 3 or parts[0] != "repos" or parts[1] != "fleet" or parts[2] not in names:
+        return None
+    name, rest = parts[2], parts[3:]
+    index = int(name.split("-")[1])
+    sha = f"{index:040x}"
+    head = f"{index + 5000:040x}"
+    if rest == []:
+        return 200, fleet_repo(name), {}
+    if rest[:3] == ["git", "ref", "heads"]:
+        return 200, {"ref": "refs/heads/main", "node_id": "x", "url": "http://x",
+                     "object": {"type": "commit", "sha": sha, "url": "http://x"}}, {}
+    if rest == ["tarball", sha]:
+        return 302, b"", {"Location": f"/_codeload/fleet/{name}/{sha}"}
+    if rest == ["pulls"]:
+        if query.get("state") != "open" or index % 10 != 0:
+            return 200, [], {}
+        branch = "baton-stage-updates-github.com/acme-infra/terraform-aws-network/modules/vpc"
+        return 200, [{
+            "number": 7, "html_url": f"https://github.com/fleet/{name}/pull/7",
+            "title": "Update vpc in stage", "created_at": "2026-11-20T00:00:00Z",
+            "merged_at": None, "draft": False, "head": {"ref": branch, "sha": head},
+            "labels": [{"name": "updates-stage"}],
+        }], {}
+    if rest == ["commits", head, "check-runs"]:
+        return 200, {"total_count": 1, "check_runs": [{
+            "id": 1, "name": "plan", "status": "completed", "conclusion": "failure",
+            "details_url": "http://x", "html_url": "http://x", "started_at": "2026-11-20T00:00:00Z"}]}, {}
+    if rest == ["commits", head, "status"]:
+        return 200, {"state": "pending", "statuses": [], "sha": head, "total_count": 0}, {}
+    return None
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -160,8 +232,11 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__stats":
             with State.lock:
                 api = sum(State.per_repo.values()) + State.other + State.compare + State.tarball
+                api += Fleet.api
                 stats = {
-                    "total": api + State.download,
+                    "fleet": Fleet.api,
+                    "fleet_download": Fleet.downloads,
+                    "total": api + State.download + Fleet.downloads,
                     "not_modified": State.not_modified,
                     "counted": api - State.not_modified,
                     "other": State.other,
@@ -171,6 +246,8 @@ class Handler(BaseHTTPRequestHandler):
                     "download": State.download,
                 }
             return self.reply(200, json.dumps(stats).encode())
+        if self.fleet_get(parts):
+            return
         if len(parts) == 4 and parts[0] == "repos" and parts[3] == "tags":
             key = f"{parts[1]}/{parts[2]}"
             with State.lock:
@@ -210,6 +287,44 @@ class Handler(BaseHTTPRequestHandler):
         time.sleep(State.latency)
         self.reply(404, b'{"message":"Not Found"}')
 
+    def fleet_get(self, parts):
+        """Answers a fleet status request (see fleet_answer); False when it is not one."""
+        if len(parts) == 4 and parts[0] == "_codeload" and parts[1] == "fleet" and Fleet.repos:
+            with State.lock:
+                Fleet.downloads += 1
+            time.sleep(State.latency)
+            self.reply(200, Fleet.tarball, "application/x-gzip")
+            return True
+        query = dict(
+            kv.split("=", 1) for kv in (self.path.split("?", 1)[1:] or [""])[0].split("&") if "=" in kv
+        )
+        answer = fleet_answer(self, parts, query)
+        if answer is None:
+            return False
+        status, body, headers = answer
+        with State.lock:
+            Fleet.api += 1
+        time.sleep(State.latency)
+        if status != 200:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return True
+        data = json.dumps(body).encode()
+        if not headers:
+            self.conditional(data)
+            return True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self._headers_buffer.append(b"\r\n" + data)
+        self.flush_headers()
+        return True
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
@@ -219,6 +334,7 @@ class Handler(BaseHTTPRequestHandler):
                 State.per_repo.clear()
                 State.other = 0
                 State.compare = State.tarball = State.download = State.not_modified = 0
+                Fleet.api = Fleet.downloads = 0
             return self.reply(200, b"{}")
         self.reply(404, b'{"message":"Not Found"}')
 
@@ -228,7 +344,13 @@ def main():
     p.add_argument("--port", type=int, default=0, help="0: a free port (default)")
     p.add_argument("--latency-ms", type=float, default=50.0, help="delay per request (default 50)")
     p.add_argument("--port-file", help="write the port here once listening")
+    p.add_argument("--fleet-repos", type=int, default=0, help="serve this many live repositories")
+    p.add_argument("--fleet-tarball", help="the .tar.gz every live repository serves")
     args = p.parse_args()
+    if args.fleet_repos and args.fleet_tarball:
+        Fleet.repos = args.fleet_repos
+        with open(args.fleet_tarball, "rb") as f:
+            Fleet.tarball = f.read()
     State.latency = args.latency_ms / 1000.0
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

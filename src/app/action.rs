@@ -48,6 +48,16 @@ pub const INPUTS: &[&str] = &[
     "api_floor",
     "max_response_size",
     "max_tarball_size",
+    "fleet_repositories",
+    "fleet_repositories_file",
+    "fleet_org",
+    "fleet_topic",
+    "fleet_include_archived",
+    "stuck_after",
+    "fail_on_stuck",
+    "fleet_shard_size",
+    "fleet_merge_dir",
+    "fleet_json",
 ];
 
 /// Every output `action.yml` declares.
@@ -64,6 +74,7 @@ pub const OUTPUTS: &[&str] = &[
     "gated",
     "groups",
     "ungrouped",
+    "fleet_matrix",
 ];
 
 use crate::app::args::{EnvArgs, GitHubArgs, parse_size};
@@ -423,6 +434,60 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             dependency: self.get("dependency"),
             ages: self.get("min_soak").is_some(),
             min_soak: self.duration("min_soak")?,
+            fleet: self.fleet()?,
+        })
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Inputs<F> {
+    /// The fleet status these inputs describe (`fleet_repositories`, `fleet_org`, …).
+    pub fn fleet(&self) -> Result<crate::app::fleet::FleetArgs, InvalidInput> {
+        let merge = match self.get("fleet_merge_dir") {
+            None => Vec::new(),
+            Some(dir) => {
+                let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                    .map_err(|e| {
+                        InvalidInput(format!("input fleet_merge_dir: cannot read {dir}: {e}"))
+                    })?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect();
+                files.sort();
+                if files.is_empty() {
+                    return Err(InvalidInput(format!(
+                        "input fleet_merge_dir: no .json file in {dir}"
+                    )));
+                }
+                files
+            }
+        };
+        let shard_size = match self.get("fleet_shard_size") {
+            None => None,
+            Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                InvalidInput(format!(
+                    "input fleet_shard_size must be a number of repositories, not {v:?}"
+                ))
+            })?),
+        };
+        Ok(crate::app::fleet::FleetArgs {
+            repos: self.get("fleet_repositories_file").map(PathBuf::from),
+            org: self.get("fleet_org"),
+            topic: self.list("fleet_topic"),
+            include_archived: self.flag("fleet_include_archived")?,
+            stuck_after: self
+                .duration("stuck_after")?
+                .unwrap_or(std::time::Duration::from_secs(7 * 86_400)),
+            fail_on_stuck: self.flag("fail_on_stuck")?,
+            shard_size,
+            merge,
+            github: self.github()?,
+            repositories: self
+                .get("fleet_repositories")
+                .unwrap_or_default()
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect(),
         })
     }
 }
@@ -673,6 +738,9 @@ fn status<F: Fn(&str) -> Option<String>>(
     stdout: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let args = inputs.status()?;
+    if args.fleet.active() || args.fleet.shard_size.is_some() {
+        return fleet_status(inputs, &args, console, stdout);
+    }
     let matrix = crate::promote::status::run(&commands::status::request(&args)?, &Annotate)?;
     let markdown = matrix.to_markdown();
     console.write_text(stdout, &markdown)?;
@@ -682,6 +750,41 @@ fn status<F: Fn(&str) -> Option<String>>(
     } else {
         exit::OK
     })
+}
+
+/// Fleet status: the shards' matrix as the output `fleet_matrix`, or the report as markdown on
+/// stdout and in the job summary, and as JSON in the file `fleet_json` when set.
+fn fleet_status<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    args: &StatusArgs,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    use crate::app::fleet;
+    if let Some(size) = args.fleet.shard_size {
+        let matrix = fleet::shard_matrix(&args.fleet, size)?.to_string();
+        console.write_text(stdout, &format!("{matrix}\n"))?;
+        set_outputs(&[("fleet_matrix", matrix)])?;
+        return Ok(exit::OK);
+    }
+    let common = commands::status::fleet_common(args)?;
+    let report = fleet::report(&args.fleet, &common)?;
+    if let Some(path) = inputs.get("fleet_json") {
+        let path = PathBuf::from(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, report.to_json())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    let markdown = report.to_markdown();
+    console.write_text(stdout, &markdown)?;
+    summary(&format!("{markdown}\n"));
+    Ok(fleet::exit_code(
+        &report,
+        args.fleet.fail_on_stuck,
+        args.fail_on_drift,
+    ))
 }
 
 /// `history`: the changes as markdown, on stdout and in the job summary.

@@ -40,12 +40,22 @@ fn schedule(index: usize) -> String {
 /// The environments found in a working directory: for each, its name and the folders (top
 /// level) that belong to it, in promotion order.
 pub fn find_environments(working_dir: &Path) -> std::io::Result<Vec<(String, Vec<String>)>> {
-    let mut found: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let mut entries: Vec<String> = std::fs::read_dir(working_dir)?
+    let entries: Vec<String> = std::fs::read_dir(working_dir)?
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .collect();
+    Ok(group_folders(&entries))
+}
+
+/// The environments that top-level folder names form (hidden folders left out): for each, its
+/// name and its folders, in promotion order.
+pub fn group_folders(names: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut found: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut entries: Vec<String> = names
+        .iter()
         .filter(|n| !n.starts_with('.'))
+        .cloned()
         .collect();
     entries.sort();
     for name in entries {
@@ -64,10 +74,10 @@ pub fn find_environments(working_dir: &Path) -> std::io::Result<Vec<(String, Vec
             found.entry(*one).or_default().push(name);
         }
     }
-    Ok(found
+    found
         .into_iter()
         .map(|(i, folders)| (GROUPS[i].0.to_string(), folders))
-        .collect())
+        .collect()
 }
 
 /// The include glob of an environment's folders: the folder itself when there is one, else a
@@ -350,6 +360,65 @@ fn status_workflow(config: &Config, config_name: &str, action: &ActionRef) -> St
     y
 }
 
+/// The fleet workflow's file name.
+pub const FLEET_WORKFLOW: &str = "baton-fleet.yml";
+
+/// The list of repositories `baton init --fleet` reads when no organisation is given.
+pub const FLEET_LIST: &str = ".github/baton-fleet.txt";
+
+/// `actions/upload-artifact` and `actions/download-artifact`, pinned: the shards' reports.
+pub const UPLOAD_ARTIFACT: &str =
+    "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2";
+/// See [`UPLOAD_ARTIFACT`].
+pub const DOWNLOAD_ARTIFACT: &str =
+    "actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0";
+
+/// Repositories per shard of the generated fleet workflow.
+pub const FLEET_SHARD_SIZE: usize = 25;
+
+/// The fleet status workflow: a first job lists the repositories (of `org`, else of
+/// [`FLEET_LIST`]) as a matrix of shards, one job per shard reads its repositories, and a last
+/// job merges the shards' reports into one job summary.
+pub fn fleet_workflow(org: Option<&str>, action: &ActionRef) -> String {
+    let uses = action.line();
+    let (about, source, checkout) = match org {
+        Some(org) => (
+            format!("the repositories of the organisation {org}"),
+            format!("fleet_org: {}", yaml(org)),
+            String::new(),
+        ),
+        None => (
+            format!("the repositories listed in {FLEET_LIST}"),
+            format!("fleet_repositories_file: {FLEET_LIST}"),
+            format!(
+                "      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n"
+            ),
+        ),
+    };
+    let mut y = format!(
+        "{GENERATED} the fleet list (`baton init --fleet`): run it again to regenerate.\n\
+         # Baton, fleet status: for {about}, each dependency's version in each environment, what is\n\
+         # pending, and the update pull requests stuck (open more than 7 days) or held by a gate, in the\n\
+         # job summary. Read through the GitHub API without cloning; {FLEET_SHARD_SIZE} repositories per job.\n\
+         # BATON_FLEET_TOKEN: a fine-grained token or GitHub App with read access to those repositories\n\
+         # (Metadata, Contents, Pull requests, Checks, Commit statuses: read).\n\
+         name: \"Baton - fleet status\"\n\non:\n  schedule:\n    - cron: \"30 6 * * 1-5\"\n  workflow_dispatch:\n\npermissions: {{}}\n\n"
+    );
+    let _ = write!(
+        y,
+        "jobs:\n  list:\n    name: List the repositories\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    outputs:\n      matrix: ${{{{ steps.list.outputs.fleet_matrix }}}}\n    steps:\n{checkout}      - id: list\n        uses: {uses}\n        with:\n          patcher_command: status\n          {source}\n          fleet_shard_size: {FLEET_SHARD_SIZE}\n          github_token: ${{{{ secrets.BATON_FLEET_TOKEN }}}}\n\n"
+    );
+    let _ = write!(
+        y,
+        "  shard:\n    name: Fleet status, shard ${{{{ matrix.shard }}}}\n    needs: list\n    # An empty list is no matrix at all.\n    if: ${{{{ fromJson(needs.list.outputs.matrix).include[0] != null }}}}\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    strategy:\n      fail-fast: false\n      matrix: ${{{{ fromJson(needs.list.outputs.matrix) }}}}\n    steps:\n      - uses: {uses}\n        with:\n          patcher_command: status\n          fleet_repositories: ${{{{ matrix.repositories }}}}\n          fleet_json: baton-fleet/shard-${{{{ matrix.shard }}}}.json\n          github_token: ${{{{ secrets.BATON_FLEET_TOKEN }}}}\n      # Also when no repository of the shard could be read (exit code 3): its rows say why.\n      - if: ${{{{ !cancelled() }}}}\n        uses: {UPLOAD_ARTIFACT}\n        with:\n          name: baton-fleet-${{{{ matrix.shard }}}}\n          path: baton-fleet/shard-${{{{ matrix.shard }}}}.json\n          retention-days: 1\n\n"
+    );
+    let _ = write!(
+        y,
+        "  summary:\n    name: Fleet status\n    needs: shard\n    if: ${{{{ !cancelled() && needs.shard.result != 'skipped' }}}}\n    runs-on: ubuntu-latest\n    permissions: {{}}\n    steps:\n      - uses: {DOWNLOAD_ARTIFACT}\n        with:\n          pattern: baton-fleet-*\n          path: baton-fleet\n          merge-multiple: true\n      - uses: {uses}\n        with:\n          patcher_command: status\n          fleet_merge_dir: baton-fleet\n          # The scheduled run fails while an update pull request is stuck or held.\n          fail_on_stuck: ${{{{ github.event_name == 'schedule' }}}}\n"
+    );
+    y
+}
+
 /// How a workflow on disk compares with what the config generates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
@@ -427,6 +496,8 @@ pub fn check(dir: &Path, generated: &[(String, String)]) -> Vec<Drift> {
             .filter_map(|e| e.file_name().to_str().map(str::to_string))
             .filter(|n| n.starts_with("baton-") && n.ends_with(".yml"))
             .filter(|n| !generated.iter().any(|(g, _)| g == n))
+            // The fleet workflow is generated apart (`init --fleet`), from no config.
+            .filter(|n| n != FLEET_WORKFLOW)
             .filter(|n| {
                 std::fs::read_to_string(dir.join(n)).is_ok_and(|t| t.starts_with(GENERATED))
             })

@@ -11,4 +11,5 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod derive;
+pub mod fleet;
 pub mod init;

@@ -102,6 +102,17 @@ impl Files {
     /// Reads a `.tar.gz` as GitHub serves it (one top folder), keeping only Terraform files,
     /// as a stream: what is kept is the Terraform text, at most [`MAX_TF_TOTAL`].
     pub fn from_tar_gz(reader: impl std::io::Read) -> Result<Files, String> {
+        Files::from_tar_gz_keeping(reader, &|rel| {
+            rel.ends_with(".tf") || rel.ends_with(".tofu")
+        })
+    }
+
+    /// Reads a `.tar.gz` as [`Files::from_tar_gz`] does, keeping the files whose path (relative
+    /// to the archive's top folder) `keep` accepts.
+    pub fn from_tar_gz_keeping(
+        reader: impl std::io::Read,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Files, String> {
         let gz = Bounded {
             inner: flate2::read::GzDecoder::new(reader),
             left: MAX_UNPACKED,
@@ -125,7 +136,7 @@ impl Files {
             let Some((_, rel)) = path.split_once('/') else {
                 continue;
             };
-            if !(rel.ends_with(".tf") || rel.ends_with(".tofu")) || entry.size() > MAX_TF_FILE {
+            if !keep(rel) || entry.size() > MAX_TF_FILE {
                 continue;
             }
             let rel = rel.to_string();

@@ -167,6 +167,87 @@ pub struct ReviewUser {
     pub login: String,
 }
 
+/// A repository as fleet status reads it: listed (`GET /orgs/{org}/repos`) or read alone
+/// (`GET /repos/{owner}/{repo}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RepoSummary {
+    /// `owner/name`.
+    pub full_name: String,
+    /// Its default branch; missing for a repository GitHub cannot tell it of.
+    #[serde(default)]
+    pub default_branch: Option<String>,
+    /// Archived: read-only, no longer worked on.
+    #[serde(default)]
+    pub archived: bool,
+    /// Disabled by GitHub.
+    #[serde(default)]
+    pub disabled: bool,
+    /// A fork of another repository.
+    #[serde(default)]
+    pub fork: bool,
+    /// Its size in KiB; 0 for an empty repository.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Its topics.
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
+}
+
+/// A git reference (`GET /repos/{owner}/{repo}/git/ref/{ref}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct GitRef {
+    /// The object it points at.
+    pub object: GitObject,
+}
+
+/// The object of a [`GitRef`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct GitObject {
+    /// Its SHA.
+    pub sha: String,
+}
+
+/// A pull request as fleet status reads it (`GET /repos/{owner}/{repo}/pulls`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullSummary {
+    /// Its number.
+    pub number: u64,
+    /// Its page.
+    pub html_url: String,
+    /// Its title (untrusted text).
+    pub title: String,
+    /// When it was opened (RFC 3339).
+    pub created_at: String,
+    /// When it merged, if it did.
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    /// Whether it is a draft.
+    #[serde(default)]
+    pub draft: Option<bool>,
+    /// Its head branch and commit.
+    pub head: PullHead,
+    /// Its labels.
+    #[serde(default)]
+    pub labels: Vec<LabelName>,
+}
+
+/// The head of a [`PullSummary`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullHead {
+    /// The branch.
+    #[serde(rename = "ref")]
+    pub branch: String,
+    /// The commit.
+    pub sha: String,
+}
+
+/// A label, by name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LabelName {
+    /// Its name.
+    pub name: String,
+}
+
 /// What Baton reads of an answer: a JSON document decoded into one of the types above, nothing
 /// (an empty `204`), or a redirect to a download.
 #[derive(Debug, Clone, Copy)]
@@ -268,14 +349,14 @@ pub const OPERATIONS: &[Operation] = &[
         "GET",
         "/repos/{owner}/{repo}",
         200,
-        Answer::Json(decode::<RepoInfo>),
+        Answer::Json(|b| decode::<RepoInfo>(b).and(decode::<RepoSummary>(b))),
         "update: the default branch pull requests go to",
     ),
     op(
         "GET",
         "/repos/{owner}/{repo}/pulls",
         200,
-        Answer::Json(decode::<Vec<PullItem>>),
+        Answer::Json(|b| decode::<Vec<PullItem>>(b).and(decode::<Vec<PullSummary>>(b))),
         "update: the open pull request of the update branch",
     ),
     op(
@@ -333,6 +414,20 @@ pub const OPERATIONS: &[Operation] = &[
         204,
         Answer::Empty,
         "promote: hand the landed version to the next environment (repository_dispatch)",
+    ),
+    op(
+        "GET",
+        "/orgs/{org}/repos",
+        200,
+        Answer::Json(decode::<Vec<RepoSummary>>),
+        "fleet status: the repositories of an organisation (--org)",
+    ),
+    op(
+        "GET",
+        "/repos/{owner}/{repo}/git/ref/{ref}",
+        200,
+        Answer::Json(decode::<GitRef>),
+        "fleet status: the commit at the head of the default branch, whose tarball is read",
     ),
 ];
 

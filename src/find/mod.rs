@@ -8,5 +8,6 @@ pub mod callsite;
 pub mod env;
 pub mod hcl;
 pub mod interface;
+pub mod memory;
 pub mod scan;
 pub mod source;

@@ -282,6 +282,32 @@ fn scan_file(root: &Path, path: &Path, rel: &str, kind: FileKind, files: &dyn Fi
     if let Err(e) = read {
         return problem(rel, None, None, format!("cannot read: {e}"));
     }
+    scan_bytes(root, path, rel, kind, bytes, files)
+}
+
+/// Scans one file held in memory (`path` under the root `root`, `rel` as reports name it): its
+/// usages, or the problem that kept it from being read.
+pub(crate) fn scan_text(
+    root: &Path,
+    path: &Path,
+    rel: &str,
+    kind: FileKind,
+    text: &str,
+    files: &dyn Files,
+) -> (Vec<Usage>, Option<FileProblem>) {
+    let result = scan_bytes(root, path, rel, kind, text.as_bytes().to_vec(), files);
+    (result.usages, result.error)
+}
+
+/// Scans the bytes of one file (read from disk, or held in memory) at `path`.
+fn scan_bytes(
+    root: &Path,
+    path: &Path,
+    rel: &str,
+    kind: FileKind,
+    bytes: Vec<u8>,
+    files: &dyn Files,
+) -> FileResult {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return problem(
             rel,

@@ -4,6 +4,10 @@
 //! chain ([`status`]).
 
 pub mod decide;
+pub mod fleet;
+pub mod fleet_model;
+pub mod fleet_read;
+pub mod fleet_render;
 pub mod gates;
 pub mod history;
 pub mod status;

@@ -149,7 +149,7 @@ pub fn overlaps(envs: &[(String, ScanReport)]) -> Vec<(String, Vec<String>)> {
 
 /// Two environments next to each other in the chain whose versions differ: `from` comes first.
 /// `behind` is the lower version and `ahead` the higher one, as written in the code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Gap {
     /// The earlier environment.
     pub from: String,
@@ -183,7 +183,7 @@ pub struct DependencyStatus {
 }
 
 /// A pending promotion held by the soak time: from one environment to the next, in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Soaking {
     /// The environment the version soaks in.
     pub from: String,

@@ -86,6 +86,8 @@ pub struct State {
     pub codeload: Option<String>,
     /// Where they disagreed with it.
     pub contract_violations: Vec<String>,
+    /// Organisations and repository settings for fleet status (see `fake_github_fleet.rs`).
+    pub fleet: crate::fake_github_fleet::FleetState,
 }
 
 /// A primary rate-limit window: `limit` requests an hour, `used` so far, reset in `reset_in` s.
@@ -283,7 +285,7 @@ impl Drop for FakeGitHub {
     }
 }
 
-struct Responder {
+pub(crate) struct Responder {
     state: Arc<Mutex<State>>,
     base: String,
     prefix: String,
@@ -291,7 +293,7 @@ struct Responder {
 
 /// GitHub's own example answer of an operation, from the pinned REST description, repaired where
 /// the example breaks its own schema (see `contract::UPSTREAM_EXAMPLE_DEFECTS`).
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let (method, template, status) = match name {
         "repo-get.json" => ("GET", "/repos/{owner}/{repo}", 200),
         "tags-list.json" => ("GET", "/repos/{owner}/{repo}/tags", 200),
@@ -317,7 +319,7 @@ fn fixture(name: &str) -> Value {
 }
 
 /// The commit a tag or sha names in a local repository.
-fn rev(dir: &std::path::Path, reference: &str) -> Option<String> {
+pub(crate) fn rev(dir: &std::path::Path, reference: &str) -> Option<String> {
     let out = std::process::Command::new("git")
         .args([
             "rev-parse",
@@ -342,7 +344,7 @@ fn git_out(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn not_found() -> Reply {
+pub(crate) fn not_found() -> Reply {
     Reply::new(404).set_body_json(json!({
         "message": "Not Found",
         "documentation_url": "https://docs.github.com/rest",
@@ -384,7 +386,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn new(status: u16) -> Reply {
+    pub(crate) fn new(status: u16) -> Reply {
         Reply {
             status,
             headers: Vec::new(),
@@ -393,7 +395,7 @@ impl Reply {
         }
     }
 
-    fn set_body_json(mut self, body: Value) -> Reply {
+    pub(crate) fn set_body_json(mut self, body: Value) -> Reply {
         self.body = serde_json::to_vec(&body).expect("JSON");
         self.json = Some(body);
         self.insert_header("content-type", "application/json; charset=utf-8")
@@ -644,6 +646,9 @@ impl Responder {
                     "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
                     "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
                 }));
+        }
+        if let Some(reply) = self.fleet_answer(&mut state, req, &path) {
+            return reply;
         }
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let ["repos", owner, repo, rest @ ..] = parts.as_slice() else {
@@ -1004,7 +1009,13 @@ impl Responder {
 
 impl Responder {
     /// One page of a list, with `Link` headers as GitHub writes them.
-    fn page(&self, req: &Request, path: &str, items: Vec<Value>, max_page: usize) -> Reply {
+    pub(crate) fn page(
+        &self,
+        req: &Request,
+        path: &str,
+        items: Vec<Value>,
+        max_page: usize,
+    ) -> Reply {
         let (chunk, link) = self.paginate(req, path, items, max_page);
         let mut response = Reply::new(200).set_body_json(Value::Array(chunk));
         if let Some(link) = link {

@@ -14,6 +14,8 @@ mod downloads;
 mod events;
 mod expressions;
 mod fake_github;
+mod fake_github_fleet;
+mod fleet;
 mod gates;
 mod gitrepo;
 mod groups;

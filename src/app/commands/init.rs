@@ -38,6 +38,19 @@ pub struct InitArgs {
     /// Output format.
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Write only the fleet status workflow (`.github/workflows/baton-fleet.yml`): a scheduled
+    /// `baton status` of many repositories, a matrix of shards; no config file is needed.
+    #[arg(long, env = "BATON_INIT_FLEET")]
+    pub fleet: bool,
+    /// With --fleet: read the repositories of this organisation [default: the list in
+    /// .github/baton-fleet.txt].
+    #[arg(
+        long,
+        env = "BATON_INIT_FLEET_ORG",
+        value_name = "ORG",
+        requires = "fleet"
+    )]
+    pub fleet_org: Option<String>,
 }
 
 /// The action generated workflows use: `--action`, else this version's release tag (whose
@@ -78,6 +91,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
             wd.display()
         ))
         .into());
+    }
+    if args.fleet {
+        return run_fleet(args);
     }
     let (config_path, config_written) = config_file(args)?;
     let config = if config_written && args.dry_run {
@@ -129,6 +145,46 @@ fn check_groups(config: &Config, wd: &Path) -> anyhow::Result<()> {
         crate::spec::group::check_overlap(&config.groups, &report)?;
     }
     Ok(())
+}
+
+/// `baton init --fleet`: the fleet status workflow only.
+fn run_fleet(args: &InitArgs) -> anyhow::Result<u8> {
+    if let Some(org) = args.fleet_org.as_deref() {
+        if !crate::clients::github::plain_name(org) {
+            return Err(
+                InvalidInput(format!("--fleet-org {org:?} is not an organisation name")).into(),
+            );
+        }
+    }
+    let generated = vec![(
+        init::FLEET_WORKFLOW.to_string(),
+        init::fleet_workflow(args.fleet_org.as_deref(), &action(args)),
+    )];
+    let dir = args.working_dir.join(WORKFLOWS_DIR);
+    // Only the fleet workflow is compared: the others belong to the config.
+    let drift: Vec<init::Drift> = init::check(&dir, &generated)
+        .into_iter()
+        .filter(|d| !matches!(d, init::Drift::Stale(_)))
+        .collect();
+    let mut outcome = Outcome {
+        config: String::new(),
+        config_written: false,
+        written: Vec::new(),
+        unchanged: Vec::new(),
+        drift: drift.iter().map(ToString::to_string).collect(),
+    };
+    let code = if args.check {
+        if drift.is_empty() {
+            exit::OK
+        } else {
+            exit::FINDINGS
+        }
+    } else {
+        write_workflows(args, &dir, &generated, &mut outcome)?;
+        exit::OK
+    };
+    render(args, &outcome)?;
+    Ok(code)
 }
 
 /// The config file to generate the workflows from, and whether it is new: the one of the working

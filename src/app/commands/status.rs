@@ -56,6 +56,9 @@ pub struct StatusArgs {
     /// (`36h`, `2d`), as `report --min-soak` would hold them; implies --ages.
     #[arg(long, env = "BATON_MIN_SOAK", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
     pub min_soak: Option<std::time::Duration>,
+    /// Fleet status: many repositories read through the GitHub API (`--repos`, `--org`).
+    #[command(flatten)]
+    pub fleet: crate::app::fleet::FleetArgs,
 }
 
 /// The config file looked for in the working directory when no `--env` is given.
@@ -79,8 +82,34 @@ pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
     })
 }
 
+/// What fleet status takes from these flags; the flags it cannot honour are refused.
+pub fn fleet_common(
+    args: &StatusArgs,
+) -> Result<crate::app::fleet::Common, crate::exit::InvalidInput> {
+    let refused = [
+        (!args.envs.is_empty(), "--env"),
+        (args.config.is_some(), "--config"),
+        (args.ages, "--ages"),
+        (args.min_soak.is_some(), "--min-soak"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        return Err(crate::exit::InvalidInput(format!(
+            "{flag} does not apply to fleet status: each repository's environments come from its own .github/baton.toml (or its folder names), and soak times from its gates"
+        )));
+    }
+    Ok(crate::app::fleet::Common {
+        format: args.format,
+        fail_on_drift: args.fail_on_drift,
+        exclude_dirs: args.exclude_dirs.clone(),
+        dependency: args.dependency.clone(),
+    })
+}
+
 /// Runs `baton status`.
 pub fn run(args: &StatusArgs) -> anyhow::Result<u8> {
+    if args.fleet.active() || args.fleet.shard_size.is_some() {
+        return crate::app::fleet::run(&args.fleet, &fleet_common(args)?);
+    }
     let matrix = status::run(&request(args)?, &Annotate)?;
     render(
         &matrix,

@@ -6,6 +6,7 @@
 pub mod decide;
 pub mod gates;
 pub mod history;
+pub mod notify;
 pub mod status;
 
 use crate::clients::{Session, Settings};

@@ -6,6 +6,7 @@ pub mod gates;
 pub mod impact;
 pub mod location;
 pub mod promotion;
+pub mod release;
 pub mod report;
 
 use crate::find::scan::ScanReport;

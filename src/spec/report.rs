@@ -44,6 +44,10 @@ pub struct ReportRequest {
     /// version: checked (published, not a pre-release, and what the previous environment runs at
     /// its commit) before anything moves.
     pub dispatched: Option<Dispatched>,
+    /// The module release the run answers (`repository_dispatch` `new_module_release`, sent by
+    /// `baton notify`): its repository's dependencies target exactly its version, with no
+    /// version listing.
+    pub release: Option<crate::spec::release::ModuleRelease>,
 }
 
 /// Scans the environment and builds its spec; problems go to `reporter` on the way.
@@ -101,6 +105,20 @@ pub fn spec_for(
             ))),
             None => return Err(InvalidInput(message).into()),
         }
+    }
+    if let (Some(release), None) = (&request.release, &request.promotion) {
+        let owned;
+        let session = match session {
+            Some(s) => s,
+            None => {
+                owned = Session::new(&request.clients)?;
+                &owned
+            }
+        };
+        reporter.phase("module release");
+        let mut spec = crate::spec::release::spec(request, release, report, session, reporter)?;
+        spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
+        return Ok(spec);
     }
     if let (Some(_), Some(payload)) = (&request.promotion, &request.dispatched) {
         payload.version()?;

@@ -2,6 +2,7 @@
 //! them, and publish them as a branch and a pull request ([`publish`], with the text of
 //! [`body`] and, for breaking releases, [`impact`]).
 
+pub mod automerge;
 pub mod body;
 pub mod bound;
 pub mod branch;
@@ -50,6 +51,8 @@ pub struct PublishOptions {
     /// The environment that gets the same update once this one merges, announced in the pull
     /// request; `None` announces none (the last environment).
     pub next_environment: Option<String>,
+    /// Turn on GitHub's auto-merge of the pull request, with this merge method; `None`: off.
+    pub auto_merge: Option<automerge::MergeMethod>,
 }
 
 /// What to update.
@@ -110,6 +113,9 @@ pub struct Outcome {
     /// (`README-TO-COMPLETE-UPDATE.md`).
     #[serde(skip)]
     pub breaking_notes: Option<String>,
+    /// What became of auto-merge on the pull request, when it was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_merge: Option<automerge::AutoMergeOutcome>,
 }
 
 impl Outcome {
@@ -223,6 +229,16 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         }
         _ => (None, None),
     };
+    let auto_merge = match (
+        &destination,
+        publish.and_then(|p| p.auto_merge),
+        &pull_request,
+    ) {
+        (Some(dest), Some(method), Some(pr)) => {
+            Some(auto_merge(&session, dest, pr, method, reporter))
+        }
+        _ => None,
+    };
     Ok(Outcome {
         dependencies,
         updated: planned.plan.changes,
@@ -234,7 +250,35 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         diff: None,
         pull_request_edited: false,
         breaking_notes,
+        auto_merge,
     })
+}
+
+/// Turns on auto-merge of the pull request; what stood in the way is a warning, never a failure
+/// of the update.
+fn auto_merge(
+    session: &Session,
+    dest: &Destination,
+    pr: &PublishedPr,
+    method: automerge::MergeMethod,
+    reporter: &dyn Reporter,
+) -> automerge::AutoMergeOutcome {
+    let outcome = session.block_on(automerge::enable(
+        &session.github,
+        &dest.repo,
+        pr.node_id.as_deref(),
+        method,
+    ));
+    if outcome.enabled {
+        log::info!("pull request #{}: {}", pr.number, outcome.sentence());
+    } else {
+        reporter.warn(Warning::general(format!(
+            "pull request #{}: {}",
+            pr.number,
+            outcome.sentence()
+        )));
+    }
+    outcome
 }
 
 /// Each dependency and the version it moves to.
@@ -364,6 +408,7 @@ fn dry_run(
         pull_request: None,
         pull_request_edited: false,
         breaking_notes,
+        auto_merge: None,
     }
 }
 
@@ -468,6 +513,7 @@ fn left_alone(
         diff: None,
         pull_request_edited: true,
         breaking_notes: None,
+        auto_merge: None,
     })
 }
 
@@ -815,6 +861,7 @@ fn update_pr_text(
             .next_environment
             .clone()
             .filter(|n| !n.trim().is_empty()),
+        module_release: request.report.release.clone(),
     };
     session.block_on(body::pr_body_in(
         &session.github,

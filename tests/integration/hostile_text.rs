@@ -547,6 +547,7 @@ mod properties {
                 pull_request_edited: false,
                 breaking_notes: None,
                 diff: Some(baton::update::edit::unified_diff(&file, &old, &new)),
+                auto_merge: None,
             };
             only_wrapping(&printed(|o| commands::update::render(&outcome, console, o)))?;
             let json = baton::update::Outcome { diff: None, ..outcome };

@@ -14,6 +14,7 @@ mod downloads;
 mod events;
 mod expressions;
 mod fake_github;
+mod fleet;
 mod gates;
 mod gitrepo;
 mod history;

@@ -12,7 +12,8 @@ use crate::resolve::Lookup;
 use crate::resolve::landed::{Landed, pinned_version};
 use crate::spec::gates::GatedDependency;
 use crate::spec::promotion::{self, Previous};
-use crate::spec::report::ReportRequest;
+use crate::find::scan::ScanRequest;
+use crate::spec::gates::Gates;
 use crate::spec::{NotPromoted, Spec};
 use crate::version::{self, Version};
 use serde::{Deserialize, Serialize};
@@ -198,14 +199,12 @@ pub fn dependencies_of(
 /// uses is said as a warning. One request at most: the release's date, when `min_release_age` is
 /// set.
 pub fn spec(
-    request: &ReportRequest,
+    (scan, only, gates): (&ScanRequest, Option<&str>, &Gates),
     release: &ModuleRelease,
     report: &ScanReport,
     session: &Session,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
-    let scan = &request.scan;
-    let only = request.dependency.as_deref().filter(|d| !d.is_empty());
     let mut spec = Spec {
         include_dir_pattern: scan.dirs.include_pattern(),
         exclude_dir_pattern: scan.dirs.exclude_pattern(),
@@ -246,8 +245,8 @@ pub fn spec(
         });
         return Ok(spec);
     }
-    if let Some(min) = request.gates.min_release_age {
-        let now = request.gates.now();
+    if let Some(min) = gates.min_release_age {
+        let now = gates.now();
         if let Some(why) = session.block_on(release_held(session, release, min, now)) {
             spec.gated = held(&ids, release, "release-age", |id| format!("{id} {why}"));
             log::info!("held back: {} {why}", release.repository);

@@ -116,7 +116,14 @@ pub fn spec_for(
             }
         };
         reporter.phase("module release");
-        let mut spec = crate::spec::release::spec(request, release, report, session, reporter)?;
+        let only = request.dependency.as_deref().filter(|d| !d.is_empty());
+        let mut spec = crate::spec::release::spec(
+            (&request.scan, only, &request.gates),
+            release,
+            report,
+            session,
+            reporter,
+        )?;
         spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
         return Ok(spec);
     }

@@ -499,6 +499,32 @@ mod tests {
     }
 
     #[test]
+    fn auto_merge_is_shown_for_the_first_environment_only() {
+        let envs = vec![
+            ("dev".to_string(), vec!["dev".to_string()]),
+            ("stage".to_string(), vec!["stage".to_string()]),
+            ("prod".to_string(), vec!["prod".to_string()]),
+        ];
+        let text = config_text(&envs);
+        assert_eq!(text.matches("# auto_merge = true").count(), 1, "{text}");
+        let at = text.find("# auto_merge = true").unwrap();
+        assert!(at < text.find("name = \"stage\"").unwrap(), "{text}");
+        let config = Config::parse(&text, Path::new("baton.toml")).unwrap();
+        assert!(config.environments.iter().all(|e| e.auto_merge.is_none()));
+        // Set on dev, the dev workflow says so; prod's does not.
+        let on = text.replacen("# auto_merge = true", "auto_merge = true", 1);
+        let config = Config::parse(&on, Path::new("baton.toml")).unwrap();
+        let action = ActionRef {
+            uses: "baton-dev/baton@v1".into(),
+            version: "1.0.0".into(),
+        };
+        let all = workflows(&config, "baton.toml", &action);
+        let of = |name: &str| &all.iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(of("baton-dev.yml").contains("auto_merge = true in the config (squash)"));
+        assert!(!of("baton-prod.yml").contains("auto_merge"));
+    }
+
+    #[test]
     fn generated_config_parses() {
         let envs = vec![
             ("dev".to_string(), vec!["dev".to_string()]),

@@ -667,3 +667,164 @@ fn init_in_a_module_repository_writes_the_notify_workflow() {
     std::fs::write(&path, &workflow).unwrap();
     crate::init::lint_workflows(module.path(), &[".github/workflows/baton-notify.yml"]);
 }
+
+/// A consumer repository of the end-to-end test: dev (auto-merge) and stage, each using the module.
+fn fleet_consumer(name: &str) -> crate::gitrepo::Live {
+    let config = "[[environments]]\nname = \"dev\"\ninclude = [\"dev/**\"]\nauto_merge = true\n\n[[environments]]\nname = \"stage\"\ninclude = [\"stage/**\"]\n";
+    let unit = |env: &str| {
+        format!(
+            "# {name} {env}\nterraform {{\n  source = \"github.com/acme/terraform-aws-vpc//modules/vpc?ref=v1.0.0\"\n}}\n"
+        )
+    };
+    let (dev, stage) = (unit("dev"), unit("stage"));
+    live_with_origin(&[
+        (".github/baton.toml", config.as_bytes()),
+        ("dev/vpc/terragrunt.hcl", dev.as_bytes()),
+        ("stage/vpc/terragrunt.hcl", stage.as_bytes()),
+    ])
+}
+
+/// Merges `branch` into `main` on the consumer's origin, as GitHub's auto-merge does once the
+/// required checks pass; the merge commit.
+fn merge(live: &crate::gitrepo::Live, branch: &str) -> String {
+    git(&live.work, &["fetch", "-q", "origin"]);
+    git(&live.work, &["checkout", "-q", "-B", "main", "origin/main"]);
+    let from = format!("origin/{branch}");
+    git(
+        &live.work,
+        &["merge", "-q", "--no-ff", "-m", "Merge", &from],
+    );
+    git(&live.work, &["push", "-q", "origin", "main"]);
+    git(&live.work, &["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// One consumer's part of the chain, from the `new_module_release` it received: dev's pull
+/// request with auto-merge, its merge, the promotion, and stage's pull request.
+async fn consumer_chain(gh: &FakeGitHub, repo: &str, live: &crate::gitrepo::Live, body: &Value) {
+    let events_dir = live.root.path();
+    let received = events::repository_dispatch(
+        body["event_type"].as_str().unwrap(),
+        body["client_payload"].clone(),
+        repo,
+    );
+    let event = event_file(events_dir, "release", &received);
+    let envs = |event: &Path| {
+        vec![
+            ("GITHUB_EVENT_NAME", "repository_dispatch".to_string()),
+            ("GITHUB_EVENT_PATH", event.display().to_string()),
+            ("GITHUB_REPOSITORY", repo.to_string()),
+            ("BATON_IMPACT", "off".to_string()),
+        ]
+    };
+    let spec = json_of(
+        &run(gh, &live.work, &["report", "--env", "dev"], &envs(&event))
+            .await
+            .success(),
+    );
+    assert_eq!(spec["Dependencies"][0]["TargetBreakingVersion"], "1.3.0");
+    let spec = spec.to_string();
+    let update = [
+        "update",
+        "--publish",
+        "--env",
+        "dev",
+        "--spec",
+        &spec,
+        "--dependency",
+        DEP,
+    ];
+    let out = json_of(&run(gh, &live.work, &update, &envs(&event)).await.success());
+    assert_eq!(out["auto_merge"]["enabled"], true, "{out}");
+    let dev_branch = format!("baton-dev-updates-{DEP}");
+    let sha = merge(live, &dev_branch);
+
+    // The merge starts dev's promote job, which hands exactly what landed to stage.
+    let closed =
+        events::pull_request_closed(1, &dev_branch, &sha, &sha, true, &["updates-dev"], repo);
+    let closed = event_file(events_dir, "closed", &closed);
+    let promote_envs = [
+        ("GITHUB_EVENT_PATH", closed.display().to_string()),
+        ("GITHUB_REPOSITORY", repo.to_string()),
+        ("GITHUB_REF", "refs/pull/1/merge".to_string()),
+    ];
+    run(gh, &live.work, &["promote", "--env", "dev"], &promote_envs)
+        .await
+        .success();
+    let handed = gh
+        .dispatches()
+        .into_iter()
+        .rev()
+        .find(|(r, b)| r == repo && b["event_type"] == "dev_updates_merged")
+        .expect("promote dispatched to stage");
+    assert_eq!(handed.1["client_payload"]["version"], "1.3.0");
+    let stage_event = events::repository_dispatch(
+        "dev_updates_merged",
+        handed.1["client_payload"].clone(),
+        repo,
+    );
+    let stage_event = event_file(events_dir, "stage", &stage_event);
+    let update = ["update", "--publish", "--env", "stage"];
+    let out = json_of(
+        &run(gh, &live.work, &update, &envs(&stage_event))
+            .await
+            .success(),
+    );
+    assert_eq!(out["dependencies"][0]["target"], "1.3.0", "{out}");
+    assert!(
+        out.get("auto_merge").is_none(),
+        "stage waits for people: {out}"
+    );
+    let stage = git(
+        &live.origin,
+        &[
+            "show",
+            &format!("baton-stage-updates-{DEP}:stage/vpc/terragrunt.hcl"),
+        ],
+    );
+    assert!(stage.contains("?ref=v1.3.0"), "{stage}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_reaches_two_consumers_dev_merges_itself_and_stage_gets_exactly_it() {
+    let module = module_repository(&[]);
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo(MODULE, &["v1.3.0", "v1.0.0"]);
+    let consumers = [
+        ("acme/live-a", fleet_consumer("a")),
+        ("acme/live-b", fleet_consumer("b")),
+    ];
+    for (repo, _) in &consumers {
+        gh.add_repo(repo, &[]);
+        gh.set_merge_settings(repo, [true, true, true, true]);
+        let file = "source = \"github.com/acme/terraform-aws-vpc//modules/vpc?ref=v1.0.0\"";
+        gh.add_code(repo, "dev/vpc/terragrunt.hcl", file);
+    }
+    let release = event_file(
+        module.path(),
+        "release",
+        &events::release_published("v1.3.0", MODULE),
+    );
+    let notify = [
+        ("GITHUB_EVENT_PATH", release.display().to_string()),
+        ("GITHUB_REPOSITORY", MODULE.to_string()),
+    ];
+    let out = json_of(
+        &run(&gh, module.path(), &["notify", "--discover"], &notify)
+            .await
+            .success(),
+    );
+    assert_eq!(out["consumers"].as_array().unwrap().len(), 2, "{out}");
+    let sent = gh.dispatches();
+    for (repo, live) in &consumers {
+        let (_, body) = sent.iter().find(|(r, _)| r == repo).expect("dispatched");
+        consumer_chain(&gh, repo, live, body).await;
+        let numbers: Vec<u64> = gh
+            .pulls(repo)
+            .iter()
+            .map(|p| p["number"].as_u64().unwrap())
+            .collect();
+        assert_eq!(numbers, [1, 2], "dev's and stage's pull requests");
+    }
+    let merged: Vec<String> = gh.auto_merged().into_iter().map(|(r, _, _)| r).collect();
+    assert_eq!(merged, ["acme/live-a", "acme/live-b"]);
+}

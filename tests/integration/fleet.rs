@@ -243,6 +243,19 @@ async fn notify_sends_nothing_for_a_pre_release_and_refuses_without_consumers() 
         .success();
     assert!(gh.dispatches().is_empty());
     assert!(gh.requests().is_empty(), "{:?}", gh.requests());
+    // A dry run names the consumers and sends nothing.
+    let dry = json_of(
+        &run(
+            &gh,
+            module.path(),
+            &["notify", "--tag", "v1.4.0", "--dry-run"],
+            &envs[1..],
+        )
+        .await
+        .success(),
+    );
+    assert_eq!(dry["consumers"][0]["result"], "would-send", "{dry}");
+    assert!(gh.dispatches().is_empty());
 
     let bare = module_repository(&[]);
     let assert = run(&gh, bare.path(), &["notify", "--tag", "v1.4.0"], &envs[1..])
@@ -569,6 +582,33 @@ async fn a_repository_without_auto_merge_leaves_the_pull_request_for_a_human() {
         "{err}"
     );
     assert!(gh.graphql_requests().is_empty());
+    // The job summary says it too.
+    let summary = stdout_of(
+        &run(
+            &gh,
+            &live.work,
+            &[
+                "update",
+                "--publish",
+                "--env",
+                "dev",
+                "--dependency",
+                DEP,
+                "--format",
+                "markdown",
+            ],
+            &[
+                ("GITHUB_REPOSITORY", "acme/live".to_string()),
+                ("BATON_IMPACT", "off".to_string()),
+            ],
+        )
+        .await
+        .success(),
+    );
+    assert!(
+        summary.contains("GitHub auto-merge not turned on, the pull request waits for a human"),
+        "{summary}"
+    );
 
     // A method the repository does not allow.
     let live = auto_merge_live("rebase");

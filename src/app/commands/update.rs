@@ -324,6 +324,10 @@ pub fn markdown(outcome: &update::Outcome) -> String {
     } else if outcome.pull_request_edited {
         out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
     }
+    if let Some(auto) = &outcome.auto_merge {
+        // The reason quotes GitHub's answer: escaped.
+        let _ = writeln!(out, "\nGitHub {}.", output::md_text(&auto.sentence()));
+    }
     if let Some(notes) = &outcome.breaking_notes {
         let _ = writeln!(
             out,

@@ -504,6 +504,15 @@ async fn a_module_release_already_there_unused_or_early_is_said_and_moves_nothin
         gh.requests(),
         ["GET /repos/acme/terraform-aws-vpc/releases/tags/v1.3.0"]
     );
+    // An empty payload (a release workflow of one's own) reports every update, as before.
+    let (args, mut envs) = report(json!({}), vec![]);
+    envs.push(("BATON_IMPACT", "off".to_string()));
+    let spec = json_of(&run(&gh, &live.work, &args, &envs).await.success());
+    assert_eq!(spec["Dependencies"][1]["ID"], DEP, "{spec}");
+    assert_eq!(
+        spec["Dependencies"][1]["TargetBreakingVersion"], "2.0.0",
+        "{spec}"
+    );
     // A payload that is not what notify sends is refused, nothing read.
     let forged = json!({"repository": "acme/../etc", "tag": "v1.3.0", "version": "1.3.0"});
     let (args, envs) = report(forged, vec![]);

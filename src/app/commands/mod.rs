@@ -229,7 +229,8 @@ pub fn dispatch_payload() -> Option<Payload> {
 }
 
 /// The module release of the `repository_dispatch` event being handled, when its type is
-/// `new_module_release` (sent by `baton notify`): its payload checked, or refused.
+/// `new_module_release` and its payload names a `repository` (as `baton notify` sends it): the
+/// payload checked, or refused.
 pub fn module_release() -> Result<Option<crate::spec::release::ModuleRelease>, InvalidInput> {
     use crate::spec::release::{EVENT_TYPE, ModuleRelease};
     if std::env::var("GITHUB_EVENT_NAME").ok().as_deref() != Some("repository_dispatch") {
@@ -253,6 +254,11 @@ pub fn module_release() -> Result<Option<crate::spec::release::ModuleRelease>, I
         .get("client_payload")
         .cloned()
         .unwrap_or(serde_json::Value::Null);
+    // A payload without `repository` is not notify's: one naming `dependency` and `version` is
+    // handled as before (that release of that dependency), an empty one reports every update.
+    if payload.get("repository").is_none() {
+        return Ok(None);
+    }
     ModuleRelease::from_payload(&payload).map(Some)
 }
 

@@ -302,6 +302,10 @@ async fn notify_runs_as_the_action_with_a_summary_and_outputs() {
     .code(3);
     let summary = std::fs::read_to_string(summary).unwrap();
     assert!(summary.contains("### Baton notify"), "{summary}");
+    assert!(
+        summary.contains("Release `v1.3.0` (`1.3.0`) of acme/terraform-aws-vpc, handed to the consumers as `new_module_release`."),
+        "{summary}"
+    );
     assert!(summary.contains("1 of 2 consumers got it."), "{summary}");
     assert!(
         summary.contains("| acme/live-a | listed | sent |"),

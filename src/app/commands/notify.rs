@@ -195,15 +195,15 @@ pub fn markdown(outcome: &Outcome) -> String {
     if let Some(p) = &outcome.payload {
         let _ = writeln!(
             out,
-            "{} {} of {} ({}), sent as {}.\n",
+            "Release {} ({}) of {}, {} to the consumers as {}.\n",
             output::code(&p.tag),
+            output::code(&p.version),
+            output::md_text(&p.repository),
             if outcome.dry_run {
-                "would be handed"
+                "would be handed (dry run)"
             } else {
                 "handed"
             },
-            output::md_text(&p.repository),
-            output::code(&p.version),
             output::code(&outcome.event_type)
         );
     }

@@ -191,6 +191,9 @@ pub fn scan_text(report: &ScanReport) -> String {
             if let Some(why) = &u.skipped {
                 let _ = write!(out, "  (skipped: {})", t(why));
             }
+            for note in &u.notes {
+                let _ = write!(out, "  (note: {})", t(note));
+            }
             out.push('\n');
         }
     }
@@ -215,11 +218,18 @@ pub fn scan_markdown(report: &ScanReport) -> String {
     let mut out = String::from("| Dependency | Version | File | Note |\n|---|---|---|---|\n");
     for (id, usages) in grouped(report) {
         for u in usages {
-            let note = match (&u.skipped, id == NO_ID) {
+            let mut note = match (&u.skipped, id == NO_ID) {
                 (Some(why), _) => format!("skipped: {why}"),
                 (None, true) => u.source.clone(),
                 (None, false) => String::new(),
             };
+            for n in &u.notes {
+                if !note.is_empty() {
+                    note.push_str("; ");
+                }
+                note.push_str("note: ");
+                note.push_str(n);
+            }
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",

@@ -9,6 +9,7 @@ pub const INPUTS: &[&str] = &[
     "include_dirs",
     "exclude_dirs",
     "dependency",
+    "group",
     "spec",
     "spec_file",
     "update_strategy",
@@ -68,6 +69,8 @@ pub const OUTPUTS: &[&str] = &[
     "gated",
     "consumers",
     "auto_merge",
+    "groups",
+    "ungrouped",
 ];
 
 use crate::app::args::{EnvArgs, GitHubArgs, parse_size};
@@ -279,6 +282,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
         Ok(ReportArgs {
             env: self.env_args_for(&self.chosen()?),
             dependency: self.get("dependency"),
+            group: self.get("group"),
             update_strategy: self.strategy()?,
             spec_file: self.get("spec_file").map(PathBuf::from),
             promote_from: self.list("promote_from"),
@@ -294,8 +298,15 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
     pub fn update(&self) -> Result<UpdateArgs, InvalidInput> {
         let dry_run = self.flag("dry_run")?;
         let dependency = self.get("dependency");
+        let group = self.get("group");
         let branch = self.get("pull_request_branch").or_else(|| {
             let prefix = self.get("pull_request_branch_prefix")?;
+            if let Some(name) = &group {
+                return Some(format!(
+                    "{prefix}{}{name}",
+                    crate::spec::group::BRANCH_SEGMENT
+                ));
+            }
             Some(crate::update::branch::for_dependency(
                 &prefix,
                 dependency.as_deref()?,
@@ -316,6 +327,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             },
             spec: self.get("spec"),
             dependency,
+            group,
             update_strategy: self.strategy()?,
             promote_from: self.list("promote_from"),
             dry_run,
@@ -627,6 +639,12 @@ fn report<F: Fn(&str) -> Option<String>>(
         ("dependencies", serde_json::to_string(&ids)?),
         ("unreachable", spec.unreachable_json()),
         ("gated", (!spec.gated.is_empty()).to_string()),
+    ])?;
+    let config = args.env.resolve()?.config;
+    let (groups, ungrouped) = commands::report::by_group(&spec, config.as_ref())?;
+    set_outputs(&[
+        ("groups", serde_json::to_string(&groups)?),
+        ("ungrouped", serde_json::to_string(&ungrouped)?),
     ])?;
     summary(&format!(
         "### Baton report: {}\n\n{}\n",

@@ -8,6 +8,7 @@ use crate::find::env::DirFilter;
 use crate::find::scan::ScanRequest;
 use crate::promote::status::EnvSpec;
 use crate::spec::Strategy;
+use crate::spec::group::Group;
 use crate::spec::report::Promotion;
 use crate::update::automerge::MergeMethod;
 use serde::Deserialize;
@@ -107,6 +108,8 @@ pub struct Config {
     pub path: PathBuf,
     /// The environments, in promotion order.
     pub environments: Vec<Environment>,
+    /// The groups of dependencies that update together (`[[groups]]`).
+    pub groups: Vec<Group>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -119,6 +122,15 @@ struct RawConfig {
     /// Read by [`consumers`] (`baton notify`); accepted here beside environments.
     #[serde(default, rename = "consumers")]
     _consumers: Option<toml::Value>,
+    #[serde(default)]
+    groups: Vec<Spanned<RawGroup>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    name: Spanned<String>,
+    dependencies: Spanned<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -347,9 +359,11 @@ impl Config {
             let environment = entry.check(&defaults, &environments, &mut names)?;
             environments.push(environment);
         }
+        let groups = check_groups(&at, &raw.groups)?;
         Ok(Config {
             path: path.to_path_buf(),
             environments,
+            groups,
         })
     }
 
@@ -420,6 +434,27 @@ impl Config {
         self.environments
             .iter()
             .find(|e| e.promote_from.as_deref() == Some(env.name.as_str()))
+    }
+
+    /// The group called `name`.
+    pub fn group(&self, name: &str) -> Result<&Group, InvalidInput> {
+        self.groups.iter().find(|g| g.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+            InvalidInput(format!(
+                "no group {name:?} in {}; {}",
+                display_path(&self.path),
+                if known.is_empty() {
+                    "it defines no [[groups]]".to_string()
+                } else {
+                    format!("it defines {}", known.join(", "))
+                }
+            ))
+        })
+    }
+
+    /// The group a dependency belongs to, if any.
+    pub fn group_of(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.matches(id))
     }
 
     /// The environments as `status` takes them.
@@ -767,6 +802,67 @@ impl Entry<'_> {
     }
 }
 
+/// `[[groups]]`, checked: valid and distinct names, globs that compile, and no dependency ID
+/// written in one group that another's glob matches (a dependency belongs to one group at most;
+/// overlaps only the scanned IDs reveal are refused where they are met).
+fn check_groups(at: &Located<'_>, raw: &[Spanned<RawGroup>]) -> Result<Vec<Group>, InvalidInput> {
+    let mut groups: Vec<Group> = Vec::new();
+    for (index, spanned) in raw.iter().enumerate() {
+        let g = spanned.get_ref();
+        let key = |k: &str| format!("groups[{index}].{k}");
+        let (line, _) = line_column(at.text, spanned.span().start);
+        let origin = format!("{}:{line}", display_path(at.path));
+        let name = g.name.get_ref().trim();
+        if groups.iter().any(|o| o.name == name) {
+            return Err(at.error(
+                g.name.span(),
+                &key("name"),
+                format!("group {name:?} is defined twice"),
+            ));
+        }
+        let globs: Vec<String> = g
+            .dependencies
+            .get_ref()
+            .iter()
+            .map(|d| d.get_ref().clone())
+            .collect();
+        let group = Group::new(name, &globs, &origin).map_err(|e| {
+            let span = if crate::spec::group::valid_name(name) {
+                g.dependencies.span()
+            } else {
+                g.name.span()
+            };
+            let k = if span == g.name.span() {
+                "name"
+            } else {
+                "dependencies"
+            };
+            at.error(span, &key(k), e)
+        })?;
+        for glob in g.dependencies.get_ref() {
+            let text = glob.get_ref().trim();
+            if let Some(other) = groups.iter().find(|o| {
+                o.globs.iter().any(|og| og == text)
+                    || (crate::spec::group::is_literal(text) && o.matches(text))
+                    || o.globs
+                        .iter()
+                        .any(|og| crate::spec::group::is_literal(og) && group.matches(og))
+            }) {
+                return Err(at.error(
+                    glob.span(),
+                    &key("dependencies"),
+                    format!(
+                        "group {name:?} and group {:?} ({}) both take the dependencies of {text:?}; a dependency belongs to one group at most",
+                        other.name, other.origin
+                    ),
+                ));
+            }
+        }
+        groups.push(group);
+    }
+    Ok(groups)
+}
+
 fn check_globs(
     at: &Located<'_>,
     globs: &Spanned<Vec<String>>,
@@ -1093,5 +1189,54 @@ github_environment = "production"
             "environments[1].gates.min_soak"
         );
         assert_eq!(line_column(text, text.find("\"b\"").unwrap()), (11, 3));
+    }
+
+    #[test]
+    fn groups_are_named_for_branches_and_never_share_a_dependency() {
+        let with = |groups: &str| parse(&format!("{CHAIN}{groups}"));
+        let c = with(
+            "\n[[groups]]\nname = \"network\"\ndependencies = [\"acme/terraform-aws-*/**\"]\n\n[[groups]]\nname = \"data\"\ndependencies = [\"acme/rds/**\", \"acme/s3\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.groups.len(), 2);
+        assert_eq!(
+            c.group_of("acme/terraform-aws-vpc/vpc").unwrap().name,
+            "network"
+        );
+        assert_eq!(c.group_of("acme/s3").unwrap().name, "data");
+        assert!(c.group_of("acme/other").is_none());
+        assert!(c.group("nope").unwrap_err().0.contains("network, data"));
+        let line_of =
+            |text: &str, needle: &str| text[..text.find(needle).unwrap()].matches('\n').count() + 1;
+        let text = format!(
+            "{CHAIN}\n[[groups]]\nname = \"network\"\ndependencies = [\"acme/terraform-aws-*/**\"]\n\n[[groups]]\nname = \"vpc\"\ndependencies = [\"acme/terraform-aws-vpc/vpc\"]\n"
+        );
+        let e = parse(&text).unwrap_err();
+        let second = line_of(&text, "[\"acme/terraform-aws-vpc/vpc");
+        let first = line_of(&text, "name = \"network\"") - 1;
+        assert!(
+            e.starts_with(&format!(".github/baton.toml:{second}:")),
+            "{e}"
+        );
+        assert!(e.contains("groups[1].dependencies"), "{e}");
+        assert!(
+            e.contains(&format!("\"network\" (.github/baton.toml:{first})"))
+                && e.contains("\"vpc\""),
+            "{e}"
+        );
+        for (bad, why) in [
+            (
+                "name = \"a/b\"\ndependencies = [\"x/*\"]",
+                "invalid group name",
+            ),
+            ("name = \"a\"\ndependencies = []", "no dependency glob"),
+            ("name = \"a\"\ndependencies = [\"x/[\"]", "not a glob"),
+            ("name = \"a\"", "dependencies"),
+        ] {
+            let e = with(&format!("\n[[groups]]\n{bad}\n")).unwrap_err();
+            assert!(e.contains(why), "{why}: {e}");
+        }
+        let e = with("\n[[groups]]\nname = \"a\"\ndependencies = [\"x/*\"]\n[[groups]]\nname = \"a\"\ndependencies = [\"y/*\"]\n").unwrap_err();
+        assert!(e.contains("defined twice"), "{e}");
     }
 }

@@ -78,6 +78,7 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
             clients: Settings::default(),
             dispatched: None,
             release: None,
+            group: None,
         },
         &problems,
     )?;

@@ -163,7 +163,12 @@ pub fn workflows(config: &Config, config_name: &str, action: &ActionRef) -> Vec<
         .map(|env| {
             (
                 workflow_name(env),
-                environment_workflow(config, env, config_name, action),
+                with_groups(
+                    environment_workflow(config, env, config_name, action),
+                    config,
+                    env,
+                    action,
+                ),
             )
         })
         .collect();
@@ -283,6 +288,61 @@ fn environment_workflow(
             method.as_str()
         );
     }
+    y
+}
+
+/// The lines of an environment's workflow that [`with_groups`] changes, as
+/// [`environment_workflow`] writes them.
+const REPORT_OUTPUT: &str =
+    "      has_dependencies: ${{ steps.report.outputs.has_dependencies }}\n";
+const UPDATE_IF: &str = "    if: needs.report.outputs.has_dependencies == 'true'\n";
+const UPDATE_MATRIX: &str =
+    "        dependency: ${{ fromJson(needs.report.outputs.spec).Dependencies }}\n";
+
+/// An environment's workflow when the config has groups: the report job also says which groups
+/// have updates and which dependencies belong to none; the update job's matrix takes the latter,
+/// and an `update-groups` job runs one group update per group (a dispatch that promotes a group
+/// names it to `report`, which then lists that group only). Without groups, unchanged.
+fn with_groups(workflow: String, config: &Config, env: &Environment, action: &ActionRef) -> String {
+    if config.groups.is_empty() {
+        return workflow;
+    }
+    let name = &env.name;
+    let mut y = workflow
+        .replacen(
+            REPORT_OUTPUT,
+            &format!(
+                "{REPORT_OUTPUT}      groups: ${{{{ steps.report.outputs.groups }}}}\n      ungrouped: ${{{{ steps.report.outputs.ungrouped }}}}\n"
+            ),
+            1,
+        )
+        .replacen(
+            UPDATE_IF,
+            "    if: needs.report.outputs.has_dependencies == 'true' && needs.report.outputs.ungrouped != '[]'\n",
+            1,
+        )
+        .replacen(
+            UPDATE_MATRIX,
+            "        # Dependencies of no group; each group is updated as one by update-groups.\n        dependency: ${{ fromJson(needs.report.outputs.ungrouped) }}\n",
+            1,
+        );
+    let _ = write!(
+        y,
+        "\n  update-groups:\n    name: Update group ${{{{ matrix.group }}}} in {name}\n    needs: report\n    if: needs.report.outputs.has_dependencies == 'true' && needs.report.outputs.groups != '[]'\n    runs-on: ubuntu-latest\n"
+    );
+    if let Some(ge) = &env.github_environment {
+        let _ = writeln!(
+            y,
+            "    # Waits for a required reviewer of this GitHub environment.\n    environment: {}",
+            yaml(ge)
+        );
+    }
+    let _ = write!(
+        y,
+        "    permissions:\n      contents: write # push the group's branch\n      pull-requests: write # open or reuse its pull request, add its labels\n    strategy:\n      fail-fast: false\n      matrix:\n        group: ${{{{ fromJson(needs.report.outputs.groups) }}}}\n    # Two runs never push the same branch at once.\n    concurrency:\n      group: baton-{name}-group-${{{{ matrix.group }}}}\n      cancel-in-progress: false\n    steps:\n      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n      - id: update\n        uses: {}\n        with:\n          patcher_command: update\n          environment: {}\n          spec: ${{{{ needs.report.outputs.spec }}}}\n          # One commit, one branch (<prefix>group/<name>) and one pull request for the group.\n          group: ${{{{ matrix.group }}}}\n          github_token: ${{{{ secrets.BATON_TOKEN || github.token }}}}\n",
+        action.line(),
+        yaml(name)
+    );
     y
 }
 

@@ -200,7 +200,23 @@ pub async fn tarball(gh: &GitHub, owner: &str, repo: &str, tag: &str) -> Result<
     .await
 }
 
-/// A temporary bare repository that tags of one remote are fetched into, shallowly.
+/// Whether a revision is a commit ID (40 or 64 hex digits) rather than a tag name.
+fn is_commit(rev: &str) -> bool {
+    matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Where a fetched revision is kept in the scratch repository: a tag under `refs/tags/`, a
+/// commit (as a registry's address may name one) under `refs/baton/`.
+fn local_ref(rev: &str) -> String {
+    if is_commit(rev) {
+        format!("refs/baton/{rev}")
+    } else {
+        format!("refs/tags/{rev}")
+    }
+}
+
+/// A temporary bare repository that tags (or commits) of one remote are fetched into,
+/// shallowly.
 pub struct Scratch {
     git: Git,
     url: String,
@@ -226,7 +242,7 @@ impl Scratch {
         })
     }
 
-    /// Fetches the tags not fetched yet, one commit deep, in one `git fetch`.
+    /// Fetches the tags (or commits) not fetched yet, one commit deep, in one `git fetch`.
     pub fn fetch(&mut self, tags: &[&str]) -> Result<(), String> {
         let missing: Vec<&str> = tags
             .iter()
@@ -238,7 +254,13 @@ impl Scratch {
         }
         let refspecs: Vec<String> = missing
             .iter()
-            .map(|t| format!("+refs/tags/{t}:refs/tags/{t}"))
+            .map(|t| {
+                if is_commit(t) {
+                    format!("+{t}:{}", local_ref(t))
+                } else {
+                    format!("+refs/tags/{t}:refs/tags/{t}")
+                }
+            })
             .collect();
         let mut args = vec![
             "fetch",
@@ -256,8 +278,8 @@ impl Scratch {
 
     /// The paths that differ between two fetched tags.
     pub fn changed(&self, base: &str, head: &str) -> Result<Changed, String> {
-        let base = format!("refs/tags/{base}");
-        let head = format!("refs/tags/{head}");
+        let base = local_ref(base);
+        let head = local_ref(head);
         let paths = self
             .git
             .diff_names(&base, &head)
@@ -270,7 +292,7 @@ impl Scratch {
 
     /// The Terraform files directly inside `dir` at a fetched tag.
     pub fn files_in(&self, tag: &str, dir: &str) -> Result<Files, String> {
-        let rev = format!("refs/tags/{tag}");
+        let rev = local_ref(tag);
         let dir = dir.trim_matches('/');
         let tree = if dir.is_empty() {
             rev.clone()

@@ -194,20 +194,28 @@ pub fn token_env_var(host: &str) -> String {
     name
 }
 
-/// Reads the token for `host` from [`token_env_var`], matching the name case-insensitively as
-/// Terraform does; an empty value counts as none.
+/// Reads the token for `host` (the normalized key: lowercase, punycode, with a port when one
+/// was given) as Terraform does: every variable named `TF_TOKEN_…` is read back into a host
+/// (`__` → `-`, then `_` → `.`), normalized (lowercase; an internationalized name to punycode)
+/// and compared with `host`. An empty value counts as none.
 fn token_from_env(host: &str) -> Option<String> {
-    let wanted = token_env_var(host);
-    let value = std::env::var(&wanted).ok().or_else(|| {
-        std::env::vars_os()
-            .find(|(key, _)| {
-                key.to_str()
-                    .is_some_and(|k| k.eq_ignore_ascii_case(&wanted))
-            })
-            .and_then(|(_, value)| value.into_string().ok())
-    })?;
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_owned())
+    std::env::vars_os().find_map(|(key, value)| {
+        let rest = key.to_str()?.strip_prefix("TF_TOKEN_")?;
+        if token_var_host(rest).as_deref() != Some(host) {
+            return None;
+        }
+        let value = value.into_string().ok()?;
+        let value = value.trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+/// The host a `TF_TOKEN_` variable's name (without the prefix) stands for, normalized as
+/// [`RegistryHost`] keys are: `my__reg_example_com` → `my-reg.example.com`,
+/// `café_example` and `xn__caf__dma_example` → `xn--caf-dma.example`.
+fn token_var_host(rest: &str) -> Option<String> {
+    let raw = rest.replace("__", "-").replace('_', ".");
+    RegistryHost::parse(&raw).ok().map(|h| h.key)
 }
 
 type TokenLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
@@ -330,7 +338,7 @@ impl RegistryClient {
         }
         log::debug!("listing versions of {module} from {url}");
         let body = match self.fetch(&registry, &url).await? {
-            Fetched::Body(body) => body,
+            Fetched::Body(body, _) => body,
             Fetched::Status(StatusCode::NOT_FOUND) => {
                 return Err(RegistryError::NotFound {
                     module,
@@ -383,7 +391,7 @@ impl RegistryClient {
             }
         }
         let body = match self.fetch(&registry, &url).await? {
-            Fetched::Body(body) => body,
+            Fetched::Body(body, _) => body,
             Fetched::Status(StatusCode::NOT_FOUND) => return Ok(None),
             Fetched::Status(status) => return Err(unexpected_status(&url, status)),
         };
@@ -392,6 +400,85 @@ impl RegistryClient {
             .get("published_at")
             .and_then(|v| v.as_str())
             .map(str::to_string))
+    }
+
+    /// Where `version` of `namespace/name/provider` on `host` is downloaded from, as the module
+    /// registry protocol says (`GET <modules.v1>/<ns>/<name>/<provider>/<version>/download` →
+    /// 204 with `X-Terraform-Get`, or a JSON `location`): a go-getter address such as
+    /// `git::https://github.com/org/repo?ref=v1.2.0`. A relative address (`/…`, `./…`, `../…`)
+    /// is resolved against the download URL, as Terraform does. The token for `host` goes to
+    /// the registry only, never to the address returned.
+    pub async fn download_address(
+        &self,
+        host: &str,
+        namespace: &str,
+        name: &str,
+        provider: &str,
+        version: &str,
+    ) -> Result<String, RegistryError> {
+        let registry = RegistryHost::parse(host)?;
+        let module = format!("{namespace}/{name}/{provider}");
+        for segment in [namespace, name, provider, version] {
+            check_segment(segment).map_err(|reason| RegistryError::InvalidModule {
+                module: module.clone(),
+                reason,
+            })?;
+        }
+        let base = self.modules_base(&registry).await?;
+        let mut url = base.clone();
+        match url.path_segments_mut() {
+            Ok(mut segments) => {
+                segments
+                    .pop_if_empty()
+                    .extend([namespace, name, provider, version, "download"]);
+            }
+            Err(()) => {
+                return Err(RegistryError::BadResponse {
+                    url: base.to_string(),
+                    reason: format!("the {MODULES_SERVICE} URL cannot take a path"),
+                });
+            }
+        }
+        let (body, header) = match self.fetch(&registry, &url).await? {
+            Fetched::Body(body, header) => (body, header),
+            Fetched::Status(StatusCode::NOT_FOUND) => {
+                return Err(RegistryError::NotFound {
+                    module: format!("{module} {version}"),
+                    host: registry.key,
+                    url: url.to_string(),
+                });
+            }
+            Fetched::Status(status) => return Err(unexpected_status(&url, status)),
+        };
+        let location = match header {
+            Some(h) => h,
+            None => {
+                #[derive(Deserialize)]
+                struct Location {
+                    location: Option<String>,
+                }
+                serde_json::from_slice::<Location>(&body)
+                    .ok()
+                    .and_then(|l| l.location)
+                    .filter(|l| !l.trim().is_empty())
+                    .ok_or_else(|| RegistryError::BadResponse {
+                        url: url.to_string(),
+                        reason: "it names no download address (no X-Terraform-Get header, no \
+                                 `location`)"
+                            .into(),
+                    })?
+            }
+        };
+        let location = location.trim();
+        if ["/", "./", "../"].iter().any(|p| location.starts_with(p)) {
+            return url.join(location).map(|u| u.to_string()).map_err(|e| {
+                RegistryError::BadResponse {
+                    url: url.to_string(),
+                    reason: format!("its relative download address is not a URL path: {e}"),
+                }
+            });
+        }
+        Ok(location.to_owned())
     }
 
     /// The `modules.v1` base URL of `registry`, ending in `/`, from the cache or discovery.
@@ -420,7 +507,7 @@ impl RegistryClient {
             reason,
         };
         let body = match self.fetch(registry, &url).await? {
-            Fetched::Body(body) => body,
+            Fetched::Body(body, _) => body,
             Fetched::Status(StatusCode::NOT_FOUND) => {
                 return Err(not_a_registry("answered 404".to_owned()));
             }
@@ -500,7 +587,14 @@ impl RegistryClient {
             log::debug!("GET {url} → {status} (attempt {attempt})");
 
             if status.is_success() {
-                return self.read_body(response, url).await.map(Fetched::Body);
+                let get = response
+                    .headers()
+                    .get(TERRAFORM_GET)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.trim().to_owned())
+                    .filter(|v| !v.is_empty());
+                let body = self.read_body(response, url).await?;
+                return Ok(Fetched::Body(body, get));
             }
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
                 return Err(RegistryError::Unauthorized {
@@ -575,9 +669,13 @@ impl RegistryClient {
 
 /// What [`RegistryClient::fetch`] leaves to its caller.
 enum Fetched {
-    Body(Vec<u8>),
+    /// A 2xx answer: its body and its `X-Terraform-Get` header, if any.
+    Body(Vec<u8>, Option<String>),
     Status(StatusCode),
 }
+
+/// The header a registry's download endpoint answers with.
+const TERRAFORM_GET: &str = "x-terraform-get";
 
 /// A registry host, checked and normalized.
 struct RegistryHost {
@@ -1117,6 +1215,154 @@ mod tests {
             "TF_TOKEN_registry_example_com"
         );
         assert_eq!(token_env_var("a-b-c.io"), "TF_TOKEN_a__b__c_io");
+    }
+
+    #[test]
+    fn token_variables_are_read_back_into_hosts_as_terraform_does() {
+        assert_eq!(
+            token_var_host("my__reg_example_com").as_deref(),
+            Some("my-reg.example.com")
+        );
+        assert_eq!(
+            token_var_host("App_Terraform_IO").as_deref(),
+            Some("app.terraform.io")
+        );
+        // An internationalized host, written as punycode or as UTF-8.
+        assert_eq!(
+            token_var_host("xn____caf__dma_example").as_deref(),
+            Some("xn--caf-dma.example")
+        );
+        assert_eq!(
+            token_var_host("café_example").as_deref(),
+            Some("xn--caf-dma.example")
+        );
+        assert_eq!(
+            RegistryHost::parse("café.example").unwrap().key,
+            "xn--caf-dma.example"
+        );
+        assert_eq!(token_var_host("a_b/c"), None);
+    }
+
+    /// A registry whose download endpoint answers with `reply`.
+    async fn download_registry(reply: ResponseTemplate) -> MockServer {
+        let server = registry().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/modules/acme/vpc/aws/2.0.0/download"))
+            .respond_with(reply)
+            .expect(1)
+            .mount(&server)
+            .await;
+        server
+    }
+
+    #[tokio::test]
+    async fn download_address_from_the_header_the_body_or_a_relative_path() {
+        let header = "git::https://github.com/acme/vpc?ref=v2.0.0";
+        let server =
+            download_registry(ResponseTemplate::new(204).insert_header("X-Terraform-Get", header))
+                .await;
+        let got = client()
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .expect("address");
+        assert_eq!(got, header);
+
+        let server = download_registry(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({ "location": "./archive/vpc-2.0.0.tgz" })),
+        )
+        .await;
+        let got = client()
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .expect("address");
+        assert_eq!(
+            got,
+            format!(
+                "{}/v1/modules/acme/vpc/aws/2.0.0/archive/vpc-2.0.0.tgz",
+                server.uri()
+            )
+        );
+
+        let server = download_registry(ResponseTemplate::new(204)).await;
+        let err = client()
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("no X-Terraform-Get"), "{err}");
+
+        let server = registry().await;
+        let err = client()
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("module acme/vpc/aws 2.0.0 not found on"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_download_request_carries_the_token_of_the_registry() {
+        let server = registry().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/modules/acme/vpc/aws/2.0.0/download"))
+            .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
+            .respond_with(
+                ResponseTemplate::new(204)
+                    .insert_header("X-Terraform-Get", "git::https://x/y?ref=a"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        client()
+            .with_token_lookup(|_| Some(TOKEN.to_owned()))
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .expect("address");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_host_does_not_carry_the_token() {
+        let elsewhere = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/dl/vpc"))
+            .respond_with(
+                ResponseTemplate::new(204)
+                    .insert_header("X-Terraform-Get", "git::https://x/y?ref=a"),
+            )
+            .expect(1)
+            .mount(&elsewhere)
+            .await;
+        let server = registry().await;
+        Mock::given(method("GET"))
+            .and(path("/v1/modules/acme/vpc/aws/2.0.0/download"))
+            .respond_with(
+                ResponseTemplate::new(302)
+                    .insert_header("location", format!("{}/dl/vpc", elsewhere.uri()).as_str()),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let got = client()
+            .with_token_lookup(|_| Some(TOKEN.to_owned()))
+            .download_address(&host(&server), "acme", "vpc", "aws", "2.0.0")
+            .await
+            .expect("address");
+        assert_eq!(got, "git::https://x/y?ref=a");
+        let registry_saw = server.received_requests().await.unwrap();
+        assert!(
+            registry_saw
+                .iter()
+                .all(|r| r.headers.contains_key("authorization"))
+        );
+        let other_saw = elsewhere.received_requests().await.unwrap();
+        assert_eq!(other_saw.len(), 1);
+        assert!(
+            !other_saw[0].headers.contains_key("authorization"),
+            "the token went to another host"
+        );
     }
 
     #[test]

@@ -103,6 +103,10 @@ pub struct Usage {
     /// Where the version is written, when Baton can edit it.
     #[serde(skip)]
     pub site: Option<VersionSite>,
+    /// What the scan assumed to find the source or version (`get_env("X", "v1.2.0")` taken as
+    /// its default), to be shown wherever the usage is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl Usage {
@@ -367,6 +371,7 @@ fn usage_from(root: &Path, rel: &str, mut f: hcl::Found) -> Usage {
         version_file,
         address,
         site: f.site,
+        notes: f.notes,
     }
 }
 
@@ -565,6 +570,7 @@ pub(crate) mod fixtures {
             version_file: None,
             address: Some(address),
             site: None,
+            notes: Vec::new(),
         }
     }
 

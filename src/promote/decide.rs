@@ -7,11 +7,11 @@ use serde_json::Value;
 /// The `client_payload` Baton sends with `repository_dispatch`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payload {
-    /// The dependency ID that was updated (`None`: every dependency that landed).
-    #[serde(default)]
+    /// The dependency ID that was updated (`None`: every dependency that landed, or a group's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependency: Option<String>,
     /// The version now in the source environment, without `v`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// The workflow's ref (`GITHUB_REF`).
     #[serde(default, rename = "ref")]
@@ -32,6 +32,34 @@ pub struct Payload {
     /// version even if that is lower than what it runs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rollback: bool,
+    /// The group whose update merged: its dependencies travel in `dependencies`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// For a group: every dependency of it and the version that landed for each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<crate::spec::group::Member>,
+}
+
+impl Payload {
+    /// What it promotes, for messages: the group and its versions, the dependency, or every
+    /// dependency that landed.
+    pub fn what(&self) -> String {
+        if let Some(group) = &self.group {
+            let each: Vec<String> = self
+                .dependencies
+                .iter()
+                .map(|m| format!("{} {}", m.dependency, m.version))
+                .collect();
+            return format!("group {group} ({})", each.join(", "));
+        }
+        format!(
+            "{} at {}",
+            self.dependency.as_deref().unwrap_or("every dependency"),
+            self.version
+                .as_deref()
+                .unwrap_or("the versions that landed")
+        )
+    }
 }
 
 /// What to do with a `pull_request` event.
@@ -255,6 +283,7 @@ mod tests {
             environment: Some("dev".into()),
             pull_request: Some(7),
             rollback: true,
+            ..Payload::default()
         };
         let event = json!({"action": "dev_updates_merged", "client_payload": p});
         assert_eq!(payload_of(&event), Some(p));

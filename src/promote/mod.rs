@@ -14,6 +14,7 @@ use crate::diag::{Reporter, Warning};
 use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanRequest};
 use crate::resolve::landed;
+use crate::spec::group::{self as group, Group, Member};
 use crate::update::publish::{self, RepoRef};
 use anyhow::Context as _;
 use decide::{Decision, Payload};
@@ -43,6 +44,8 @@ pub struct PromoteRequest {
     pub dry_run: bool,
     /// What must hold before dispatching: checks and approvals of the merged pull request.
     pub gates: gates::PromoteGates,
+    /// The groups of the config file: a merged `<prefix>group/<name>` branch hands its group on.
+    pub groups: Vec<Group>,
 }
 
 /// What `baton promote` did (its JSON output).
@@ -99,6 +102,7 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
         Ok(planned) => planned,
         Err(reason) => return Ok(skip(reason)),
     };
+    check_size(&payload)?;
     // Gates are read on a dry run too: it says what would happen.
     if request.gates.active() {
         reporter.phase("gates: checks and approvals");
@@ -135,14 +139,10 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
     }
     if request.dry_run {
         log::info!(
-            "dry run: would send {event_type} to {}/{} for {} at {}; nothing sent",
+            "dry run: would send {event_type} to {}/{} for {}; nothing sent",
             repo.owner,
             repo.name,
-            payload.dependency.as_deref().unwrap_or("every dependency"),
-            payload
-                .version
-                .as_deref()
-                .unwrap_or("the versions that landed")
+            payload.what()
         );
         return Ok(Outcome {
             dispatched: false,
@@ -169,14 +169,10 @@ pub fn run(request: &PromoteRequest, reporter: &dyn Reporter) -> anyhow::Result<
             anyhow::Error::new(e).context(format!("sending repository_dispatch{hint}"))
         })?;
     log::info!(
-        "sent {event_type} to {}/{} for {} at {}",
+        "sent {event_type} to {}/{} for {}",
         repo.owner,
         repo.name,
-        payload.dependency.as_deref().unwrap_or("every dependency"),
-        payload
-            .version
-            .as_deref()
-            .unwrap_or("the versions that landed")
+        payload.what()
     );
     Ok(Outcome {
         dispatched: true,
@@ -229,23 +225,7 @@ pub fn plan(
             .into());
         }
     };
-    let event_path = request.event_path.as_ref().ok_or_else(|| {
-        InvalidInput(
-            "promote reads the pull_request event: set GITHUB_EVENT_PATH or --event-path".into(),
-        )
-    })?;
-    let event_text = std::fs::read_to_string(event_path).map_err(|e| {
-        InvalidInput(format!(
-            "cannot read the event {}: {e}",
-            event_path.display()
-        ))
-    })?;
-    let event: serde_json::Value = serde_json::from_str(&event_text).map_err(|e| {
-        InvalidInput(format!(
-            "the event {} is not JSON: {e}",
-            event_path.display()
-        ))
-    })?;
+    let event = read_event(request)?;
     let label = environment.map(|e| format!("updates-{e}"));
     let (dependency, branch, sha, number) =
         match decide::decide(&event, request.branch_prefix.as_deref(), label.as_deref()) {
@@ -261,6 +241,9 @@ pub fn plan(
         reporter.warn(crate::diag::Warning::general(reason.clone()));
         return Ok(Err(reason));
     }
+    // A group's branch hands on every dependency of the group, not one named by the branch.
+    let group = group_named(request, &branch)?;
+    let dependency = dependency.filter(|_| group.is_none());
 
     // The version that landed, read from this environment's code as checked out.
     let report = scan::scan(&request.scan)?;
@@ -294,6 +277,10 @@ pub fn plan(
         },
         None => None,
     };
+    let dependencies = match group_members(request, group, &report, &landed, reporter)? {
+        Ok(members) => members,
+        Err(reason) => return Ok(Err(reason)),
+    };
     let repo = request
         .clients
         .repository
@@ -321,12 +308,135 @@ pub fn plan(
         environment: environment.map(str::to_string),
         pull_request: Some(number),
         rollback,
+        group: group.map(|g| g.name.clone()),
+        dependencies,
     };
     Ok(Ok(Planned {
         repo,
         event_type,
         payload,
     }))
+}
+
+/// The `pull_request` event the run answers (`--event-path`, else `GITHUB_EVENT_PATH`).
+fn read_event(request: &PromoteRequest) -> Result<serde_json::Value, InvalidInput> {
+    let event_path = request.event_path.as_ref().ok_or_else(|| {
+        InvalidInput(
+            "promote reads the pull_request event: set GITHUB_EVENT_PATH or --event-path".into(),
+        )
+    })?;
+    let event_text = std::fs::read_to_string(event_path).map_err(|e| {
+        InvalidInput(format!(
+            "cannot read the event {}: {e}",
+            event_path.display()
+        ))
+    })?;
+    serde_json::from_str(&event_text).map_err(|e| {
+        InvalidInput(format!(
+            "the event {} is not JSON: {e}",
+            event_path.display()
+        ))
+    })
+}
+
+/// The group a merged branch (`<prefix>group/<name>`) stands for; `Err` when it names a group
+/// the config file does not define (nothing is guessed).
+fn group_named<'a>(
+    request: &'a PromoteRequest,
+    branch: &str,
+) -> Result<Option<&'a Group>, InvalidInput> {
+    let Some(name) = request
+        .branch_prefix
+        .as_deref()
+        .filter(|p| !p.is_empty())
+        .and_then(|p| group::group_of_branch(p, branch))
+    else {
+        return Ok(None);
+    };
+    match request.groups.iter().find(|g| g.name == name) {
+        Some(g) => Ok(Some(g)),
+        None => Err(InvalidInput(format!(
+            "branch {branch} is the update of group {name:?}, which the config file does not define ({}); nothing dispatched: define the group again, or promote by hand",
+            if request.groups.is_empty() {
+                "it has no [[groups]]".to_string()
+            } else {
+                request
+                    .groups
+                    .iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ))),
+    }
+}
+
+/// Every dependency of `group` this environment uses and the version that landed for each, read
+/// from the code as checked out (the merge commit); none without a group. One at several
+/// versions refuses the whole promotion; one at a range or without a version Baton can read is
+/// reported and not sent. `Ok(Err(reason))`: none landed at a version.
+fn group_members(
+    request: &PromoteRequest,
+    group: Option<&Group>,
+    report: &scan::ScanReport,
+    landed: &std::collections::BTreeMap<String, landed::Landed>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Result<Vec<Member>, String>> {
+    let Some(group) = group else {
+        return Ok(Ok(Vec::new()));
+    };
+    group::check_overlap(&request.groups, report)?;
+    let mut members = Vec::new();
+    for id in group.members(report) {
+        match landed.get(&id) {
+            Some(l) if !l.disagreeing.is_empty() => {
+                return Err(InvalidInput(several_versions(&id, report, &request.scan)).into());
+            }
+            Some(l) => members.push(Member {
+                dependency: id,
+                version: l.version.to_string(),
+            }),
+            None => reporter.warn(Warning::general(format!(
+                "group {}: {id} is not at one pinned version in {} (a registry range, or no version Baton can read): it is not in the dispatch",
+                group.name,
+                request.scan.describe()
+            ))),
+        }
+    }
+    if members.is_empty() {
+        return Ok(Err(format!(
+            "no dependency of group {:?} is at a pinned version in {}; nothing landed to promote",
+            group.name,
+            request.scan.describe()
+        )));
+    }
+    if members.len() > group::MAX_MEMBERS {
+        return Err(InvalidInput(format!(
+            "group {:?} has {} dependencies here; a dispatch carries at most {}: split the group",
+            group.name,
+            members.len(),
+            group::MAX_MEMBERS
+        ))
+        .into());
+    }
+    Ok(Ok(members))
+}
+
+/// Refuses a payload GitHub would not take (a `client_payload` of 64 KB or more), before sending.
+fn check_size(payload: &Payload) -> Result<(), InvalidInput> {
+    let size = serde_json::to_vec(payload).map_or(usize::MAX, |v| v.len());
+    if size > group::MAX_PAYLOAD_BYTES {
+        return Err(InvalidInput(format!(
+            "the dispatch payload would be {size} bytes; Baton sends at most {} (GitHub takes less than 64 KB){}",
+            group::MAX_PAYLOAD_BYTES,
+            if payload.group.is_some() {
+                ": split the group"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
 }
 
 /// The refusal when the folders promote reads hold several versions of the dependency: each
@@ -355,4 +465,28 @@ fn several_versions(id: &str, report: &scan::ScanReport, request: &ScanRequest) 
         request.describe(),
         listed.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_github_would_not_take_is_refused_before_sending() {
+        let member = |i: usize| Member {
+            dependency: format!("acme/terraform-aws-{}/modules/{i}", "x".repeat(260)),
+            version: "1.0.0".into(),
+        };
+        let mut payload = Payload {
+            group: Some("network".into()),
+            dependencies: (0..group::MAX_MEMBERS).map(member).collect(),
+            ..Payload::default()
+        };
+        let e = check_size(&payload).unwrap_err().0;
+        assert!(e.contains("split the group"), "{e}");
+        payload.dependencies.truncate(10);
+        assert!(check_size(&payload).is_ok());
+        let keys = serde_json::to_value(&payload).unwrap();
+        assert!(keys.as_object().unwrap().len() <= 10, "{keys}");
+    }
 }

@@ -861,6 +861,7 @@ mod tests {
             version_file: None,
             address: None,
             site: None,
+            notes: Vec::new(),
         }
     }
 

@@ -7,13 +7,13 @@
 //! Cost: per module repository and pair of tags, one compare request and at most two tarballs
 //! on GitHub (a shallow fetch of the tags elsewhere), each cached for the run.
 
-use crate::clients::github::GitHub;
 use crate::clients::moduletree::{self, Changed, Files, Scratch};
 use crate::find::callsite::{self, CallSite, code};
 use crate::find::hcl::UsageKind;
 use crate::find::interface::{self, Change, Interface};
 use crate::find::scan::{ScanReport, Usage};
 use crate::find::source::Source;
+use crate::resolve::address::{self, At, Repo};
 use crate::resolve::{CONCURRENCY, Clients, Dependency, Lookup};
 use crate::version::{self, Version};
 use serde::{Deserialize, Serialize};
@@ -144,6 +144,7 @@ pub async fn assess(
     let units = Arc::new(units);
     let ctx = Arc::new(Ctx {
         github: clients.github.clone(),
+        clients: clients.clone(),
         root: working_dir.to_path_buf(),
         units,
         dependents: Arc::default(),
@@ -152,6 +153,7 @@ pub async fn assess(
         tarballs: Mutex::default(),
         compares: Mutex::default(),
         scratches: Mutex::default(),
+        addresses: Mutex::default(),
     });
     let mut tasks = tokio::task::JoinSet::new();
     for (i, dep) in deps.iter().enumerate() {
@@ -162,6 +164,11 @@ pub async fn assess(
             .usages
             .iter()
             .filter(|u| u.skipped.is_none() && u.dependency.as_deref() == Some(dep.id.as_str()))
+            .filter(|u| {
+                dep.usages
+                    .iter()
+                    .any(|r| r.file == u.version_file() && r.line == u.version_line())
+            })
             .cloned()
             .collect();
         let Some(source) = usages.first().and_then(|u| u.address.clone()) else {
@@ -188,7 +195,9 @@ const OPTIONAL_WORK: &str = "breaking-change impact";
 /// What the run fetched, shared by every dependency: a tarball per repository and tag, a
 /// comparison per repository and pair of tags, a scratch repository per git remote.
 struct Ctx {
-    github: GitHub,
+    github: crate::clients::github::GitHub,
+    /// The registry client, for the download addresses of registry modules.
+    clients: Arc<Clients>,
     root: PathBuf,
     /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
     units: Arc<Vec<String>>,
@@ -202,6 +211,8 @@ struct Ctx {
     tarballs: Mutex<HashMap<(String, String), Slot<Tree>>>,
     compares: Mutex<HashMap<Pair, Slot<Changed>>>,
     scratches: Mutex<HashMap<String, ScratchSlot>>,
+    /// Where a registry module's version is read, by module and version.
+    addresses: Mutex<HashMap<(String, String), Slot<At>>>,
 }
 
 type Slot<T> = Arc<OnceCell<Result<T, String>>>;
@@ -222,10 +233,45 @@ fn slot<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Slot<T>>>, key: K) ->
     }
 }
 
-/// Where a module's repository is read.
-enum Repo {
-    GitHub { owner: String, repo: String },
-    Git { url: String },
+/// How a module is found at a version.
+enum Locate {
+    /// A git source: one repository and folder; a version is its tag.
+    Fixed { repo: Repo, dir: String },
+    /// A registry module: each version where the registry's download address says.
+    Registry {
+        host: String,
+        namespace: String,
+        name: String,
+        provider: String,
+        subdir: Option<String>,
+    },
+}
+
+impl Locate {
+    fn of(source: &Source, lookup: &Lookup) -> Option<Locate> {
+        let dir = |sub: &Option<String>| sub.as_deref().unwrap_or("").trim_matches('/').to_string();
+        match (source, lookup) {
+            (Source::Git(g), Lookup::GitHub { owner, repo }) => Some(Locate::Fixed {
+                repo: Repo::GitHub {
+                    owner: owner.clone(),
+                    repo: repo.clone(),
+                },
+                dir: dir(&g.subdir),
+            }),
+            (Source::Git(g), Lookup::Git { url }) => Some(Locate::Fixed {
+                repo: Repo::Git { url: url.clone() },
+                dir: dir(&g.subdir),
+            }),
+            (Source::Registry(r), Lookup::Registry { .. }) => Some(Locate::Registry {
+                host: r.host.clone(),
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                provider: r.provider.clone(),
+                subdir: r.subdir.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl Ctx {
@@ -331,6 +377,41 @@ impl Ctx {
         .map_err(|e| format!("git did not finish: {e}"))?
     }
 
+    /// Where the module is at version `v`: for a registry module, where the registry's download
+    /// address for it points (asked once per version).
+    async fn at(&self, locate: &Locate, dep: &Dependency, v: &Version) -> Result<At, String> {
+        let tag = tag_of(dep, v);
+        match locate {
+            Locate::Fixed { repo, dir } => Ok(At {
+                repo: repo.clone(),
+                rev: tag,
+                dir: dir.clone(),
+            }),
+            Locate::Registry {
+                host,
+                namespace,
+                name,
+                provider,
+                subdir,
+            } => {
+                let module = format!("{host}/{namespace}/{name}/{provider}//{subdir:?}");
+                slot(&self.addresses, (module, tag.clone()))
+                    .get_or_init(|| async {
+                        let _permit = self.requests.acquire().await;
+                        let address = self
+                            .clients
+                            .registry
+                            .download_address(host, namespace, name, provider, &tag)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        address::read(&address, subdir.as_deref(), self.github.api_url())
+                    })
+                    .await
+                    .clone()
+            }
+        }
+    }
+
     /// The module's folder and those of the local modules it sources, at `tag`.
     async fn module_paths(&self, repo: &Repo, tag: &str, dir: &str) -> Result<Vec<String>, String> {
         let mut seen: BTreeSet<String> = BTreeSet::new();
@@ -401,95 +482,139 @@ async fn assess_one(
         from: from_tag.clone(),
         module: String::new(),
         empty_bumps: Vec::new(),
-        to: None,
+        to: targets.breaking.as_ref().map(|b| tag_of(dep, b)),
         paths: Vec::new(),
         changes: Vec::new(),
         usages: Vec::new(),
         steps: Vec::new(),
         unknown: None,
     };
-    let (repo, dir) = match (source, &dep.lookup) {
-        (Source::Git(g), Lookup::GitHub { owner, repo }) => (
-            Repo::GitHub {
-                owner: owner.clone(),
-                repo: repo.clone(),
-            },
-            g.subdir.clone().unwrap_or_default(),
-        ),
-        (Source::Git(g), Lookup::Git { url }) => (
-            Repo::Git { url: url.clone() },
-            g.subdir.clone().unwrap_or_default(),
-        ),
-        _ => {
-            impact.to = targets.breaking.as_ref().map(|b| tag_of(dep, b));
-            impact.unknown = Some(
-                "Baton does not read the source of registry modules yet: read the release notes"
-                    .into(),
-            );
-            return (targets, impact);
-        }
+    let Some(locate) = Locate::of(source, &dep.lookup) else {
+        impact.unknown = Some(
+            "Baton does not read the source of this kind of module: read the release notes".into(),
+        );
+        return (targets, impact);
     };
-    let dir = dir.trim_matches('/').to_string();
-    impact.module = dir.clone();
+    if let Locate::Fixed { dir, .. } = &locate {
+        impact.module = dir.clone();
+    }
     let Some(current) = current.filter(|c| dep.tags.contains_key(c)) else {
-        impact.to = targets.breaking.as_ref().map(|b| tag_of(dep, b));
         impact.unknown = Some(format!(
             "the version in use, {}, is not a published tag, so there is nothing to compare it with",
             tag_text(&from_tag)
         ));
         return (targets, impact);
     };
-    let versions: Vec<Version> = dep.tags.keys().cloned().collect();
-    let mut hops = 0;
-    while let Some(breaking) = targets.breaking.clone() {
-        let start = targets.safe.clone().unwrap_or_else(|| current.clone());
-        let (start_tag, head_tag) = (tag_of(dep, &start), tag_of(dep, &breaking));
-        impact.to = Some(head_tag.clone());
-        // Both at once: the module's folders at the breaking release, and what changed.
-        let step = async {
-            let (paths, changed) = tokio::join!(
-                ctx.module_paths(&repo, &head_tag, &dir),
-                ctx.changed(&repo, &start_tag, &head_tag)
-            );
-            Ok::<_, String>((paths?, changed?))
-        };
-        let (paths, changed) = match step.await {
-            Ok(x) => x,
-            Err(e) => {
-                impact.unknown = Some(format!("cannot read {}: {e}", tag_text(&head_tag)));
+    let from = match ctx.at(&locate, dep, &current).await {
+        Ok(at) => at,
+        Err(e) => {
+            impact.unknown = Some(format!("cannot read {}: {e}", tag_text(&from_tag)));
+            return (targets, impact);
+        }
+    };
+    impact.module = from.dir.clone();
+    let walk = Walk {
+        ctx,
+        dep,
+        locate: &locate,
+        current: &current,
+        from: &from,
+        usages,
+    };
+    walk.run(&mut targets, &mut impact).await;
+    (targets, impact)
+}
+
+/// One dependency's way from the version in use to its breaking target, past empty bumps.
+struct Walk<'a> {
+    ctx: &'a Ctx,
+    dep: &'a Dependency,
+    locate: &'a Locate,
+    /// The lowest version in use, and where the module is at it.
+    current: &'a Version,
+    from: &'a At,
+    usages: &'a [Usage],
+}
+
+impl Walk<'_> {
+    /// Goes past the breaking releases that change nothing in the module (at most
+    /// [`MAX_HOPS`]), then works out what the first one that does changes here.
+    async fn run(&self, targets: &mut version::Targets, impact: &mut Impact) {
+        let (ctx, dep) = (self.ctx, self.dep);
+        let versions: Vec<Version> = dep.tags.keys().cloned().collect();
+        let mut hops = 0;
+        while let Some(breaking) = targets.breaking.clone() {
+            let start = targets.safe.clone().unwrap_or_else(|| self.current.clone());
+            let head_tag = tag_of(dep, &breaking);
+            impact.to = Some(head_tag.clone());
+            let (start_at, head_at, paths, changed) = match self.step(&start, &breaking).await {
+                Ok(x) => x,
+                Err(e) => {
+                    impact.unknown = Some(format!("cannot read {}: {e}", tag_text(&head_tag)));
+                    break;
+                }
+            };
+            impact.paths = paths.clone();
+            impact.module = head_at.dir.clone();
+            // Another repository or folder is never called an empty bump.
+            let empty = changed
+                .is_some_and(|changed| paths.iter().all(|p| changed.under(p) == Some(false)));
+            if empty && hops == MAX_HOPS {
+                impact.unknown = Some(format!(
+                    "{} changes nothing in the module either, but Baton goes past at most {MAX_HOPS} empty bumps: read the release notes",
+                    tag_text(&head_tag)
+                ));
                 break;
             }
-        };
-        impact.paths = paths.clone();
-        let verdicts: Vec<Option<bool>> = paths.iter().map(|p| changed.under(p)).collect();
-        let empty = verdicts.iter().all(|v| *v == Some(false));
-        if empty && hops == MAX_HOPS {
-            impact.unknown = Some(format!(
-                "{} changes nothing in the module either, but Baton goes past at most {MAX_HOPS} empty bumps: read the release notes",
-                tag_text(&head_tag)
-            ));
+            if empty {
+                hops += 1;
+                impact.empty_bumps.push(EmptyBump {
+                    release: head_tag.clone(),
+                    compared: format!("{}...{}", start_at.rev, head_at.rev),
+                });
+                let next = version::compute_targets(&breaking, &versions);
+                targets.safe = Some(next.safe.unwrap_or(breaking));
+                targets.breaking = next.breaking;
+                impact.to = None;
+                continue;
+            }
+            let tags = (impact.from.clone(), head_tag);
+            if let Err(e) =
+                interface_impact(ctx, (self.from, &head_at), tags, self.usages, impact).await
+            {
+                impact.unknown = Some(e);
+            }
             break;
         }
-        if empty {
-            hops += 1;
-            impact.empty_bumps.push(EmptyBump {
-                release: head_tag.clone(),
-                compared: format!("{start_tag}...{head_tag}"),
-            });
-            let next = version::compute_targets(&breaking, &versions);
-            targets.safe = Some(next.safe.unwrap_or(breaking));
-            targets.breaking = next.breaking;
-            impact.to = None;
-            continue;
-        }
-        if let Err(e) =
-            interface_impact(ctx, &repo, &dir, &from_tag, &head_tag, usages, &mut impact).await
-        {
-            impact.unknown = Some(e);
-        }
-        break;
     }
-    (targets, impact)
+
+    /// Where the module is at `start` and at `head`, its folders at `head`, and what changed
+    /// between the two (`None` when they are not the same repository and folder).
+    async fn step(
+        &self,
+        start: &Version,
+        head: &Version,
+    ) -> Result<(At, At, Vec<String>, Option<Changed>), String> {
+        let (ctx, dep, locate) = (self.ctx, self.dep, self.locate);
+        let (start_at, head_at) =
+            tokio::join!(ctx.at(locate, dep, start), ctx.at(locate, dep, head));
+        let (start_at, head_at) = (start_at?, head_at?);
+        let same = start_at.repo == head_at.repo && start_at.dir == head_at.dir;
+        // Both at once: the module's folders at the breaking release, and what changed.
+        let (paths, changed) = tokio::join!(
+            ctx.module_paths(&head_at.repo, &head_at.rev, &head_at.dir),
+            async {
+                match same {
+                    true => ctx
+                        .changed(&head_at.repo, &start_at.rev, &head_at.rev)
+                        .await
+                        .map(Some),
+                    false => Ok(None),
+                }
+            }
+        );
+        Ok((start_at, head_at, paths?, changed?))
+    }
 }
 
 /// The tag of a version as published.
@@ -497,28 +622,27 @@ fn tag_of(dep: &Dependency, v: &Version) -> String {
     dep.tags.get(v).cloned().unwrap_or_else(|| v.to_string())
 }
 
-/// Compares the interfaces at the two tags and checks every usage against the changes.
+/// Compares the interfaces at the two places (`from`, `to`; their versions as published in
+/// `tags`) and checks every usage against the changes.
 async fn interface_impact(
     ctx: &Ctx,
-    repo: &Repo,
-    dir: &str,
-    from_tag: &str,
-    to_tag: &str,
+    (from, to): (&At, &At),
+    (from_tag, to_tag): (String, String),
     usages: &[Usage],
     impact: &mut Impact,
 ) -> Result<(), String> {
     let read = |files: Vec<(String, String)>| {
         Interface::read(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
     };
-    let old_files = ctx.files_in(repo, from_tag, dir).await?;
-    let new_files = ctx.files_in(repo, to_tag, dir).await?;
-    let shown_dir = if dir.is_empty() {
-        "the repository's root folder".to_string()
-    } else {
-        code(dir)
-    };
-    for (files, tag) in [(&old_files, from_tag), (&new_files, to_tag)] {
+    let old_files = ctx.files_in(&from.repo, &from.rev, &from.dir).await?;
+    let new_files = ctx.files_in(&to.repo, &to.rev, &to.dir).await?;
+    for (files, at, tag) in [(&old_files, from, &from_tag), (&new_files, to, &to_tag)] {
         if files.is_empty() {
+            let shown_dir = if at.dir.is_empty() {
+                "the repository's root folder".to_string()
+            } else {
+                code(&at.dir)
+            };
             return Err(format!(
                 "{shown_dir} holds no Terraform files at {}: the module may have moved",
                 tag_text(tag)
@@ -533,7 +657,7 @@ async fn interface_impact(
         ));
     }
     impact.changes = interface::diff(&old, &new);
-    let tag = tag_text(to_tag);
+    let tag = tag_text(&to_tag);
     // Reading a usage's files costs a full parse: only when a change can reach a usage.
     let reaches_usages = impact.changes.iter().any(|c| c.name().is_some());
     let outputs_removed = impact
@@ -579,7 +703,7 @@ async fn interface_impact(
     }
     impact
         .steps
-        .extend(general_steps(&impact.changes, &tag_text(to_tag)));
+        .extend(general_steps(&impact.changes, &tag_text(&to_tag)));
     Ok(())
 }
 

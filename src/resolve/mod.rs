@@ -2,6 +2,7 @@
 //! repository (fetched concurrently), then pure planning that can be tested without a network;
 //! [`impact`] then works out what breaking targets do to this environment.
 
+pub mod address;
 pub mod history;
 pub mod impact;
 pub mod landed;

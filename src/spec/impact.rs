@@ -175,11 +175,17 @@ fn dependency_part(
             locals.join(", ")
         )
     };
+    // A promotion moves to exactly what landed; only an update's `next-safe` goes past.
+    let past = if dep.source_type.as_deref() == Some("promotion") {
+        ""
+    } else {
+        ", so `next-safe` goes past it"
+    };
     for i in empty {
         let b = &impact.empty_bumps[i];
         let _ = writeln!(
             out,
-            "- {} is a breaking release, but it changes nothing in {places} (compared {}): it is not breaking here, so `next-safe` goes past it.",
+            "- {} is a breaking release, but it changes nothing in {places} (compared {}): it is not breaking here{past}.",
             b.release,
             code(&b.compared)
         );
@@ -377,6 +383,29 @@ mod tests {
             "nothing to do by hand"
         );
         assert_eq!(pr_section(&[(&d, v("1.1.0"))], &no_link), "");
+    }
+
+    #[test]
+    fn a_promotion_moves_to_what_landed_and_goes_past_nothing() {
+        let mut i = impact();
+        i.empty_bumps = vec![EmptyBump {
+            release: "v2.0.0".into(),
+            compared: "v1.0.0...v2.0.0".into(),
+        }];
+        i.to = None;
+        let mut d = dep(i.clone());
+        let text = pr_section(&[(&d, v("2.0.0"))], &no_link);
+        assert!(
+            text.contains("it is not breaking here, so `next-safe` goes past it."),
+            "{text}"
+        );
+        d.source_type = Some("promotion".into());
+        let text = pr_section(&[(&d, v("2.0.0"))], &no_link);
+        assert!(
+            text.contains("(compared `v1.0.0...v2.0.0`): it is not breaking here.\n"),
+            "{text}"
+        );
+        assert!(!text.contains("next-safe"), "{text}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod dispatch;
 pub mod gates;
+pub mod group;
 pub mod impact;
 pub mod location;
 pub mod promotion;

@@ -3,10 +3,10 @@
 
 use crate::find::scan::{ScanReport, Usage};
 use crate::find::source::Source;
-use crate::resolve::UsageRef;
 use crate::resolve::landed::{Landed, LandedRange, pinned_version};
+use crate::resolve::{Dependency, Lookup, UsageRef};
 use crate::spec::{NotPromoted, SkippedUsage, Spec, SpecDependency};
-use crate::version::{Constraint, Version};
+use crate::version::{self, Constraint, Targets, Version};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a usage needs to move to `target`: it pins an older version (or, with `down`, any
@@ -406,6 +406,79 @@ fn spec_dependency(
     }
 }
 
+/// The dependencies of a promotion spec whose target crosses a breaking release from the
+/// lowest version this environment runs, as [`crate::resolve::impact::assess`] takes them: only
+/// the usages that move, the version in use and the target (each as the usages write it) as the
+/// only releases, so that the analysis is of exactly this move and never goes past the target.
+/// Registry ranges promoted as written are left out.
+pub fn breaking_moves(spec: &Spec, current: &ScanReport) -> Vec<Dependency> {
+    let mut out = Vec::new();
+    for d in &spec.dependencies {
+        if d.target_constraint.is_some() {
+            continue;
+        }
+        let Some(target) = d
+            .target_breaking_version
+            .as_deref()
+            .and_then(version::parse_version)
+        else {
+            continue;
+        };
+        let moving: Vec<&Usage> = current
+            .usages
+            .iter()
+            .filter(|u| u.skipped.is_none() && u.dependency.as_deref() == Some(d.id.as_str()))
+            .filter(|u| pinned_version(u).is_some_and(|v| v < target))
+            .collect();
+        let lowest = moving
+            .iter()
+            .filter_map(|u| Some((pinned_version(u)?, u.current.clone()?)))
+            .min_by(|a, b| a.0.cmp(&b.0));
+        let Some((lowest, written)) = lowest else {
+            continue;
+        };
+        let Some(lookup) = moving
+            .first()
+            .and_then(|u| u.address.as_ref())
+            .and_then(Lookup::of)
+        else {
+            continue;
+        };
+        if !version::is_breaking(&lowest, &target) {
+            continue;
+        }
+        let tags = BTreeMap::from([
+            (target.clone(), version::format_like(&written, &target)),
+            (lowest.clone(), written),
+        ]);
+        out.push(Dependency {
+            id: d.id.clone(),
+            org: d.org.clone(),
+            repo: d.repo.clone(),
+            module: d.module.clone(),
+            lookup,
+            usages: moving
+                .iter()
+                .map(|u| UsageRef {
+                    file: u.version_file().to_string(),
+                    line: u.version_line(),
+                    current: u.current.clone().unwrap_or_default(),
+                })
+                .collect(),
+            current: vec![lowest],
+            targets: Targets {
+                safe: None,
+                breaking: Some(target),
+            },
+            latest: None,
+            tags,
+            error: None,
+            impact: None,
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,6 +524,55 @@ mod tests {
             spec.dependencies[0].target_breaking_version.as_deref(),
             Some("1.2.0")
         );
+    }
+
+    #[test]
+    fn breaking_moves_are_this_environments_own_moving_usages() {
+        let dev = report(vec![usage(
+            "dev/a.hcl",
+            "github.com/o/r//m?ref=v2.0.0",
+            "v2.0.0",
+        )]);
+        let stage = report(vec![
+            usage("stage/a.hcl", "github.com/o/r//m?ref=v1.2.0", "v1.2.0"),
+            usage("stage/b.hcl", "github.com/o/r//m?ref=v1.0.0", "v1.0.0"),
+            usage("stage/c.hcl", "github.com/o/r//m?ref=v2.0.0", "v2.0.0"),
+        ]);
+        let spec = promotion_spec(
+            String::new(),
+            String::new(),
+            &stage,
+            &landed_versions(&dev),
+            None,
+        );
+        let moves = breaking_moves(&spec, &stage);
+        assert_eq!(moves.len(), 1);
+        let m = &moves[0];
+        let files: Vec<&str> = m.usages.iter().map(|u| u.file.as_str()).collect();
+        assert_eq!(
+            files,
+            ["stage/a.hcl", "stage/b.hcl"],
+            "the usage already there does not move"
+        );
+        assert_eq!(m.current, [Version::new(1, 0, 0)]);
+        assert_eq!(m.targets.breaking, Some(Version::new(2, 0, 0)));
+        assert_eq!(m.targets.safe, None);
+        let tags: Vec<&str> = m.tags.values().map(String::as_str).collect();
+        assert_eq!(tags, ["v1.0.0", "v2.0.0"], "nothing past the target");
+        // A move within one major version crosses no breaking release.
+        let dev = report(vec![usage(
+            "dev/a.hcl",
+            "github.com/o/r//m?ref=v1.4.0",
+            "v1.4.0",
+        )]);
+        let spec = promotion_spec(
+            String::new(),
+            String::new(),
+            &stage,
+            &landed_versions(&dev),
+            None,
+        );
+        assert!(breaking_moves(&spec, &stage).is_empty());
     }
 
     #[test]

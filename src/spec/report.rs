@@ -7,6 +7,7 @@ use crate::exit::InvalidInput;
 use crate::find::scan::{self, ScanReport, ScanRequest};
 use crate::resolve::{self, Clients, impact, landed};
 use crate::spec::dispatch::{self, Dispatched};
+use crate::spec::group::{DispatchedGroup, GroupScope};
 use crate::spec::{Spec, Strategy, gates, promotion};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub struct ReportRequest {
     /// `baton notify`): its repository's dependencies target exactly its version, with no
     /// version listing.
     pub release: Option<crate::spec::release::ModuleRelease>,
+    /// Only the dependencies of this group (and, answering a group's dispatch, what it says
+    /// landed).
+    pub group: Option<GroupScope>,
 }
 
 /// Scans the environment and builds its spec; problems go to `reporter` on the way.
@@ -57,6 +61,10 @@ pub fn run(request: &ReportRequest, reporter: &dyn Reporter) -> anyhow::Result<S
     for w in request.scan.problems(&report) {
         reporter.warn(w);
     }
+    let report = match &request.group {
+        Some(group) => group.scope(&report)?,
+        None => report,
+    };
     let session = match request.promotion {
         Some(_) => None,
         None => Some(Session::new(&request.clients)?),
@@ -139,11 +147,20 @@ pub fn spec_for(
         };
         dispatch::check_published(payload, session, &request.scan, report)?;
     }
+    if let (Some(_), Some(group)) = (
+        &request.promotion,
+        request.group.as_ref().and_then(|g| g.dispatched.as_ref()),
+    ) {
+        check_group_published(request, group, session, report)?;
+    }
     let mut spec = match (&request.promotion, session) {
         (Some(promotion), _) => gated_promotion(request, promotion, report, only, reporter)?,
         (None, Some(session)) => resolve(session, request, report, only, reporter)?,
         (None, None) => anyhow::bail!("version lookups need a session"),
     };
+    if request.promotion.is_some() {
+        promotion_impact(request, report, &mut spec, session, reporter)?;
+    }
     // Where the globs and paths of the spec are read from, for an update run elsewhere.
     spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
     for u in &spec.unreachable {
@@ -171,7 +188,11 @@ fn gated_promotion(
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Spec> {
     let gates = &request.gates;
-    let previous_run = previous_run(promotion, only, reporter, request.dispatched.as_ref())?;
+    let group = request.group.as_ref().and_then(|g| g.dispatched.as_ref());
+    let previous_run = match group {
+        Some(group) => group_previous_run(promotion, group, reporter)?,
+        None => previous_run(promotion, only, reporter, request.dispatched.as_ref())?,
+    };
     let landed = &previous_run.landed;
     let mut spec = spec_from_previous(
         &previous_run,
@@ -217,6 +238,122 @@ fn gated_promotion(
         )?;
     }
     Ok(spec)
+}
+
+/// Checks that every version a group payload names is a published release of its dependency
+/// (those this environment uses).
+fn check_group_published(
+    request: &ReportRequest,
+    group: &DispatchedGroup,
+    session: Option<&Session>,
+    report: &ScanReport,
+) -> anyhow::Result<()> {
+    let owned;
+    let session = match session {
+        Some(s) => s,
+        None => {
+            owned = Session::new(&request.clients)?;
+            &owned
+        }
+    };
+    for d in group_dispatched(group) {
+        d.version()?;
+        dispatch::check_published(&d, session, &request.scan, report)?;
+    }
+    Ok(())
+}
+
+/// The impact on this environment's own usages of each promoted move that crosses a breaking
+/// release: this environment may pass other inputs than the previous one. Nothing is asked of
+/// the network when no move is breaking (or with `skip_impact`).
+fn promotion_impact(
+    request: &ReportRequest,
+    report: &ScanReport,
+    spec: &mut Spec,
+    session: Option<&Session>,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<()> {
+    if request.clients.skip_impact {
+        return Ok(());
+    }
+    let mut deps = promotion::breaking_moves(spec, report);
+    if deps.is_empty() {
+        return Ok(());
+    }
+    reporter.phase("breaking-change impact");
+    let owned;
+    let session = match session {
+        Some(s) => s,
+        None => {
+            owned = Session::new(&request.clients)?;
+            &owned
+        }
+    };
+    let clients = Arc::new(Clients {
+        github: session.github.clone(),
+        registry: session.settings.registry()?,
+        git_dir: request.scan.working_dir.clone(),
+    });
+    session.block_on(impact::assess(
+        clients,
+        report,
+        &mut deps,
+        &request.scan.working_dir,
+    ));
+    for dep in deps {
+        if let Some(d) = spec.dependencies.iter_mut().find(|d| d.id == dep.id) {
+            d.impact = dep.impact;
+        }
+    }
+    Ok(())
+}
+
+/// Each dependency of a group payload as a single dispatch would name it.
+fn group_dispatched(group: &DispatchedGroup) -> Vec<Dispatched> {
+    group
+        .members
+        .iter()
+        .map(|m| Dispatched {
+            dependency: m.dependency.clone(),
+            version: m.version.clone(),
+            sha: group.sha.clone(),
+            environment: group.environment.clone(),
+            pull_request: group.pull_request,
+        })
+        .collect()
+}
+
+/// What landed before, for a group payload: the previous environment read at the payload's
+/// commit, every version the payload names checked against it (one that differs refuses the
+/// whole promotion), and only those dependencies promoted.
+fn group_previous_run(
+    promotion: &Promotion,
+    group: &DispatchedGroup,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<PreviousRun> {
+    let Promotion::FromDirs(previous) = promotion else {
+        return Err(InvalidInput(format!(
+            "group {:?} is promoted from the previous environment's folders, read at the commit that merged it: set promote_from (the config's environment chain, or --promote-from)",
+            group.group
+        ))
+        .into());
+    };
+    let members = group_dispatched(group);
+    let Some(first) = members.first() else {
+        anyhow::bail!("the group payload names no dependency");
+    };
+    let mut run = previous_run(promotion, None, reporter, Some(first))?;
+    for d in &members[1..] {
+        dispatch::check_landed(d, &run.landed, previous)?;
+    }
+    let named = |id: &String| members.iter().any(|m| &m.dependency == id);
+    run.landed.retain(|id, _| named(id));
+    run.ranges.retain(|id, _| named(id));
+    run.unpinned.retain(|id, _| named(id));
+    if let Some(env) = &group.environment {
+        run.name = env.clone();
+    }
+    Ok(run)
 }
 
 /// Looks up versions for the scan's dependencies and builds the spec.

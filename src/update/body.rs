@@ -178,6 +178,19 @@ pub struct BodyContext {
     /// The module release the update answers (`new_module_release`): its repository's releases
     /// are not listed, the release itself is linked.
     pub module_release: Option<crate::spec::release::ModuleRelease>,
+    /// For a group's update: one section per dependency, and what was left out.
+    pub group: Option<GroupBody>,
+}
+
+/// What the body of a group's update says beyond a single update's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupBody {
+    /// The group's name.
+    pub name: String,
+    /// Its dependencies the update does not move, with why.
+    pub left_out: Vec<(String, String)>,
+    /// The "Impact on this environment" part of each dependency, by ID (empty or absent: none).
+    pub impacts: BTreeMap<String, String>,
 }
 
 /// The releases of a module's own tags: in a repository that tags each of its modules
@@ -346,6 +359,9 @@ fn breaking_releases(dep: &BodyDependency, froms: &[Version], crossed: &[Version
 
 /// The body with as much as `budget` allows, section by section.
 fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> String {
+    if let Some(group) = &context.group {
+        return render_group(input, context, group, budget);
+    }
     let mut out = String::new();
     headings(&mut out, input);
     introduction(&mut out, input, context);
@@ -354,8 +370,65 @@ fn render(input: &BodyInput<'_>, context: &BodyContext, budget: Budget) -> Strin
         dependency_section(&mut out, input.changes, dep, budget);
     }
     shared_files(&mut out, input.changes);
+    assumed(&mut out, input.changes);
     not_updated(&mut out, input.skipped);
     out.push_str(input.impact);
+    how_to_review(&mut out, context);
+    out
+}
+
+/// The body of a group's update: what moved together, then one section per dependency (its
+/// versions, files, breaking releases and impact), then what was left out and why.
+fn render_group(
+    input: &BodyInput<'_>,
+    context: &BodyContext,
+    group: &GroupBody,
+    budget: Budget,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Update group {} in {}\n\nBaton updated {} of group {} together in **{}**, in one commit, with the {} strategy. Only version strings changed.\n",
+        code(&group.name),
+        md_text(input.environment),
+        crate::output::count(input.dependencies.len(), "dependency", "dependencies"),
+        code(&group.name),
+        md_text(input.environment),
+        code(input.strategy)
+    );
+    if let Some(p) = &context.promoted_from {
+        out.push_str(&provenance(p, context.repository_url.as_deref()));
+    }
+    for dep in input.dependencies {
+        let from = dep
+            .from
+            .as_ref()
+            .map_or("?".to_string(), ToString::to_string);
+        let _ = writeln!(out, "\n### {} from {from} to {}\n", code(&dep.id), dep.to);
+        let changes: Vec<Change> = input
+            .changes
+            .iter()
+            .filter(|c| c.dependency == dep.id)
+            .cloned()
+            .collect();
+        file_table(&mut out, &changes, budget.rows);
+        dependency_section(&mut out, input.changes, dep, budget);
+        if let Some(impact) = group.impacts.get(&dep.id) {
+            out.push_str(&impact.replacen("### Impact", "#### Impact", 1));
+        }
+    }
+    if !group.left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Left out of this update\n\nThese dependencies of group {} are not moved by this pull request:\n",
+            code(&group.name)
+        );
+        for (id, reason) in &group.left_out {
+            let _ = writeln!(out, "- {}: {}", code(id), md_text(reason));
+        }
+    }
+    shared_files(&mut out, input.changes);
+    not_updated(&mut out, input.skipped);
     how_to_review(&mut out, context);
     out
 }
@@ -626,6 +699,29 @@ fn shared_files(out: &mut String, changes: &[Change]) {
     }
 }
 
+/// "Assumed when scanning": the versions found through a value Baton cannot read (an
+/// environment variable's default), so that a reviewer knows what the edit rests on.
+fn assumed(out: &mut String, changes: &[Change]) {
+    let noted: Vec<&Change> = changes.iter().filter(|c| !c.notes.is_empty()).collect();
+    if noted.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n### Assumed when scanning\n\nThese versions were found through values that exist only when Terragrunt runs; the edit is right only as long as what is said here holds.\n\n",
+    );
+    for c in noted {
+        for note in &c.notes {
+            let _ = writeln!(
+                out,
+                "- {} ({}): {}",
+                code(&format!("{}:{}", c.file, c.line)),
+                code(&c.dependency),
+                md_text(note)
+            );
+        }
+    }
+}
+
 /// "Not updated": every usage left alone, and why.
 fn not_updated(out: &mut String, skipped: &[crate::spec::SkippedUsage]) {
     if skipped.is_empty() {
@@ -773,6 +869,7 @@ mod tests {
             from: "v0.8.0".into(),
             to: "v0.9.1".into(),
             used_by: vec![],
+            notes: Vec::new(),
         }];
         let body = render_body(&BodyInput {
             environment: "dev",
@@ -814,6 +911,7 @@ mod tests {
             from: "v1.0.0".into(),
             to: "v1.2.0".into(),
             used_by: vec!["dev/a/terragrunt.hcl".into(), "dev/b/terragrunt.hcl".into()],
+            notes: Vec::new(),
         }];
         let body = render_body(&BodyInput {
             environment: "dev",
@@ -831,6 +929,40 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("another environment"), "{body}");
+    }
+
+    #[test]
+    fn body_says_what_a_version_found_through_an_environment_default_rests_on() {
+        let deps = [BodyDependency {
+            id: "acme/m/vpc".into(),
+            from: Some(Version::new(1, 0, 0)),
+            to: Version::new(1, 2, 0),
+            releases: vec![],
+        }];
+        let note = "`get_env(\"VPC_VERSION\", \"v1.0.0\")` is taken as its default \"v1.0.0\"";
+        let changes = [Change {
+            file: "dev/vpc/terragrunt.hcl".into(),
+            line: 2,
+            dependency: "acme/m/vpc".into(),
+            from: "v1.0.0".into(),
+            to: "v1.2.0".into(),
+            used_by: vec![],
+            notes: vec![note.into()],
+        }];
+        let body = render_body(&BodyInput {
+            environment: "dev",
+            strategy: "next-safe",
+            dependencies: &deps,
+            changes: &changes,
+            skipped: &[],
+            impact: "",
+        });
+        assert!(body.contains("### Assumed when scanning"), "{body}");
+        assert!(
+            body.contains("- `dev/vpc/terragrunt.hcl:2` (`acme/m/vpc`): ")
+                && body.contains("VPC_VERSION"),
+            "{body}"
+        );
     }
 
     #[test]
@@ -857,6 +989,7 @@ mod tests {
             from: "v0.8.0".into(),
             to: "v0.9.0".into(),
             used_by: vec![],
+            notes: Vec::new(),
         }];
         let skipped = [crate::spec::SkippedUsage {
             file: "dev/s.tf".into(),

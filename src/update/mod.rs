@@ -7,6 +7,7 @@ pub mod body;
 pub mod bound;
 pub mod branch;
 pub mod edit;
+pub mod group;
 pub mod impact;
 pub mod plan;
 pub mod publish;
@@ -116,6 +117,9 @@ pub struct Outcome {
     /// What became of auto-merge on the pull request, when it was asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_merge: Option<automerge::AutoMergeOutcome>,
+    /// For a group's update: the group and its dependencies left out, with why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<group::GroupOutcome>,
 }
 
 impl Outcome {
@@ -167,6 +171,8 @@ struct Planned {
     /// Files an interrupted run wrote and did not commit: they join the commit (found when
     /// writing).
     unfinished: Vec<std::path::PathBuf>,
+    /// For a group's update: what it leaves out (found once written).
+    group: Option<group::GroupOutcome>,
 }
 
 /// Edits (or, with `dry_run`, diffs) and publishes; problems go to `reporter` on the way.
@@ -206,10 +212,13 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
     let breaking_notes = impact::notes(&planned.spec, &planned.targets, &planned.plan);
     let dependencies = target_list(&planned.targets);
     if request.dry_run {
-        let plan = planned.plan;
-        return Ok(dry_run(plan, dependencies, breaking_notes, reporter));
+        let group = left_out(request, &planned, &planned.plan.failures, reporter);
+        let mut out = dry_run(planned.plan, dependencies, breaking_notes, reporter);
+        out.group = group;
+        return Ok(out);
     }
     let failures = write_edits(destination.as_ref(), request, &mut planned, reporter)?;
+    planned.group = left_out(request, &planned, &failures, reporter);
 
     let (commit, pull_request) = match (&destination, publish) {
         _ if planned.plan.changes.is_empty() => {
@@ -251,7 +260,41 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         pull_request_edited: false,
         breaking_notes,
         auto_merge,
+        group: planned.group,
     })
+}
+
+/// For a group's update, its dependencies left out and why, each reported.
+fn left_out(
+    request: &UpdateRequest,
+    planned: &Planned,
+    failures: &[EditFailure],
+    reporter: &dyn Reporter,
+) -> Option<group::GroupOutcome> {
+    let scope = request.report.group.as_ref()?;
+    if scope.group.members(&planned.report).is_empty() {
+        reporter.warn(Warning::general(format!(
+            "group {} ({}) matches no dependency used in {}: nothing to update",
+            scope.group.name,
+            scope.group.globs.join(", "),
+            request.report.scan.describe()
+        )));
+    }
+    let out = group::left_out(
+        scope,
+        &planned.report,
+        &planned.spec,
+        &planned.targets,
+        &planned.plan,
+        failures,
+    );
+    for l in &out.left_out {
+        reporter.warn(Warning::general(format!(
+            "group {}: {} left out: {}",
+            out.name, l.dependency, l.reason
+        )));
+    }
+    Some(out)
 }
 
 /// Turns on auto-merge of the pull request; what stood in the way is a warning, never a failure
@@ -346,10 +389,18 @@ fn plan_update(
     for w in scan_request.problems(&report) {
         reporter.warn(w);
     }
-    let (spec, targets) = match wanted {
+    let report = match &request.report.group {
+        Some(group) => group.scope(&report)?,
+        None => report,
+    };
+    let (spec, mut targets) = match wanted {
         Some((id, version)) => rollback::explicit_target(request, &report, session, id, version)?,
         None => targets(request, &report, session, reporter)?,
     };
+    // A group's update moves its own dependencies only, whatever else the spec lists.
+    if let Some(scope) = &request.report.group {
+        targets.retain(|id, _| scope.group.matches(id));
+    }
     let only = request
         .report
         .dependency
@@ -380,6 +431,7 @@ fn plan_update(
         report,
         plan,
         unfinished: Vec::new(),
+        group: None,
     })
 }
 
@@ -409,6 +461,7 @@ fn dry_run(
         pull_request_edited: false,
         breaking_notes,
         auto_merge: None,
+        group: None,
     }
 }
 
@@ -514,6 +567,7 @@ fn left_alone(
         pull_request_edited: true,
         breaking_notes: None,
         auto_merge: None,
+        group: None,
     })
 }
 
@@ -666,9 +720,10 @@ fn publish_changes(
     let promoted_from = request.report.gates.promoted_from.as_deref().filter(|_| {
         kind == crate::resolve::history::ChangeKind::Promotion || request.report.gates.rollback
     });
-    let subject = titled(
+    let subject = group_titled(
+        request,
         options.commit_message.as_ref(),
-        &planned.targets,
+        planned,
         is_rollback,
     );
     let message = commit_message(&subject, planned, kind, &environment, promoted_from);
@@ -694,7 +749,7 @@ fn publish_changes(
     let req = PublishRequest {
         repo: dest.repo.clone(),
         branch: dest.branch.clone(),
-        title: titled(options.title.as_ref(), &planned.targets, is_rollback),
+        title: group_titled(request, options.title.as_ref(), planned, is_rollback),
         body: text,
         commit_message: message,
         author: author.clone(),
@@ -777,6 +832,27 @@ fn environment_name(request: &UpdateRequest, options: &PublishOptions, spec: &Sp
                 spec.include_dir_pattern.clone()
             }
         })
+}
+
+/// A title (or commit subject) as given, else the default one, which names the group of a
+/// group's update and the dependencies it moves.
+fn group_titled(
+    request: &UpdateRequest,
+    given: Option<&String>,
+    planned: &Planned,
+    is_rollback: bool,
+) -> String {
+    match (
+        &request.report.group,
+        given.filter(|t| !t.trim().is_empty()),
+    ) {
+        (Some(scope), None) => {
+            let mut moved = planned.targets.clone();
+            moved.retain(|id, _| planned.plan.changes.iter().any(|c| &c.dependency == id));
+            group::title(&scope.group.name, &moved)
+        }
+        _ => titled(given, &planned.targets, is_rollback),
+    }
 }
 
 /// A title (or commit subject) as given, else the default one; a rollback's says so.
@@ -862,6 +938,7 @@ fn update_pr_text(
             .clone()
             .filter(|n| !n.trim().is_empty()),
         module_release: request.report.release.clone(),
+        group: group_body(planned, &link),
     };
     session.block_on(body::pr_body_in(
         &session.github,
@@ -872,6 +949,31 @@ fn update_pr_text(
         &planned.report,
         &context,
     ))
+}
+
+/// The sections of a group's body: each dependency's impact, and what was left out.
+fn group_body(planned: &Planned, link: crate::spec::impact::Link<'_>) -> Option<body::GroupBody> {
+    let outcome = planned.group.as_ref()?;
+    let impacts = planned
+        .targets
+        .iter()
+        .map(|(id, v)| {
+            let one = BTreeMap::from([(id.clone(), v.clone())]);
+            (
+                id.clone(),
+                impact::section(&planned.spec, &one, &planned.plan, link),
+            )
+        })
+        .collect();
+    Some(body::GroupBody {
+        name: outcome.name.clone(),
+        left_out: outcome
+            .left_out
+            .iter()
+            .map(|l| (l.dependency.clone(), l.reason.clone()))
+            .collect(),
+        impacts,
+    })
 }
 
 fn report_failures(failures: &[EditFailure], reporter: &dyn Reporter) {

@@ -40,6 +40,9 @@ pub struct Change {
     /// the environment being updated.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub used_by: Vec<String>,
+    /// What the scan assumed to find this version (`get_env("X", "v1")` taken as its default).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The new contents of one file.
@@ -730,6 +733,12 @@ fn record_changes(plan: &mut UpdatePlan, edits: &Edits) {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
+            let mut notes: Vec<String> = Vec::new();
+            for n in list.iter().flat_map(|e| &e.usage.notes) {
+                if !notes.contains(n) {
+                    notes.push(n.clone());
+                }
+            }
             plan.changes.push(Change {
                 file: file.clone(),
                 line,
@@ -737,6 +746,7 @@ fn record_changes(plan: &mut UpdatePlan, edits: &Edits) {
                 from: first.current.clone().unwrap_or_default(),
                 to: list[0].new.clone(),
                 used_by,
+                notes,
             });
         } else {
             for e in list {
@@ -747,6 +757,7 @@ fn record_changes(plan: &mut UpdatePlan, edits: &Edits) {
                     from: e.usage.current.clone().unwrap_or_default(),
                     to: e.new.clone(),
                     used_by: Vec::new(),
+                    notes: e.usage.notes.clone(),
                 });
             }
         }

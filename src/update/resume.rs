@@ -158,6 +158,7 @@ fn update_text(
             from: current.clone(),
             to: new.clone(),
             used_by: Vec::new(),
+            notes: f.notes.clone(),
         });
         splices.push(edit::splice_for(site, current, new));
     }

@@ -369,6 +369,7 @@ mod tests {
             from: from.into(),
             to: to.into(),
             used_by: Vec::new(),
+            notes: Vec::new(),
         };
         assert!(moves_down(&c("v1.2.0", "v1.1.0")));
         assert!(!moves_down(&c("v1.1.0", "v1.2.0")));

@@ -61,7 +61,7 @@ impl Runner {
     }
 
     /// The outputs written, parsed from the `name<<DELIMITER` form.
-    fn outputs(&self) -> HashMap<String, String> {
+    pub(crate) fn outputs(&self) -> HashMap<String, String> {
         let text = std::fs::read_to_string(&self.output).unwrap();
         let mut out = HashMap::new();
         let mut lines = text.lines();

@@ -496,3 +496,309 @@ fn update_refuses_a_shared_version_that_another_dependency_also_reads() {
     );
     assert_eq!(live.read("dev/_common/versions.hcl"), shared);
 }
+
+/// The forms evaluated beyond locals and functions, each in the shape a public repository
+/// writes it (named beside it; the fixtures are written here, not copied).
+fn forms_files(acme: &str) -> Vec<(String, String)> {
+    let unit = |head: &str, source: &str| {
+        format!("{head}terraform {{\n  source = {source}\n}}\n\ninputs = {{\n  name = \"x\"\n}}\n")
+    };
+    let include_root = "include \"root\" {\n  path   = find_in_parent_folders(\"root.hcl\")\n  expose = true\n}\n\n";
+    vec![
+        // path_relative_to_include() kept in a local and cut to its basename, as
+        // Excoriate/terragrunt-ref-arch-v3 does in infra/terragrunt/root.hcl.
+        (
+            "root.hcl".into(),
+            "locals {\n  path_relative_to_include = path_relative_to_include()\n  current_unit             = basename(local.path_relative_to_include)\n}\n".into(),
+        ),
+        (
+            "dev/vpc/terragrunt.hcl".into(),
+            unit(
+                include_root,
+                &format!(
+                    "\"{acme}/terraform-aws-${{include.root.locals.current_unit}}//modules/vpc?ref=v1.0.0\""
+                ),
+            ),
+        ),
+        // get_parent_terragrunt_dir(): Cray-HPE/fawkes-terraform dev/terragrunt.hcl builds a
+        // local source from it; here it also finds the versions file beside the root.
+        ("_versions/dev.hcl".into(), "locals {\n  eks = \"v1.0.0\"\n}\n".into()),
+        (
+            "dev/eks/terragrunt.hcl".into(),
+            unit(
+                &format!(
+                    "{include_root}locals {{\n  versions = read_terragrunt_config(\"${{get_parent_terragrunt_dir()}}/_versions/dev.hcl\").locals\n}}\n\n"
+                ),
+                &format!("\"{acme}/terraform-aws-eks//modules/vpc?ref=${{local.versions.eks}}\""),
+            ),
+        ),
+        (
+            "dev/noop/terragrunt.hcl".into(),
+            unit(include_root, "\"${get_parent_terragrunt_dir()}/modules/noop\""),
+        ),
+        // get_env() with a default and format() building the address, as
+        // Excoriate/terragrunt-ref-arch-v3 infra/terragrunt/_shared/_units/age_generator.hcl.
+        (
+            "dev/env/terragrunt.hcl".into(),
+            unit(
+                &format!(
+                    "locals {{\n  tf_module_version_default = get_env(\"TG_VPC_VERSION_DEFAULT\", \"v1.0.0\")\n  tf_module_source          = format(\"%s//%s\", \"{acme}/terraform-aws-vpc\", \"modules/vpc\")\n}}\n\n"
+                ),
+                "\"${local.tf_module_source}?ref=${local.tf_module_version_default}\"",
+            ),
+        ),
+        // A branch as get_env()'s default, as sylesh-687/myprojects
+        // terragrunt/profile/incus/incus-instance/terragrunt.hcl.
+        (
+            "dev/branch/terragrunt.hcl".into(),
+            unit(
+                "",
+                &format!(
+                    "\"{acme}/terraform-aws-vpc//modules/vpc?ref=${{get_env(\"TG_GIT_BRANCH\", \"main\")}}\""
+                ),
+            ),
+        ),
+        // format() with the version in a local, in the format string, and assembled from both.
+        (
+            "dev/format/terragrunt.stack.hcl".into(),
+            format!(
+                "locals {{\n  url  = \"{acme}/terraform-aws-vpc\"\n  ref  = \"v1.0.0\"\n  bare = \"1.0.0\"\n}}\n\n\
+                 unit \"in_local\" {{\n  source = format(\"%s//modules/vpc?ref=%s\", local.url, local.ref)\n  path   = \"a\"\n}}\n\n\
+                 unit \"in_format\" {{\n  source = format(\"%s//modules/vpc?ref=v1.0.0\", local.url)\n  path   = \"b\"\n}}\n\n\
+                 unit \"assembled\" {{\n  source = format(\"%s//modules/vpc?ref=v%s\", local.url, local.bare)\n  path   = \"c\"\n}}\n"
+            ),
+        ),
+        // join() of a list, as infra/terragrunt/root.hcl of Excoriate/terragrunt-ref-arch-v3.
+        (
+            "dev/join/terragrunt.hcl".into(),
+            unit(
+                &format!("locals {{\n  repo = \"{acme}/terraform-aws-vpc\"\n}}\n\n"),
+                "join(\"//\", [local.repo, \"modules/vpc?ref=v1.0.0\"])",
+            ),
+        ),
+        // A for expression merging defaults into each entry, as Cray-HPE/fawkes-terraform
+        // terragrunt.hcl (`{ for k, v in local.inventory.hypervisors : k => merge(…, v) }`).
+        (
+            "_common/modules.hcl".into(),
+            "locals {\n  defaults = { ref = \"v1.0.0\" }\n  modules = {\n    vpc = { repo = \"terraform-aws-vpc\" }\n    eks = { repo = \"terraform-aws-eks\", ref = \"v1.1.0\" }\n  }\n  resolved = { for k, v in local.modules : k => merge(local.defaults, v) }\n}\n".into(),
+        ),
+        (
+            "dev/for/terragrunt.hcl".into(),
+            unit(
+                "locals {\n  mods = read_terragrunt_config(find_in_parent_folders(\"_common/modules.hcl\")).locals.resolved\n}\n\n",
+                &format!("\"{acme}/${{local.mods.vpc.repo}}//modules/vpc?ref=${{local.mods.vpc.ref}}\""),
+            ),
+        ),
+        // Splats into zipmap(), as cloudposse/terraform-root-modules modules/dns-delegated/main.tf
+        // (`zipmap(var.zone_config[*].subdomain, var.zone_config[*].zone_name)`).
+        (
+            "dev/splat/terragrunt.hcl".into(),
+            unit(
+                "locals {\n  modules = [\n    { name = \"vpc\", ref = \"v1.0.0\" },\n    { name = \"eks\", ref = \"v1.0.0\" },\n  ]\n  refs = zipmap(local.modules[*].name, local.modules[*].ref)\n}\n\n",
+                &format!("\"{acme}/terraform-aws-vpc//modules/vpc?ref=${{local.refs[\"vpc\"]}}\""),
+            ),
+        ),
+        // An if directive on a value, as mojaloop/iac-modules terraform/k8s/k8s-deploy/terragrunt.hcl
+        // (`%{if get_env("cloud_platform") == "aws"}`).
+        (
+            "dev/if/terragrunt.hcl".into(),
+            unit(
+                "locals {\n  cloud_platform = \"aws\"\n}\n\n",
+                &format!(
+                    "\"{acme}/terraform-aws-vpc//modules/vpc?ref=%{{ if local.cloud_platform == \"aws\" }}v1.0.0%{{ else }}v0.9.0%{{ endif }}\""
+                ),
+            ),
+        ),
+        // A for directive with strip markers, as Cray-HPE/fawkes-terraform terragrunt.hcl
+        // (`%{for hv_name, hv_attrs in local.hypervisors~}`).
+        (
+            "dev/fordir/terragrunt.hcl".into(),
+            unit(
+                "locals {\n  parts = [\"modules\", \"vpc\"]\n}\n\n",
+                &format!(
+                    "\"{acme}/terraform-aws-vpc//%{{ for i, p in local.parts ~}}   ${{i > 0 ? \"/\" : \"\"}}${{p}}   %{{~ endfor ~}}   ?ref=v1.0.0\""
+                ),
+            ),
+        ),
+    ]
+}
+
+fn forms_live() -> Live {
+    let tmp = tempfile::tempdir().unwrap();
+    let modules = tmp.path().join("modules");
+    tagged_repo(
+        &modules,
+        "acme/terraform-aws-vpc",
+        &["v0.9.0", "v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"],
+    );
+    tagged_repo(&modules, "acme/terraform-aws-eks", &["v1.0.0", "v1.1.0"]);
+    let acme = format!("git::file://{}/acme", modules.display());
+    let root = tmp.path().join("live");
+    std::fs::create_dir_all(&root).unwrap();
+    let owned = forms_files(&acme);
+    let tree: Vec<(&str, &[u8])> = owned
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_bytes()))
+        .collect();
+    write_tree(&root, &tree);
+    git(&root, &["init", "-q"]);
+    Live {
+        _tmp: tmp,
+        root,
+        acme,
+    }
+}
+
+/// The files of the forms fixture that write a VPC version Baton manages.
+const VPC_FORMS: &[&str] = &[
+    "dev/vpc/terragrunt.hcl",
+    "dev/env/terragrunt.hcl",
+    "dev/join/terragrunt.hcl",
+    "dev/for/terragrunt.hcl",
+    "dev/splat/terragrunt.hcl",
+    "dev/if/terragrunt.hcl",
+    "dev/fordir/terragrunt.hcl",
+];
+
+#[test]
+fn scan_evaluates_for_splats_directives_include_paths_and_env_defaults() {
+    let live = forms_live();
+    let scan = scan(&live);
+    assert_eq!(scan["errors"], json!([]), "{scan:#}");
+    let one = |file: &str| -> Value {
+        let found = usages_in(&scan, file);
+        assert_eq!(found.len(), 1, "{file}: {found:#?}");
+        found[0].clone()
+    };
+    for file in VPC_FORMS {
+        let u = one(file);
+        assert_eq!(u["dependency"], VPC, "{file}: {u:#}");
+        assert_eq!(u["current"], "v1.0.0", "{file}: {u:#}");
+        assert_eq!(u["skipped"], Value::Null, "{file}: {u:#}");
+    }
+    // Where each version is written.
+    assert_eq!(
+        one("dev/for/terragrunt.hcl")["version_file"],
+        "_common/modules.hcl"
+    );
+    let eks = one("dev/eks/terragrunt.hcl");
+    assert_eq!(eks["dependency"], EKS, "{eks:#}");
+    assert_eq!(eks["current"], "v1.0.0", "{eks:#}");
+    assert_eq!(eks["version_file"], "_versions/dev.hcl");
+    // get_parent_terragrunt_dir() is the root's folder: a local path.
+    assert_eq!(one("dev/noop/terragrunt.hcl")["skipped"], "local path");
+    // get_env()'s default is used, and the usage says so.
+    let env = one("dev/env/terragrunt.hcl");
+    let note = env["notes"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{env:#}"));
+    assert!(
+        note.contains("TG_VPC_VERSION_DEFAULT") && note.contains("\"v1.0.0\""),
+        "{note}"
+    );
+    let branch = one("dev/branch/terragrunt.hcl");
+    assert_eq!(branch["current"], "main");
+    assert!(
+        branch["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("\"main\" is a branch"),
+        "{branch:#}"
+    );
+    assert!(
+        branch["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("TG_GIT_BRANCH"),
+        "{branch:#}"
+    );
+    // format(): a version in a local or in the format string is editable; one assembled from
+    // both is not, and says why.
+    let stack = usages_in(&scan, "dev/format/terragrunt.stack.hcl");
+    assert_eq!(stack.len(), 3);
+    for u in &stack[..2] {
+        assert_eq!(u["current"], "v1.0.0", "{u:#}");
+        assert_eq!(u["skipped"], Value::Null, "{u:#}");
+    }
+    assert_eq!(stack[2]["dependency"], VPC);
+    assert_eq!(stack[2]["current"], "v1.0.0");
+    assert_eq!(
+        stack[2]["skipped"], "the version is assembled from several expressions",
+        "{:#}",
+        stack[2]
+    );
+}
+
+#[test]
+fn update_edits_versions_inside_evaluated_forms_byte_exactly() {
+    let live = forms_live();
+    let files = [
+        VPC_FORMS,
+        &[
+            "dev/format/terragrunt.stack.hcl",
+            "_common/modules.hcl",
+            "_versions/dev.hcl",
+            "dev/branch/terragrunt.hcl",
+            "root.hcl",
+        ],
+    ]
+    .concat();
+    let before: Vec<(&str, String)> = files.iter().map(|f| (*f, live.read(f))).collect();
+    let assert = update(
+        &live,
+        "dev/**",
+        json!([target(VPC, "1.2.0"), target(EKS, "1.1.0")]),
+    )
+    .success();
+    let out = json_of(&assert);
+    assert_eq!(out["errors"], json!([]), "{out:#}");
+    let expected = |file: &str, text: &str| -> String {
+        match file {
+            // The version map's entry for vpc, not eks's.
+            "dev/splat/terragrunt.hcl" => text.replace(
+                "{ name = \"vpc\", ref = \"v1.0.0\" }",
+                "{ name = \"vpc\", ref = \"v1.2.0\" }",
+            ),
+            // The branch taken, not the other one.
+            "dev/if/terragrunt.hcl" => text.replace("}v1.0.0%", "}v1.2.0%"),
+            // The defaults the for expression merges (eks has its own ref).
+            "_common/modules.hcl" => text.replace("ref = \"v1.0.0\"", "ref = \"v1.2.0\""),
+            "_versions/dev.hcl" => text.replace("v1.0.0", "v1.1.0"),
+            // A branch is no version; the include's root is not a version file.
+            "dev/branch/terragrunt.hcl" | "root.hcl" => text.to_string(),
+            // The local and the format string; `bare` (assembled) is left as it is.
+            _ => text.replace("v1.0.0", "v1.2.0"),
+        }
+    };
+    for (file, text) in &before {
+        assert_eq!(live.read(file), expected(file, text), "{file}");
+    }
+    assert!(
+        live.read("dev/format/terragrunt.stack.hcl")
+            .contains("bare = \"1.0.0\"")
+    );
+    // The edit of get_env()'s default carries what it rests on.
+    let env = out["updated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["file"] == "dev/env/terragrunt.hcl")
+        .unwrap_or_else(|| panic!("{out:#}"));
+    assert!(
+        env["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("TG_VPC_VERSION_DEFAULT")),
+        "{env:#}"
+    );
+    // The one that cannot be edited is reported with its reason, not written.
+    let skipped = out["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["File"] == "dev/format/terragrunt.stack.hcl"
+                && s["Reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("assembled from several expressions"))),
+        "{skipped:#?}"
+    );
+}

@@ -468,6 +468,7 @@ mod properties {
             version_file: None,
             address: None,
             site: None,
+            notes: Vec::new(),
         };
         ScanReport {
             usages: vec![usage(None), usage(Some(message))],
@@ -546,6 +547,7 @@ mod properties {
                 pull_request: None,
                 pull_request_edited: false,
                 breaking_notes: None,
+                group: None,
                 diff: Some(baton::update::edit::unified_diff(&file, &old, &new)),
                 auto_merge: None,
             };
@@ -584,6 +586,7 @@ mod properties {
                 from: tag.clone(),
                 to: "v1.1.0".into(),
                 used_by: vec![],
+                notes: vec![],
             }];
             let skipped = [baton::spec::SkippedUsage {
                 file,

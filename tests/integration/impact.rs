@@ -92,7 +92,7 @@ fn release(dir: &Path, tag: &str, files: &[(&str, &str)]) {
 
 /// `acme/modules`: `vpc` breaks in v2.0.0; `dns` is untouched by v2.0.0 and changes (without
 /// touching its interface) in v3.0.0; `app` sources `../common`, which v2.0.0 changes.
-fn module_repo(root: &Path) -> PathBuf {
+pub fn module_repo(root: &Path) -> PathBuf {
     let dir = root.join("acme/modules");
     std::fs::create_dir_all(&dir).unwrap();
     git(&dir, &["init", "-q"]);
@@ -270,7 +270,7 @@ pub fn dependency<'a>(spec: &'a Value, id: &str) -> &'a Value {
 }
 
 /// `file:line message` of each finding of the usage at `file`.
-fn findings(impact: &Value, file: &str) -> Vec<String> {
+pub fn findings(impact: &Value, file: &str) -> Vec<String> {
     let usage = impact["Usages"]
         .as_array()
         .unwrap()
@@ -292,7 +292,7 @@ fn findings(impact: &Value, file: &str) -> Vec<String> {
         .collect()
 }
 
-fn status(impact: &Value, file: &str) -> String {
+pub fn status(impact: &Value, file: &str) -> String {
     impact["Usages"]
         .as_array()
         .unwrap()

@@ -38,7 +38,7 @@ fn init(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
 }
 
 /// Runs a linter when it is on PATH; otherwise says so on stderr and returns false.
-fn lint(program: &str, args: &[&str], dir: &Path) -> bool {
+pub(crate) fn lint(program: &str, args: &[&str], dir: &Path) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()));
     if !found {
@@ -351,6 +351,10 @@ fn the_schema_names_exactly_the_keys_the_reader_accepts() {
     assert_eq!(
         accepted_keys(&format!("zzz = 1\n{env}")),
         schema_keys(&schema)
+    );
+    assert_eq!(
+        accepted_keys(&format!("{env}[[groups]]\nzzz = 1\n")),
+        schema_keys(&schema["definitions"]["group"])
     );
     // The example config of the tests validates against the schema.
     let dir = tempfile::tempdir().unwrap();

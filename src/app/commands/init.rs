@@ -96,6 +96,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     } else {
         Config::load(&config_path)?
     };
+    check_groups(&config, wd)?;
     let config_name = config_path
         .strip_prefix(wd)
         .unwrap_or(&config_path)
@@ -193,6 +194,19 @@ fn run_module_repository(args: &InitArgs) -> anyhow::Result<u8> {
     };
     render(args, &outcome)?;
     Ok(code)
+}
+
+/// Refuses groups that share a dependency the environments use (overlaps the globs alone do not
+/// reveal): each environment's folders are scanned, locally.
+fn check_groups(config: &Config, wd: &Path) -> anyhow::Result<()> {
+    if config.groups.len() < 2 {
+        return Ok(());
+    }
+    for env in &config.environments {
+        let report = crate::find::scan::scan(&env.scan_request(wd)?)?;
+        crate::spec::group::check_overlap(&config.groups, &report)?;
+    }
+    Ok(())
 }
 
 /// The config file to generate the workflows from, and whether it is new: the one of the working

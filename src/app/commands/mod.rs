@@ -228,6 +228,71 @@ pub fn dispatch_payload() -> Option<Payload> {
     payload_of(&event).filter(|p| p.dependency.is_some())
 }
 
+/// The group payload of the `repository_dispatch` event being handled (`{group, dependencies:
+/// [{dependency, version}], …}`), read as untrusted input: `Err` when it names a group but is
+/// malformed.
+pub fn group_dispatch() -> Result<Option<crate::spec::group::DispatchedGroup>, InvalidInput> {
+    if std::env::var("GITHUB_EVENT_NAME").ok().as_deref() != Some("repository_dispatch") {
+        return Ok(None);
+    }
+    let Some(path) = std::env::var_os("GITHUB_EVENT_PATH") else {
+        return Ok(None);
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    let Ok(event) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Ok(None);
+    };
+    match event.get("client_payload") {
+        Some(payload) => crate::spec::group::read_payload(payload).transpose(),
+        None => Ok(None),
+    }
+}
+
+/// The group a run is limited to: `--group`, else the one named by the group dispatch being
+/// handled (which must agree), with every group of the config file; `promoted` says whether the
+/// run has a promotion to read what landed from, which a group dispatch needs.
+pub fn group_scope(
+    env: &Resolved,
+    flag: Option<&str>,
+    promoted: bool,
+) -> anyhow::Result<Option<crate::spec::group::GroupScope>> {
+    let flag = flag.map(str::trim).filter(|g| !g.is_empty());
+    let dispatched = group_dispatch()?;
+    let name = match (flag, &dispatched) {
+        (Some(f), Some(d)) if f != d.group => {
+            return Err(InvalidInput(format!(
+                "--group {f} (input group) and the repository_dispatch payload's group {:?} differ; leave --group empty to answer the dispatch",
+                d.group
+            ))
+            .into());
+        }
+        (Some(f), _) => f.to_string(),
+        (None, Some(d)) => d.group.clone(),
+        (None, None) => return Ok(None),
+    };
+    let Some(config) = &env.config else {
+        return Err(InvalidInput(format!(
+            "group {name:?}: groups are defined in the config file ([[groups]] in {}), and there is none",
+            crate::app::config::CONFIG_FILES.join(" or ")
+        ))
+        .into());
+    };
+    let group = config.group(&name)?.clone();
+    if dispatched.is_some() && !promoted {
+        return Err(InvalidInput(format!(
+            "the repository_dispatch payload promotes group {name:?}, and this environment has no previous one to read what landed from: set promote_from (the config's environment chain, or --promote-from)"
+        ))
+        .into());
+    }
+    Ok(Some(crate::spec::group::GroupScope::new(
+        group,
+        config.groups.clone(),
+        dispatched,
+    )?))
+}
+
 /// The module release of the `repository_dispatch` event being handled, when its type is
 /// `new_module_release` and its payload names a `repository` (as `baton notify` sends it): the
 /// payload checked, or refused.

@@ -114,6 +114,11 @@ pub fn request(args: &PromoteArgs) -> anyhow::Result<PromoteRequest> {
                 .ok()
                 .filter(|r| !r.is_empty()),
         },
+        groups: env
+            .config
+            .as_ref()
+            .map(|c| c.groups.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -134,18 +139,25 @@ pub fn sentence(outcome: &promote::Outcome, code: bool) -> String {
         }
     };
     let payload = outcome.payload.clone().unwrap_or_default();
-    let what = format!(
-        "{} for {} at {}",
-        quote(outcome.event_type.as_deref().unwrap_or("")),
-        payload
-            .dependency
-            .as_deref()
-            .map_or("every dependency".to_string(), quote),
-        payload
-            .version
-            .as_deref()
-            .map_or("the versions that landed".to_string(), quote)
-    );
+    let what = match &payload.group {
+        Some(_) => format!(
+            "{} for {}",
+            quote(outcome.event_type.as_deref().unwrap_or("")),
+            text(&payload.what())
+        ),
+        None => format!(
+            "{} for {} at {}",
+            quote(outcome.event_type.as_deref().unwrap_or("")),
+            payload
+                .dependency
+                .as_deref()
+                .map_or("every dependency".to_string(), quote),
+            payload
+                .version
+                .as_deref()
+                .map_or("the versions that landed".to_string(), quote)
+        ),
+    };
     if outcome.gated {
         let number = outcome
             .payload

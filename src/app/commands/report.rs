@@ -21,6 +21,14 @@ pub struct ReportArgs {
     /// Report only this dependency ID (`org/repo/module`).
     #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
     pub dependency: Option<String>,
+    /// Report only the dependencies of this group of the config file (`[[groups]]`).
+    #[arg(
+        long,
+        env = "BATON_GROUP",
+        value_name = "NAME",
+        conflicts_with = "dependency"
+    )]
+    pub group: Option<String>,
     /// Which dependencies to list: `next-safe` lists those with a non-breaking update,
     /// `next-breaking` also those whose only update is breaking [default: the environment's
     /// `update_strategy`, else next-breaking].
@@ -65,21 +73,60 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     let min_soak = args
         .min_soak
         .or_else(|| env.environment.as_ref().and_then(|e| e.gates().min_soak));
+    let group = super::group_scope(&env, args.group.as_deref(), promotion.is_some())?;
+    if let (Some(g), Some(d)) = (&group, args.dependency.as_deref().filter(|d| !d.is_empty())) {
+        return Err(crate::exit::InvalidInput(format!(
+            "--dependency {d} and group {:?}: a group's dependencies move together; leave --dependency (input dependency) empty",
+            g.group.name
+        ))
+        .into());
+    }
+    let mut gates = super::gates(
+        &args.promote_from,
+        promotion.is_some(),
+        min_soak,
+        args.min_release_age,
+    )?;
+    if let Some(from) = group
+        .as_ref()
+        .and_then(|g| g.dispatched.as_ref()?.environment.clone())
+    {
+        gates.promoted_from = Some(from);
+    }
     Ok(ReportRequest {
         dependency: super::limited_to(args.dependency.as_deref()),
         strategy: env.strategy(args.update_strategy),
-        gates: super::gates(
-            &args.promote_from,
-            promotion.is_some(),
-            min_soak,
-            args.min_release_age,
-        )?,
+        gates,
         promotion,
         scan: env.scan,
         clients: args.github.settings()?,
         dispatched: super::dispatched(),
         release,
+        group,
     })
+}
+
+/// The spec's dependencies by the groups of the config file: the names of the groups with at
+/// least one of them (each updated by `update --group`), and those of no group (each updated
+/// alone), for the matrices of a workflow.
+/// A dependency matched by two groups is refused (it would get two pull requests).
+pub fn by_group<'a>(
+    spec: &'a Spec,
+    config: Option<&crate::app::config::Config>,
+) -> Result<(Vec<String>, Vec<&'a crate::spec::SpecDependency>), crate::exit::InvalidInput> {
+    let groups = config.map_or(&[][..], |c| c.groups.as_slice());
+    crate::spec::group::check_overlap_of(groups, spec.dependencies.iter().map(|d| d.id.as_str()))?;
+    let names = groups
+        .iter()
+        .filter(|g| spec.dependencies.iter().any(|d| g.matches(&d.id)))
+        .map(|g| g.name.clone())
+        .collect();
+    let ungrouped = spec
+        .dependencies
+        .iter()
+        .filter(|d| !groups.iter().any(|g| g.matches(&d.id)))
+        .collect();
+    Ok((names, ungrouped))
 }
 
 /// Writes the spec to `--spec-file`, when given.

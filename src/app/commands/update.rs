@@ -35,6 +35,16 @@ pub struct UpdateArgs {
     /// Update only this dependency ID; it must be in the spec when one is given.
     #[arg(long, env = "BATON_DEPENDENCY", value_name = "ID")]
     pub dependency: Option<String>,
+    /// Update the dependencies of this group of the config file (`[[groups]]`) together: one
+    /// commit on the branch `<prefix>group/<NAME>` and one pull request. A group dispatch
+    /// names it by itself.
+    #[arg(
+        long,
+        env = "BATON_GROUP",
+        value_name = "NAME",
+        conflicts_with_all = ["dependency", "to_version"]
+    )]
+    pub group: Option<String>,
     /// `next-safe` moves to the highest non-breaking version; `next-breaking` up to the next
     /// breaking one (falling back to the safe target when there is none) [default: the
     /// environment's `update_strategy`, else next-breaking].
@@ -175,8 +185,21 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
         Some(_) => None,
     };
     let chosen = env.environment.as_ref();
+    // With a spec, the run that wrote it read what landed.
+    let promoted = promotion.is_some() || spec.is_some();
+    let group = super::group_scope(&env, args.group.as_deref(), promoted)?;
+    if let (Some(g), Some(d)) = (&group, args.dependency.as_deref().filter(|d| !d.is_empty())) {
+        return Err(crate::exit::InvalidInput(format!(
+            "--dependency {d} and group {:?}: a group's dependencies move together; leave --dependency (input dependency) empty",
+            g.group.name
+        ))
+        .into());
+    }
     let branch = args.pull_request_branch.clone().or_else(|| {
-        // The environment's branch for the one dependency updated.
+        // The environment's branch for the group, or for the one dependency updated.
+        if let Some(g) = &group {
+            return Some(g.group.branch(&chosen?.branch_prefix));
+        }
         Some(format!(
             "{}{}",
             chosen?.branch_prefix,
@@ -197,12 +220,16 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
     let min_soak = args
         .min_soak
         .or_else(|| chosen.and_then(|e| e.gates().min_soak));
-    let gates = super::gates(
+    let mut gates = super::gates(
         &args.promote_from,
         promotion.is_some(),
         min_soak,
         args.min_release_age,
     )?;
+    let group_dispatch = group.as_ref().and_then(|g| g.dispatched.clone());
+    if let Some(from) = group_dispatch.as_ref().and_then(|d| d.environment.clone()) {
+        gates.promoted_from = Some(from);
+    }
     Ok(UpdateRequest {
         report: ReportRequest {
             dependency,
@@ -213,6 +240,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             clients: args.github.settings()?,
             dispatched: super::dispatched(),
             release,
+            group,
         },
         spec,
         dry_run: args.dry_run,
@@ -224,7 +252,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             draft: args.draft || chosen.is_some_and(|e| e.draft),
             commit_message: args.commit_message.clone(),
             force_push_over_edits: args.force_push_over_edits,
-            provenance: provenance(args),
+            provenance: provenance(args).or_else(|| group_provenance(args, group_dispatch)),
             next_environment: args.next_environment.clone(),
             auto_merge,
         }),
@@ -252,6 +280,20 @@ fn provenance(args: &UpdateArgs) -> Option<crate::update::body::Provenance> {
         pull_request: payload.pull_request,
         sha: payload.sha.filter(|s| !s.trim().is_empty()),
         from_dirs,
+    })
+}
+
+/// Where a promoted group comes from: the group dispatch being handled.
+fn group_provenance(
+    args: &UpdateArgs,
+    dispatched: Option<crate::spec::group::DispatchedGroup>,
+) -> Option<crate::update::body::Provenance> {
+    let d = dispatched?;
+    Some(crate::update::body::Provenance {
+        environment: d.environment,
+        pull_request: d.pull_request,
+        sha: d.sha,
+        from_dirs: Some(args.promote_from.join(",")).filter(|d| !d.trim().is_empty()),
     })
 }
 
@@ -340,6 +382,25 @@ pub fn markdown(outcome: &update::Outcome) -> String {
             "\n- not updated: {}: {}",
             output::code(&format!("{}:{}", s.file, s.line)),
             output::md_text(&s.reason)
+        );
+    }
+    out.push_str(&group_markdown(outcome));
+    out
+}
+
+/// For a group's update: the dependencies of the group it left out, and why.
+fn group_markdown(outcome: &update::Outcome) -> String {
+    let mut out = String::new();
+    let Some(group) = &outcome.group else {
+        return out;
+    };
+    for l in &group.left_out {
+        let _ = writeln!(
+            out,
+            "\n- left out of group {}: {}: {}",
+            output::code(&group.name),
+            output::code(&l.dependency),
+            output::md_text(&l.reason)
         );
     }
     out

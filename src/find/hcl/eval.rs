@@ -10,11 +10,14 @@
 //! times, five levels deep, built a 1 GB string at the fourth level in 1.3 s with hcl-rs 0.19.10.
 //! So this evaluator walks hcl-edit's syntax tree (which has the spans), covers what live
 //! repositories use to build sources (locals, includes, `read_terragrunt_config`, maps and
-//! indexes, conditionals and comparisons, a set of Terragrunt and Terraform functions listed in
-//! [`functions::FUNCTIONS`]), and counts its work: see [`MAX_VALUE`] and [`MAX_WORK`].
+//! indexes, conditionals and comparisons, `for` expressions, splats and template directives in
+//! `forms`, a set of Terragrunt and Terraform functions listed in [`functions::FUNCTIONS`]), and
+//! counts its work: see [`MAX_VALUE`] and [`MAX_WORK`]. hcl-rs evaluates `for` and directives
+//! too, but into values without positions, so the same gap applies to them.
 //!
-//! Values that exist only when Terraform or Terragrunt runs (`var.*`, `values.*`, `get_env`,
-//! dependency outputs) evaluate to "unknown" with the reason; inside a string they become an
+//! Values that exist only when Terraform or Terragrunt runs (`var.*`, `values.*`, `get_env`
+//! without a default, dependency outputs) evaluate to "unknown" with the reason; `get_env` with a
+//! default gives the default and writes a note (see [`Evaluator::take_notes`]); inside a string they become an
 //! unknown piece, so a source whose address is known and whose `?ref=` is not keeps its ID.
 
 use super::{Files, LoadedFile};
@@ -23,7 +26,6 @@ use hcl_edit::expr::{
     BinaryOperator, Expression, ObjectKey, Traversal, TraversalOperator, UnaryOperator,
 };
 use hcl_edit::structure::Structure;
-use hcl_edit::template::{Element, Strip, Template};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -31,6 +33,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+mod forms;
 pub mod functions;
 
 /// The largest value evaluation may build, in bytes of text plus pieces and elements. A module
@@ -278,10 +281,13 @@ struct Scope {
     locals: HashMap<String, (usize, usize)>,
     /// Include label (empty without one) → index of the `include` block.
     includes: HashMap<String, usize>,
+    /// Whether the file was opened as the include of the file whose folder is `dir` (its
+    /// `path_relative_to_include()` and `get_parent_terragrunt_dir()` are its own).
+    included: bool,
 }
 
 impl Scope {
-    fn new(file: Arc<LoadedFile>, dir: PathBuf) -> Scope {
+    fn new(file: Arc<LoadedFile>, dir: PathBuf, included: bool) -> Scope {
         let mut locals = HashMap::new();
         let mut includes = HashMap::new();
         for (i, st) in file.body.iter().enumerate() {
@@ -308,6 +314,7 @@ impl Scope {
             dir,
             locals,
             includes,
+            included,
         }
     }
 
@@ -320,6 +327,15 @@ impl Scope {
             Structure::Attribute(a) => Some(&a.value),
             Structure::Block(_) => None,
         }
+    }
+
+    /// The label of the include a Terragrunt function without a name refers to: the first
+    /// `include` block of the file.
+    fn first_include(&self) -> Option<&str> {
+        self.includes
+            .iter()
+            .min_by_key(|(_, i)| **i)
+            .map(|(label, _)| label.as_str())
     }
 
     fn include_path(&self, name: &str) -> Option<&Expression> {
@@ -337,7 +353,8 @@ impl Scope {
 
 enum Memo {
     InProgress,
-    Done(Eval<Value>),
+    /// The value, and the notes evaluating it wrote (given again each time it is used).
+    Done(Eval<Value>, Rc<[Rc<str>]>),
 }
 
 /// Evaluates the expressions of one scanned file (file 0) and of the files it reads.
@@ -345,9 +362,14 @@ pub struct Evaluator<'a> {
     files: &'a dyn Files,
     terragrunt_dir: PathBuf,
     scopes: RefCell<Vec<Rc<Scope>>>,
-    /// Files opened, by path and context folder.
-    by_path: RefCell<HashMap<(PathBuf, PathBuf), usize>>,
+    /// Files opened, by path, context folder and whether as an include.
+    by_path: RefCell<HashMap<(PathBuf, PathBuf, bool), usize>>,
     memo: RefCell<HashMap<(usize, String), Memo>>,
+    /// The variables of the `for` expressions and directives being evaluated, innermost last;
+    /// set aside while a local or an include of any file is evaluated.
+    bindings: RefCell<Vec<(String, Value)>>,
+    /// What evaluation assumed so far (a `get_env` default), for [`Evaluator::take_notes`].
+    notes: RefCell<Vec<Rc<str>>>,
     work: Cell<u64>,
     limit: u64,
     hops: Cell<usize>,
@@ -363,10 +385,16 @@ impl<'a> Evaluator<'a> {
             MAX_WORK.saturating_add(WORK_PER_BYTE.saturating_mul(scanned.text.len() as u64));
         Evaluator {
             files,
-            scopes: RefCell::new(vec![Rc::new(Scope::new(scanned, terragrunt_dir.clone()))]),
-            by_path: RefCell::new(HashMap::from([((path, terragrunt_dir.clone()), 0)])),
+            scopes: RefCell::new(vec![Rc::new(Scope::new(
+                scanned,
+                terragrunt_dir.clone(),
+                false,
+            ))]),
+            by_path: RefCell::new(HashMap::from([((path, terragrunt_dir.clone(), false), 0)])),
             terragrunt_dir,
             memo: RefCell::default(),
+            bindings: RefCell::default(),
+            notes: RefCell::default(),
             work: Cell::new(0),
             limit,
             hops: Cell::new(0),
@@ -391,6 +419,44 @@ impl<'a> Evaluator<'a> {
     /// Evaluates an expression of the scanned file.
     pub fn eval_scanned(&self, expr: &Expression) -> Eval<Value> {
         self.eval(0, expr)
+    }
+
+    /// What evaluation assumed since the last call (`get_env("X", "v1")` gave its default),
+    /// each once, in order.
+    pub fn take_notes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for note in self.notes.borrow_mut().drain(..) {
+            if !out.iter().any(|n| **n == *note) {
+                out.push(note.to_string());
+            }
+        }
+        out
+    }
+
+    /// Records what evaluation assumed.
+    fn note(&self, note: String) {
+        self.notes.borrow_mut().push(note.into());
+    }
+
+    /// How many notes there are, to drop those of an evaluation `try` passes over.
+    fn notes_mark(&self) -> usize {
+        self.notes.borrow().len()
+    }
+
+    /// Drops the notes written since `mark`.
+    fn notes_back_to(&self, mark: usize) {
+        self.notes.borrow_mut().truncate(mark);
+    }
+
+    /// Evaluates `f` without the variables of the `for` expressions around it (a local or an
+    /// include is evaluated where it is written), keeping the notes it writes.
+    fn apart<T>(&self, f: impl FnOnce() -> Eval<T>) -> (Eval<T>, Rc<[Rc<str>]>) {
+        let saved = std::mem::take(&mut *self.bindings.borrow_mut());
+        let mark = self.notes_mark();
+        let out = f();
+        *self.bindings.borrow_mut() = saved;
+        let notes: Rc<[Rc<str>]> = self.notes.borrow()[mark..].into();
+        (out, notes)
     }
 
     fn charge(&self, units: usize) -> Eval<()> {
@@ -467,21 +533,7 @@ impl<'a> Evaluator<'a> {
                 for (key, value) in obj.iter() {
                     let key = match key {
                         ObjectKey::Ident(id) => id.as_str().to_string(),
-                        ObjectKey::Expression(e) => match self.eval(file, e)? {
-                            Value::Str(s) => s.known()?,
-                            Value::Number(n) => number_text(n),
-                            Value::Bool(b) => b.to_string(),
-                            other => {
-                                return fail(
-                                    Kind::Failed,
-                                    format!(
-                                        "a map key in `{}` is {}",
-                                        scope.snippet(e.span()),
-                                        other.type_name()
-                                    ),
-                                );
-                            }
-                        },
+                        ObjectKey::Expression(e) => self.map_key(file, &scope, e)?,
                     };
                     let v = self.element(file, value.expr())?;
                     weight += key.len() + v.weight();
@@ -489,7 +541,10 @@ impl<'a> Evaluator<'a> {
                 }
                 self.built(Value::Object(Rc::new(Collection { items: out, weight })))
             }
-            Expression::Variable(v) => self.root_variable(&scope, v.as_str(), expr.span()),
+            Expression::Variable(v) => match self.bound(v.as_str()) {
+                Some(value) => Ok(value),
+                None => self.root_variable(&scope, v.as_str(), expr.span()),
+            },
             Expression::Traversal(t) => self.traversal(file, &scope, t),
             Expression::FuncCall(call) => self.call(file, &scope, call),
             Expression::Conditional(c) => {
@@ -514,11 +569,22 @@ impl<'a> Evaluator<'a> {
                 self.charge(lhs.weight() + rhs.weight())?;
                 binary(&scope, op, &lhs, &rhs)
             }
-            Expression::ForExpr(_) => fail(
-                Kind::Unsupported,
+            Expression::ForExpr(f) => self.for_expr(file, &scope, f),
+        }
+    }
+
+    /// A map key written as an expression: a string, or a number or boolean as text.
+    fn map_key(&self, file: usize, scope: &Scope, e: &Expression) -> Eval<String> {
+        match self.eval(file, e)? {
+            Value::Str(s) => s.known(),
+            Value::Number(n) => Ok(number_text(n)),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => fail(
+                Kind::Failed,
                 format!(
-                    "`{}`: for expressions are not evaluated",
-                    scope.snippet(expr.span())
+                    "a map key in `{}` is {}",
+                    scope.snippet(e.span()),
+                    other.type_name()
                 ),
             ),
         }
@@ -531,62 +597,6 @@ impl<'a> Evaluator<'a> {
             Err(why) if why.kind == Kind::TooLarge => Err(why),
             Err(why) => Ok(Value::Bad(why)),
         }
-    }
-
-    fn template(&self, file: usize, t: &Template) -> Eval<Value> {
-        let scope = self.scope(file);
-        let mut parts: Vec<Str> = Vec::new();
-        // Interpolated text and pieces: literal text is bounded by the file's size.
-        let mut weight = 0;
-        for el in t.iter() {
-            let part = match el {
-                Element::Literal(lit) => {
-                    weight += 1;
-                    parts.push(Str::from_pieces(vec![literal(
-                        &scope,
-                        file,
-                        lit.value(),
-                        lit.span(),
-                    )]));
-                    continue;
-                }
-                Element::Interpolation(i) => {
-                    if i.strip != Strip::None {
-                        return fail(
-                            Kind::Unsupported,
-                            "whitespace stripping (`${~ … ~}`) in templates is not evaluated",
-                        );
-                    }
-                    match self
-                        .eval(file, &i.expr)
-                        .and_then(|v| to_str(&scope, &i.expr, v))
-                    {
-                        Ok(s) => s,
-                        Err(why) if why.kind == Kind::TooLarge => return Err(why),
-                        Err(why) => Str::from_pieces(vec![Piece {
-                            text: UNKNOWN_MARK.into(),
-                            origin: Origin::Unknown(why),
-                        }]),
-                    }
-                }
-                Element::Directive(_) => {
-                    return fail(
-                        Kind::Unsupported,
-                        "template directives (`%{…}`) are not evaluated",
-                    );
-                }
-            };
-            weight += part.weight();
-            if weight > MAX_VALUE {
-                return fail(
-                    Kind::TooLarge,
-                    format!("a value would exceed {MAX_VALUE} bytes"),
-                );
-            }
-            parts.push(part);
-        }
-        self.charge(weight)?;
-        Ok(Value::Str(Str::concat(&parts)))
     }
 
     fn root_variable(&self, scope: &Scope, name: &str, span: Option<Range<usize>>) -> Eval<Value> {
@@ -603,22 +613,20 @@ impl<'a> Evaluator<'a> {
     fn traversal(&self, file: usize, scope: &Scope, t: &Traversal) -> Eval<Value> {
         let shown = || scope.snippet(t.span());
         let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-        let (mut value, rest) = match &t.expr {
-            Expression::Variable(v) => match (v.as_str(), ops.first()) {
-                ("local", Some(TraversalOperator::GetAttr(name))) => {
+        let (value, rest) = match &t.expr {
+            Expression::Variable(v) => match (self.bound(v.as_str()), v.as_str(), ops.first()) {
+                (Some(bound), _, _) => (bound, &ops[..]),
+                (None, "local", Some(TraversalOperator::GetAttr(name))) => {
                     (self.local(file, name.as_str())?, &ops[1..])
                 }
-                ("include", Some(TraversalOperator::GetAttr(name))) => {
+                (None, "include", Some(TraversalOperator::GetAttr(name))) => {
                     (self.include(file, scope, name.as_str())?, &ops[1..])
                 }
-                (other, _) => return unknown_variable(other, &shown()),
+                (None, other, _) => return unknown_variable(other, &shown()),
             },
             other => (self.eval(file, other)?, &ops[..]),
         };
-        for op in rest {
-            value = self.step(file, scope, t, value, op)?;
-        }
-        Ok(value)
+        self.operators(file, scope, t, value, rest)
     }
 
     /// Applies one traversal operator.
@@ -646,10 +654,7 @@ impl<'a> Evaluator<'a> {
                 }
             },
             TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                return fail(
-                    Kind::Unsupported,
-                    format!("`{}`: splat expressions are not evaluated", shown()),
-                );
+                unreachable!("splats are applied by Evaluator::operators")
             }
         };
         match (value, key) {
@@ -734,7 +739,10 @@ impl<'a> Evaluator<'a> {
     fn local(&self, file: usize, name: &str) -> Eval<Value> {
         let key = (file, name.to_string());
         match self.memo.borrow().get(&key) {
-            Some(Memo::Done(v)) => return v.clone(),
+            Some(Memo::Done(v, notes)) => {
+                self.notes.borrow_mut().extend(notes.iter().cloned());
+                return v.clone();
+            }
             Some(Memo::InProgress) => {
                 return fail(
                     Kind::Failed,
@@ -748,7 +756,7 @@ impl<'a> Evaluator<'a> {
         }
         self.memo.borrow_mut().insert(key.clone(), Memo::InProgress);
         let scope = self.scope(file);
-        let out = match scope.local(name) {
+        let (out, notes) = self.apart(|| match scope.local(name) {
             Some(expr) => self.hop(|| self.eval(file, expr)),
             None => fail(
                 Kind::Failed,
@@ -757,21 +765,32 @@ impl<'a> Evaluator<'a> {
                     self.files.show(&scope.file.path)
                 ),
             ),
-        };
-        self.memo.borrow_mut().insert(key, Memo::Done(out.clone()));
+        });
+        self.memo
+            .borrow_mut()
+            .insert(key, Memo::Done(out.clone(), notes));
         out
     }
 
     /// `include.<name>`: the included file, its path evaluated in the including file.
     fn include(&self, file: usize, scope: &Scope, name: &str) -> Eval<Value> {
+        self.included_file(file, scope, name).map(Value::Config)
+    }
+
+    /// The file of `include "<name>"`, opened as an include, once.
+    fn included_file(&self, file: usize, scope: &Scope, name: &str) -> Eval<usize> {
         let key = (file, format!("\0include {name}"));
-        if let Some(Memo::Done(v)) = self.memo.borrow().get(&key) {
-            return v.clone();
+        if let Some(Memo::Done(v, notes)) = self.memo.borrow().get(&key) {
+            self.notes.borrow_mut().extend(notes.iter().cloned());
+            return v.clone().map(|v| match v {
+                Value::Config(i) => i,
+                _ => unreachable!("an include is memoized as a file"),
+            });
         }
-        let out = match scope.include_path(name) {
+        let (out, notes) = self.apart(|| match scope.include_path(name) {
             Some(path_expr) => self.hop(|| {
                 let path = self.path_arg(file, scope, path_expr)?;
-                self.open(&path, scope.dir.clone()).map(Value::Config)
+                self.open(&path, scope.dir.clone(), true)
             }),
             None => fail(
                 Kind::Failed,
@@ -780,8 +799,10 @@ impl<'a> Evaluator<'a> {
                     self.files.show(&scope.file.path)
                 ),
             ),
-        };
-        self.memo.borrow_mut().insert(key, Memo::Done(out.clone()));
+        });
+        self.memo
+            .borrow_mut()
+            .insert(key, Memo::Done(out.clone().map(Value::Config), notes));
         out
     }
 
@@ -808,9 +829,9 @@ impl<'a> Evaluator<'a> {
         }))
     }
 
-    /// Loads a file (once per context folder) and returns its index.
-    fn open(&self, path: &Path, dir: PathBuf) -> Eval<usize> {
-        let key = (path.to_path_buf(), dir);
+    /// Loads a file (once per context folder, and as an include or not) and returns its index.
+    fn open(&self, path: &Path, dir: PathBuf, included: bool) -> Eval<usize> {
+        let key = (path.to_path_buf(), dir, included);
         if let Some(&i) = self.by_path.borrow().get(&key) {
             return Ok(i);
         }
@@ -823,7 +844,7 @@ impl<'a> Evaluator<'a> {
         };
         self.charge(loaded.text.len() / 64)?;
         let mut scopes = self.scopes.borrow_mut();
-        scopes.push(Rc::new(Scope::new(loaded, key.1.clone())));
+        scopes.push(Rc::new(Scope::new(loaded, key.1.clone(), included)));
         let i = scopes.len() - 1;
         self.by_path.borrow_mut().insert(key, i);
         Ok(i)

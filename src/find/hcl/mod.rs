@@ -123,6 +123,8 @@ pub struct Found {
     pub not_editable: Option<String>,
     /// Why the version cannot be known when scanning, though the address is (`?ref=${values.v}`).
     pub version_unknown: Option<String>,
+    /// What evaluating the source and version assumed (`get_env("X", "v1")` gave its default).
+    pub notes: Vec<String>,
 }
 
 /// What kind of problem made a file unreadable.
@@ -391,7 +393,10 @@ impl Finder<'_, '_> {
             site: None,
             not_editable: None,
             version_unknown: None,
+            notes: Vec::new(),
         };
+        // What evaluating other blocks assumed is theirs.
+        self.ev.take_notes();
 
         let evaluated = match self.evaluate(&source_attr.value)? {
             Ok(s) => Evaluated::Text(s),
@@ -440,6 +445,7 @@ impl Finder<'_, '_> {
                 }
             }
         }
+        found.notes = self.ev.take_notes();
         Ok(Some(found))
     }
 
@@ -1312,6 +1318,43 @@ module "d" {
         let include = "include \"cfg\" {\n  path   = find_in_parent_folders(\"config.hcl\")\n  expose = true\n}\nterraform {\n  source = \"${include.cfg.locals.base}//vpc?ref=v1.0.0\"\n}\n";
         let f = &find_in("/r/infra/dev/x/terragrunt.hcl", include, &files)[0];
         assert_eq!(id(f).as_deref(), Some("wrong/place/vpc"), "{f:?}");
+    }
+
+    #[test]
+    fn include_paths_follow_terragrunt_with_one_include_several_or_none() {
+        // Each source names its module folder from the include functions.
+        let root = "locals {\n  from_root = path_relative_from_include()\n}\n";
+        let files = MemFiles::default()
+            .with("/r/root.hcl", root)
+            .with("/r/envs/env.hcl", "locals {}\n");
+        let unit = |head: &str, module: &str| {
+            format!(
+                "{head}terraform {{\n  source = \"github.com/acme/mods//${{{module}}}?ref=v1.0.0\"\n}}\n"
+            )
+        };
+        let subdir = |head: &str, module: &str| {
+            let text = unit(head, module);
+            let found = find_in("/r/envs/dev/vpc/terragrunt.hcl", &text, &files);
+            match &found[0].resolved {
+                Ok(Source::Git(g)) => g.subdir.clone().unwrap_or_default(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let two = "include \"root\" {\n  path = \"/r/root.hcl\"\n}\ninclude \"env\" {\n  path = \"/r/envs/env.hcl\"\n}\n";
+        // The first include, or the one named.
+        assert_eq!(subdir(two, "path_relative_to_include()"), "envs/dev/vpc");
+        assert_eq!(subdir(two, "path_relative_to_include(\"env\")"), "dev/vpc");
+        assert_eq!(subdir(two, "path_relative_from_include(\"env\")"), "../..");
+        assert_eq!(
+            subdir(two, "basename(get_parent_terragrunt_dir(\"env\"))"),
+            "envs"
+        );
+        // In the included file, its own folder.
+        let exposed = "include \"root\" {\n  path   = \"/r/root.hcl\"\n  expose = true\n}\n";
+        assert_eq!(subdir(exposed, "include.root.locals.from_root"), "../../..");
+        // Without an include: `.` and the unit's own folder.
+        assert_eq!(subdir("", "path_relative_to_include()"), ".");
+        assert_eq!(subdir("", "basename(get_parent_terragrunt_dir())"), "vpc");
     }
 
     #[test]

@@ -46,7 +46,8 @@ pub fn skeleton(text: &str, keep: Keep) -> Option<String> {
         })
         .collect();
     // `locals` and `include` blocks are needed once a kept item mentions them (a word test, so it
-    // may keep more than needed, never less); they may mention each other.
+    // may keep more than needed, never less; `get_parent_terragrunt_dir()` reads the include
+    // too); they may mention each other.
     loop {
         let mentions = |needle: &str| {
             items
@@ -54,7 +55,10 @@ pub fn skeleton(text: &str, keep: Keep) -> Option<String> {
                 .zip(&kept)
                 .any(|((r, _), &k)| k && contains(&b[r.clone()], needle.as_bytes()))
         };
-        let (locals, include) = (mentions("local"), mentions("include"));
+        let (locals, include) = (
+            mentions("local"),
+            mentions("include") || mentions("get_parent_terragrunt_dir"),
+        );
         let mut changed = false;
         for ((_, word), k) in items.iter().zip(kept.iter_mut()) {
             let wanted = (*word == "locals" && locals) || (*word == "include" && include);

@@ -124,8 +124,20 @@ pub static FUNCTIONS: &[Function] = &[
         .doc("The folder, relative to the repository's root"),
     Function::new("get_path_to_repo_root", 0, 0, get_path_to_repo_root)
         .doc("The relative path from the folder up to the repository's root (`../..`)"),
+    Function::new("path_relative_to_include", 0, 1, path_relative_to_include)
+        .doc("The unit's folder relative to the included file's folder (`.` without include)"),
+    Function::new(
+        "path_relative_from_include",
+        0,
+        1,
+        path_relative_from_include,
+    )
+    .doc("The included file's folder relative to the unit's folder (`.` without include)"),
+    Function::new("get_parent_terragrunt_dir", 0, 1, get_parent_terragrunt_dir)
+        .doc("The folder of the included file (the unit's folder without include)"),
+    Function::new("get_env", 1, 2, get_env)
+        .doc("The default, said in a note; unknown without a default (an environment variable)"),
     // Terragrunt functions known only when Terragrunt runs.
-    Function::new("get_env", 1, 2, get_env).doc("Unknown: an environment variable"),
     Function::new("run_cmd", 1, ANY, when_terragrunt_runs).doc("Unknown: a command's output"),
     Function::new("get_aws_account_id", 0, 0, when_terragrunt_runs)
         .doc("Unknown: the AWS account's ID"),
@@ -164,6 +176,7 @@ pub static FUNCTIONS: &[Function] = &[
     Function::new("join", 1, ANY, join).doc("The items of lists, joined with a separator"),
     Function::new("concat", 0, ANY, concat).doc("Lists, one after the other, in one list"),
     Function::new("merge", 0, ANY, merge).doc("Maps merged, later keys winning; nulls skipped"),
+    Function::new("zipmap", 2, 2, zipmap).doc("A map of a list of keys to a list of values"),
     Function::new("element", 2, 2, element).doc("A list's item at an index, wrapping around"),
     Function::new("length", 1, 1, length).doc("The characters of a string, items of a collection"),
     Function::new("contains", 2, 2, contains).doc("Whether a list holds a value"),
@@ -298,7 +311,7 @@ impl Evaluator<'_> {
     }
 
     /// Every local of a file, as an object (for `merge(x.locals, …)`).
-    fn all_locals(&self, file: usize) -> Eval<BTreeMap<String, Value>> {
+    pub(super) fn all_locals(&self, file: usize) -> Eval<BTreeMap<String, Value>> {
         let scope = self.scope(file);
         let mut names: Vec<&String> = scope.locals.keys().collect();
         names.sort();
@@ -385,7 +398,7 @@ fn find_in_parent_folders(c: &Call) -> Eval<Value> {
 fn read_terragrunt_config(c: &Call) -> Eval<Value> {
     let path = c.ev.path_arg(c.file, c.scope, c.args[0])?;
     let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-    match c.ev.hop(|| c.ev.open(&path, dir)) {
+    match c.ev.hop(|| c.ev.open(&path, dir, false)) {
         Ok(i) => Ok(Value::Config(i)),
         Err(why) if why.kind == Kind::Failed && c.args.len() > 1 => c.arg(1),
         Err(why) => Err(why),
@@ -440,16 +453,92 @@ fn get_path_to_repo_root(c: &Call) -> Eval<Value> {
     }
 }
 
-/// `get_env(name, default)`: unknown, naming the variable.
+/// The included file's folder and the unit's folder, as Terragrunt's include functions see them:
+/// in an included file, its own folder and the folder of the unit that includes it; elsewhere the
+/// folder of the include named (or the first include) and the file's own. `None` without include.
+fn include_folders(c: &Call) -> Eval<Option<(PathBuf, PathBuf)>> {
+    let child = c.scope.dir.clone();
+    let folder = |p: &Path| p.parent().unwrap_or(Path::new("")).to_path_buf();
+    if c.scope.included {
+        return Ok(Some((folder(&c.scope.file.path), child)));
+    }
+    let name = if c.args.is_empty() {
+        match c.scope.first_include() {
+            Some(name) => name.to_string(),
+            None => return Ok(None),
+        }
+    } else {
+        c.known_arg(0)?
+    };
+    let included = c.ev.included_file(c.file, c.scope, &name)?;
+    Ok(Some((folder(&c.ev.file(included).path), child)))
+}
+
+/// The relative path from folder `from` to folder `to` (`.` when they are the same).
+fn relative(from: &Path, to: &Path) -> String {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// `path_relative_to_include(name)`.
+fn path_relative_to_include(c: &Call) -> Eval<Value> {
+    Ok(computed(&match include_folders(c)? {
+        Some((parent, child)) => relative(&parent, &child),
+        None => ".".to_string(),
+    }))
+}
+
+/// `path_relative_from_include(name)`.
+fn path_relative_from_include(c: &Call) -> Eval<Value> {
+    Ok(computed(&match include_folders(c)? {
+        Some((parent, child)) => relative(&child, &parent),
+        None => ".".to_string(),
+    }))
+}
+
+/// `get_parent_terragrunt_dir(name)`.
+fn get_parent_terragrunt_dir(c: &Call) -> Eval<Value> {
+    let dir = match include_folders(c)? {
+        Some((parent, _)) => parent,
+        None => c.scope.dir.clone(),
+    };
+    Ok(computed(&dir.to_string_lossy()))
+}
+
+/// `get_env(name, default)`: the default, with a note that says so; unknown without one.
 fn get_env(c: &Call) -> Eval<Value> {
     let var = c.known_arg(0)?;
-    fail(
-        Kind::Unknown,
-        format!(
-            "`{}` reads the environment variable {var} when Terragrunt runs",
-            c.shown()
-        ),
-    )
+    if c.args.len() < 2 {
+        return fail(
+            Kind::Unknown,
+            format!(
+                "`{}` reads the environment variable {var} when Terragrunt runs",
+                c.shown()
+            ),
+        );
+    }
+    let default = c.arg(1)?;
+    let shown = match &default {
+        Value::Str(s) if s.unknown().is_none() => format!("{:?}", s.text()),
+        _ => format!("`{}`", c.scope.snippet(c.args[1].span())),
+    };
+    c.ev.note(format!(
+        "`{}` is taken as its default {shown}: the environment variable {var} is not read when scanning, and wins when it is set where Terragrunt runs",
+        c.shown()
+    ));
+    Ok(default)
 }
 
 /// A function whose value exists only when Terragrunt runs: unknown.
@@ -464,8 +553,9 @@ fn when_terragrunt_runs(c: &Call) -> Eval<Value> {
 fn try_(c: &Call) -> Eval<Value> {
     let last = c.args.len().saturating_sub(1);
     for i in 0..last {
+        let mark = c.ev.notes_mark();
         match c.arg(i) {
-            Err(why) if falls_back(&why) => continue,
+            Err(why) if falls_back(&why) => c.ev.notes_back_to(mark),
             done => return done,
         }
     }
@@ -474,7 +564,11 @@ fn try_(c: &Call) -> Eval<Value> {
 
 /// `can(expression)`.
 fn can(c: &Call) -> Eval<Value> {
-    match c.arg(0) {
+    // `can` gives a boolean: what evaluating its argument assumed is not in the value.
+    let mark = c.ev.notes_mark();
+    let out = c.arg(0);
+    c.ev.notes_back_to(mark);
+    match out {
         Ok(_) => Ok(Value::Bool(true)),
         Err(why) if falls_back(&why) => Ok(Value::Bool(false)),
         Err(why) => Err(why),
@@ -593,6 +687,29 @@ fn merge(c: &Call) -> Eval<Value> {
     for o in &objects {
         items.extend(o.items.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
+    Ok(Value::Object(Rc::new(Collection { items, weight })))
+}
+
+/// `zipmap(keys, values)`.
+fn zipmap(c: &Call) -> Eval<Value> {
+    let keys = c.list_arg(0)?;
+    let values = c.list_arg(1)?;
+    if keys.items.len() != values.items.len() {
+        return c.fail(
+            Kind::Failed,
+            format_args!(
+                "{} keys for {} values",
+                keys.items.len(),
+                values.items.len()
+            ),
+        );
+    }
+    let mut items = BTreeMap::new();
+    for (k, v) in keys.items.iter().zip(values.items.iter()) {
+        let k = to_str(c.scope, c.args[0], k.clone())?.known()?;
+        items.insert(k, v.clone());
+    }
+    let weight = 1 + keys.weight + values.weight;
     Ok(Value::Object(Rc::new(Collection { items, weight })))
 }
 

@@ -18,6 +18,13 @@ Authorization gets another tag), a request with `If-None-Match` of that tag is a
 (downloads from codeload are not API requests) less the 304s.
     POST /__reset                        zeroes the counters
 
+For `baton notify` (scripts/bench-notify.sh), with --consumers N (default 100) repositories
+acme/live-000 … each holding dev/vpc/terragrunt.hcl and prod/vpc/terragrunt.hcl that name
+acme/terraform-aws-vpc:
+    GET  /search/code?q=…&per_page=…&page=…   those files, paged with Link, with code search's own
+                                              rate-limit headers (10 a minute)
+    POST /repos/{owner}/{repo}/dispatches      204 (counted under "dispatch" and "search")
+
 Every repository holds modules/{core,service,cluster,policy,monitoring,replica}. Each release
 changes the code of core, service, cluster and policy; a major release also changes their
 interface (core loses an input, service an output, cluster makes an input required); monitoring
@@ -99,6 +106,10 @@ def changed(base, head):
 
 
 class State:
+    consumers = 100
+    dispatch = 0
+    search = 0
+    search_window = (0, 0.0)
     lock = threading.Lock()
     per_repo = {}
     other = 0
@@ -233,6 +244,7 @@ class Handler(BaseHTTPRequestHandler):
             with State.lock:
                 api = sum(State.per_repo.values()) + State.other + State.compare + State.tarball
                 api += Fleet.api
+                api += State.dispatch + State.search
                 stats = {
                     "fleet": Fleet.api,
                     "fleet_download": Fleet.downloads,
@@ -244,6 +256,8 @@ class Handler(BaseHTTPRequestHandler):
                     "compare": State.compare,
                     "tarball": State.tarball,
                     "download": State.download,
+                    "dispatch": State.dispatch,
+                    "search": State.search,
                 }
             return self.reply(200, json.dumps(stats).encode())
         if self.fleet_get(parts):
@@ -282,6 +296,8 @@ class Handler(BaseHTTPRequestHandler):
                     State.tarballs[key] = body
             time.sleep(State.latency)
             return self.reply(200, body, "application/x-gzip")
+        if path == "/search/code":
+            return fleet_search(self)
         with State.lock:
             State.other += 1
         time.sleep(State.latency)
@@ -329,14 +345,69 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        parts = self.path.split("?", 1)[0].strip("/").split("/")
+        if len(parts) == 4 and parts[0] == "repos" and parts[3] == "dispatches":
+            with State.lock:
+                State.dispatch += 1
+            time.sleep(State.latency)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path == "/__reset":
             with State.lock:
+                State.dispatch = State.search = 0
                 State.per_repo.clear()
                 State.other = 0
                 State.compare = State.tarball = State.download = State.not_modified = 0
                 Fleet.api = Fleet.downloads = 0
             return self.reply(200, b"{}")
         self.reply(404, b'{"message":"Not Found"}')
+
+
+def fleet_search(handler):
+    """GET /search/code: the consumers' files, a page of them, with code search's rate limit."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    query = parse_qs(urlsplit(handler.path).query)
+    per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+    page = max(int(query.get("page", ["1"])[0]), 1)
+    q = query.get("q", [""])[0]
+    now = time.time()
+    with State.lock:
+        State.search += 1
+        used, start = State.search_window
+        if now - start >= 60:
+            used, start = 0, now
+        used += 1
+        State.search_window = (used, start)
+    time.sleep(State.latency)
+    files = [
+        (f"acme/live-{i:03d}", f"{env}/vpc/terragrunt.hcl")
+        for i in range(State.consumers)
+        for env in ("dev", "prod")
+    ]
+    chunk = files[(page - 1) * per_page : page * per_page]
+    items = [
+        {"name": "terragrunt.hcl", "path": path, "sha": "0" * 40, "url": "http://127.0.0.1/",
+         "git_url": "http://127.0.0.1/", "html_url": "http://127.0.0.1/", "score": 1.0,
+         "repository": {"full_name": repo, "name": repo.split("/")[1], "fork": False}}
+        for repo, path in chunk
+    ]
+    body = json.dumps({"total_count": len(files), "incomplete_results": False, "items": items}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("x-ratelimit-limit", "10")
+    handler.send_header("x-ratelimit-remaining", str(max(10 - used, 0)))
+    handler.send_header("x-ratelimit-reset", str(int(start + 60)))
+    handler.send_header("x-ratelimit-resource", "code_search")
+    if page * per_page < len(files):
+        host = handler.headers.get("Host")
+        nxt = urlencode({"q": q, "per_page": per_page, "page": page + 1})
+        handler.send_header("Link", f'<http://{host}/search/code?{nxt}>; rel="next"')
+    handler._headers_buffer.append(b"\r\n" + body)
+    handler.flush_headers()
 
 
 def main():
@@ -346,11 +417,13 @@ def main():
     p.add_argument("--port-file", help="write the port here once listening")
     p.add_argument("--fleet-repos", type=int, default=0, help="serve this many live repositories")
     p.add_argument("--fleet-tarball", help="the .tar.gz every live repository serves")
+    p.add_argument("--consumers", type=int, default=100, help="consumer repositories for notify")
     args = p.parse_args()
     if args.fleet_repos and args.fleet_tarball:
         Fleet.repos = args.fleet_repos
         with open(args.fleet_tarball, "rb") as f:
             Fleet.tarball = f.read()
+    State.consumers = args.consumers
     State.latency = args.latency_ms / 1000.0
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

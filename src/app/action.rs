@@ -58,6 +58,11 @@ pub const INPUTS: &[&str] = &[
     "fleet_shard_size",
     "fleet_merge_dir",
     "fleet_json",
+    "tag",
+    "consumers",
+    "discover",
+    "auto_merge",
+    "merge_method",
 ];
 
 /// Every output `action.yml` declares.
@@ -72,6 +77,8 @@ pub const OUTPUTS: &[&str] = &[
     "pull_request_edited",
     "unreachable",
     "gated",
+    "consumers",
+    "auto_merge",
     "groups",
     "ungrouped",
     "fleet_matrix",
@@ -79,6 +86,7 @@ pub const OUTPUTS: &[&str] = &[
 
 use crate::app::args::{EnvArgs, GitHubArgs, parse_size};
 use crate::app::commands::history::HistoryArgs;
+use crate::app::commands::notify::NotifyArgs;
 use crate::app::commands::promote::PromoteArgs;
 use crate::app::commands::report::ReportArgs;
 use crate::app::commands::status::StatusArgs;
@@ -349,6 +357,42 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             to_version: self.get("version"),
             min_soak: self.duration("min_soak")?,
             min_release_age: self.duration("min_release_age")?,
+            auto_merge: self.flag("auto_merge")?,
+            merge_method: self.merge_method()?,
+            github: self.github()?,
+        })
+    }
+
+    /// The `merge_method` input.
+    fn merge_method(&self) -> Result<Option<crate::update::automerge::MergeMethod>, InvalidInput> {
+        match self.get("merge_method") {
+            None => Ok(None),
+            Some(m) => crate::update::automerge::MergeMethod::parse(&m)
+                .map(Some)
+                .ok_or_else(|| {
+                    InvalidInput(format!(
+                        "input merge_method must be squash, merge or rebase, not {m:?}"
+                    ))
+                }),
+        }
+    }
+
+    /// The `notify` request these inputs describe.
+    pub fn notify(&self) -> Result<NotifyArgs, InvalidInput> {
+        Ok(NotifyArgs {
+            working_dir: self
+                .get("working_dir")
+                .map_or_else(|| PathBuf::from("."), PathBuf::from),
+            config: None,
+            tag: self.get("tag"),
+            repository: None,
+            consumer: self.list("consumers"),
+            discover: self.flag("discover")?,
+            discover_org: None,
+            event_type: crate::spec::release::EVENT_TYPE.to_string(),
+            event_path: std::env::var_os("GITHUB_EVENT_PATH").map(PathBuf::from),
+            dry_run: self.flag("dry_run")?,
+            format: Format::Json,
             github: self.github()?,
         })
     }
@@ -595,10 +639,11 @@ fn dispatch<F: Fn(&str) -> Option<String>>(
         "report" => report(inputs, console, stdout),
         "update" => update(inputs, console, stdout),
         "promote" => promote(inputs, console, stdout),
+        "notify" => notify(inputs, console, stdout),
         "status" => status(inputs, console, stdout),
         "history" => history(inputs, console, stdout),
         other => Err(InvalidInput(format!(
-            "input patcher_command must be report, update, promote, status, history or scan, not {other:?}"
+            "input patcher_command must be report, update, promote, notify, status, history or scan, not {other:?}"
         ))
         .into()),
     }
@@ -702,8 +747,34 @@ fn update<F: Fn(&str) -> Option<String>>(
         "pull_request_edited",
         outcome.pull_request_edited.to_string(),
     ));
+    if let Some(auto) = &outcome.auto_merge {
+        outs.push((
+            "auto_merge",
+            if auto.enabled {
+                "enabled"
+            } else {
+                "not-allowed"
+            }
+            .to_string(),
+        ));
+    }
     set_outputs(&outs)?;
     summary(&commands::update::markdown(&outcome));
+    Ok(outcome.exit_code())
+}
+
+/// `notify`: the outcome as JSON, each consumer's result in the `consumers` output, and a table
+/// of them in the job summary.
+fn notify<F: Fn(&str) -> Option<String>>(
+    inputs: &Inputs<F>,
+    console: Console,
+    stdout: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let request = commands::notify::request(&inputs.notify()?)?;
+    let outcome = crate::promote::notify::run(&request, &Annotate)?;
+    console.write_json(stdout, &serde_json::to_string_pretty(&outcome)?)?;
+    set_outputs(&[("consumers", serde_json::to_string(&outcome.consumers)?)])?;
+    summary(&commands::notify::markdown(&outcome));
     Ok(outcome.exit_code())
 }
 

@@ -5,6 +5,7 @@
 use super::commands::demo::DemoArgs;
 use super::commands::history::HistoryArgs;
 use super::commands::init::InitArgs;
+use super::commands::notify::NotifyArgs;
 use super::commands::promote::PromoteArgs;
 use super::commands::report::ReportArgs;
 use super::commands::scan::ScanArgs;
@@ -85,6 +86,10 @@ pub enum Command {
     /// On a merged update pull request, send `repository_dispatch` so the next environment opens
     /// the same update at exactly the version that landed.
     Promote(PromoteArgs),
+    /// In a module repository, on a published release: send `repository_dispatch`
+    /// `new_module_release` to every consumer repository (listed in `[[consumers]]`, or found
+    /// by code search), whose first environment then updates to exactly that version.
+    Notify(NotifyArgs),
     /// Show each dependency's versions across the environments, and the promotions pending.
     Status(StatusArgs),
     /// List what changed each dependency's version in each environment, and when, from the
@@ -120,6 +125,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(args),
         Command::Update(args) => commands::update::run(args),
         Command::Promote(args) => commands::promote::run(args),
+        Command::Notify(args) => commands::notify::run(args),
         Command::Status(args) => commands::status::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::History(args) => commands::history::run(args),

@@ -10,6 +10,7 @@ use crate::promote::status::EnvSpec;
 use crate::spec::Strategy;
 use crate::spec::group::Group;
 use crate::spec::report::Promotion;
+use crate::update::automerge::MergeMethod;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -95,6 +96,9 @@ pub struct Environment {
     pub github_environment: Option<String>,
     /// Gates of promotions into it.
     pub gates: Gates,
+    /// GitHub's auto-merge on its update pull requests, with this merge method (`auto_merge =
+    /// true`, `merge_method`); `None`: off.
+    pub auto_merge: Option<MergeMethod>,
 }
 
 /// The configuration file, read and checked.
@@ -115,6 +119,9 @@ struct RawConfig {
     defaults: RawDefaults,
     #[serde(default)]
     environments: Vec<Spanned<RawEnv>>,
+    /// Read by [`consumers`] (`baton notify`); accepted here beside environments.
+    #[serde(default, rename = "consumers")]
+    _consumers: Option<toml::Value>,
     #[serde(default)]
     groups: Vec<Spanned<RawGroup>>,
 }
@@ -166,6 +173,8 @@ struct RawEnv {
     github_environment: Option<Spanned<String>>,
     #[serde(default)]
     gates: RawGates,
+    auto_merge: Option<bool>,
+    merge_method: Option<Spanned<String>>,
 }
 
 /// A config file problem, located.
@@ -533,6 +542,7 @@ impl Entry<'_> {
         self.check_schedule()?;
         self.check_commit_author(defaults.raw)?;
         let gates = self.gates(&defaults.gates)?;
+        let auto_merge = self.auto_merge(&name)?;
         let d = defaults.raw;
         Ok(Environment {
             name,
@@ -564,7 +574,38 @@ impl Entry<'_> {
                 .map(|s| s.get_ref().clone())
                 .filter(|s| !s.is_empty()),
             gates,
+            auto_merge,
         })
+    }
+
+    /// Its auto-merge: off unless `auto_merge = true`, with `merge_method` (default squash),
+    /// which alone is an error (it would do nothing).
+    fn auto_merge(&self, name: &str) -> Result<Option<MergeMethod>, InvalidInput> {
+        let env = self.env;
+        let method = match &env.merge_method {
+            Some(m) => Some(MergeMethod::parse(m.get_ref()).ok_or_else(|| {
+                self.at.error(
+                    m.span(),
+                    &self.key("merge_method"),
+                    format!(
+                        "{:?} is not a merge method: squash, merge or rebase",
+                        m.get_ref()
+                    ),
+                )
+            })?),
+            None => None,
+        };
+        match (env.auto_merge, method, &env.merge_method) {
+            (Some(true), m, _) => Ok(Some(m.unwrap_or_default())),
+            (_, Some(_), Some(m)) => Err(self.at.error(
+                m.span(),
+                &self.key("merge_method"),
+                format!(
+                    "merge_method is set but auto_merge is not: add `auto_merge = true` to environment {name:?}, or drop merge_method"
+                ),
+            )),
+            _ => Ok(None),
+        }
     }
 
     /// Its name: valid, and not taken by an environment before it.
@@ -942,6 +983,78 @@ pub fn parse_status_env(s: &str) -> Result<EnvSpec, String> {
     })
 }
 
+/// A consumer repository of a module repository, as `[[consumers]]` lists it: `baton notify`
+/// sends it each release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumer {
+    /// `owner/name`.
+    pub repository: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawFleet {
+    #[serde(default)]
+    consumers: Vec<Spanned<RawConsumer>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsumer {
+    repository: Spanned<String>,
+}
+
+/// The `[[consumers]]` of a config text (a module repository's needs no environments); each
+/// `repository` is `owner/name`, none twice.
+pub fn parse_consumers(text: &str, path: &Path) -> Result<Vec<Consumer>, InvalidInput> {
+    let at = Located { path, text };
+    let raw: RawFleet = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().trim().replace('\n', " ");
+        at.error(span.clone(), &key_at(text, span.start), message)
+    })?;
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, c) in raw.consumers.iter().enumerate() {
+        let repo = c.get_ref().repository.get_ref().trim().to_string();
+        let span = c.get_ref().repository.span();
+        let key = format!("consumers[{i}].repository");
+        let (owner, name) = repo.split_once('/').unwrap_or(("", ""));
+        if crate::clients::github::check_repository(owner, name).is_err() {
+            return Err(at.error(span, &key, format!("{repo:?} is not owner/name")));
+        }
+        if !seen.insert(repo.to_ascii_lowercase()) {
+            return Err(at.error(span, &key, format!("{repo:?} is listed twice")));
+        }
+        out.push(Consumer { repository: repo });
+    }
+    Ok(out)
+}
+
+/// The `[[consumers]]` of the config file of `working_dir` (or `explicit`); none without a file.
+pub fn consumers(
+    working_dir: &Path,
+    explicit: Option<&Path>,
+) -> Result<Vec<Consumer>, InvalidInput> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match CONFIG_FILES
+            .iter()
+            .map(|f| working_dir.join(f))
+            .find(|p| p.is_file())
+        {
+            Some(p) => p,
+            None => return Ok(Vec::new()),
+        },
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        InvalidInput(format!(
+            "cannot read the config file {}: {e}",
+            display_path(&path)
+        ))
+    })?;
+    parse_consumers(&text, &path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -984,6 +1097,70 @@ github_environment = "production"
                 .0
                 .contains("dev, stage, prod")
         );
+    }
+
+    #[test]
+    fn auto_merge_is_per_environment_and_off_by_default() {
+        let text = CHAIN.replacen(
+            "include = [\"{*dev*}/**\"]",
+            "include = [\"{*dev*}/**\"]\nauto_merge = true\nmerge_method = \"rebase\"",
+            1,
+        );
+        let c = parse(&text).unwrap();
+        assert_eq!(c.environments[0].auto_merge, Some(MergeMethod::Rebase));
+        assert_eq!(c.environments[1].auto_merge, None);
+        let plain = CHAIN.replacen(
+            "include = [\"{*dev*}/**\"]",
+            "include = [\"{*dev*}/**\"]\nauto_merge = true",
+            1,
+        );
+        assert_eq!(
+            parse(&plain).unwrap().environments[0].auto_merge,
+            Some(MergeMethod::Squash)
+        );
+        let alone = CHAIN.replacen(
+            "include = [\"{*dev*}/**\"]",
+            "include = [\"{*dev*}/**\"]\nmerge_method = \"merge\"",
+            1,
+        );
+        let err = parse(&alone).unwrap_err();
+        assert!(
+            err.contains("environments[0].merge_method") && err.contains("auto_merge = true"),
+            "{err}"
+        );
+        let bad = CHAIN.replacen(
+            "include = [\"{*dev*}/**\"]",
+            "include = [\"{*dev*}/**\"]\nauto_merge = true\nmerge_method = \"ff\"",
+            1,
+        );
+        assert!(parse(&bad).unwrap_err().contains("squash, merge or rebase"));
+    }
+
+    #[test]
+    fn consumers_are_listed_without_environments() {
+        let path = Path::new(".github/baton.toml");
+        let text = "[[consumers]]\nrepository = \"acme/live-a\"\n\n[[consumers]]\nrepository = \"acme/live-b\"\n";
+        let list = parse_consumers(text, path).unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].repository, "acme/live-b");
+        let twice = format!("{text}[[consumers]]\nrepository = \"ACME/live-a\"\n");
+        assert!(
+            parse_consumers(&twice, path)
+                .unwrap_err()
+                .0
+                .contains("listed twice")
+        );
+        let bad = "[[consumers]]\nrepository = \"acme/../x\"\n";
+        assert!(
+            parse_consumers(bad, path)
+                .unwrap_err()
+                .0
+                .contains("consumers[0].repository")
+        );
+        let unknown = "[[consumers]]\nrepo = \"acme/x\"\n";
+        assert!(parse_consumers(unknown, path).is_err());
+        let with_envs = format!("{CHAIN}\n{text}");
+        assert_eq!(parse(&with_envs).unwrap().names(), ["dev", "stage", "prod"]);
     }
 
     #[test]

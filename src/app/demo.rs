@@ -77,6 +77,7 @@ pub fn run(req: &DemoRequest, out: &mut dyn Write) -> anyhow::Result<()> {
             gates: Default::default(),
             clients: Settings::default(),
             dispatched: None,
+            release: None,
             group: None,
         },
         &problems,

@@ -109,6 +109,11 @@ pub fn config_text(envs: &[(String, Vec<String>)]) -> String {
             toml_string(&include_glob(folders)),
             schedule(i)
         );
+        if i == 0 && last > 0 {
+            out.push_str(
+                "# Merge its update pull requests by themselves once the required checks pass (GitHub\n# auto-merge; the repository must allow it). Never set it on the last environment by default.\n# auto_merge = true\n# merge_method = \"squash\"\n",
+            );
+        }
         if i == last && i > 0 {
             out.push_str(
                 "# The update job waits for a required reviewer of this GitHub environment.\ngithub_environment = \"production\"\n",
@@ -286,6 +291,13 @@ fn environment_workflow(
         y,
         "    permissions:\n      contents: write # push the update branch\n      pull-requests: write # open or reuse the pull request, add its labels\n    strategy:\n      fail-fast: false\n      matrix:\n        dependency: ${{{{ fromJson(needs.report.outputs.spec).Dependencies }}}}\n    # Two runs never push the same branch at once.\n    concurrency:\n      group: baton-{name}-${{{{ matrix.dependency.ID }}}}\n      cancel-in-progress: false\n    steps:\n      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n      - id: update\n        uses: {uses}\n        with:\n          patcher_command: update\n          environment: {env_input}\n          # The spec as an input: it never passes through a shell or a file.\n          spec: ${{{{ needs.report.outputs.spec }}}}\n          dependency: ${{{{ matrix.dependency.ID }}}}\n          # A GitHub App or fine-grained token, if CI must run on the pull requests.\n          github_token: ${{{{ secrets.BATON_TOKEN || github.token }}}}\n"
     );
+    if let Some(method) = env.auto_merge {
+        let _ = write!(
+            y,
+            "          # auto_merge = true in the config ({}): the pull request merges by itself once its\n          # required checks pass. Its checks run only when BATON_TOKEN is set (a pull request\n          # opened with GITHUB_TOKEN starts no workflow).\n",
+            method.as_str()
+        );
+    }
     y
 }
 
@@ -419,6 +431,76 @@ pub fn fleet_workflow(org: Option<&str>, action: &ActionRef) -> String {
     y
 }
 
+/// The notify workflow's file name (a module repository's only generated workflow).
+pub const NOTIFY_WORKFLOW: &str = "baton-notify.yml";
+
+/// Whether a working directory looks like a module repository: a Terraform file declaring a
+/// `variable` at its root or in a folder of `modules/`.
+pub fn looks_like_module_repository(working_dir: &Path) -> bool {
+    let declares_variables = |dir: &Path| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.filter_map(Result::ok).any(|e| {
+                let path = e.path();
+                path.extension().is_some_and(|x| x == "tf")
+                    && std::fs::read_to_string(&path)
+                        .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with("variable ")))
+            })
+        })
+    };
+    if declares_variables(working_dir) {
+        return true;
+    }
+    std::fs::read_dir(working_dir.join("modules")).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| e.file_type().is_ok_and(|t| t.is_dir()) && declares_variables(&e.path()))
+    })
+}
+
+/// Whether a config text defines environments (a module repository's lists consumers only).
+pub fn defines_environments(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|t| t.get("environments").cloned())
+        .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()))
+}
+
+/// The config file of a module repository: where its consumers are listed.
+pub fn module_config_text() -> String {
+    format!(
+        "#:schema {SCHEMA_URL}\n\
+         # Baton, module repository: `baton notify` (the baton-notify.yml workflow) hands each\n\
+         # published release to the consumer repositories listed here, through repository_dispatch\n\
+         # `new_module_release`; their first environment then opens the update to exactly that\n\
+         # version. Consumers can also be found by code search (the workflow's `discover` input).\n\
+         # After editing, run `baton init --force` (`baton init --check` fails while they disagree).\n\
+         \n\
+         # [[consumers]]\n\
+         # repository = \"acme/live-infrastructure\"\n"
+    )
+}
+
+/// The workflow of a module repository: on a published release (or by hand, with a tag), hand
+/// the release to every consumer.
+pub fn notify_workflow(config_name: &str, action: &ActionRef) -> String {
+    let mut y = header(
+        config_name,
+        "Baton, notify: hands each published release of this module repository to every consumer\n\
+         # repository listed in the config ([[consumers]]) through repository_dispatch\n\
+         # `new_module_release`; their dev workflow then opens the update to exactly that version.\n\
+         # The default GITHUB_TOKEN cannot reach other repositories: store a token as the secret\n\
+         # BATON_NOTIFY_TOKEN with \"Contents: read and write\" on the consumers (a fine-grained token\n\
+         # or a GitHub App; a classic token needs `repo`). A consumer that refuses is listed in the\n\
+         # job summary; the others are still told, and the run fails so that someone looks.",
+    );
+    let _ = write!(
+        y,
+        "name: \"Baton - notify\"\n\non:\n  release:\n    types: [published]\n  workflow_dispatch:\n    inputs:\n      tag:\n        description: The released tag to hand to the consumers (e.g. v1.2.0)\n        required: true\n        type: string\n\npermissions: {{}}\n\njobs:\n  notify:\n    name: Hand the release to the consumers\n    runs-on: ubuntu-latest\n    permissions:\n      contents: read\n    steps:\n      - uses: {CHECKOUT}\n        with:\n          # The released tag: its module folders travel in the payload.\n          ref: ${{{{ github.event.release.tag_name || inputs.tag }}}}\n          persist-credentials: false\n      - id: notify\n        uses: {}\n        with:\n          patcher_command: notify\n          # Empty on a release event: the release's own tag is read from the event.\n          tag: ${{{{ inputs.tag }}}}\n          # Also find consumers with GitHub's code search (the query is printed):\n          # discover: true\n          github_token: ${{{{ secrets.BATON_NOTIFY_TOKEN }}}}\n",
+        action.line()
+    );
+    y
+}
+
 /// How a workflow on disk compares with what the config generates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
@@ -545,6 +627,32 @@ mod tests {
         );
         assert_eq!(include_glob(&envs[0].1), "{dev,gruntwork-dev-account1}/**");
         assert_eq!(include_glob(&envs[2].1), "prod/**");
+    }
+
+    #[test]
+    fn auto_merge_is_shown_for_the_first_environment_only() {
+        let envs = vec![
+            ("dev".to_string(), vec!["dev".to_string()]),
+            ("stage".to_string(), vec!["stage".to_string()]),
+            ("prod".to_string(), vec!["prod".to_string()]),
+        ];
+        let text = config_text(&envs);
+        assert_eq!(text.matches("# auto_merge = true").count(), 1, "{text}");
+        let at = text.find("# auto_merge = true").unwrap();
+        assert!(at < text.find("name = \"stage\"").unwrap(), "{text}");
+        let config = Config::parse(&text, Path::new("baton.toml")).unwrap();
+        assert!(config.environments.iter().all(|e| e.auto_merge.is_none()));
+        // Set on dev, the dev workflow says so; prod's does not.
+        let on = text.replacen("# auto_merge = true", "auto_merge = true", 1);
+        let config = Config::parse(&on, Path::new("baton.toml")).unwrap();
+        let action = ActionRef {
+            uses: "baton-dev/baton@v1".into(),
+            version: "1.0.0".into(),
+        };
+        let all = workflows(&config, "baton.toml", &action);
+        let of = |name: &str| &all.iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(of("baton-dev.yml").contains("auto_merge = true in the config (squash)"));
+        assert!(!of("baton-prod.yml").contains("auto_merge"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod download;
 pub mod git;
 pub mod github;
+pub mod graphql;
 pub mod httpcache;
 pub mod moduletree;
 pub mod registry;

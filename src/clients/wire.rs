@@ -58,6 +58,9 @@ pub struct PullItem {
     pub number: u64,
     /// Its page.
     pub html_url: String,
+    /// Its GraphQL ID (auto-merge is turned on through GraphQL).
+    #[serde(default)]
+    pub node_id: Option<String>,
 }
 
 /// A commit (`GET /repos/{owner}/{repo}/commits/{ref}`): its committer's date.
@@ -247,6 +250,77 @@ pub struct LabelName {
     /// Its name.
     pub name: String,
 }
+/// A release found by its tag (`GET /repos/{owner}/{repo}/releases/tags/{tag}`): whether GitHub
+/// marks it a pre-release, and when it was published (a module release handed by `notify`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReleaseByTag {
+    /// The tag it was made from.
+    pub tag_name: String,
+    /// Whether it is marked as a pre-release.
+    #[serde(default)]
+    pub prerelease: bool,
+    /// When it was published; `null` for a draft.
+    #[serde(default)]
+    pub published_at: Option<String>,
+}
+
+/// What auto-merge needs of a repository (`GET /repos/{owner}/{repo}`): whether it allows
+/// auto-merge and each merge method. GitHub leaves them out for a token that cannot push.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RepoMergeSettings {
+    /// Whether pull requests may be set to merge by themselves.
+    #[serde(default)]
+    pub allow_auto_merge: Option<bool>,
+    /// Whether squash merging is allowed.
+    #[serde(default)]
+    pub allow_squash_merge: Option<bool>,
+    /// Whether merge commits are allowed.
+    #[serde(default)]
+    pub allow_merge_commit: Option<bool>,
+    /// Whether rebase merging is allowed.
+    #[serde(default)]
+    pub allow_rebase_merge: Option<bool>,
+}
+
+/// One page of `GET /search/code`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CodeSearchPage {
+    /// How many files matched in all.
+    #[serde(default)]
+    pub total_count: u64,
+    /// Whether the search timed out before it was complete.
+    #[serde(default)]
+    pub incomplete_results: bool,
+    /// The files of the page.
+    #[serde(default)]
+    pub items: Vec<CodeSearchItem>,
+}
+
+/// A file found by code search.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CodeSearchItem {
+    /// Its path in its repository.
+    pub path: String,
+    /// Its repository.
+    pub repository: SearchRepository,
+}
+
+/// The repository of a [`CodeSearchItem`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchRepository {
+    /// `owner/name`.
+    pub full_name: String,
+    /// Whether it is a fork.
+    #[serde(default)]
+    pub fork: bool,
+}
+
+/// The GraphQL mutation that turns on auto-merge of a pull request (its `node_id`). Held against
+/// GitHub's published GraphQL schema (`@octokit/graphql-schema`) by the tests.
+pub const ENABLE_AUTO_MERGE: &str = "mutation BatonEnableAutoMerge($pullRequestId: ID!, $mergeMethod: PullRequestMergeMethod!) {\n  enablePullRequestAutoMerge(input: {pullRequestId: $pullRequestId, mergeMethod: $mergeMethod}) {\n    pullRequest {\n      number\n      autoMergeRequest {\n        enabledAt\n        mergeMethod\n      }\n    }\n  }\n}\n";
+
+/// Every GraphQL document Baton sends (`POST /graphql`, outside the REST description).
+pub const GRAPHQL_DOCUMENTS: &[&str] = &[ENABLE_AUTO_MERGE];
 
 /// What Baton reads of an answer: a JSON document decoded into one of the types above, nothing
 /// (an empty `204`), or a redirect to a download.
@@ -349,8 +423,12 @@ pub const OPERATIONS: &[Operation] = &[
         "GET",
         "/repos/{owner}/{repo}",
         200,
-        Answer::Json(|b| decode::<RepoInfo>(b).and(decode::<RepoSummary>(b))),
-        "update: the default branch pull requests go to",
+        Answer::Json(|b| {
+            decode::<RepoInfo>(b)
+                .and(decode::<RepoSummary>(b))
+                .and(decode::<RepoMergeSettings>(b))
+        }),
+        "update: the default branch pull requests go to; whether auto-merge and its method are allowed; fleet status: a listed repository",
     ),
     op(
         "GET",
@@ -413,7 +491,21 @@ pub const OPERATIONS: &[Operation] = &[
         "/repos/{owner}/{repo}/dispatches",
         204,
         Answer::Empty,
-        "promote: hand the landed version to the next environment (repository_dispatch)",
+        "promote: hand the landed version to the next environment (repository_dispatch); notify: hand a module release to each consumer",
+    ),
+    op(
+        "GET",
+        "/repos/{owner}/{repo}/releases/tags/{tag}",
+        200,
+        Answer::Json(decode::<ReleaseByTag>),
+        "report: the date and pre-release flag of a module release handed by notify (min_release_age)",
+    ),
+    op(
+        "GET",
+        "/search/code",
+        200,
+        Answer::Json(decode::<CodeSearchPage>),
+        "notify --discover: the repositories whose Terraform files name the module's source",
     ),
     op(
         "GET",

@@ -10,6 +10,7 @@ pub mod fleet_read;
 pub mod fleet_render;
 pub mod gates;
 pub mod history;
+pub mod notify;
 pub mod status;
 
 use crate::clients::{Session, Settings};

@@ -7,6 +7,7 @@ pub mod group;
 pub mod impact;
 pub mod location;
 pub mod promotion;
+pub mod release;
 pub mod report;
 
 use crate::find::scan::ScanReport;

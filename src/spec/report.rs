@@ -45,6 +45,10 @@ pub struct ReportRequest {
     /// version: checked (published, not a pre-release, and what the previous environment runs at
     /// its commit) before anything moves.
     pub dispatched: Option<Dispatched>,
+    /// The module release the run answers (`repository_dispatch` `new_module_release`, sent by
+    /// `baton notify`): its repository's dependencies target exactly its version, with no
+    /// version listing.
+    pub release: Option<crate::spec::release::ModuleRelease>,
     /// Only the dependencies of this group (and, answering a group's dispatch, what it says
     /// landed).
     pub group: Option<GroupScope>,
@@ -109,6 +113,27 @@ pub fn spec_for(
             ))),
             None => return Err(InvalidInput(message).into()),
         }
+    }
+    if let (Some(release), None) = (&request.release, &request.promotion) {
+        let owned;
+        let session = match session {
+            Some(s) => s,
+            None => {
+                owned = Session::new(&request.clients)?;
+                &owned
+            }
+        };
+        reporter.phase("module release");
+        let only = request.dependency.as_deref().filter(|d| !d.is_empty());
+        let mut spec = crate::spec::release::spec(
+            (&request.scan, only, &request.gates),
+            release,
+            report,
+            session,
+            reporter,
+        )?;
+        spec.working_dir = crate::spec::location::in_repository(&request.scan.working_dir);
+        return Ok(spec);
     }
     if let (Some(_), Some(payload)) = (&request.promotion, &request.dispatched) {
         payload.version()?;

@@ -99,7 +99,24 @@ pub async fn pr_body_in(
     }
     repos.sort();
     repos.dedup();
-    let releases = fetch_releases(gh, &repos).await;
+    let given: Vec<(String, String)> = match &context.module_release {
+        Some(r) => {
+            let (o, n) = r.owner_repo();
+            repos
+                .iter()
+                .filter(|(ro, rn)| ro.eq_ignore_ascii_case(o) && rn.eq_ignore_ascii_case(n))
+                .cloned()
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    repos.retain(|r| !given.contains(r));
+    let mut releases = fetch_releases(gh, &repos).await;
+    if let Some(r) = &context.module_release {
+        for key in given {
+            releases.insert(key, vec![announced(r)]);
+        }
+    }
     let deps: Vec<BodyDependency> = deps
         .into_iter()
         .map(|(id, from, to, lookup, module)| BodyDependency {
@@ -158,6 +175,9 @@ pub struct BodyContext {
     pub next_environment: Option<String>,
     /// The "Impact on this environment" section ([`crate::update::impact`]), or empty.
     pub impact: String,
+    /// The module release the update answers (`new_module_release`): its repository's releases
+    /// are not listed, the release itself is linked.
+    pub module_release: Option<crate::spec::release::ModuleRelease>,
     /// For a group's update: one section per dependency, and what was left out.
     pub group: Option<GroupBody>,
 }
@@ -782,6 +802,18 @@ fn crossed_releases(dep: &BodyDependency) -> Vec<(Version, &Release)> {
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// The release a `new_module_release` names, as the body links it (its notes are on its page).
+fn announced(r: &crate::spec::release::ModuleRelease) -> Release {
+    Release {
+        tag_name: r.tag.clone(),
+        name: Some(r.tag.clone()),
+        html_url: r.url(),
+        body: None,
+        draft: false,
+        prerelease: false,
+    }
 }
 
 /// Releases per module repository, for the body (failures only lose the links).

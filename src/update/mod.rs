@@ -2,6 +2,7 @@
 //! them, and publish them as a branch and a pull request ([`publish`], with the text of
 //! [`body`] and, for breaking releases, [`impact`]).
 
+pub mod automerge;
 pub mod body;
 pub mod bound;
 pub mod branch;
@@ -51,6 +52,8 @@ pub struct PublishOptions {
     /// The environment that gets the same update once this one merges, announced in the pull
     /// request; `None` announces none (the last environment).
     pub next_environment: Option<String>,
+    /// Turn on GitHub's auto-merge of the pull request, with this merge method; `None`: off.
+    pub auto_merge: Option<automerge::MergeMethod>,
 }
 
 /// What to update.
@@ -111,6 +114,9 @@ pub struct Outcome {
     /// (`README-TO-COMPLETE-UPDATE.md`).
     #[serde(skip)]
     pub breaking_notes: Option<String>,
+    /// What became of auto-merge on the pull request, when it was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_merge: Option<automerge::AutoMergeOutcome>,
     /// For a group's update: the group and its dependencies left out, with why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<group::GroupOutcome>,
@@ -232,6 +238,16 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         }
         _ => (None, None),
     };
+    let auto_merge = match (
+        &destination,
+        publish.and_then(|p| p.auto_merge),
+        &pull_request,
+    ) {
+        (Some(dest), Some(method), Some(pr)) => {
+            Some(auto_merge(&session, dest, pr, method, reporter))
+        }
+        _ => None,
+    };
     Ok(Outcome {
         dependencies,
         updated: planned.plan.changes,
@@ -243,6 +259,7 @@ pub fn run(request: &UpdateRequest, reporter: &dyn Reporter) -> anyhow::Result<O
         diff: None,
         pull_request_edited: false,
         breaking_notes,
+        auto_merge,
         group: planned.group,
     })
 }
@@ -278,6 +295,33 @@ fn left_out(
         )));
     }
     Some(out)
+}
+
+/// Turns on auto-merge of the pull request; what stood in the way is a warning, never a failure
+/// of the update.
+fn auto_merge(
+    session: &Session,
+    dest: &Destination,
+    pr: &PublishedPr,
+    method: automerge::MergeMethod,
+    reporter: &dyn Reporter,
+) -> automerge::AutoMergeOutcome {
+    let outcome = session.block_on(automerge::enable(
+        &session.github,
+        &dest.repo,
+        pr.node_id.as_deref(),
+        method,
+    ));
+    if outcome.enabled {
+        log::info!("pull request #{}: {}", pr.number, outcome.sentence());
+    } else {
+        reporter.warn(Warning::general(format!(
+            "pull request #{}: {}",
+            pr.number,
+            outcome.sentence()
+        )));
+    }
+    outcome
 }
 
 /// Each dependency and the version it moves to.
@@ -416,6 +460,7 @@ fn dry_run(
         pull_request: None,
         pull_request_edited: false,
         breaking_notes,
+        auto_merge: None,
         group: None,
     }
 }
@@ -521,6 +566,7 @@ fn left_alone(
         diff: None,
         pull_request_edited: true,
         breaking_notes: None,
+        auto_merge: None,
         group: None,
     })
 }
@@ -891,6 +937,7 @@ fn update_pr_text(
             .next_environment
             .clone()
             .filter(|n| !n.trim().is_empty()),
+        module_release: request.report.release.clone(),
         group: group_body(planned, &link),
     };
     session.block_on(body::pr_body_in(

@@ -107,6 +107,9 @@ pub struct PublishedPr {
     pub url: String,
     /// Whether it was created by this run (false: an open one was updated).
     pub created: bool,
+    /// Its GraphQL ID, for auto-merge.
+    #[serde(skip)]
+    pub node_id: Option<String>,
 }
 
 /// A publishing failure.
@@ -349,6 +352,7 @@ pub async fn open_pull_request(
         number: p.number,
         url: p.html_url,
         created: false,
+        node_id: p.node_id,
     }))
 }
 
@@ -378,6 +382,7 @@ pub async fn open_or_update_pr(
                     number: created.number,
                     url: created.html_url,
                     created: true,
+                    node_id: created.node_id,
                 },
                 // A concurrent run or a retried POST opened it first.
                 Err(e)
@@ -456,6 +461,7 @@ async fn update_pr(
         number: pr.number,
         url: pr.html_url,
         created: false,
+        node_id: pr.node_id,
     })
 }
 

@@ -87,7 +87,10 @@ pub struct State {
     /// Where they disagreed with it.
     pub contract_violations: Vec<String>,
     /// Organisations and repository settings for fleet status (see `fake_github_fleet.rs`).
-    pub fleet: crate::fake_github_fleet::FleetState,
+    pub fleet_status: crate::fake_github_fleet::FleetState,
+    /// What the fleet's operations see and answer: code search, dispatch refusals, merge
+    /// settings and GraphQL.
+    pub fleet: Fleet,
 }
 
 /// A primary rate-limit window: `limit` requests an hour, `used` so far, reset in `reset_in` s.
@@ -225,6 +228,7 @@ impl FakeGitHub {
         pr["base"]["ref"] = json!("main");
         pr["labels"] = json!([]);
         pr["html_url"] = json!(format!("https://github.com/{full}/pull/{number}"));
+        pr["node_id"] = json!(format!("PR_{}_{number}", full.replace('/', "_")));
         repo.pulls.push(pr);
         number
     }
@@ -550,6 +554,10 @@ impl Responder {
         if path.contains("/_codeload/") {
             return;
         }
+        if self.is_graphql(path) {
+            self.check_graphql(req);
+            return;
+        }
         let Some(api_path) = path.strip_prefix(&self.prefix) else {
             let mut state = self.state.lock().unwrap();
             state.contract_violations.push(format!(
@@ -598,6 +606,9 @@ impl Responder {
             None => req.url.path().to_string(),
         };
         state.requests.push(format!("{method} {full_path}"));
+        if let Some(reply) = self.notify_answer(&mut state, req) {
+            return reply;
+        }
         let raw = req.url.path();
         // Downloads come from their own host (codeload.github.com), outside the API URL.
         let download = raw.contains("/_codeload/").then_some(raw);
@@ -773,6 +784,7 @@ impl Responder {
                 pr["base"]["ref"] = json!(base);
                 pr["labels"] = json!([]);
                 pr["html_url"] = json!(format!("https://github.com/{full}/pull/{number}"));
+                pr["node_id"] = json!(format!("PR_{}_{number}", full.replace('/', "_")));
                 state.repos.get_mut(&full).unwrap().pulls.push(pr.clone());
                 Reply::new(201).set_body_json(pr)
             }
@@ -1066,4 +1078,353 @@ impl Responder {
         }
         (chunk, (!links.is_empty()).then(|| links.join(", ")))
     }
+}
+
+/// The stand-in's side of the fleet: GitHub's code search over files the test adds (with its own
+/// rate limit, 10 requests a minute by default), dispatches a consumer refuses, the merge
+/// settings of repositories, and the GraphQL API (`enablePullRequestAutoMerge`), every GraphQL
+/// request held against GitHub's published GraphQL schema (`@octokit/graphql-schema`).
+#[derive(Debug, Default)]
+pub struct Fleet {
+    /// Files code search finds: (`owner/name`, path, content).
+    pub files: Vec<(String, String, String)>,
+    /// Every code search query received.
+    pub queries: Vec<String>,
+    /// Code search's window: requests allowed (default 10), its length in seconds (default 60).
+    pub search_limit: Option<(u64, u64)>,
+    /// Code search requests spent in the current window, and when it started.
+    pub search_window: Option<(u64, std::time::Instant)>,
+    /// Dispatches answered with a status instead of `204`, by `owner/name`.
+    pub refuse_dispatch: HashMap<String, u16>,
+    /// Merge settings by `owner/name`: allow_auto_merge, allow_squash_merge, allow_merge_commit,
+    /// allow_rebase_merge (default: all allowed).
+    pub merge_settings: HashMap<String, [bool; 4]>,
+    /// GraphQL requests received (their bodies).
+    pub graphql: Vec<Value>,
+    /// Pull requests whose auto-merge was turned on: (`owner/name`, number, merge method).
+    pub auto_merged: Vec<(String, u64, String)>,
+    /// Release tags GitHub marks as pre-releases.
+    pub prereleases: Vec<String>,
+    /// `GET /repos/{owner}/{repo}` leaves the merge settings out (a token that cannot push).
+    pub hide_merge_settings: bool,
+}
+
+impl FakeGitHub {
+    /// Adds a file that code search finds.
+    pub fn add_code(&self, full: &str, path: &str, content: &str) {
+        self.state.lock().unwrap().fleet.files.push((
+            full.to_string(),
+            path.to_string(),
+            content.to_string(),
+        ));
+    }
+
+    /// The code search queries received.
+    pub fn search_queries(&self) -> Vec<String> {
+        self.state.lock().unwrap().fleet.queries.clone()
+    }
+
+    /// Answers the dispatches to `full` with `status` (403, 422, …).
+    pub fn refuse_dispatch(&self, full: &str, status: u16) {
+        self.state
+            .lock()
+            .unwrap()
+            .fleet
+            .refuse_dispatch
+            .insert(full.to_string(), status);
+    }
+
+    /// Sets a repository's merge settings: auto-merge, squash, merge commit, rebase.
+    pub fn set_merge_settings(&self, full: &str, settings: [bool; 4]) {
+        self.state
+            .lock()
+            .unwrap()
+            .fleet
+            .merge_settings
+            .insert(full.to_string(), settings);
+    }
+
+    /// The dispatches received: (`owner/name`, body).
+    pub fn dispatches(&self) -> Vec<(String, Value)> {
+        self.state.lock().unwrap().dispatches.clone()
+    }
+
+    /// The pull requests set to auto-merge: (`owner/name`, number, method).
+    pub fn auto_merged(&self) -> Vec<(String, u64, String)> {
+        self.state.lock().unwrap().fleet.auto_merged.clone()
+    }
+
+    /// The GraphQL requests received.
+    pub fn graphql_requests(&self) -> Vec<Value> {
+        self.state.lock().unwrap().fleet.graphql.clone()
+    }
+}
+
+/// Holds a GraphQL request (`{query, variables}`) against GitHub's published GraphQL schema, with
+/// `tests/contract/graphql-validate.mjs` (graphql-js, the reference implementation): GitHub's
+/// problems with it, empty when GitHub would take it.
+pub fn graphql_problems(body: &Value) -> Vec<String> {
+    use std::io::Write as _;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = std::process::Command::new("node")
+        .arg(root.join("tests/contract/graphql-validate.mjs"))
+        .arg(crate::contract_files::dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs tests/contract/graphql-validate.mjs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.to_string().as_bytes())
+        .expect("the request is written");
+    let out = child.wait_with_output().expect("the validator ends");
+    assert!(out.status.success(), "the GraphQL validator failed");
+    let answer: Value = serde_json::from_slice(&out.stdout).expect("the validator answers JSON");
+    answer["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e.as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+impl Responder {
+    fn is_graphql(&self, path: &str) -> bool {
+        let expected = match self.prefix.strip_suffix("/v3") {
+            Some(api) => format!("{api}/graphql"),
+            None => format!("{}/graphql", self.prefix),
+        };
+        path == expected
+    }
+
+    /// Holds a GraphQL request against GitHub's schema; disagreements fail the test.
+    fn check_graphql(&self, req: &Request) {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        let problems = graphql_problems(&body);
+        let mut state = self.state.lock().unwrap();
+        state.exchanges_checked += 1;
+        state.contract_violations.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("POST graphql (GitHub's GraphQL schema): {p}")),
+        );
+    }
+
+    /// The answers of the fleet's operations; `None` for the others.
+    fn notify_answer(&self, state: &mut State, req: &Request) -> Option<Reply> {
+        let raw = req.url.path();
+        if self.is_graphql(raw) {
+            return Some(self.graphql_answer(state, req));
+        }
+        let path = raw.strip_prefix(&self.prefix)?;
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match (req.method.as_str(), parts.as_slice()) {
+            ("GET", ["search", "code"]) => Some(self.code_search(state, req, path)),
+            ("GET", ["repos", owner, repo, "releases", "tags", tag]) => {
+                let full = format!("{owner}/{repo}");
+                let r = state.repos.get(&full)?;
+                let tag = url::form_urlencoded::parse(format!("t={tag}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                if !r.releases.iter().any(|(t, _)| *t == tag) {
+                    return Some(not_found());
+                }
+                let mut item = crate::contract::example(
+                    "GET",
+                    "/repos/{owner}/{repo}/releases/tags/{tag}",
+                    200,
+                );
+                item["tag_name"] = json!(tag);
+                item["name"] = json!(tag);
+                item["draft"] = json!(false);
+                item["prerelease"] = json!(state.fleet.prereleases.contains(&tag));
+                if let Some(date) = r.release_dates.get(&tag) {
+                    item["published_at"] = json!(date);
+                    item["created_at"] = json!(date);
+                }
+                Some(Reply::new(200).set_body_json(item))
+            }
+            ("POST", ["repos", owner, repo, "dispatches"]) => {
+                let full = format!("{owner}/{repo}");
+                let status = *state.fleet.refuse_dispatch.get(&full)?;
+                let message = match status {
+                    403 => "Resource not accessible by personal access token",
+                    422 => {
+                        "Invalid request.\n\nFor 'properties/client_payload', nil is not an object."
+                    }
+                    _ => "Not Found",
+                };
+                Some(Reply::new(status).set_body_json(json!({
+                    "message": message,
+                    "documentation_url": "https://docs.github.com/rest/repos/repos#create-a-repository-dispatch-event",
+                    "status": status.to_string()
+                })))
+            }
+            ("GET", ["repos", owner, repo]) => {
+                let full = format!("{owner}/{repo}");
+                let settings = *state.fleet.merge_settings.get(&full)?;
+                let r = state.repos.get(&full)?;
+                let mut body = fixture("repo-get.json");
+                body["name"] = json!(repo);
+                body["full_name"] = json!(full);
+                body["default_branch"] = json!(r.default_branch);
+                for (key, value) in [
+                    "allow_auto_merge",
+                    "allow_squash_merge",
+                    "allow_merge_commit",
+                    "allow_rebase_merge",
+                ]
+                .iter()
+                .zip(settings)
+                {
+                    body[*key] = json!(value);
+                    if state.fleet.hide_merge_settings {
+                        body.as_object_mut().map(|m| m.remove(*key));
+                    }
+                }
+                Some(Reply::new(200).set_body_json(body))
+            }
+            _ => None,
+        }
+    }
+
+    /// `GET /search/code`: the files whose content holds the query's quoted phrase, in the
+    /// repositories of its `org:`, a page of them, with code search's own rate limit.
+    fn code_search(&self, state: &mut State, req: &Request, path: &str) -> Reply {
+        let q = query(req).get("q").cloned().unwrap_or_default();
+        state.fleet.queries.push(q.clone());
+        let (limit, window) = state.fleet.search_limit.unwrap_or((10, 60));
+        let now = std::time::Instant::now();
+        let (used, started) = match state.fleet.search_window {
+            Some((used, started)) if now.duration_since(started).as_secs() < window => {
+                (used, started)
+            }
+            _ => (0, now),
+        };
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + window.saturating_sub(now.duration_since(started).as_secs());
+        let limited = |reply: Reply, remaining: u64| {
+            reply
+                .insert_header("x-ratelimit-limit", &limit.to_string())
+                .insert_header("x-ratelimit-remaining", &remaining.to_string())
+                .insert_header("x-ratelimit-used", &(limit - remaining).to_string())
+                .insert_header("x-ratelimit-reset", &reset.to_string())
+                .insert_header("x-ratelimit-resource", "code_search")
+        };
+        if used >= limit {
+            state.fleet.search_window = Some((used, started));
+            let reply = Reply::new(403).set_body_json(json!({
+                "message": "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.",
+                "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                "status": "403"
+            }));
+            return limited(reply, 0);
+        }
+        state.fleet.search_window = Some((used + 1, started));
+        let phrase = q.split('"').nth(1).unwrap_or("").to_string();
+        let org = q
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("org:"))
+            .unwrap_or("")
+            .to_string();
+        let example = crate::contract::example("GET", "/search/code", 200);
+        let template = example["items"][0].clone();
+        let items: Vec<Value> = state
+            .fleet
+            .files
+            .iter()
+            .filter(|(full, _, content)| {
+                !phrase.is_empty()
+                    && content.contains(&phrase)
+                    && (org.is_empty() || full.split('/').next() == Some(org.as_str()))
+            })
+            .map(|(full, file, _)| {
+                let mut item = template.clone();
+                item["name"] = json!(file.rsplit('/').next().unwrap_or(file));
+                item["path"] = json!(file);
+                item["repository"]["full_name"] = json!(full);
+                item["repository"]["name"] = json!(full.split('/').nth(1).unwrap_or(""));
+                item
+            })
+            .collect();
+        let total = items.len();
+        let (chunk, link) = self.paginate(req, path, items, state.max_page);
+        let mut reply = Reply::new(200).set_body_json(json!({
+            "total_count": total,
+            "incomplete_results": false,
+            "items": chunk
+        }));
+        if let Some(link) = link {
+            // GitHub's links keep the query.
+            let link = link.replace(&format!("{path}?"), &format!("{path}?q={}&", url_q(&q)));
+            reply = reply.insert_header("link", &link);
+        }
+        limited(reply, limit - used - 1)
+    }
+
+    /// `POST /graphql`: `enablePullRequestAutoMerge` as GitHub answers it, including its error
+    /// when the repository does not allow auto-merge.
+    fn graphql_answer(&self, state: &mut State, req: &Request) -> Reply {
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        state.fleet.graphql.push(body.clone());
+        let query = body["query"].as_str().unwrap_or("");
+        if !query.contains("enablePullRequestAutoMerge") {
+            return Reply::new(200).set_body_json(json!({
+                "errors": [{"message": "the stand-in answers enablePullRequestAutoMerge only"}]
+            }));
+        }
+        let node_id = body["variables"]["pullRequestId"].as_str().unwrap_or("");
+        let method = body["variables"]["mergeMethod"]
+            .as_str()
+            .unwrap_or("MERGE")
+            .to_string();
+        let found = state.repos.iter().find_map(|(full, r)| {
+            r.pulls
+                .iter()
+                .find(|p| p["node_id"].as_str() == Some(node_id))
+                .map(|p| (full.clone(), p["number"].as_u64().unwrap_or(0)))
+        });
+        let error = |message: &str, kind: &str| {
+            Reply::new(200).set_body_json(json!({
+                "data": {"enablePullRequestAutoMerge": null},
+                "errors": [{
+                    "type": kind,
+                    "path": ["enablePullRequestAutoMerge"],
+                    "locations": [{"line": 2, "column": 3}],
+                    "message": message
+                }]
+            }))
+        };
+        let Some((full, number)) = found else {
+            return error(
+                &format!("Could not resolve to a node with the global id of '{node_id}'"),
+                "NOT_FOUND",
+            );
+        };
+        let allowed = state.fleet.merge_settings.get(&full).is_none_or(|s| s[0]);
+        if !allowed {
+            return error(
+                "Pull request Auto merge is not allowed for this repository",
+                "UNPROCESSABLE",
+            );
+        }
+        state.fleet.auto_merged.push((full, number, method.clone()));
+        Reply::new(200).set_body_json(json!({
+            "data": {"enablePullRequestAutoMerge": {"pullRequest": {
+                "number": number,
+                "autoMergeRequest": {"enabledAt": "2026-12-05T10:00:00Z", "mergeMethod": method}
+            }}}
+        }))
+    }
+}
+
+/// A query value as a URL writes it.
+fn url_q(q: &str) -> String {
+    url::form_urlencoded::byte_serialize(q.as_bytes()).collect()
 }

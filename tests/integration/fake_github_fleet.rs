@@ -37,12 +37,15 @@ impl FakeGitHub {
         let mut state = self.state.lock().unwrap();
         let org = full.split('/').next().unwrap().to_string();
         state
-            .fleet
+            .fleet_status
             .orgs
             .entry(org)
             .or_default()
             .push(full.to_string());
-        state.fleet.settings.insert(full.to_string(), settings);
+        state
+            .fleet_status
+            .settings
+            .insert(full.to_string(), settings);
     }
 
     /// Adds an open pull request from `head` at commit `sha`, opened at `created_at`, with
@@ -120,11 +123,16 @@ impl Responder {
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         match parts.as_slice() {
             ["orgs", org, "repos"] => {
-                let names = state.fleet.orgs.get(*org).cloned()?;
+                let names = state.fleet_status.orgs.get(*org).cloned()?;
                 let items: Vec<Value> = names
                     .iter()
                     .map(|full| {
-                        let settings = state.fleet.settings.get(full).cloned().unwrap_or_default();
+                        let settings = state
+                            .fleet_status
+                            .settings
+                            .get(full)
+                            .cloned()
+                            .unwrap_or_default();
                         let branch = state
                             .repos
                             .get(full)
@@ -136,7 +144,7 @@ impl Responder {
             }
             ["repos", owner, repo] => {
                 let full = format!("{owner}/{repo}");
-                let settings = state.fleet.settings.get(&full).cloned()?;
+                let settings = state.fleet_status.settings.get(&full).cloned()?;
                 let r = state.repos.get(&full)?;
                 let mut body = fixture("repo-get.json");
                 body["name"] = json!(repo);

@@ -549,6 +549,7 @@ mod properties {
                 breaking_notes: None,
                 group: None,
                 diff: Some(baton::update::edit::unified_diff(&file, &old, &new)),
+                auto_merge: None,
             };
             only_wrapping(&printed(|o| commands::update::render(&outcome, console, o)))?;
             let json = baton::update::Outcome { diff: None, ..outcome };

@@ -59,6 +59,18 @@ pub(crate) fn lint(program: &str, args: &[&str], dir: &Path) -> bool {
     true
 }
 
+/// Holds generated workflows (paths relative to `dir`) to the linters CI runs on the examples:
+/// actionlint, zizmor and GitHub's workflow schema (each when on PATH).
+pub fn lint_workflows(dir: &Path, files: &[&str]) {
+    lint("actionlint", files, dir);
+    let mut zizmor = vec!["--offline"];
+    zizmor.extend(files);
+    lint("zizmor", &zizmor, dir);
+    let mut schema = vec!["--builtin-schema", "vendor.github-workflows"];
+    schema.extend(files);
+    lint("check-jsonschema", &schema, dir);
+}
+
 fn workflows(dir: &Path) -> Vec<String> {
     let mut files: Vec<String> = std::fs::read_dir(dir.join(".github/workflows"))
         .unwrap()

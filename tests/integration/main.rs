@@ -27,6 +27,7 @@ mod init;
 mod layout;
 mod messages;
 mod never;
+mod notify;
 mod patcher;
 mod promote;
 mod promotion_impact;

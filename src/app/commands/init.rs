@@ -51,6 +51,11 @@ pub struct InitArgs {
         requires = "fleet"
     )]
     pub fleet_org: Option<String>,
+    /// Set up a module repository: a config listing its consumers and the notify workflow
+    /// (found without the flag when there are no environment folders but Terraform files that
+    /// declare variables, at the root or under `modules/`, or a config without environments).
+    #[arg(long, env = "BATON_INIT_MODULE_REPOSITORY")]
+    pub module_repository: bool,
 }
 
 /// The action generated workflows use: `--action`, else this version's release tag (whose
@@ -95,6 +100,9 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     if args.fleet {
         return run_fleet(args);
     }
+    if module_repository(args)? {
+        return run_module_repository(args);
+    }
     let (config_path, config_written) = config_file(args)?;
     let config = if config_written && args.dry_run {
         Config::parse(
@@ -129,6 +137,76 @@ pub fn run(args: &InitArgs) -> anyhow::Result<u8> {
     } else {
         write_workflows(args, &dir, &generated, &mut outcome)?;
         exit::OK
+    };
+    render(args, &outcome)?;
+    Ok(code)
+}
+
+/// Whether `init` sets up a module repository: `--module-repository`, a config without
+/// environments, or (no config) no environment folders but Terraform files declaring variables.
+fn module_repository(args: &InitArgs) -> anyhow::Result<bool> {
+    if args.module_repository {
+        return Ok(true);
+    }
+    let wd = &args.working_dir;
+    Ok(match existing_config(wd) {
+        Some(path) => !init::defines_environments(&std::fs::read_to_string(&path)?),
+        None => init::find_environments(wd)?.is_empty() && init::looks_like_module_repository(wd),
+    })
+}
+
+/// `init` in a module repository: the config (its consumers) and the notify workflow.
+fn run_module_repository(args: &InitArgs) -> anyhow::Result<u8> {
+    let wd = &args.working_dir;
+    let (config_path, config_written) = match existing_config(wd) {
+        Some(path) => (path, false),
+        None if args.check => {
+            return Err(InvalidInput(format!(
+                "--check compares the workflows with the config, and {} has no {}; run `baton init` first",
+                wd.display(),
+                CONFIG_FILES.join(" or ")
+            ))
+            .into());
+        }
+        None => {
+            let path = wd.join(CONFIG_FILES[0]);
+            if !args.dry_run {
+                std::fs::create_dir_all(path.parent().unwrap_or(wd))?;
+                std::fs::write(&path, init::module_config_text())?;
+            }
+            (path, true)
+        }
+    };
+    // The consumers listed must read (a typo is said now, not at the first release).
+    if !(config_written && args.dry_run) {
+        crate::app::config::consumers(wd, Some(&config_path))?;
+    }
+    log::info!("a module repository: writing the notify workflow");
+    let config_name = config_path
+        .strip_prefix(wd)
+        .unwrap_or(&config_path)
+        .display()
+        .to_string();
+    let generated = vec![(
+        init::NOTIFY_WORKFLOW.to_string(),
+        init::notify_workflow(&config_name, &action(args)),
+    )];
+    let dir = wd.join(WORKFLOWS_DIR);
+    let drift = init::check(&dir, &generated);
+    let mut outcome = Outcome {
+        config: config_name,
+        config_written,
+        written: Vec::new(),
+        unchanged: Vec::new(),
+        drift: drift.iter().map(ToString::to_string).collect(),
+    };
+    let code = match (args.check, drift.is_empty()) {
+        (true, true) => exit::OK,
+        (true, false) => exit::FINDINGS,
+        (false, _) => {
+            write_workflows(args, &dir, &generated, &mut outcome)?;
+            exit::OK
+        }
     };
     render(args, &outcome)?;
     Ok(code)

@@ -5,6 +5,7 @@
 pub mod demo;
 pub mod history;
 pub mod init;
+pub mod notify;
 pub mod promote;
 pub mod report;
 pub mod scan;
@@ -290,6 +291,40 @@ pub fn group_scope(
         config.groups.clone(),
         dispatched,
     )?))
+}
+
+/// The module release of the `repository_dispatch` event being handled, when its type is
+/// `new_module_release` and its payload names a `repository` (as `baton notify` sends it): the
+/// payload checked, or refused.
+pub fn module_release() -> Result<Option<crate::spec::release::ModuleRelease>, InvalidInput> {
+    use crate::spec::release::{EVENT_TYPE, ModuleRelease};
+    if std::env::var("GITHUB_EVENT_NAME").ok().as_deref() != Some("repository_dispatch") {
+        return Ok(None);
+    }
+    let Some(path) = std::env::var_os("GITHUB_EVENT_PATH") else {
+        return Ok(None);
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let event: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        InvalidInput(format!(
+            "the event payload (GITHUB_EVENT_PATH) is not JSON: {e}"
+        ))
+    })?;
+    if event.get("action").and_then(serde_json::Value::as_str) != Some(EVENT_TYPE) {
+        return Ok(None);
+    }
+    let payload = event
+        .get("client_payload")
+        .cloned()
+        .unwrap_or(serde_json::Value::Null);
+    // A payload without `repository` is not notify's: one naming `dependency` and `version` is
+    // handled as before (that release of that dependency), an empty one reports every update.
+    if payload.get("repository").is_none() {
+        return Ok(None);
+    }
+    ModuleRelease::from_payload(&payload).map(Some)
 }
 
 /// The time a run takes as now: `BATON_NOW` when set (an instant, e.g. `2026-12-03T10:00:00Z`;

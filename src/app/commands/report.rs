@@ -65,6 +65,10 @@ pub struct ReportArgs {
 pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
     let env = args.env.resolve()?;
     let promotion = super::promotion_or(&env, &args.promote_from)?;
+    let release = match promotion {
+        Some(_) => None,
+        None => super::module_release()?,
+    };
     // The soak time into this environment: the flag, else the config's gate.
     let min_soak = args
         .min_soak
@@ -97,6 +101,7 @@ pub fn request(args: &ReportArgs) -> anyhow::Result<ReportRequest> {
         scan: env.scan,
         clients: args.github.settings()?,
         dispatched: super::dispatched(),
+        release,
         group,
     })
 }

@@ -118,9 +118,36 @@ pub struct UpdateArgs {
     /// As for `report`, when no spec is given.
     #[arg(long, env = "BATON_MIN_RELEASE_AGE", value_name = "DURATION", value_parser = crate::clock::parse_duration)]
     pub min_release_age: Option<std::time::Duration>,
+    /// Turn on GitHub's auto-merge of the pull request: it merges by itself once the branch
+    /// protection's required checks pass. Where the repository does not allow it (or the merge
+    /// method), Baton says so and leaves the pull request for a human [default: the
+    /// environment's `auto_merge`, else off].
+    #[arg(long, env = "BATON_AUTO_MERGE")]
+    pub auto_merge: bool,
+    /// How an auto-merged pull request merges: squash, merge or rebase [default: the
+    /// environment's `merge_method`, else squash].
+    #[arg(long, env = "BATON_MERGE_METHOD", value_enum)]
+    pub merge_method: Option<crate::update::automerge::MergeMethod>,
     /// GitHub access.
     #[command(flatten)]
     pub github: GitHubArgs,
+}
+
+/// Auto-merge as the flags, else the environment, ask for it: `None` when off.
+fn auto_merge(
+    args: &UpdateArgs,
+    chosen: Option<&Environment>,
+) -> Result<Option<crate::update::automerge::MergeMethod>, InvalidInput> {
+    let configured = chosen.and_then(|e| e.auto_merge);
+    if !args.auto_merge && configured.is_none() {
+        if args.merge_method.is_some() {
+            return Err(InvalidInput(
+                "--merge-method (merge_method) needs --auto-merge (auto_merge), or `auto_merge = true` on the environment in the config".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    Ok(Some(args.merge_method.or(configured).unwrap_or_default()))
 }
 
 /// Reads the spec from `--spec` or `--spec-file`, refusing anything malformed before any file is
@@ -152,6 +179,11 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
         None => super::promotion_or(&env, &args.promote_from)?,
     };
     let dependency = super::limited_to(args.dependency.as_deref());
+    // With a spec too: the pull request then links the release instead of listing releases.
+    let release = match &promotion {
+        None => super::module_release()?,
+        Some(_) => None,
+    };
     let chosen = env.environment.as_ref();
     // With a spec, the run that wrote it read what landed.
     let promoted = promotion.is_some() || spec.is_some();
@@ -182,6 +214,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
         }
     };
     let labels = or_env(&args.pull_request_labels, |e| &e.labels);
+    let auto_merge = auto_merge(args, chosen)?;
     let reviewers = or_env(&args.pull_request_reviewers, |e| &e.reviewers);
     // The soak time into this environment: the flag, else the config's gate.
     let min_soak = args
@@ -206,6 +239,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             gates,
             clients: args.github.settings()?,
             dispatched: super::dispatched(),
+            release,
             group,
         },
         spec,
@@ -220,6 +254,7 @@ pub fn request(args: &UpdateArgs) -> anyhow::Result<UpdateRequest> {
             force_push_over_edits: args.force_push_over_edits,
             provenance: provenance(args).or_else(|| group_provenance(args, group_dispatch)),
             next_environment: args.next_environment.clone(),
+            auto_merge,
         }),
         commit_author: args
             .commit_author
@@ -330,6 +365,10 @@ pub fn markdown(outcome: &update::Outcome) -> String {
         );
     } else if outcome.pull_request_edited {
         out.push_str("\nThe branch holds commits Baton did not make: left alone.\n");
+    }
+    if let Some(auto) = &outcome.auto_merge {
+        // The reason quotes GitHub's answer: escaped.
+        let _ = writeln!(out, "\nGitHub {}.", output::md_text(&auto.sentence()));
     }
     if let Some(notes) = &outcome.breaking_notes {
         let _ = writeln!(

@@ -107,6 +107,16 @@ fn merge(live: &Live, branch: &str) -> String {
     git(&live.work, &["rev-parse", "HEAD"]).trim().to_string()
 }
 
+/// A job's fresh checkout of the default branch, as `actions/checkout` gives each job.
+fn checkout(live: &Live) {
+    git(&live.work, &["fetch", "-q", "origin"]);
+    git(
+        &live.work,
+        &["checkout", "-q", "-f", "-B", "main", "origin/main"],
+    );
+    git(&live.work, &["clean", "-q", "-fdx"]);
+}
+
 fn on_branch(live: &Live, branch: &str, rel: &str) -> String {
     git(&live.origin, &["show", &format!("{branch}:{rel}")])
 }
@@ -132,18 +142,24 @@ struct EnvRun {
     summaries: Vec<String>,
 }
 
-async fn workflow_run(gh: &FakeGitHub, live: &Live, repo: &str, env: &str, event: &Path) -> EnvRun {
+async fn workflow_run(
+    gh: &FakeGitHub,
+    live: &Live,
+    repo: &str,
+    env: &str,
+    event: Option<&Path>,
+) -> EnvRun {
     let api = gh.api_url();
-    let event = event.display().to_string();
-    let vars = [
-        ("GITHUB_EVENT_NAME", "repository_dispatch"),
-        ("GITHUB_EVENT_PATH", event.as_str()),
-        ("GITHUB_REPOSITORY", repo),
-        ("BATON_IMPACT", "off"),
-    ];
+    let event = event.map(|e| e.display().to_string());
+    let mut vars = vec![("GITHUB_REPOSITORY", repo), ("BATON_IMPACT", "off")];
+    if let Some(event) = &event {
+        vars.push(("GITHUB_EVENT_NAME", "repository_dispatch"));
+        vars.push(("GITHUB_EVENT_PATH", event.as_str()));
+    }
     let inputs = [("environment", env), ("github_base_url", api.as_str())];
     let report = Runner::new();
     let with = [&[("patcher_command", "report")][..], &inputs[..]].concat();
+    checkout(live);
     report.run(&live.work, &with, &vars).await.success();
     let outputs = report.outputs();
     let groups: Vec<String> = serde_json::from_str(&outputs["groups"]).unwrap();
@@ -160,6 +176,7 @@ async fn workflow_run(gh: &FakeGitHub, live: &Live, repo: &str, env: &str, event
         .map(|g| ("group", g.as_str()))
         .chain(ungrouped.iter().map(|d| ("dependency", d.as_str())));
     for (key, value) in jobs {
+        checkout(live);
         let runner = Runner::new();
         let with = [
             &[
@@ -248,7 +265,7 @@ async fn consumer_a(gh: &FakeGitHub, live: &Live, dispatched: &Value) {
     let event = events::repository_dispatch("new_module_release", dispatched.clone(), repo);
     let event = event_file(live.root.path(), "release", &event);
     gh.state.lock().unwrap().requests.clear();
-    let dev = workflow_run(gh, live, repo, "dev", &event).await;
+    let dev = workflow_run(gh, live, repo, "dev", Some(&event)).await;
     // Exactly the release, never the newest tag (v2.0.0): dev listed no version.
     no_listing(gh);
     assert_eq!(dev.groups, ["network"]);
@@ -299,7 +316,7 @@ async fn consumer_a(gh: &FakeGitHub, live: &Live, dispatched: &Value) {
     );
     let event = events::repository_dispatch("dev_updates_merged", payload, repo);
     let event = event_file(live.root.path(), "stage", &event);
-    let stage = workflow_run(gh, live, repo, "stage", &event).await;
+    let stage = workflow_run(gh, live, repo, "stage", Some(&event)).await;
     assert_eq!(stage.groups, ["network"]);
     assert!(stage.ungrouped.is_empty(), "{:?}", stage.ungrouped);
     assert_eq!(
@@ -327,7 +344,7 @@ async fn consumer_b(gh: &FakeGitHub, live: &Live, dispatched: &Value) {
     let event = events::repository_dispatch("new_module_release", dispatched.clone(), repo);
     let event = event_file(live.root.path(), "release", &event);
     gh.state.lock().unwrap().requests.clear();
-    let dev = workflow_run(gh, live, repo, "dev", &event).await;
+    let dev = workflow_run(gh, live, repo, "dev", Some(&event)).await;
     // Exactly the release, never the newest tag (v2.0.0): dev listed no version.
     no_listing(gh);
     assert_eq!(dev.groups, ["network"]);
@@ -347,7 +364,7 @@ async fn consumer_b(gh: &FakeGitHub, live: &Live, dispatched: &Value) {
     );
     let event = events::repository_dispatch("dev_updates_merged", payload, repo);
     let event = event_file(live.root.path(), "stage-group", &event);
-    let stage = workflow_run(gh, live, repo, "stage", &event).await;
+    let stage = workflow_run(gh, live, repo, "stage", Some(&event)).await;
     assert_eq!(stage.groups, ["network"]);
     assert!(stage.ungrouped.is_empty(), "{:?}", stage.ungrouped);
     assert_eq!(changed(live, STAGE_GROUP), ["stage/vpc/terragrunt.hcl"]);
@@ -357,7 +374,7 @@ async fn consumer_b(gh: &FakeGitHub, live: &Live, dispatched: &Value) {
     assert_eq!(payload["version"], "1.3.0");
     let event = events::repository_dispatch("dev_updates_merged", payload, repo);
     let event = event_file(live.root.path(), "stage-single", &event);
-    let stage = workflow_run(gh, live, repo, "stage", &event).await;
+    let stage = workflow_run(gh, live, repo, "stage", Some(&event)).await;
     assert!(stage.groups.is_empty(), "{:?}", stage.groups);
     assert_eq!(stage.ungrouped, [SUBNETS]);
     let single = format!("baton-stage-updates-{SUBNETS}");
@@ -474,4 +491,45 @@ async fn run_notify(gh: &FakeGitHub, dir: &Path, event: &Path) -> assert_cmd::as
     })
     .await
     .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_answered_while_the_group_s_scheduled_pull_request_is_open_rewrites_it_and_says_so()
+ {
+    let gh = FakeGitHub::start("").await;
+    gh.add_repo(MODULE, &["v2.0.0", "v1.3.0", "v1.0.0"]);
+    gh.add_repo("acme/terraform-aws-dns", &["v1.1.0", "v1.0.0"]);
+    let repo = "acme/live-a";
+    gh.add_repo(repo, &[]);
+    let live = consumer(CONFIG_A);
+    // The scheduled run: the group to the newest versions, the dns zone included.
+    let scheduled = workflow_run(&gh, &live, repo, "dev", None).await;
+    assert_eq!(scheduled.groups, ["network"]);
+    assert!(on_branch(&live, DEV_GROUP, "dev/zone/terragrunt.hcl").contains("?ref=v1.1.0"));
+    assert!(on_branch(&live, DEV_GROUP, "dev/vpc/terragrunt.hcl").contains("?ref=v2.0.0"));
+    // The release of 1.3.0 arrives: the same branch and pull request now carry exactly the
+    // release, and the zone, no longer moved, is named with why.
+    let payload = json!({
+        "repository": MODULE,
+        "tag": "v1.3.0",
+        "version": "1.3.0",
+        "modules": ["modules/subnets", "modules/vpc"]
+    });
+    let event = events::repository_dispatch("new_module_release", payload, repo);
+    let event = event_file(live.root.path(), "release", &event);
+    let dev = workflow_run(&gh, &live, repo, "dev", Some(&event)).await;
+    assert_eq!(dev.groups, ["network"]);
+    assert_eq!(dev.updates[0]["pull_request_number"], "1");
+    assert_eq!(
+        changed(&live, DEV_GROUP),
+        ["dev/subnets/terragrunt.hcl", "dev/vpc/terragrunt.hcl"]
+    );
+    assert!(on_branch(&live, DEV_GROUP, "dev/vpc/terragrunt.hcl").contains("?ref=v1.3.0"));
+    let pulls = gh.pulls(repo);
+    assert_eq!(pulls.len(), 1, "the pull request is reused");
+    let body = pulls[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("`{ZONE}`: not part of the release being answered")),
+        "{body}"
+    );
 }

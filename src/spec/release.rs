@@ -284,13 +284,21 @@ pub fn spec(
         d.release_notes.insert(version.to_string(), release.url());
     }
     let listed: BTreeSet<String> = moved.dependencies.iter().map(|d| d.id.clone()).collect();
+    // Each one not moved is said once, in the release's words (the promotion's spec may have
+    // said it already in its own).
+    let said: Vec<NotPromoted> = std::mem::take(&mut moved.not_promoted);
+    let (again, kept): (Vec<NotPromoted>, Vec<NotPromoted>) = said
+        .into_iter()
+        .partition(|n| ids.contains(&n.id) && !listed.contains(&n.id));
+    moved.not_promoted = kept;
     for id in ids.difference(&listed) {
         let reason = already_there(report, id, &version);
         log::info!("{id}: {reason}: nothing to do");
         moved.not_promoted.push(NotPromoted {
             id: id.clone(),
             reason,
-            notable: false,
+            // Newer than the release is worth a reviewer's note, as the promotion's spec says.
+            notable: again.iter().any(|n| &n.id == id && n.notable),
         });
     }
     moved.looked_up = ids.len();

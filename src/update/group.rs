@@ -4,6 +4,7 @@
 use crate::find::scan::ScanReport;
 use crate::spec::Spec;
 use crate::spec::group::GroupScope;
+use crate::spec::release::{self, ModuleRelease};
 use crate::update::plan::{EditFailure, UpdatePlan};
 use crate::version::Version;
 use serde::Serialize;
@@ -44,14 +45,15 @@ pub fn title(name: &str, targets: &BTreeMap<String, Version>) -> String {
 
 /// What the group update leaves out: dependencies the payload names that are not the group's
 /// or not used here, and, of those used here, every one without a change, with the reason
-/// (versions not looked up, not promoted, edits refused, usages skipped, already there).
+/// (versions not looked up, not promoted, edits refused, usages skipped, not part of the module
+/// release being answered, already there).
 pub fn left_out(
     scope: &GroupScope,
     report: &ScanReport,
     spec: &Spec,
     targets: &BTreeMap<String, Version>,
     plan: &UpdatePlan,
-    failures: &[EditFailure],
+    (failures, release): (&[EditFailure], Option<&ModuleRelease>),
 ) -> GroupOutcome {
     let mut out: Vec<LeftOut> = scope
         .left_out
@@ -82,7 +84,7 @@ pub fn left_out(
             continue;
         }
         out.push(LeftOut {
-            reason: why_unchanged(&id, report, spec, targets, plan, failures),
+            reason: why_unchanged(&id, report, spec, targets, plan, (failures, release)),
             dependency: id,
         });
     }
@@ -99,7 +101,7 @@ fn why_unchanged(
     spec: &Spec,
     targets: &BTreeMap<String, Version>,
     plan: &UpdatePlan,
-    failures: &[EditFailure],
+    (failures, release): (&[EditFailure], Option<&ModuleRelease>),
 ) -> String {
     if let Some(u) = spec.unreachable.iter().find(|u| u.id == id) {
         return format!("its versions could not be looked up: {}", u.error);
@@ -139,8 +141,28 @@ fn why_unchanged(
     if !skipped.is_empty() {
         return format!("not updated: {}", skipped.join("; "));
     }
-    match targets.get(id) {
-        Some(v) => format!("already at {v}: nothing to change"),
-        None => "no update: already at its newest version for the strategy".into(),
+    match (targets.get(id), release) {
+        (Some(v), _) => format!("already at {v}: nothing to change"),
+        // A module release moves the dependencies of the released repository only.
+        (None, Some(r)) if !release::dependencies_of(report, r, Some(id)).contains(id) => {
+            let at: Vec<String> = report
+                .usages
+                .iter()
+                .filter(|u| u.dependency.as_deref() == Some(id))
+                .filter_map(|u| u.current.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            format!(
+                "not part of the release being answered ({} {}); left at its version{}",
+                r.repository,
+                r.tag,
+                match at.as_slice() {
+                    [] => String::new(),
+                    at => format!(" ({})", at.join(", ")),
+                }
+            )
+        }
+        (None, _) => "no update: already at its newest version for the strategy".into(),
     }
 }

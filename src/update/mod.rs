@@ -286,7 +286,7 @@ fn left_out(
         &planned.spec,
         &planned.targets,
         &planned.plan,
-        failures,
+        (failures, request.report.release.as_ref()),
     );
     for l in &out.left_out {
         reporter.warn(Warning::general(format!(

@@ -32,6 +32,7 @@ mod patcher;
 mod promote;
 mod promotion_impact;
 mod registry_impact;
+mod release_groups;
 mod reliability;
 mod report;
 mod runner;

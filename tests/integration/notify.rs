@@ -475,6 +475,10 @@ async fn a_module_release_already_there_unused_or_early_is_said_and_moves_nothin
     let (args, envs) = report(release_payload("v1.2.0", "1.2.0"), vec![]);
     let spec = json_of(&run(&gh, &live.work, &args, &envs).await.success());
     assert_eq!(spec["Dependencies"], json!([]));
+    // Said once, not once per way of seeing it.
+    let not_promoted = spec["NotPromoted"].as_array().unwrap();
+    assert_eq!(not_promoted.len(), 1, "{spec}");
+    assert_eq!(not_promoted[0]["ID"], DEP);
     // A repository no dependency uses.
     let other =
         json!({"repository": "acme/terraform-aws-eks", "tag": "v3.0.0", "version": "3.0.0"});

@@ -211,19 +211,32 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
         })
     });
     drop(tx);
-    let mut report = ScanReport::default();
-    for result in rx {
-        report.files_read += 1;
+    Ok(collect(rx))
+}
+
+/// The report from the results of every file read: files in name order, each file's usages in
+/// the order they are written (by line). Only the results that hold something are sorted, and
+/// the usages are moved once, into a list of their exact size.
+fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
+    let mut files_read = 0;
+    let mut kept: Vec<FileResult> = Vec::new();
+    for result in results {
+        files_read += 1;
+        if !result.usages.is_empty() || result.error.is_some() {
+            kept.push(result);
+        }
+    }
+    kept.sort_by(|a, b| a.file().cmp(b.file()));
+    let mut report = ScanReport {
+        usages: Vec::with_capacity(kept.iter().map(|r| r.usages.len()).sum()),
+        errors: Vec::new(),
+        files_read,
+    };
+    for result in kept {
         report.usages.extend(result.usages);
         report.errors.extend(result.error);
     }
     report
-        .usages
-        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    report
-        .errors
-        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(report)
 }
 
 /// A file of the environment whose path is not UTF-8, reported rather than read: its name
@@ -250,9 +263,22 @@ pub fn relative_name(rel: &Path) -> String {
         .join("/")
 }
 
+/// What one file gave: its usages in the order they are written, or the problem that stopped
+/// its reading.
 struct FileResult {
     usages: Vec<Usage>,
     error: Option<FileProblem>,
+}
+
+impl FileResult {
+    /// The file it is about (`""` when it holds nothing).
+    fn file(&self) -> &str {
+        match (self.usages.first(), &self.error) {
+            (Some(u), _) => &u.file,
+            (None, Some(e)) => &e.file,
+            (None, None) => "",
+        }
+    }
 }
 
 fn problem(file: &str, line: Option<usize>, column: Option<usize>, message: String) -> FileResult {

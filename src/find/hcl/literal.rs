@@ -72,6 +72,7 @@ fn block(text: &str, r: Range<usize>) -> Option<LiteralBlock<'_>> {
         b,
         at: r.start,
         end: r.end,
+        stray_cr: false,
     };
     let header = lines.next()?;
     let ident = ident(b, header.start, header.end)?;
@@ -107,10 +108,13 @@ fn block(text: &str, r: Range<usize>) -> Option<LiteralBlock<'_>> {
         attributes.push(attr);
     }
     // Nothing but blank space may follow the closing brace in the item.
-    for line in lines {
+    for line in lines.by_ref() {
         if skip_blank(b, line.start, line.end) != line.end {
             return None;
         }
+    }
+    if lines.stray_cr {
+        return None;
     }
     Some(LiteralBlock {
         ident: &text[ident],
@@ -203,6 +207,9 @@ struct Lines<'b> {
     b: &'b [u8],
     at: usize,
     end: usize,
+    /// Whether a line held a `\r` elsewhere than before its newline (even in a comment): how
+    /// the parser reads that is not this reader's to guess.
+    stray_cr: bool,
 }
 
 impl Iterator for Lines<'_> {
@@ -220,6 +227,7 @@ impl Iterator for Lines<'_> {
         } else {
             stop
         };
+        self.stray_cr |= memchr::memchr(b'\r', &self.b[start..line_end]).is_some();
         Some(start..line_end)
     }
 }
@@ -301,6 +309,8 @@ mod tests {
             "terraform {\n  source = \"a\tb\"\n}\n",
             "module \"m\" {\n  source = \"./m\"\n  name = local.name\n}\n",
             "module \"m\" {\n  source = \"./m\" # include\n}\n",
+            "terraform {\n  source = \"a\" # c\rd\n}\n",
+            "terraform {\n \r \n  source = \"a\"\n}\n",
         ] {
             assert_eq!(names(text), None, "{text:?}");
         }

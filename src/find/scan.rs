@@ -462,6 +462,9 @@ pub struct DiskFiles {
     /// The repository being scanned, by its canonical path.
     boundary: PathBuf,
     cache: Mutex<HashMap<PathBuf, Arc<OnceLock<Loaded>>>>,
+    /// Whether a path is a file or folder, by path: every unit of a tree asks for the same few
+    /// (`find_in_parent_folders` walks up from each unit).
+    existing: Mutex<HashMap<PathBuf, bool>>,
 }
 
 impl DiskFiles {
@@ -470,6 +473,7 @@ impl DiskFiles {
         DiskFiles {
             boundary: std::fs::canonicalize(boundary).unwrap_or_else(|_| boundary.to_path_buf()),
             cache: Mutex::default(),
+            existing: Mutex::default(),
         }
     }
 }
@@ -487,16 +491,32 @@ pub fn repository_root(working_dir: &Path) -> PathBuf {
 impl Files for DiskFiles {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
         let key = hcl::normalize(path);
-        self.may_read(&key)?;
         let slot = match self.cache.lock() {
             Ok(mut cache) => cache.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
         };
-        slot.get_or_init(|| load_file(&key)).clone()
+        // Checked once per path, with the load: the answer of both is kept for the run.
+        slot.get_or_init(|| {
+            self.may_read(&key)?;
+            load_file(&key)
+        })
+        .clone()
     }
 
     fn exists(&self, path: &Path) -> bool {
-        hcl::normalize(path).starts_with(&self.boundary) && (path.is_file() || path.is_dir())
+        let key = hcl::normalize(path);
+        if !key.starts_with(&self.boundary) {
+            return false;
+        }
+        let cached = self.existing.lock().ok().and_then(|e| e.get(&key).copied());
+        if let Some(known) = cached {
+            return known;
+        }
+        let found = std::fs::metadata(path).is_ok_and(|m| m.is_file() || m.is_dir());
+        if let Ok(mut existing) = self.existing.lock() {
+            existing.insert(key, found);
+        }
+        found
     }
 
     /// Only files inside the repository are read: a path outside it, or a symlink leading out

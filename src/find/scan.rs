@@ -215,19 +215,32 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
         })
     });
     drop(tx);
-    let mut report = ScanReport::default();
-    for result in rx {
-        report.files_read += 1;
+    Ok(collect(rx))
+}
+
+/// The report from the results of every file read: files in name order, each file's usages in
+/// the order they are written (by line). Only the results that hold something are sorted, and
+/// the usages are moved once, into a list of their exact size.
+fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
+    let mut files_read = 0;
+    let mut kept: Vec<FileResult> = Vec::new();
+    for result in results {
+        files_read += 1;
+        if !result.usages.is_empty() || result.error.is_some() {
+            kept.push(result);
+        }
+    }
+    kept.sort_by(|a, b| a.file().cmp(b.file()));
+    let mut report = ScanReport {
+        usages: Vec::with_capacity(kept.iter().map(|r| r.usages.len()).sum()),
+        errors: Vec::new(),
+        files_read,
+    };
+    for result in kept {
         report.usages.extend(result.usages);
         report.errors.extend(result.error);
     }
     report
-        .usages
-        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    report
-        .errors
-        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-    Ok(report)
 }
 
 /// A file of the environment whose path is not UTF-8, reported rather than read: its name
@@ -254,9 +267,22 @@ pub fn relative_name(rel: &Path) -> String {
         .join("/")
 }
 
+/// What one file gave: its usages in the order they are written, or the problem that stopped
+/// its reading.
 struct FileResult {
     usages: Vec<Usage>,
     error: Option<FileProblem>,
+}
+
+impl FileResult {
+    /// The file it is about (`""` when it holds nothing).
+    fn file(&self) -> &str {
+        match (self.usages.first(), &self.error) {
+            (Some(u), _) => &u.file,
+            (None, Some(e)) => &e.file,
+            (None, None) => "",
+        }
+    }
 }
 
 fn problem(file: &str, line: Option<usize>, column: Option<usize>, message: String) -> FileResult {
@@ -467,6 +493,9 @@ pub struct DiskFiles {
     /// The repository being scanned, by its canonical path.
     boundary: PathBuf,
     cache: Mutex<HashMap<PathBuf, Arc<OnceLock<Loaded>>>>,
+    /// Whether a path is a file or folder, by path: every unit of a tree asks for the same few
+    /// (`find_in_parent_folders` walks up from each unit).
+    existing: Mutex<HashMap<PathBuf, bool>>,
 }
 
 impl DiskFiles {
@@ -475,6 +504,7 @@ impl DiskFiles {
         DiskFiles {
             boundary: std::fs::canonicalize(boundary).unwrap_or_else(|_| boundary.to_path_buf()),
             cache: Mutex::default(),
+            existing: Mutex::default(),
         }
     }
 }
@@ -492,16 +522,32 @@ pub fn repository_root(working_dir: &Path) -> PathBuf {
 impl Files for DiskFiles {
     fn load(&self, path: &Path) -> Result<Arc<LoadedFile>, String> {
         let key = hcl::normalize(path);
-        self.may_read(&key)?;
         let slot = match self.cache.lock() {
             Ok(mut cache) => cache.entry(key.clone()).or_default().clone(),
             Err(_) => Arc::default(),
         };
-        slot.get_or_init(|| load_file(&key)).clone()
+        // Checked once per path, with the load: the answer of both is kept for the run.
+        slot.get_or_init(|| {
+            self.may_read(&key)?;
+            load_file(&key)
+        })
+        .clone()
     }
 
     fn exists(&self, path: &Path) -> bool {
-        hcl::normalize(path).starts_with(&self.boundary) && (path.is_file() || path.is_dir())
+        let key = hcl::normalize(path);
+        if !key.starts_with(&self.boundary) {
+            return false;
+        }
+        let cached = self.existing.lock().ok().and_then(|e| e.get(&key).copied());
+        if let Some(known) = cached {
+            return known;
+        }
+        let found = std::fs::metadata(path).is_ok_and(|m| m.is_file() || m.is_dir());
+        if let Ok(mut existing) = self.existing.lock() {
+            existing.insert(key, found);
+        }
+        found
     }
 
     /// Only files inside the repository are read: a path outside it, or a symlink leading out

@@ -236,6 +236,75 @@ pub enum WriteError {
 /// flushed to a temporary file, then, just before the rename, the file is read again and must
 /// still hold `old`; otherwise it is left as it is (and the temporary file removed).
 pub fn write_atomic_checked(path: &Path, old: &str, contents: &str) -> Result<(), WriteError> {
+    let tmp = temp_beside(path, contents)?;
+    tmp.as_file().sync_all()?;
+    replace_checked(path, old, tmp)
+}
+
+/// One file to replace: its path, the bytes it was read with, and its new contents.
+pub struct Replacement<'a> {
+    /// The file.
+    pub path: &'a Path,
+    /// What it held when it was read.
+    pub old: &'a str,
+    /// What it is to hold.
+    pub new: &'a str,
+}
+
+/// Replaces many files as [`write_atomic_checked`] replaces one, in phases that let the disk
+/// take them all at once rather than one flush at a time:
+///
+/// 1. each new text is written to a temporary file beside its original, with its permissions;
+/// 2. the temporary files are flushed to disk, all at the same time;
+/// 3. each original that still holds the bytes that were read is replaced by its temporary file
+///    (a rename, atomic); the others are left as they are and their temporary files removed;
+/// 4. each folder holding a replaced file is flushed once, so that the renames are on disk too.
+///
+/// A crash at any point leaves every file whole, with its old bytes or its new ones: a rename
+/// only ever puts in place a file whose contents are already on disk. Runs on `threads` threads
+/// (the disk, not the CPU, is waited on). Returns one result per file, in order.
+pub fn write_all_checked(files: &[Replacement<'_>], threads: usize) -> Vec<Result<(), WriteError>> {
+    let run = || {
+        use rayon::prelude::*;
+        let temps: Vec<Result<tempfile::NamedTempFile, WriteError>> = files
+            .par_iter()
+            .map(|f| temp_beside(f.path, f.new))
+            .collect();
+        // Flushed only once all are written: the flushes then overlap and share the file
+        // system's journal commits.
+        let temps: Vec<Result<tempfile::NamedTempFile, WriteError>> = temps
+            .into_par_iter()
+            .map(|tmp| {
+                let tmp = tmp?;
+                tmp.as_file().sync_all()?;
+                Ok(tmp)
+            })
+            .collect();
+        let results: Vec<Result<(), WriteError>> = files
+            .par_iter()
+            .zip(temps)
+            .map(|(f, tmp)| replace_checked(f.path, f.old, tmp?))
+            .collect();
+        let mut dirs: Vec<&Path> = files
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_ok())
+            .map(|(f, _)| f.path.parent().unwrap_or(Path::new(".")))
+            .collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        dirs.par_iter().for_each(|dir| sync_dir(dir));
+        results
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(run),
+        Err(_) => run(),
+    }
+}
+
+/// A temporary file beside `path` holding `contents` (not yet flushed), with `path`'s
+/// permissions.
+fn temp_beside(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile, WriteError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".baton-")
@@ -245,7 +314,11 @@ pub fn write_atomic_checked(path: &Path, old: &str, contents: &str) -> Result<()
     if let Ok(meta) = std::fs::metadata(path) {
         tmp.as_file().set_permissions(meta.permissions())?;
     }
-    tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
+/// Renames `tmp` over `path` when `path` still holds `old` (else `tmp` is removed).
+fn replace_checked(path: &Path, old: &str, tmp: tempfile::NamedTempFile) -> Result<(), WriteError> {
     match std::fs::read(path) {
         Ok(now) if now == old.as_bytes() => {}
         Ok(_) => return Err(WriteError::Changed),
@@ -254,6 +327,15 @@ pub fn write_atomic_checked(path: &Path, old: &str, contents: &str) -> Result<()
     }
     tmp.persist(path).map_err(|e| WriteError::Io(e.error))?;
     Ok(())
+}
+
+/// Flushes a folder's entries (the renames in it) to disk. Where folders cannot be opened or
+/// flushed (some file systems, other systems), the renames are still made: only their
+/// durability across a power cut is then the file system's own.
+fn sync_dir(dir: &Path) {
+    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        log::debug!("cannot flush the folder {}: {e}", dir.display());
+    }
 }
 
 /// A unified diff of one file, as `git diff` shows it.
@@ -492,6 +574,64 @@ EOT
         assert_eq!(mode, 0o640);
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file left behind");
+    }
+
+    /// Files written together: each replaced whole, with its permissions; a file changed since
+    /// it was read, or one whose folder cannot take a temporary file, is left as it was, and
+    /// the others are still written; no temporary file is left anywhere.
+    #[test]
+    fn files_written_together_are_whole_or_untouched() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for i in 0..40 {
+            let sub = dir.path().join(format!("u{}", i % 7));
+            std::fs::create_dir_all(&sub).unwrap();
+            let path = sub.join(format!("f{i}.hcl"));
+            std::fs::write(&path, format!("old {i}")).unwrap();
+            paths.push(path);
+        }
+        std::fs::set_permissions(&paths[1], std::fs::Permissions::from_mode(0o640)).unwrap();
+        // Edited by something else after it was read.
+        std::fs::write(&paths[2], "someone else").unwrap();
+        // A folder where no temporary file can be made (its file is gone meanwhile).
+        let missing = dir.path().join("gone/f.hcl");
+        let olds: Vec<String> = (0..40).map(|i| format!("old {i}")).collect();
+        let news: Vec<String> = (0..40).map(|i| format!("new {i}")).collect();
+        let mut files: Vec<Replacement<'_>> = paths
+            .iter()
+            .zip(olds.iter().zip(&news))
+            .map(|(path, (old, new))| Replacement { path, old, new })
+            .collect();
+        files.push(Replacement {
+            path: &missing,
+            old: "old",
+            new: "new",
+        });
+        let results = write_all_checked(&files, 8);
+        assert_eq!(results.len(), 41);
+        for (i, (path, result)) in paths.iter().zip(&results).enumerate() {
+            let now = std::fs::read_to_string(path).unwrap();
+            match i {
+                2 => {
+                    assert!(matches!(result, Err(WriteError::Changed)), "{result:?}");
+                    assert_eq!(now, "someone else");
+                }
+                _ => {
+                    assert!(result.is_ok(), "{i}: {result:?}");
+                    assert_eq!(now, format!("new {i}"));
+                }
+            }
+        }
+        assert!(matches!(results[40], Err(WriteError::Io(_))));
+        let mode = std::fs::metadata(&paths[1]).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        for sub in std::fs::read_dir(dir.path()).unwrap() {
+            for f in std::fs::read_dir(sub.unwrap().path()).unwrap() {
+                let name = f.unwrap().file_name().to_string_lossy().into_owned();
+                assert!(!name.starts_with(".baton-"), "{name} left behind");
+            }
+        }
     }
 
     #[test]

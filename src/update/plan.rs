@@ -16,9 +16,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Files written at once. Each atomic write waits for its own `fsync`; concurrent ones share
-/// the file system's journal commits, so a few writers finish well before one would.
-const WRITERS: usize = 8;
+/// Threads writing files (see [`edit::write_all_checked`]): they wait on the disk, and the more
+/// flushes run at once, the more share one journal commit of the file system.
+const WRITERS: usize = 32;
 
 /// How many readers of a shared file a message names before it says "and N more".
 const NAMED: usize = 5;
@@ -823,19 +823,25 @@ impl Files for Overlay<'_> {
 /// (other files are still written).
 pub fn write(plan: &UpdatePlan) -> Vec<EditFailure> {
     // Each file is replaced only if it still holds the bytes the plan was made from.
-    let write_one = |f: &FileEdit| {
-        edit::write_atomic_checked(&f.path, &f.old, &f.new)
-            .err()
-            .map(|e| EditFailure {
+    let files: Vec<edit::Replacement<'_>> = plan
+        .files
+        .iter()
+        .map(|f| edit::Replacement {
+            path: &f.path,
+            old: &f.old,
+            new: &f.new,
+        })
+        .collect();
+    plan.files
+        .iter()
+        .zip(edit::write_all_checked(&files, WRITERS))
+        .filter_map(|(f, written)| {
+            written.err().map(|e| EditFailure {
                 file: f.file.clone(),
                 message: e.to_string(),
             })
-    };
-    // Writers wait on the disk, not the CPU: a pool larger than the core count overlaps them.
-    match rayon::ThreadPoolBuilder::new().num_threads(WRITERS).build() {
-        Ok(pool) => pool.install(|| plan.files.par_iter().filter_map(write_one).collect()),
-        Err(_) => plan.files.iter().filter_map(write_one).collect(),
-    }
+        })
+        .collect()
 }
 
 /// The plan as unified diffs.

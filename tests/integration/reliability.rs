@@ -976,10 +976,15 @@ fn a_killed_update_leaves_every_file_old_or_new() {
         let jitter = 0.85 + rng.below(300) as f64 / 1000.0;
         // A jittered kill that came too early may lie past `late`: never subtract below zero.
         let delay = (early + late.saturating_sub(early) / 2).mul_f64(jitter);
+        let temporary = leftovers(dir.path()).len();
         let mut child = update(dir.path()).spawn().unwrap();
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
+        // Files are written to temporary files first, flushed, then renamed: a kill that left
+        // new temporary files came while files were being written, even if none was renamed.
+        let writing = leftovers(dir.path()).len() > temporary;
+        let killed = status.signal() == Some(9);
         let (mut old, mut new) = (0, 0);
         for (path, before, after) in &files {
             let now = std::fs::read(path).unwrap();
@@ -995,15 +1000,18 @@ fn a_killed_update_leaves_every_file_old_or_new() {
             }
         }
         match (old, new) {
-            (_, 0) => early = delay,
+            (_, 0) => {
+                early = delay;
+                interrupted += usize::from(killed && writing);
+            }
             (0, _) => late = delay,
-            _ if status.signal() == Some(9) => interrupted += 1,
+            _ if killed => interrupted += 1,
             _ => {}
         }
-        kills.push((delay, status.signal(), old, new));
+        kills.push((delay, status.signal(), old, new, writing));
     }
     eprintln!(
-        "seed {seed}; a whole run takes {full:?}; kills (delay, signal, old, new): {kills:?}; {interrupted} landed mid-write"
+        "seed {seed}; a whole run takes {full:?}; kills (delay, signal, old, new, temporary files left): {kills:?}; {interrupted} landed mid-write"
     );
     assert!(
         interrupted >= 1,

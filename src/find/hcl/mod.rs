@@ -7,6 +7,7 @@
 //! skip with the reason, never guessed.
 
 pub mod eval;
+pub mod literal;
 pub mod skeleton;
 
 pub use skeleton::Keep;
@@ -261,6 +262,9 @@ pub fn find_measured(
     files: &dyn Files,
 ) -> (Result<Vec<Found>, ParseError>, u64) {
     let (body_text, bom) = strip_bom(text);
+    if let Some(found) = find_literal(path, kind, body_text, bom, files) {
+        return (Ok(found), 0);
+    }
     match parse_items(body_text, Keep::Sources) {
         Ok(body) => find_in(path, kind, body_text, body, bom, files),
         Err(e) => (Err(e), 0),
@@ -280,6 +284,53 @@ pub fn find_parsing_all(
     find_in(path, kind, body_text, body, bom, files).0
 }
 
+/// The usage a block of a file of this kind holds, by the block's word.
+fn usage_kind(kind: FileKind, ident: &str) -> Option<UsageKind> {
+    match (kind, ident) {
+        (FileKind::Terraform, "module") => Some(UsageKind::Module),
+        (FileKind::Terragrunt, "terraform") => Some(UsageKind::Terragrunt),
+        (FileKind::Stack, "unit") => Some(UsageKind::Unit),
+        (FileKind::Stack, "stack") => Some(UsageKind::Stack),
+        _ => None,
+    }
+}
+
+/// [`find`] without the parser, when [`literal::literal_blocks`] reads every source block of
+/// the file (sources and versions written as plain strings, nothing to evaluate); `None` when it
+/// does not, or when a block holds a source or version that is not a string.
+fn find_literal(
+    path: &Path,
+    kind: FileKind,
+    body_text: &str,
+    bom: usize,
+    files: &dyn Files,
+) -> Option<Vec<Found>> {
+    let blocks = literal::literal_blocks(body_text)?;
+    if !blocks.iter().any(|b| usage_kind(kind, b.ident).is_some()) {
+        return Some(Vec::new());
+    }
+    let scanned = Arc::new(LoadedFile {
+        path: normalize(path),
+        text: body_text.to_string(),
+        body: Body::new(),
+        bom,
+    });
+    let ev = Evaluator::new(scanned.clone(), files);
+    let finder = Finder {
+        ev: &ev,
+        scanned: &scanned,
+        lines: LineIndex::new(&scanned.text),
+        other_lines: Default::default(),
+    };
+    let mut out = Vec::new();
+    for block in &blocks {
+        if let Some(usage_kind) = usage_kind(kind, block.ident) {
+            out.extend(finder.find_in_literal(block, usage_kind)?);
+        }
+    }
+    Some(out)
+}
+
 /// The usages in a parsed file, and the work evaluating them took; `body_text` is the text
 /// without its BOM, of `bom` bytes.
 fn find_in(
@@ -290,13 +341,7 @@ fn find_in(
     bom: usize,
     files: &dyn Files,
 ) -> (Result<Vec<Found>, ParseError>, u64) {
-    let usage_kind = |block: &Block| match (kind, block.ident.as_str()) {
-        (FileKind::Terraform, "module") => Some(UsageKind::Module),
-        (FileKind::Terragrunt, "terraform") => Some(UsageKind::Terragrunt),
-        (FileKind::Stack, "unit") => Some(UsageKind::Unit),
-        (FileKind::Stack, "stack") => Some(UsageKind::Stack),
-        _ => None,
-    };
+    let usage_kind = |block: &Block| usage_kind(kind, block.ident.as_str());
     if !body.blocks().any(|b| usage_kind(b).is_some()) {
         return (Ok(Vec::new()), 0);
     }
@@ -449,11 +494,79 @@ impl Finder<'_, '_> {
         Ok(Some(found))
     }
 
+    /// [`Finder::find_in_block`] for a block read by [`literal::literal_blocks`]: the same
+    /// usage, from strings that evaluate to themselves. `None` when its source or the version
+    /// it needs is not a quoted string (the caller parses the file).
+    fn find_in_literal(
+        &self,
+        block: &literal::LiteralBlock<'_>,
+        kind: UsageKind,
+    ) -> Option<Option<Found>> {
+        let Some(source) = block.get("source") else {
+            return Some(None);
+        };
+        let (text, span) = (self.text(), source.value.clone());
+        let (value, pieces) = self.literal_string(source)?;
+        let mut found = Found {
+            kind,
+            line: self.lines.line(span.start),
+            raw_source: unquote(&text[span]).to_string(),
+            resolved: Err(String::new()),
+            current: None,
+            site: None,
+            not_editable: None,
+            version_unknown: None,
+        };
+        self.source_from_pieces(&mut found, value, &pieces, None);
+        let wants_attr =
+            matches!(&found.resolved, Ok(Source::Registry(r)) if r.query_version.is_none());
+        if let Some(attr) = block.get("version").filter(|_| wants_attr) {
+            let (value, pieces) = self.literal_string(attr)?;
+            let len = value.len();
+            found.current = Some(value);
+            match self.locate(&pieces, 0..len, VersionForm::Attribute) {
+                Ok(site) => found.site = Some(site),
+                Err(why) => found.not_editable = Some(why),
+            }
+        }
+        Some(Some(found))
+    }
+
+    /// A quoted string attribute of a literal block as the evaluator gives it: its value, one
+    /// piece written between the quotes. `None` for any other value.
+    fn literal_string(&self, attr: &literal::LiteralAttribute<'_>) -> Option<(String, [Piece; 1])> {
+        let span = attr.value.clone();
+        if !attr.quoted || span.len() < 2 {
+            return None;
+        }
+        let inner = span.start + 1..span.end - 1;
+        let value = self.text().get(inner.clone())?.to_string();
+        let piece = Piece {
+            text: value.as_str().into(),
+            origin: Origin::Written {
+                file: 0,
+                span: inner,
+            },
+        };
+        Some((value, [piece]))
+    }
+
     /// Fills in a usage from its evaluated source.
     fn source_from(&self, found: &mut Found, s: &eval::Str) {
-        let text = s.text();
+        self.source_from_pieces(found, s.text(), s.pieces(), s.unknown());
+    }
+
+    /// [`Finder::source_from`], from the text of the source, its pieces and the first unknown
+    /// piece's reason.
+    fn source_from_pieces(
+        &self,
+        found: &mut Found,
+        text: String,
+        pieces: &[Piece],
+        unknown: Option<&Rc<eval::Why>>,
+    ) {
         let mut src = Source::parse(&text);
-        let Some(unknown) = s.unknown() else {
+        let Some(unknown) = unknown else {
             // The version written inside the source string (`?ref=`, tfr `?version=`).
             if let Some(loc) = src.inline_version() {
                 let form = match src {
@@ -461,7 +574,7 @@ impl Finder<'_, '_> {
                     _ => VersionForm::GitRef,
                 };
                 found.current = Some(loc.value.clone());
-                match self.locate(s.pieces(), loc.range.clone(), form) {
+                match self.locate(pieces, loc.range.clone(), form) {
                     Ok(site) => found.site = Some(site),
                     Err(why) => found.not_editable = Some(why),
                 }
@@ -487,7 +600,7 @@ impl Finder<'_, '_> {
         if id_known && version_unknown && rest_known {
             let why = src
                 .inline_version()
-                .and_then(|loc| unknown_in(s.pieces(), loc.range.clone()))
+                .and_then(|loc| unknown_in(pieces, loc.range.clone()))
                 .unwrap_or_else(|| unknown.clone());
             match &mut src {
                 Source::Git(g) => g.reference = None,
@@ -503,7 +616,7 @@ impl Finder<'_, '_> {
                 .inline_version()
                 .filter(|l| !l.value.contains(UNKNOWN_MARK))
             {
-                if let Ok(site) = self.locate(s.pieces(), loc.range.clone(), VersionForm::GitRef) {
+                if let Ok(site) = self.locate(pieces, loc.range.clone(), VersionForm::GitRef) {
                     found.current = Some(loc.value.clone());
                     found.site = Some(site);
                 }
@@ -726,6 +839,64 @@ mod tests {
     fn find_in(path: &str, text: &str, files: &MemFiles) -> Vec<Found> {
         let kind = FileKind::of(Path::new(path)).unwrap();
         find(Path::new(path), kind, text, files).expect("parses")
+    }
+
+    /// Files read without the parser give exactly what the parser gives.
+    #[test]
+    fn literal_blocks_find_what_the_parser_finds() {
+        let sources = [
+            "git::https://github.com/a/b.git//m?ref=v1.2.0",
+            "github.com/a/b//m?ref=main",
+            "git::git@github.com:a/b.git?ref=0123abcd",
+            "tfr:///a/b/aws?version=1.0.0",
+            "a/b/aws",
+            "app.terraform.io/o/b/aws",
+            "./local",
+            "",
+            "git::https://x.example/é/b.git?ref=v2",
+        ];
+        let versions = [
+            "",
+            "  version = \"~> 1.0\"\n",
+            "  version = \"\"\n",
+            "  version = 3\n",
+        ];
+        let (mut checked, mut fast) = (0, 0);
+        for (kind, file, word) in [
+            (
+                FileKind::Terragrunt,
+                "live/dev/u/terragrunt.hcl",
+                "terraform",
+            ),
+            (FileKind::Terraform, "live/dev/u/main.tf", "module \"m\""),
+            (
+                FileKind::Stack,
+                "live/dev/u/terragrunt.stack.hcl",
+                "unit \"u\"",
+            ),
+        ] {
+            for (i, src) in sources.iter().enumerate() {
+                for version in versions {
+                    let nl = if i % 2 == 0 { "\n" } else { "\r\n" };
+                    let bom = if i % 3 == 0 { "\u{feff}" } else { "" };
+                    let text = format!(
+                        "{bom}# c{nl}{word} {{ # h{nl}  source = \"{src}\" # s{nl}{version}  n = 1{nl}  // x{nl}}}{nl}{nl}inputs = {{{nl}  a = \"b\"{nl}}}{nl}{word} {{{nl}}}{nl}"
+                    );
+                    let files = MemFiles::default();
+                    let path = Path::new(file);
+                    let (body, _) = strip_bom(&text);
+                    fast += usize::from(literal::literal_blocks(body).is_some());
+                    let quick = format!("{:?}", find(path, kind, &text, &files));
+                    let parsed = format!("{:?}", find_parsing_all(path, kind, &text, &files));
+                    assert_eq!(quick, parsed, "{text:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            fast * 2 > checked,
+            "{fast} of {checked} read without the parser"
+        );
     }
 
     fn site_text<'a>(text: &'a str, f: &Found) -> &'a str {

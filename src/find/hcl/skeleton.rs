@@ -14,7 +14,7 @@
 use std::ops::Range;
 
 /// The top-level blocks that hold module sources.
-const SOURCE_BLOCKS: &[&str] = &["module", "terraform", "unit", "stack"];
+pub(super) const SOURCE_BLOCKS: &[&str] = &["module", "terraform", "unit", "stack"];
 
 /// What a parse must keep of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +126,7 @@ fn skip(b: &[u8], i: usize, table: &[bool; 256]) -> usize {
 
 /// The byte ranges of the top-level items: from an item's first byte to the newline that ends it
 /// (excluded), comments between items left out.
-fn top_level_items(b: &[u8]) -> Option<Vec<Range<usize>>> {
+pub(super) fn top_level_items(b: &[u8]) -> Option<Vec<Range<usize>>> {
     let mut lexer = Lexer {
         b,
         i: 0,
@@ -332,7 +332,7 @@ fn is_id_continue(c: u8) -> bool {
 }
 
 /// The word an item starts with (`module`, `inputs`, …).
-fn first_word(item: &[u8]) -> &str {
+pub(super) fn first_word(item: &[u8]) -> &str {
     let end = item
         .iter()
         .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-'))
@@ -340,7 +340,7 @@ fn first_word(item: &[u8]) -> &str {
     std::str::from_utf8(&item[..end]).unwrap_or("")
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     memchr::memmem::find(hay, needle).is_some()
 }
 

@@ -516,6 +516,7 @@ impl Finder<'_, '_> {
             site: None,
             not_editable: None,
             version_unknown: None,
+            notes: Vec::new(),
         };
         self.source_from_pieces(&mut found, value, &pieces, None);
         let wants_attr =

@@ -367,29 +367,9 @@ impl RegistryClient {
         provider: &str,
         version: &str,
     ) -> Result<Option<String>, RegistryError> {
-        let registry = RegistryHost::parse(host)?;
-        let module = format!("{namespace}/{name}/{provider}");
-        for segment in [namespace, name, provider, version] {
-            check_segment(segment).map_err(|reason| RegistryError::InvalidModule {
-                module: module.clone(),
-                reason,
-            })?;
-        }
-        let base = self.modules_base(&registry).await?;
-        let mut url = base.clone();
-        match url.path_segments_mut() {
-            Ok(mut segments) => {
-                segments
-                    .pop_if_empty()
-                    .extend([namespace, name, provider, version]);
-            }
-            Err(()) => {
-                return Err(RegistryError::BadResponse {
-                    url: base.to_string(),
-                    reason: format!("the {MODULES_SERVICE} URL cannot take a path"),
-                });
-            }
-        }
+        let (registry, url) = self
+            .version_url(host, [namespace, name, provider, version], &[])
+            .await?;
         let body = match self.fetch(&registry, &url).await? {
             Fetched::Body(body, _) => body,
             Fetched::Status(StatusCode::NOT_FOUND) => return Ok(None),
@@ -416,29 +396,10 @@ impl RegistryClient {
         provider: &str,
         version: &str,
     ) -> Result<String, RegistryError> {
-        let registry = RegistryHost::parse(host)?;
         let module = format!("{namespace}/{name}/{provider}");
-        for segment in [namespace, name, provider, version] {
-            check_segment(segment).map_err(|reason| RegistryError::InvalidModule {
-                module: module.clone(),
-                reason,
-            })?;
-        }
-        let base = self.modules_base(&registry).await?;
-        let mut url = base.clone();
-        match url.path_segments_mut() {
-            Ok(mut segments) => {
-                segments
-                    .pop_if_empty()
-                    .extend([namespace, name, provider, version, "download"]);
-            }
-            Err(()) => {
-                return Err(RegistryError::BadResponse {
-                    url: base.to_string(),
-                    reason: format!("the {MODULES_SERVICE} URL cannot take a path"),
-                });
-            }
-        }
+        let (registry, url) = self
+            .version_url(host, [namespace, name, provider, version], &["download"])
+            .await?;
         let (body, header) = match self.fetch(&registry, &url).await? {
             Fetched::Body(body, header) => (body, header),
             Fetched::Status(StatusCode::NOT_FOUND) => {
@@ -479,6 +440,38 @@ impl RegistryClient {
             });
         }
         Ok(location.to_owned())
+    }
+
+    /// The registry of `host` and the URL of one module version on it
+    /// (`<modules.v1>/<ns>/<name>/<provider>/<version>`, then `extra`), each part checked.
+    async fn version_url(
+        &self,
+        host: &str,
+        parts: [&str; 4],
+        extra: &[&str],
+    ) -> Result<(RegistryHost, Url), RegistryError> {
+        let registry = RegistryHost::parse(host)?;
+        let [namespace, name, provider, _] = parts;
+        for segment in parts {
+            check_segment(segment).map_err(|reason| RegistryError::InvalidModule {
+                module: format!("{namespace}/{name}/{provider}"),
+                reason,
+            })?;
+        }
+        let base = self.modules_base(&registry).await?;
+        let mut url = base.clone();
+        match url.path_segments_mut() {
+            Ok(mut segments) => {
+                segments.pop_if_empty().extend(parts.iter().chain(extra));
+            }
+            Err(()) => {
+                return Err(RegistryError::BadResponse {
+                    url: base.to_string(),
+                    reason: format!("the {MODULES_SERVICE} URL cannot take a path"),
+                });
+            }
+        }
+        Ok((registry, url))
     }
 
     /// The `modules.v1` base URL of `registry`, ending in `/`, from the cache or discovery.

@@ -1,23 +1,29 @@
-//! Reads the source blocks of a file without the parser, when they are written in the plain form
-//! most files use: a block of one-line attributes whose values are literals.
+//! Reads the source blocks of a file without the parser, when their `source` and `version` are
+//! written in the plain form most files use: one-line attributes whose values are literals.
 //!
 //! A scan parses only the items that can hold a module source (see [`super::skeleton`]); in most
-//! Terragrunt units that is one `terraform { source = "…" }` block, and parsing it with hcl-edit
-//! is still most of the cost of scanning the file. This reader checks the whole syntax of such
-//! blocks itself, line by line, and gives up (`None`) on anything beyond it: the caller then
-//! parses, so every file either gets what the parser would give or is parsed. What it accepts:
+//! Terragrunt units that is one `terraform { source = "…" }` block, and in a root module its
+//! `module` blocks; parsing them with hcl-edit is still most of the cost of scanning the file.
+//! The finder reads nothing of a block but its `source` and `version`, so this reader checks
+//! those itself and follows the rest of the block with the skeleton's lexer (strings,
+//! interpolations, heredocs, comments, brackets), as the skeleton does for the items it blanks.
+//! It gives up (`None`) on anything beyond that: the caller then parses, so every file that parses
+//! gets what the parser would give. What it accepts:
 //!
 //! - a header of the block word, quoted labels and `{`, the rest of the line blank or a comment;
-//! - lines that are blank, a `#` or `//` comment, or `name = value` with an optional comment,
+//! - inside, items the lexer follows, each ending at a newline outside brackets: an attribute
+//!   `name = …`, or a nested block (a word, labels, `{ … }`);
+//! - `source` and `version` written on one line as `name = value` with an optional comment,
 //!   where `value` is a quoted string without escapes or interpolation (`\`, `$`, `%` and
 //!   control characters are not accepted), an integer, `true`, `false` or `null`;
 //! - a line `}` closing the block, with an optional comment, and nothing after it;
-//! - each name at most once per block.
+//! - each attribute name at most once per block.
 //!
-//! Like the skeleton, the items that cannot hold a source are not read at all; and when a kept
-//! item mentions `local` or `include`, the evaluator needs those blocks: the reader gives up.
+//! The other attributes' values are not read: Baton does not evaluate them, so a syntax error
+//! there is left to Terraform, as it is in the items the skeleton blanks. Since `source` and
+//! `version` are plain strings, nothing is evaluated: `locals` and includes are not needed.
 
-use super::skeleton::{SOURCE_BLOCKS, contains, first_word, top_level_items};
+use super::skeleton::{SOURCE_BLOCKS, first_word, top_level_items};
 use std::ops::Range;
 
 /// One attribute of a [`LiteralBlock`].
@@ -57,69 +63,87 @@ pub fn literal_blocks(text: &str) -> Option<Vec<LiteralBlock<'_>>> {
         if !SOURCE_BLOCKS.contains(&first_word(item)) {
             continue;
         }
-        if contains(item, b"local") || contains(item, b"include") {
-            return None;
-        }
         out.push(block(text, r)?);
     }
     Some(out)
 }
 
+/// The attributes the finder reads, which must be plain literals for this reader.
+const READ: &[&str] = &["source", "version"];
+
 /// Reads one block spanning `r` of `text`.
 fn block(text: &str, r: Range<usize>) -> Option<LiteralBlock<'_>> {
     let b = text.as_bytes();
-    let mut lines = Lines {
-        b,
-        at: r.start,
-        end: r.end,
-        stray_cr: false,
+    let item = &b[r.clone()];
+    // A `\r` elsewhere than before a newline (even in a comment): how the parser reads that is
+    // not this reader's to guess.
+    let crlf = memchr::memchr_iter(b'\r', item).all(|n| b.get(r.start + n + 1) == Some(&b'\n'));
+    if !crlf {
+        return None;
+    }
+    let line_end = |start: usize| {
+        let stop = memchr::memchr(b'\n', &b[start..r.end]).map_or(r.end, |n| start + n);
+        if stop > start && b[stop - 1] == b'\r' {
+            stop - 1
+        } else {
+            stop
+        }
     };
-    let header = lines.next()?;
-    let ident = ident(b, header.start, header.end)?;
-    let mut i = ident.end;
+    let header_end = line_end(r.start);
+    let word = ident(b, r.start, header_end)?;
+    let brace = labels(b, word.end, header_end, false)?;
+    if !rest_blank(b, brace + 1, header_end) {
+        return None;
+    }
+    // The last line of the item closes the block: `}` and an optional comment.
+    let last = memchr::memrchr(b'\n', &b[r.start..r.end]).map(|n| r.start + n + 1)?;
+    let close = skip_blank(b, last, r.end);
+    if b.get(close) != Some(&b'}') || close >= r.end || !rest_blank(b, close + 1, line_end(last)) {
+        return None;
+    }
+    let body = header_end.min(r.end)..last;
+    let mut names: Vec<&str> = Vec::new();
+    let mut attributes: Vec<LiteralAttribute<'_>> = Vec::new();
+    for inner in top_level_items(&b[body.clone()])? {
+        let (start, end) = (body.start + inner.start, body.start + inner.end);
+        let name = ident(b, start, end)?;
+        let after = skip_blank(b, name.end, end);
+        if b.get(after) == Some(&b'=') && b.get(after + 1) != Some(&b'=') && after < end {
+            let name = &text[name];
+            if names.contains(&name) {
+                return None;
+            }
+            names.push(name);
+            if READ.contains(&name) {
+                // One line, a literal: the item must not go on past its line.
+                if memchr::memchr(b'\n', &b[start..end]).is_some() {
+                    return None;
+                }
+                attributes.push(attribute(text, start, line_end(start))?);
+            }
+        } else {
+            // A nested block: its word, labels and `{`; the lexer followed the rest.
+            labels(b, name.end, line_end(start), true)?;
+        }
+    }
+    Some(LiteralBlock {
+        ident: &text[word],
+        attributes,
+    })
+}
+
+/// The offset of the `{` after a block's word, past its labels (quoted strings without escapes
+/// or interpolation, and identifiers when `words`) and blank space, on the same line.
+fn labels(b: &[u8], mut i: usize, end: usize, words: bool) -> Option<usize> {
     loop {
-        i = skip_blank(b, i, header.end);
+        i = skip_blank(b, i, end);
         match b.get(i) {
-            Some(b'"') if i < header.end => i = quoted(b, i, header.end)?,
-            Some(b'{') if i < header.end => break,
+            Some(b'{') if i < end => return Some(i),
+            Some(b'"') if i < end => i = quoted(b, i, end)?,
+            Some(_) if i < end && words => i = ident(b, i, end)?.end,
             _ => return None,
         }
     }
-    if !rest_blank(b, i + 1, header.end) {
-        return None;
-    }
-    let mut attributes: Vec<LiteralAttribute<'_>> = Vec::new();
-    loop {
-        let line = lines.next()?;
-        let i = skip_blank(b, line.start, line.end);
-        if b.get(i) == Some(&b'}') && i < line.end {
-            if !rest_blank(b, i + 1, line.end) {
-                return None;
-            }
-            break;
-        }
-        if rest_blank(b, i, line.end) {
-            continue;
-        }
-        let attr = attribute(text, i, line.end)?;
-        if attributes.iter().any(|a| a.name == attr.name) {
-            return None;
-        }
-        attributes.push(attr);
-    }
-    // Nothing but blank space may follow the closing brace in the item.
-    for line in lines.by_ref() {
-        if skip_blank(b, line.start, line.end) != line.end {
-            return None;
-        }
-    }
-    if lines.stray_cr {
-        return None;
-    }
-    Some(LiteralBlock {
-        ident: &text[ident],
-        attributes,
-    })
 }
 
 /// `name = value` from `i` to the end of its line, with an optional comment.
@@ -202,36 +226,6 @@ fn rest_blank(b: &[u8], i: usize, end: usize) -> bool {
     i == end || b[i] == b'#' || b[i..end].starts_with(b"//")
 }
 
-/// The lines of an item, each without its newline and without a `\r` before it.
-struct Lines<'b> {
-    b: &'b [u8],
-    at: usize,
-    end: usize,
-    /// Whether a line held a `\r` elsewhere than before its newline (even in a comment): how
-    /// the parser reads that is not this reader's to guess.
-    stray_cr: bool,
-}
-
-impl Iterator for Lines<'_> {
-    type Item = Range<usize>;
-
-    fn next(&mut self) -> Option<Range<usize>> {
-        if self.at > self.end {
-            return None;
-        }
-        let start = self.at;
-        let stop = memchr::memchr(b'\n', &self.b[start..self.end]).map_or(self.end, |n| start + n);
-        self.at = stop + 1;
-        let line_end = if stop > start && self.b[stop - 1] == b'\r' {
-            stop - 1
-        } else {
-            stop
-        };
-        self.stray_cr |= memchr::memchr(b'\r', &self.b[start..line_end]).is_some();
-        Some(start..line_end)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,19 +262,39 @@ mod tests {
             names(text),
             Some(vec![(
                 "terraform".into(),
-                vec![
-                    (
-                        "source".into(),
-                        "\"git::https://x/y.git//m?ref=v1.2.0\"".into(),
-                        true
-                    ),
-                    ("count".into(), "12".into(), false),
-                    ("on".into(), "true".into(), false),
-                ]
+                vec![(
+                    "source".into(),
+                    "\"git::https://x/y.git//m?ref=v1.2.0\"".into(),
+                    true
+                ),]
             )])
         );
         let module = "module \"a\" \"b\" {\n  source  = \"x/y/aws\"\n  version = \"~> 1.0\"\n}\n";
         assert_eq!(names(module).unwrap()[0].1.len(), 2);
+    }
+
+    /// Values the finder does not read are followed by the lexer, not read: `locals`, heredocs,
+    /// nested blocks and multi-line values no longer send the file to the parser.
+    #[test]
+    fn what_the_finder_does_not_read_is_followed_not_read() {
+        let module = "module \"core_0\" {\n  source = \"github.com/a/b//m?ref=v2.1.0\"\n\n  name        = \"${local.name}-0\" # include\n  policy_json = local.policy\n  capacity    = 12\n  tags = {\n    a = \"}\"\n    b = [for x in [1] : x]\n  }\n  description = <<EOT\n  Instance 0 { of core.\n  EOT\n  providers = { aws = aws.east }\n  /* a\n  comment */\n}\n";
+        assert_eq!(
+            names(module),
+            Some(vec![(
+                "module".into(),
+                vec![(
+                    "source".into(),
+                    "\"github.com/a/b//m?ref=v2.1.0\"".into(),
+                    true
+                )]
+            )])
+        );
+        let unit = "terraform {\r\n  extra_arguments \"vars\" {\r\n    commands = [\"plan\"]\r\n    source = x\r\n  }\r\n  before_hook hook {\r\n  }\r\n  source = \"git::https://x/y.git?ref=v1\" // pinned\r\n}\r\n";
+        let read = names(unit).expect("read");
+        assert_eq!(read[0].1.len(), 1, "{read:?}");
+        assert_eq!(read[0].1[0].1, "\"git::https://x/y.git?ref=v1\"");
+        let stack = "unit \"a\" {\n  source = \"git::https://x/y.git?ref=v1\"\n  path   = \"a\"\n  values = {\n    region = local.region\n  }\n}\n";
+        assert_eq!(names(stack).expect("read")[0].1.len(), 1);
     }
 
     #[test]
@@ -294,23 +308,30 @@ mod tests {
             "terraform {\n  source = x\n}\n",
             "terraform {\n  source = 12a\n}\n",
             "terraform {\n  source = \"a\"\n  source = \"b\"\n}\n",
-            "terraform {\n  extra_arguments \"x\" {\n  }\n}\n",
             "terraform { source = \"a\" }\n",
             "terraform {\n  source = \"a\" } \n",
             "terraform {\n  source = \"a\"\n} x\n",
             "terraform {\n  source = <<EOT\nx\nEOT\n}\n",
             "terraform {\n  source = \"a\" /* c */\n}\n",
-            "terraform {\n  a = [1]\n}\n",
             "terraform {\n  a == 1\n}\n",
             "terraform {\n  9a = 1\n}\n",
             "terraform x {\n}\n",
             "terraform \"a\" b {\n}\n",
             "terraform {\n  source = \"a\"\n",
             "terraform {\n  source = \"a\tb\"\n}\n",
-            "module \"m\" {\n  source = \"./m\"\n  name = local.name\n}\n",
-            "module \"m\" {\n  source = \"./m\" # include\n}\n",
             "terraform {\n  source = \"a\" # c\rd\n}\n",
             "terraform {\n \r \n  source = \"a\"\n}\n",
+            "terraform {\n  source = \"a\"\n  x = \"${y}\"\n  source = \"b\"\n}\n",
+            "terraform {\n  x = 1\n  x = {\n  }\n}\n",
+            "terraform {\n  source = \"a\"\n  version = var.v\n}\n",
+            "terraform {\n  version = \"1\" /* c */\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b = {\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b = \"${x\"\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b = <<EOT\n  x\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b.c = 1\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  lifecycle x.y {\n  }\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  = 1\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b = 1 # \r 2\n}\n",
         ] {
             assert_eq!(names(text), None, "{text:?}");
         }

@@ -862,6 +862,12 @@ mod tests {
             "  version = \"\"\n",
             "  version = 3\n",
         ];
+        // What the finder does not read: values with references, heredocs, nested blocks.
+        let extras = [
+            "",
+            "  name = \"${local.name}-0\" # include\n  policy = local.policy\n  description = <<EOT\n  a { b\n  EOT\n",
+            "  tags = {\n    a = \"}\"\n    b = [for x in [1] : x]\n  }\n  nested \"x\" {\n    source = y\n  }\n  /* c\n  */\n",
+        ];
         let (mut checked, mut fast) = (0, 0);
         for (kind, file, word) in [
             (
@@ -877,11 +883,15 @@ mod tests {
             ),
         ] {
             for (i, src) in sources.iter().enumerate() {
-                for version in versions {
+                for (version, extra) in versions
+                    .iter()
+                    .flat_map(|v| extras.iter().map(move |e| (v, e)))
+                {
                     let nl = if i % 2 == 0 { "\n" } else { "\r\n" };
                     let bom = if i % 3 == 0 { "\u{feff}" } else { "" };
+                    let extra = extra.replace('\n', nl);
                     let text = format!(
-                        "{bom}# c{nl}{word} {{ # h{nl}  source = \"{src}\" # s{nl}{version}  n = 1{nl}  // x{nl}}}{nl}{nl}inputs = {{{nl}  a = \"b\"{nl}}}{nl}{word} {{{nl}}}{nl}"
+                        "{bom}# c{nl}locals {{{nl}  name = \"x\"{nl}}}{nl}{word} {{ # h{nl}{extra}  source = \"{src}\" # s{nl}{version}  n = 1{nl}  // x{nl}}}{nl}{nl}inputs = {{{nl}  a = \"b\"{nl}}}{nl}{word} {{{nl}}}{nl}"
                     );
                     let files = MemFiles::default();
                     let path = Path::new(file);

@@ -257,11 +257,12 @@ pub struct Replacement<'a> {
 /// 1. each new text is written to a temporary file beside its original, with its permissions;
 /// 2. the temporary files are flushed to disk, all at the same time;
 /// 3. each original that still holds the bytes that were read is replaced by its temporary file
-///    (a rename, atomic); the others are left as they are and their temporary files removed;
-/// 4. each folder holding a replaced file is flushed once, so that the renames are on disk too.
+///    (a rename, atomic); the others are left as they are and their temporary files removed.
 ///
 /// A crash at any point leaves every file whole, with its old bytes or its new ones: a rename
-/// only ever puts in place a file whose contents are already on disk. Runs on `threads` threads
+/// only ever puts in place a file whose contents are already on disk. The folders are not
+/// flushed: that would only make the renames themselves survive a power cut, and a file whose
+/// rename did not is whole and old, which the next run updates. Runs on `threads` threads
 /// (the disk, not the CPU, is waited on). Returns one result per file, in order.
 pub fn write_all_checked(files: &[Replacement<'_>], threads: usize) -> Vec<Result<(), WriteError>> {
     let run = || {
@@ -285,15 +286,6 @@ pub fn write_all_checked(files: &[Replacement<'_>], threads: usize) -> Vec<Resul
             .zip(temps)
             .map(|(f, tmp)| replace_checked(f.path, f.old, tmp?))
             .collect();
-        let mut dirs: Vec<&Path> = files
-            .iter()
-            .zip(&results)
-            .filter(|(_, r)| r.is_ok())
-            .map(|(f, _)| f.path.parent().unwrap_or(Path::new(".")))
-            .collect();
-        dirs.sort_unstable();
-        dirs.dedup();
-        dirs.par_iter().for_each(|dir| sync_dir(dir));
         results
     };
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -306,13 +298,19 @@ pub fn write_all_checked(files: &[Replacement<'_>], threads: usize) -> Vec<Resul
 /// permissions.
 fn temp_beside(path: &Path, contents: &str) -> Result<tempfile::NamedTempFile, WriteError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".baton-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let wanted = std::fs::metadata(path).ok().map(|m| m.permissions());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".baton-").suffix(".tmp");
+    // Created with the original's permissions; set again only where the umask narrowed them.
+    if let Some(p) = &wanted {
+        builder.permissions(p.clone());
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(contents.as_bytes())?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
+    if let Some(p) = wanted {
+        if tmp.as_file().metadata()?.permissions() != p {
+            tmp.as_file().set_permissions(p)?;
+        }
     }
     Ok(tmp)
 }
@@ -327,15 +325,6 @@ fn replace_checked(path: &Path, old: &str, tmp: tempfile::NamedTempFile) -> Resu
     }
     tmp.persist(path).map_err(|e| WriteError::Io(e.error))?;
     Ok(())
-}
-
-/// Flushes a folder's entries (the renames in it) to disk. Where folders cannot be opened or
-/// flushed (some file systems, other systems), the renames are still made: only their
-/// durability across a power cut is then the file system's own.
-fn sync_dir(dir: &Path) {
-    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
-        log::debug!("cannot flush the folder {}: {e}", dir.display());
-    }
 }
 
 /// A unified diff of one file, as `git diff` shows it.

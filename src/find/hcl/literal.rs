@@ -23,7 +23,7 @@
 //! there is left to Terraform, as it is in the items the skeleton blanks. Since `source` and
 //! `version` are plain strings, nothing is evaluated: `locals` and includes are not needed.
 
-use super::skeleton::{SOURCE_BLOCKS, first_word, top_level_items};
+use super::skeleton::{SOURCE_BLOCKS, first_word, top_level_items, top_level_items_within};
 use std::ops::Range;
 
 /// One attribute of a [`LiteralBlock`].
@@ -71,6 +71,10 @@ pub fn literal_blocks(text: &str) -> Option<Vec<LiteralBlock<'_>>> {
 /// The attributes the finder reads, which must be plain literals for this reader.
 const READ: &[&str] = &["source", "version"];
 
+/// How deep the values and nested blocks this reader follows may nest (deeper: the parser
+/// decides, and reports what it cannot read).
+const MAX_DEPTH: usize = 32;
+
 /// Reads one block spanning `r` of `text`.
 fn block(text: &str, r: Range<usize>) -> Option<LiteralBlock<'_>> {
     let b = text.as_bytes();
@@ -104,11 +108,15 @@ fn block(text: &str, r: Range<usize>) -> Option<LiteralBlock<'_>> {
     let body = header_end.min(r.end)..last;
     let mut names: Vec<&str> = Vec::new();
     let mut attributes: Vec<LiteralAttribute<'_>> = Vec::new();
-    for inner in top_level_items(&b[body.clone()])? {
+    for inner in top_level_items_within(&b[body.clone()], MAX_DEPTH)? {
         let (start, end) = (body.start + inner.start, body.start + inner.end);
         let name = ident(b, start, end)?;
         let after = skip_blank(b, name.end, end);
         if b.get(after) == Some(&b'=') && b.get(after + 1) != Some(&b'=') && after < end {
+            // A value must start on the attribute's line.
+            if rest_blank(b, after + 1, line_end(start)) {
+                return None;
+            }
             let name = &text[name];
             if names.contains(&name) {
                 return None;
@@ -293,6 +301,19 @@ mod tests {
         let read = names(unit).expect("read");
         assert_eq!(read[0].1.len(), 1, "{read:?}");
         assert_eq!(read[0].1[0].1, "\"git::https://x/y.git?ref=v1\"");
+        let nested = |n: usize| {
+            format!(
+                "module \"m\" {{\n  source = \"a\"\n  b = {}{}\n}}\n",
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        assert!(names(&nested(MAX_DEPTH)).is_some());
+        assert_eq!(
+            names(&nested(MAX_DEPTH + 1)),
+            None,
+            "deeper: the parser decides"
+        );
         let stack = "unit \"a\" {\n  source = \"git::https://x/y.git?ref=v1\"\n  path   = \"a\"\n  values = {\n    region = local.region\n  }\n}\n";
         assert_eq!(names(stack).expect("read")[0].1.len(), 1);
     }
@@ -332,6 +353,8 @@ mod tests {
             "module \"m\" {\n  source = \"a\"\n  lifecycle x.y {\n  }\n}\n",
             "module \"m\" {\n  source = \"a\"\n  = 1\n}\n",
             "module \"m\" {\n  source = \"a\"\n  b = 1 # \r 2\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b = # nothing\n}\n",
+            "module \"m\" {\n  source = \"a\"\n  b =\n    1\n}\n",
         ] {
             assert_eq!(names(text), None, "{text:?}");
         }

@@ -127,10 +127,17 @@ fn skip(b: &[u8], i: usize, table: &[bool; 256]) -> usize {
 /// The byte ranges of the top-level items: from an item's first byte to the newline that ends it
 /// (excluded), comments between items left out.
 pub(super) fn top_level_items(b: &[u8]) -> Option<Vec<Range<usize>>> {
+    top_level_items_within(b, usize::MAX)
+}
+
+/// [`top_level_items`], giving up where brackets, strings and interpolations nest deeper than
+/// `max_depth`.
+pub(super) fn top_level_items_within(b: &[u8], max_depth: usize) -> Option<Vec<Range<usize>>> {
     let mut lexer = Lexer {
         b,
         i: 0,
         stack: Vec::new(),
+        max_depth,
         start: None,
         items: Vec::new(),
     };
@@ -148,6 +155,8 @@ struct Lexer<'b> {
     i: usize,
     /// What encloses `i`, innermost last.
     stack: Vec<Frame>,
+    /// The deepest `stack` followed.
+    max_depth: usize,
     /// Where the current top-level item starts, while in one.
     start: Option<usize>,
     /// The items ended so far.
@@ -157,6 +166,9 @@ struct Lexer<'b> {
 impl Lexer<'_> {
     /// Moves past the next thing that matters (`None`: the lexer cannot follow the text).
     fn step(&mut self) -> Option<()> {
+        if self.stack.len() > self.max_depth {
+            return None;
+        }
         if self.stack.last() == Some(&Frame::Quoted) {
             return self.quoted();
         }

@@ -132,13 +132,67 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// Writes the scan as pretty JSON, with a trailing newline.
+/// Writes the scan as pretty JSON, with a trailing newline: the bytes `serde_json`'s pretty
+/// printer gives, with the usages (most of a large tree's output) printed on every core, a chunk
+/// at a time, and written in order.
 pub fn write_scan_json(report: &ScanReport, out: impl std::io::Write) -> std::io::Result<()> {
+    use rayon::prelude::*;
     use std::io::Write as _;
     let mut out = std::io::BufWriter::new(out);
-    serde_json::to_writer_pretty(&mut out, report)?;
-    out.write_all(b"\n")?;
+    out.write_all(b"{\n  \"usages\": ")?;
+    if report.usages.is_empty() {
+        out.write_all(b"[]")?;
+    } else {
+        out.write_all(b"[")?;
+        let chunks: Vec<Vec<u8>> = report
+            .usages
+            .par_chunks(256)
+            .map(|chunk| {
+                let mut buf = Vec::with_capacity(chunk.len() * 320);
+                for u in chunk {
+                    buf.extend_from_slice(b"\n    ");
+                    indented(&mut buf, u, b"\n    ")?;
+                    buf.push(b',');
+                }
+                Ok(buf)
+            })
+            .collect::<serde_json::Result<_>>()?;
+        let last = chunks.len() - 1;
+        for (i, chunk) in chunks.iter().enumerate() {
+            // The comma after the last usage is not written.
+            let end = if i == last {
+                chunk.len() - 1
+            } else {
+                chunk.len()
+            };
+            out.write_all(&chunk[..end])?;
+        }
+        out.write_all(b"\n  ]")?;
+    }
+    out.write_all(b",\n  \"errors\": ")?;
+    let mut errors = Vec::new();
+    indented(&mut errors, &report.errors, b"\n  ")?;
+    out.write_all(&errors)?;
+    out.write_all(b"\n}\n")?;
     out.flush()
+}
+
+/// Appends `value` as pretty JSON whose lines after the first start with `newline`'s
+/// indentation (JSON text holds no line break but those the printer writes).
+fn indented<T: serde::Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    value: &T,
+    newline: &[u8],
+) -> serde_json::Result<()> {
+    let text = serde_json::to_vec_pretty(value)?;
+    let mut rest = text.as_slice();
+    while let Some(n) = memchr::memchr(b'\n', rest) {
+        buf.extend_from_slice(&rest[..n]);
+        buf.extend_from_slice(newline);
+        rest = &rest[n + 1..];
+    }
+    buf.extend_from_slice(rest);
+    Ok(())
 }
 
 const NO_ID: &str = "(not identified)";
@@ -555,6 +609,49 @@ mod tests {
             "{text}"
         );
         assert_eq!(text.lines().count(), 3, "{text}");
+    }
+
+    /// The scan's JSON, printed a chunk of usages per core, is byte for byte what the pretty
+    /// printer gives for the whole report.
+    #[test]
+    fn scan_json_is_the_pretty_printer_s_at_every_size() {
+        use crate::find::scan::FileProblem;
+        use crate::find::scan::fixtures::{report, usage};
+        for (usages, errors) in [(0, 0), (1, 0), (0, 2), (1, 1), (257, 0), (1_000, 3)] {
+            let mut r = report(
+                (0..usages)
+                    .map(|i| {
+                        let mut u = usage(
+                            &format!("dev/ü{i}\n\"a\".tf"),
+                            "github.com/o/r?ref=v1.0.0",
+                            if i % 2 == 0 { "v1.0.0" } else { "\u{1b}\r" },
+                        );
+                        if i % 3 == 0 {
+                            u.notes = vec!["a\nb".into(), "c".into()];
+                            u.version_file = Some("x/{ }.hcl".into());
+                        }
+                        u
+                    })
+                    .collect(),
+            );
+            r.errors = (0..errors)
+                .map(|i| FileProblem {
+                    file: format!("e{i}.tf"),
+                    line: (i > 0).then_some(i),
+                    column: None,
+                    message: "cannot \"parse\"\n".into(),
+                })
+                .collect();
+            let mut out = Vec::new();
+            write_scan_json(&r, &mut out).unwrap();
+            let mut want = serde_json::to_string_pretty(&r).unwrap();
+            want.push('\n');
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                want,
+                "{usages} usages, {errors} errors"
+            );
+        }
     }
 
     #[test]

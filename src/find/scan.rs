@@ -230,7 +230,10 @@ fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
             kept.push(result);
         }
     }
-    kept.sort_by(|a, b| a.file().cmp(b.file()));
+    // Each file gives one result: an unstable sort orders them as a stable one would.
+    rayon::slice::ParallelSliceMut::par_sort_unstable_by(&mut kept[..], |a, b| {
+        a.file().cmp(b.file())
+    });
     let mut report = ScanReport {
         usages: Vec::with_capacity(kept.iter().map(|r| r.usages.len()).sum()),
         errors: Vec::new(),

@@ -832,6 +832,12 @@ impl Git {
         Ok(parse_log(&out))
     }
 
+    /// The commits of the first-parent line of `rev`, newest first.
+    pub fn first_parent_shas(&self, rev: &str) -> Result<Vec<String>, GitError> {
+        let out = self.run(&["rev-list", "--first-parent", "--end-of-options", rev, "--"])?;
+        Ok(out.lines().map(str::to_owned).collect())
+    }
+
     /// Every regular file of the tree of `rev`: path (from the repository root) and blob.
     pub fn ls_tree(&self, rev: &str) -> Result<Vec<(String, String)>, GitError> {
         let out = self.run(&[

@@ -442,7 +442,11 @@ fn read_kept(
     let mainline: HashSet<String> = line.iter().cloned().collect();
     let plan = plan(&all, &commits, &repo.prefix);
     // The warnings are given once all are known: those of the kept commits, then the new.
-    let replayed = replay(&all, repo, (&commits, &mainline), tree, &plan, &Quiet)?;
+    let replayed = if commits.is_empty() {
+        Replayed::default()
+    } else {
+        replay(&all, repo, (&commits, &mainline), tree, &plan, &Quiet)?
+    };
     let changed = new > 0 || !found;
     kept.oldest = kept.oldest.or(commits.first().map(|c| c.time));
     kept.commits.extend(commits.iter().map(|c| c.sha.clone()));
@@ -542,6 +546,7 @@ fn plan(query: &HistoryQuery, commits: &[LogCommit], prefix: &str) -> Vec<Vec<It
 }
 
 /// What a replay found: the changes, newest first, and the warnings, by commit.
+#[derive(Default)]
 struct Replayed {
     changes: Vec<Change>,
     warnings: Vec<KeptWarning>,

@@ -951,10 +951,15 @@ fn read_object(
     let size: usize = size
         .parse()
         .map_err(|_| fail(format!("unexpected answer {header:?}")))?;
-    let mut data = vec![0; size + 1];
-    stdout
-        .read_exact(&mut data)
+    // Read into spare capacity: zeroing the buffer first costs as much as copying into it.
+    let mut data = Vec::with_capacity(size + 1);
+    let read = (&mut *stdout)
+        .take(size as u64 + 1)
+        .read_to_end(&mut data)
         .map_err(|e| fail(e.to_string()))?;
+    if read != size + 1 {
+        return Err(fail("the process ended".into()));
+    }
     data.truncate(size);
     Ok(Some(GitObject {
         oid: oid.to_owned(),

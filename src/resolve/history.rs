@@ -98,7 +98,10 @@ pub struct Change {
     /// The versions they have after, as written, lowest first.
     pub to: Vec<String>,
     /// The commit time.
-    #[serde(serialize_with = "serialize_time", deserialize_with = "deserialize_time")]
+    #[serde(
+        serialize_with = "serialize_time",
+        deserialize_with = "deserialize_time"
+    )]
     pub time: Timestamp,
     /// The commit on the first-parent line (the merge commit, for merged pull requests).
     pub commit: String,
@@ -319,7 +322,10 @@ pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<His
 /// The changes of the query's dependency made since its time, of a history read for all.
 fn filtered(mut all: History, query: &HistoryQuery) -> History {
     all.changes.retain(|c| {
-        query.dependency.as_deref().is_none_or(|d| d == c.dependency)
+        query
+            .dependency
+            .as_deref()
+            .is_none_or(|d| d == c.dependency)
             && query.since.is_none_or(|s| c.time >= s)
     });
     all
@@ -621,11 +627,12 @@ fn replay(
         found.reverse();
         out.changes.extend(found);
         let warnings = recorder.kept.into_inner().unwrap_or_default();
-        out.warnings.extend(warnings.into_iter().map(|warning| KeptWarning {
-            commit: commit.sha.clone(),
-            time: commit.time,
-            warning,
-        }));
+        out.warnings
+            .extend(warnings.into_iter().map(|warning| KeptWarning {
+                commit: commit.sha.clone(),
+                time: commit.time,
+                warning,
+            }));
     }
     out.changes.reverse();
     Ok(out)

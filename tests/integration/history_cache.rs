@@ -108,10 +108,7 @@ fn a_kept_history_of_other_environments_is_not_used() {
     let cache = tmp.path().join("cache");
     let dev = ["--env", "dev=dev/**"];
     let wide = ["--env", "dev=dev/**,stage/**"];
-    assert_eq!(
-        listed(&repo, &dev, Some(&cache)),
-        listed(&repo, &dev, None)
-    );
+    assert_eq!(listed(&repo, &dev, Some(&cache)), listed(&repo, &dev, None));
     assert_eq!(
         listed(&repo, &wide, Some(&cache)),
         listed(&repo, &wide, None)

@@ -2,11 +2,11 @@
 //! looked up) go to a [`Reporter`] the front end supplies, so that no stage prints: the command
 //! line writes them as warnings, the action as annotations, and tests collect them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 
 /// One problem, anchored to a file when it concerns one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Warning {
     /// The file, relative to the working directory; empty when the problem concerns no file.
     pub file: String,

@@ -452,6 +452,7 @@ impl<F: Fn(&str) -> Option<String>> Inputs<F> {
             limit: crate::promote::history::DEFAULT_LIMIT,
             since: None,
             format: Format::Markdown,
+            cache_dir: self.get("cache_dir").map(PathBuf::from),
         })
     }
 

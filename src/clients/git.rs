@@ -832,6 +832,12 @@ impl Git {
         Ok(parse_log(&out))
     }
 
+    /// The commits of the first-parent line of `rev`, newest first.
+    pub fn first_parent_shas(&self, rev: &str) -> Result<Vec<String>, GitError> {
+        let out = self.run(&["rev-list", "--first-parent", "--end-of-options", rev, "--"])?;
+        Ok(out.lines().map(str::to_owned).collect())
+    }
+
     /// Every regular file of the tree of `rev`: path (from the repository root) and blob.
     pub fn ls_tree(&self, rev: &str) -> Result<Vec<(String, String)>, GitError> {
         let out = self.run(&[
@@ -945,10 +951,15 @@ fn read_object(
     let size: usize = size
         .parse()
         .map_err(|_| fail(format!("unexpected answer {header:?}")))?;
-    let mut data = vec![0; size + 1];
-    stdout
-        .read_exact(&mut data)
+    // Read into spare capacity: zeroing the buffer first costs as much as copying into it.
+    let mut data = Vec::with_capacity(size + 1);
+    let read = (&mut *stdout)
+        .take(size as u64 + 1)
+        .read_to_end(&mut data)
         .map_err(|e| fail(e.to_string()))?;
+    if read != size + 1 {
+        return Err(fail("the process ended".into()));
+    }
     data.truncate(size);
     Ok(Some(GitObject {
         oid: oid.to_owned(),
@@ -959,17 +970,67 @@ fn read_object(
 
 /// A `git cat-file --batch` given a list of objects up front: a thread writes the names while
 /// the answers are read in the same order, so that reading many objects costs no round trip
-/// each. The pipes bound how far git runs ahead.
+/// each. With several processes (lanes), runs of [`STREAM_RUN`] objects go to each lane in
+/// turn, and a thread per lane reads its answers ahead (at most [`LANE_AHEAD`] objects), so
+/// that the lanes unpack objects at the same time and are taken back in the list's order.
 pub struct CatFileStream {
-    child: Child,
-    stdout: io::BufReader<std::process::ChildStdout>,
+    lanes: Vec<Lane>,
+    /// How many objects have been taken.
+    taken: usize,
+    /// The directory git runs in, for errors.
     dir: String,
 }
 
+/// One `git cat-file --batch` process of a [`CatFileStream`].
+struct Lane {
+    child: Child,
+    answers: Receiver<Result<Option<GitObject>, GitError>>,
+}
+
+/// How many consecutive objects of the list go to one lane.
+pub const STREAM_RUN: usize = 64;
+/// How many objects a lane reads ahead of the one taken.
+const LANE_AHEAD: usize = 2 * STREAM_RUN;
+
 impl Git {
     /// Starts reading `names` (object ids or `<rev>:<path>`), to be taken in order with
-    /// [`CatFileStream::next_object`]. Names holding a line break are read as missing.
+    /// [`CatFileStream::next_object`], through one process per available core (at most
+    /// four): long lists are unpacked on every core. Names holding a line break are read
+    /// as missing.
     pub fn cat_file_stream(&self, names: Vec<String>) -> Result<CatFileStream, GitError> {
+        let cores = thread::available_parallelism().map_or(1, |n| n.get());
+        self.cat_file_lanes(names, cores.min(4))
+    }
+
+    /// [`Git::cat_file_stream`] through `lanes` processes (one at least; fewer when the list
+    /// is short).
+    pub fn cat_file_lanes(
+        &self,
+        names: Vec<String>,
+        lanes: usize,
+    ) -> Result<CatFileStream, GitError> {
+        let count = lanes.clamp(1, names.len().div_ceil(STREAM_RUN).max(1));
+        let mut split: Vec<Vec<String>> = vec![Vec::new(); count];
+        for (i, name) in names.into_iter().enumerate() {
+            split[(i / STREAM_RUN) % count].push(name);
+        }
+        log::debug!(
+            "git cat-file --batch ({} objects, {count} processes)",
+            split.iter().map(Vec::len).sum::<usize>()
+        );
+        let mut stream = CatFileStream {
+            lanes: Vec::with_capacity(count),
+            taken: 0,
+            dir: self.dir.display().to_string(),
+        };
+        for names in split {
+            stream.lanes.push(self.cat_file_lane(names)?);
+        }
+        Ok(stream)
+    }
+
+    /// One lane: the process, a thread writing its names, a thread reading its answers.
+    fn cat_file_lane(&self, names: Vec<String>) -> Result<Lane, GitError> {
         use std::io::Write as _;
         let ssh_default = self.wants_ssh_default();
         let mut cmd = Command::new("git");
@@ -979,7 +1040,6 @@ impl Git {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         self.apply_env(&mut cmd, ssh_default);
-        log::debug!("git cat-file --batch ({} objects)", names.len());
         let mut child = cmd.spawn().map_err(GitError::Spawn)?;
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             kill(&mut child);
@@ -987,7 +1047,8 @@ impl Git {
                 "no pipes to git cat-file",
             )));
         };
-        let spawned = thread::Builder::new()
+        let expected = names.len();
+        let writer = thread::Builder::new()
             .name("git-cat-file-names".to_owned())
             .spawn(move || {
                 let mut stdin = io::BufWriter::new(stdin);
@@ -1005,28 +1066,50 @@ impl Git {
                 }
                 let _ = stdin.flush();
             });
-        if let Err(e) = spawned {
+        let (send, answers) = mpsc::sync_channel(LANE_AHEAD);
+        let dir = self.dir.display().to_string();
+        let reader = writer.and_then(|_| {
+            thread::Builder::new()
+                .name("git-cat-file-answers".to_owned())
+                .spawn(move || {
+                    let mut stdout = io::BufReader::with_capacity(256 * 1024, stdout);
+                    for _ in 0..expected {
+                        let answer = read_object(&mut stdout, &dir);
+                        let failed = answer.is_err();
+                        // The stream dropped: nothing more is wanted.
+                        if send.send(answer).is_err() || failed {
+                            return;
+                        }
+                    }
+                })
+        });
+        if let Err(e) = reader {
             kill(&mut child);
             return Err(GitError::Spawn(e));
         }
-        Ok(CatFileStream {
-            child,
-            stdout: io::BufReader::with_capacity(256 * 1024, stdout),
-            dir: self.dir.display().to_string(),
-        })
+        Ok(Lane { child, answers })
     }
 }
 
 impl CatFileStream {
     /// The next object of the list; `None` when it does not exist.
     pub fn next_object(&mut self) -> Result<Option<GitObject>, GitError> {
-        read_object(&mut self.stdout, &self.dir)
+        let lane = (self.taken / STREAM_RUN) % self.lanes.len();
+        self.taken += 1;
+        self.lanes[lane].answers.recv().unwrap_or_else(|_| {
+            Err(GitError::Batch {
+                dir: self.dir.clone(),
+                message: "the process ended".into(),
+            })
+        })
     }
 }
 
 impl Drop for CatFileStream {
     fn drop(&mut self) {
-        kill(&mut self.child);
+        for lane in &mut self.lanes {
+            kill(&mut lane.child);
+        }
     }
 }
 
@@ -1639,6 +1722,47 @@ mod tests {
             .show_file("no-such-rev", Path::new("main.tf"))
             .unwrap_err();
         assert!(matches!(err, GitError::Failed { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn several_lanes_give_the_objects_of_one_in_the_same_order() {
+        let fx = Fixture::new();
+        let repo = fx.init("repo");
+        let git = fx.git(&repo);
+        // More objects than two runs of each lane, some missing, some read twice.
+        let mut names = Vec::new();
+        for i in 0..(3 * STREAM_RUN + 5) {
+            let path = format!("dev/f{i}.hcl");
+            fs::create_dir_all(repo.join("dev")).unwrap();
+            fs::write(repo.join(&path), format!("file {i}\n")).unwrap();
+            names.push(format!("HEAD:{path}"));
+            if i % 7 == 0 {
+                names.push(format!("HEAD:dev/missing{i}.hcl"));
+                names.push("HEAD:dev/f0.hcl".to_string());
+            }
+        }
+        git.run(&["add", "-A"]).unwrap();
+        git.run(&["commit", "--quiet", "-m", "files"]).unwrap();
+        let read = |lanes: usize| {
+            let mut stream = git.cat_file_lanes(names.clone(), lanes).unwrap();
+            let objects: Vec<Option<GitObject>> = (0..names.len())
+                .map(|_| stream.next_object().unwrap())
+                .collect();
+            (stream.lanes.len(), objects)
+        };
+        let (one_lane, one) = read(1);
+        assert_eq!(one_lane, 1);
+        assert_eq!(one[0].as_ref().unwrap().data, b"file 0\n");
+        assert!(one[1].is_none());
+        for lanes in [2, 3, 16] {
+            let (used, objects) = read(lanes);
+            assert_eq!(used, lanes.min(names.len().div_ceil(STREAM_RUN)));
+            assert_eq!(objects, one, "{lanes} lanes");
+        }
+        // Dropped before the end: the processes are ended, nothing hangs.
+        let mut early = git.cat_file_lanes(names.clone(), 2).unwrap();
+        assert!(early.next_object().unwrap().is_some());
+        drop(early);
     }
 
     #[test]

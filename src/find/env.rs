@@ -93,6 +93,21 @@ impl DirFilter {
         self.exclude_text.join(",")
     }
 
+    /// Everything that decides which paths the filter selects, as text: two filters with the
+    /// same key select the same paths (for keys of kept results).
+    pub fn key(&self) -> String {
+        let mut key = format!("{:?}|{:?}", self.include_text, self.exclude_text);
+        if let Some(base) = &self.base {
+            key.push_str(&format!(
+                "|{:?}|{:?}|{}",
+                base.prepend,
+                base.strip,
+                base.local.as_ref().map(|l| l.key()).unwrap_or_default()
+            ));
+        }
+        key
+    }
+
     /// Whether a file, given by its path relative to the working directory, is in the
     /// environment. A glob matches a file when it matches the file's path or one of the folders
     /// above it, so `dev` and `dev/**` both select everything below `dev/`.

@@ -31,6 +31,8 @@ pub struct HistoryRequest {
     pub limit: usize,
     /// Only changes committed at or after this time.
     pub since: Option<Timestamp>,
+    /// Keep the history read in this folder for the next run (`None`: read it all each time).
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The history, ready to render.
@@ -69,6 +71,7 @@ pub fn run(request: &HistoryRequest, reporter: &dyn Reporter) -> anyhow::Result<
             environments,
             dependency: request.dependency.clone().filter(|d| !d.is_empty()),
             since: request.since,
+            cache_dir: request.cache_dir.clone(),
         },
         reporter,
     )?;

@@ -654,6 +654,8 @@ pub struct StatusRequest {
     pub exclude_dirs: Vec<String>,
     /// What to show of the matrix: filters, soak ages and gates.
     pub view: StatusView,
+    /// Keep the history read for the ages in this folder for the next run.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What `status` shows besides the versions: plain values the front ends fill.
@@ -744,6 +746,7 @@ fn soak_ages(
             environments,
             dependency: request.view.dependency.clone().filter(|d| !d.is_empty()),
             since: None,
+            cache_dir: request.cache_dir.clone(),
         },
         reporter,
     )?;

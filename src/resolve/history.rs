@@ -17,7 +17,7 @@ use crate::find::scan::{ScanError, ref_problem};
 use crate::find::source::Source;
 use crate::version::{self, Constraint, Version};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -55,10 +55,13 @@ pub struct HistoryQuery {
     pub dependency: Option<String>,
     /// Only commits made at or after this time (older commits are still replayed, not parsed).
     pub since: Option<Timestamp>,
+    /// Keep what was read in this folder, and read only the commits made since the last run
+    /// (see [`crate::resolve::history_index`]); `None`: read the whole history every time.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// What made a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
     /// A Baton update (newer releases).
@@ -84,7 +87,7 @@ impl ChangeKind {
 }
 
 /// One commit that changed the versions of one dependency in one environment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// The environment.
     pub environment: String,
@@ -95,7 +98,10 @@ pub struct Change {
     /// The versions they have after, as written, lowest first.
     pub to: Vec<String>,
     /// The commit time.
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(
+        serialize_with = "serialize_time",
+        deserialize_with = "deserialize_time"
+    )]
     pub time: Timestamp,
     /// The commit on the first-parent line (the merge commit, for merged pull requests).
     pub commit: String,
@@ -114,6 +120,11 @@ pub struct Change {
 
 fn serialize_time<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&clock::rfc3339(*t))
+}
+
+fn deserialize_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse::<Timestamp>().map_err(serde::de::Error::custom)
 }
 
 /// The history read.
@@ -270,18 +281,58 @@ pub fn pull_request_of(subject: &str) -> Option<u64> {
 }
 
 /// Reads the history; changes of files that cannot be read or parsed are reported and left
-/// out.
+/// out. With a cache folder (and a repository that is not a shallow clone), what an earlier
+/// run kept there is reused and only the commits made since are read.
 pub fn read(query: &HistoryQuery, reporter: &dyn Reporter) -> anyhow::Result<History> {
-    let Some(log) = open(query)? else {
+    let Some(repo) = open(query)? else {
         // A repository without commits has no history.
         return Ok(History::default());
     };
-    let plan = plan(query, &log.commits, &log.prefix);
-    replay(query, log, &plan, reporter)
+    match query.cache_dir.as_deref() {
+        Some(dir) if !repo.shallow => {
+            let all = read_kept(query, &repo, dir, reporter)?;
+            Ok(filtered(all, query))
+        }
+        cache => {
+            if cache.is_some() {
+                log::debug!("a shallow clone: its history is not kept between runs");
+            }
+            let mut commits = repo.git.first_parent_log("HEAD")?;
+            commits.reverse();
+            let mainline: HashSet<String> = commits.iter().map(|c| c.sha.clone()).collect();
+            let plan = plan(query, &commits, &repo.prefix);
+            let replayed = replay(
+                query,
+                &repo,
+                (&commits, &mainline),
+                BTreeMap::new(),
+                &plan,
+                reporter,
+            )?;
+            Ok(History {
+                changes: replayed.changes,
+                commits: commits.len(),
+                shallow: repo.shallow,
+                oldest: commits.first().map(|c| clock::from_unix(c.time)),
+            })
+        }
+    }
 }
 
-/// The first-parent history of the checked-out branch, and where the working directory is.
-struct Log {
+/// The changes of the query's dependency made since its time, of a history read for all.
+fn filtered(mut all: History, query: &HistoryQuery) -> History {
+    all.changes.retain(|c| {
+        query
+            .dependency
+            .as_deref()
+            .is_none_or(|d| d == c.dependency)
+            && query.since.is_none_or(|s| c.time >= s)
+    });
+    all
+}
+
+/// The repository of the working directory.
+struct Repo {
     /// Git, run in the working directory.
     git: Git,
     /// The repository's root folder.
@@ -290,15 +341,10 @@ struct Log {
     prefix: String,
     /// Whether the repository is a shallow clone.
     shallow: bool,
-    /// The commits on the first-parent line, oldest first.
-    commits: Vec<LogCommit>,
-    /// Their shas.
-    mainline: HashSet<String>,
 }
 
-/// Finds the repository of the working directory and reads its first-parent log in one
-/// `git log`; `None` when it has no commits.
-fn open(query: &HistoryQuery) -> anyhow::Result<Option<Log>> {
+/// Finds the repository of the working directory; `None` when it has no commits.
+fn open(query: &HistoryQuery) -> anyhow::Result<Option<Repo>> {
     let root = std::fs::canonicalize(&query.working_dir)
         .ok()
         .filter(|p| p.is_dir())
@@ -316,17 +362,156 @@ fn open(query: &HistoryQuery) -> anyhow::Result<Option<Log>> {
     }
     let prefix = git.show_prefix()?;
     let shallow = git.is_shallow()?;
-    let mut commits = git.first_parent_log("HEAD")?;
-    commits.reverse();
-    let mainline: HashSet<String> = commits.iter().map(|c| c.sha.clone()).collect();
-    Ok(Some(Log {
+    Ok(Some(Repo {
         git,
         toplevel,
         prefix,
         shallow,
-        commits,
-        mainline,
     }))
+}
+
+/// What a run keeps for the next: the unfiltered history up to a commit.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Kept {
+    /// The first-parent commits read, oldest first.
+    commits: Vec<String>,
+    /// The time of the oldest, seconds since the epoch.
+    oldest: Option<i64>,
+    /// The changes, newest first.
+    changes: Vec<Change>,
+    /// The warnings reading them gave.
+    warnings: Vec<KeptWarning>,
+}
+
+/// A warning given while reading a commit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct KeptWarning {
+    /// The commit.
+    commit: String,
+    /// Its time, seconds since the epoch.
+    time: i64,
+    /// The warning.
+    warning: Warning,
+}
+
+/// Everything that changes the history read, besides the commits: the key of a kept one.
+fn kept_key(query: &HistoryQuery, repo: &Repo) -> String {
+    let mut key = format!(
+        "baton {}\nrepository {:?}\nprefix {:?}\n",
+        env!("CARGO_PKG_VERSION"),
+        repo.toplevel,
+        repo.prefix
+    );
+    for env in &query.environments {
+        key.push_str(&format!("env {:?} {}\n", env.name, env.dirs.key()));
+    }
+    key
+}
+
+/// The whole history (no dependency or time filter), read from what the last run kept in
+/// `dir` and the commits made since, then kept again.
+fn read_kept(
+    query: &HistoryQuery,
+    repo: &Repo,
+    dir: &Path,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<History> {
+    let all = HistoryQuery {
+        dependency: None,
+        since: None,
+        ..query.clone()
+    };
+    let file = crate::resolve::history_index::IndexFile::new(dir, kept_key(&all, repo));
+    // Newest first; the log below starts at the same commit even if HEAD moves meanwhile.
+    let line = repo.git.first_parent_shas("HEAD")?;
+    let loaded = file.load::<Kept>();
+    let found = loaded.is_some();
+    let (mut kept, new) = loaded
+        .and_then(|k| resume(k, &line))
+        .unwrap_or_else(|| (Kept::default(), line.len()));
+    let mut commits = match (new, kept.commits.last()) {
+        (0, _) => Vec::new(),
+        (_, None) => repo.git.first_parent_log(&line[0])?,
+        (_, Some(last)) => repo.git.first_parent_log(&format!("{last}..{}", line[0]))?,
+    };
+    commits.reverse();
+    if commits.len() != new || commits.iter().rev().zip(&line).any(|(c, s)| &c.sha != s) {
+        anyhow::bail!(
+            "the first-parent history of {} changed while it was read; run again",
+            repo.toplevel.display()
+        );
+    }
+    let tree: BTreeMap<String, String> = match kept.commits.last() {
+        Some(last) if new > 0 => repo.git.ls_tree(last)?.into_iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    let mainline: HashSet<String> = line.iter().cloned().collect();
+    let plan = plan(&all, &commits, &repo.prefix);
+    // The warnings are given once all are known: those of the kept commits, then the new.
+    let replayed = if commits.is_empty() {
+        Replayed::default()
+    } else {
+        replay(&all, repo, (&commits, &mainline), tree, &plan, &Quiet)?
+    };
+    let changed = new > 0 || !found;
+    kept.oldest = kept.oldest.or(commits.first().map(|c| c.time));
+    kept.commits.extend(commits.iter().map(|c| c.sha.clone()));
+    let mut changes = replayed.changes;
+    changes.append(&mut kept.changes);
+    kept.changes = changes;
+    kept.warnings.extend(replayed.warnings);
+    for w in &kept.warnings {
+        if query.since.is_none_or(|s| clock::from_unix(w.time) >= s) {
+            reporter.warn(w.warning.clone());
+        }
+    }
+    if changed {
+        file.store(&kept);
+    }
+    Ok(History {
+        changes: kept.changes,
+        commits: line.len(),
+        shallow: false,
+        oldest: kept.oldest.map(clock::from_unix),
+    })
+}
+
+/// The kept history cut back to the newest of its commits on the current first-parent line
+/// (`line`, newest first), and how many commits of the line come after it; `None` when none
+/// of them is on the line (the history was rewritten, or another branch is checked out).
+fn resume(mut kept: Kept, line: &[String]) -> Option<(Kept, usize)> {
+    let at: HashMap<&str, usize> = kept
+        .commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let Some((new, last)) = line
+        .iter()
+        .enumerate()
+        .find_map(|(p, sha)| at.get(sha.as_str()).map(|&q| (p, q)))
+    else {
+        log::debug!("the kept history is not on the first-parent line of HEAD; not used");
+        return None;
+    };
+    // The line below a commit is the same wherever it is read from: the kept one must be it.
+    if last + 1 != line.len() - new || kept.commits.first() != line.last() {
+        log::debug!("the kept history does not match the first-parent line of HEAD; not used");
+        return None;
+    }
+    if last + 1 < kept.commits.len() {
+        let gone: HashSet<String> = kept.commits.split_off(last + 1).into_iter().collect();
+        kept.changes.retain(|c| !gone.contains(&c.commit));
+        kept.warnings.retain(|w| !gone.contains(&w.commit));
+    }
+    Some((kept, new))
+}
+
+/// Gives no warning (they are collected by the replay).
+struct Quiet;
+
+impl Reporter for Quiet {
+    fn warn(&self, _: Warning) {}
 }
 
 /// Which changed files of each commit belong to an environment (and to which ones); none for
@@ -366,58 +551,91 @@ fn plan(query: &HistoryQuery, commits: &[LogCommit], prefix: &str) -> Vec<Vec<It
         .collect()
 }
 
-/// Replays the commits oldest first, keeping the tree and the last version of each planned
-/// file from one commit to the next, and lists the changes newest first.
+/// What a replay found: the changes, newest first, and the warnings, by commit.
+#[derive(Default)]
+struct Replayed {
+    changes: Vec<Change>,
+    warnings: Vec<KeptWarning>,
+}
+
+/// Collects the warnings of one commit, passing them on.
+struct Recorder<'a> {
+    inner: &'a dyn Reporter,
+    kept: Mutex<Vec<Warning>>,
+}
+
+impl Reporter for Recorder<'_> {
+    fn warn(&self, warning: Warning) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.push(warning.clone());
+        }
+        self.inner.warn(warning);
+    }
+}
+
+/// Replays the commits (oldest first, each with its first-parent line `mainline`) from the
+/// tree `tree` of the commit before them, keeping the tree and the last version of each
+/// planned file from one commit to the next, and lists the changes newest first.
 fn replay(
     query: &HistoryQuery,
-    log: Log,
+    repo: &Repo,
+    (commits, mainline): (&[LogCommit], &HashSet<String>),
+    mut tree: BTreeMap<String, String>,
     plan: &[Vec<Item>],
     reporter: &dyn Reporter,
-) -> anyhow::Result<History> {
-    // The new side of every planned file, read in one stream in the order it is needed.
+) -> anyhow::Result<Replayed> {
+    // The new side of every planned file, read in the order it is needed.
     let names: Vec<String> = plan
         .iter()
-        .zip(&log.commits)
+        .zip(commits)
         .flat_map(|(items, commit)| {
             items
                 .iter()
                 .filter_map(|it| commit.changes[it.index].new.clone())
         })
         .collect();
-    let mut stream = log.git.cat_file_stream(names)?;
+    let mut stream = repo.git.cat_file_stream(names)?;
     let mut reader = Reader {
-        cat: Mutex::new(log.git.cat_file()?),
-        toplevel: log.toplevel,
+        cat: Mutex::new(repo.git.cat_file()?),
+        toplevel: repo.toplevel.clone(),
         latest: HashMap::new(),
         loaded: Mutex::new(HashMap::new()),
         reported: Mutex::new(HashSet::new()),
     };
-    let mut tree: BTreeMap<String, String> = BTreeMap::new();
-    let mut history = History {
-        commits: log.commits.len(),
-        shallow: log.shallow,
-        oldest: log.commits.first().map(|c| clock::from_unix(c.time)),
-        ..History::default()
+    let mut out = Replayed {
+        changes: Vec::new(),
+        warnings: Vec::new(),
     };
-    for (commit, items) in log.commits.iter().zip(plan) {
+    for (commit, items) in commits.iter().zip(plan) {
+        let recorder = Recorder {
+            inner: reporter,
+            kept: Mutex::new(Vec::new()),
+        };
         // Before: the file as the parent had it (usually the result kept from its last change).
-        let before = reader.versions_before(commit, items, &tree, reporter);
+        let before = reader.versions_before(commit, items, &tree, &recorder);
         advance(&mut tree, commit);
         if items.is_empty() {
             continue;
         }
         // After: the new blobs, in stream order; then worked out on every core.
         let texts = next_texts(&mut stream, commit, items)?;
-        let after = reader.versions_after(commit, items, texts, &before, &tree, reporter);
+        let after = reader.versions_after(commit, items, texts, &before, &tree, &recorder);
         reader.keep(commit, items, &after);
         let sides = changed_versions(items, &before, &after);
-        let mut found = reader.changes(query, commit, sides, &log.mainline);
+        let mut found = reader.changes(query, commit, sides, mainline);
         // Newest commit first, each commit's changes in environment, then dependency order.
         found.reverse();
-        history.changes.extend(found);
+        out.changes.extend(found);
+        let warnings = recorder.kept.into_inner().unwrap_or_default();
+        out.warnings
+            .extend(warnings.into_iter().map(|warning| KeptWarning {
+                commit: commit.sha.clone(),
+                time: commit.time,
+                warning,
+            }));
     }
-    history.changes.reverse();
-    Ok(history)
+    out.changes.reverse();
+    Ok(out)
 }
 
 /// Moves the tree past a commit: its changed files at their new blobs, its deleted ones gone.

@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod history;
+pub mod history_index;
 pub mod impact;
 pub mod landed;
 

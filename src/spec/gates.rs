@@ -92,10 +92,10 @@ pub(crate) fn warn_ahead(
 }
 
 /// Holds back the dependencies whose version has not run long enough in the previous
-/// environment, as read from the history of its folders.
+/// environment, as read from the history of its folders (kept in `cache_dir` between runs).
 pub(crate) fn soak(
     spec: &mut Spec,
-    previous: &ScanRequest,
+    (previous, cache_dir): (&ScanRequest, Option<&std::path::Path>),
     name: &str,
     landed: &BTreeMap<String, Landed>,
     min: Duration,
@@ -118,6 +118,7 @@ pub(crate) fn soak(
             }],
             dependency: only,
             since: None,
+            cache_dir: cache_dir.map(std::path::Path::to_path_buf),
         },
         reporter,
     )?;

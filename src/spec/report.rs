@@ -229,7 +229,7 @@ fn gated_promotion(
         };
         gates::soak(
             &mut spec,
-            previous,
+            (previous, request.clients.cache_dir.as_deref()),
             &name,
             landed,
             min,

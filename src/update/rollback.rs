@@ -220,6 +220,7 @@ pub fn brought_by(
         }],
         dependency: Some(id.to_string()),
         since: None,
+        cache_dir: None,
     };
     let read = match history::read(&query, reporter) {
         Ok(read) => read,

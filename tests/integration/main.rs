@@ -20,6 +20,7 @@ mod gates;
 mod gitrepo;
 mod groups;
 mod history;
+mod history_cache;
 mod hostile_server;
 mod hostile_text;
 mod impact;

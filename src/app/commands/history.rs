@@ -59,6 +59,10 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, env = "BATON_FORMAT", value_enum, default_value_t = Format::Json)]
     pub format: Format,
+    /// Keep the history read in this directory: the next run reads only the commits made since
+    /// (when this one is still on the first-parent line). Empty: no cache.
+    #[arg(long, env = "BATON_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The request `baton history`'s flags describe.
@@ -88,6 +92,7 @@ pub fn request(args: &HistoryArgs) -> anyhow::Result<HistoryRequest> {
         dependency: args.dependency.clone().filter(|d| !d.is_empty()),
         limit: args.limit,
         since: args.since,
+        cache_dir: args.cache_dir.clone().filter(|d| !d.as_os_str().is_empty()),
     })
 }
 

@@ -79,6 +79,12 @@ pub fn request(args: &StatusArgs) -> anyhow::Result<StatusRequest> {
             min_soak: args.min_soak,
             now: Some(super::now()?),
         },
+        cache_dir: args
+            .fleet
+            .github
+            .cache_dir
+            .clone()
+            .filter(|d| !d.as_os_str().is_empty()),
     })
 }
 

@@ -17,7 +17,7 @@ use crate::resolve::address::{self, At, Repo};
 use crate::resolve::{CONCURRENCY, Clients, Dependency, Lookup};
 use crate::version::{self, Version};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
@@ -155,21 +155,30 @@ pub async fn assess(
         scratches: Mutex::default(),
         addresses: Mutex::default(),
     });
+    // The usages of each dependency, found once: a lookup per usage, not a pass over every
+    // usage per dependency, nor over the dependency's places per usage.
+    let mut by_dependency: HashMap<&str, Vec<&Usage>> = HashMap::new();
+    for u in report.usages.iter().filter(|u| u.skipped.is_none()) {
+        if let Some(id) = u.dependency.as_deref() {
+            by_dependency.entry(id).or_default().push(u);
+        }
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for (i, dep) in deps.iter().enumerate() {
         if !dep.has_update() || dep.targets.breaking.is_none() {
             continue;
         }
-        let usages: Vec<Usage> = report
+        let places: HashSet<(&str, usize)> = dep
             .usages
             .iter()
-            .filter(|u| u.skipped.is_none() && u.dependency.as_deref() == Some(dep.id.as_str()))
-            .filter(|u| {
-                dep.usages
-                    .iter()
-                    .any(|r| r.file == u.version_file() && r.line == u.version_line())
-            })
-            .cloned()
+            .map(|r| (r.file.as_str(), r.line))
+            .collect();
+        let usages: Vec<Usage> = by_dependency
+            .get(dep.id.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|u| places.contains(&(u.version_file(), u.version_line())))
+            .map(|u| (*u).clone())
             .collect();
         let Some(source) = usages.first().and_then(|u| u.address.clone()) else {
             continue;

@@ -5,7 +5,7 @@
 use crate::common::{baton, json_of, stderr_of, stdout_of, write_tree};
 use crate::gitrepo::{git, git_at};
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const VPC: &str = "acme/terraform-aws-vpc";
 const SQS: &str = "acme/terraform-aws-sqs/queue";
@@ -433,24 +433,30 @@ fn history_of_a_folder_outside_git_exits_2_and_bad_dates_are_refused() {
     );
 }
 
+/// A clone of `full` with the last `depth` commits only, in `dir/shallow`.
+pub fn shallow_clone(dir: &Path, full: &Path, depth: u32) -> PathBuf {
+    let shallow = dir.join("shallow");
+    git(
+        dir,
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            &depth.to_string(),
+            &format!("file://{}", full.display()),
+            shallow.to_str().unwrap(),
+        ],
+    );
+    shallow
+}
+
 #[test]
 fn a_shallow_clone_says_its_history_is_cut() {
     let tmp = tempfile::tempdir().unwrap();
     let full = tmp.path().join("full");
     std::fs::create_dir_all(&full).unwrap();
     live_history(&full);
-    let shallow = tmp.path().join("shallow");
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &format!("file://{}", full.display()),
-            shallow.to_str().unwrap(),
-        ],
-    );
+    let shallow = shallow_clone(tmp.path(), &full, 1);
     let mut args = ENVS.to_vec();
     args.extend(["--format", "json"]);
     let assert = history(&shallow, &args).success();

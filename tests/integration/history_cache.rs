@@ -4,7 +4,7 @@
 
 use crate::common::{baton, stderr_of, stdout_of};
 use crate::gitrepo::git;
-use crate::history::{commit, live_history, unit};
+use crate::history::{commit, live_history, shallow_clone, unit};
 use std::path::{Path, PathBuf};
 
 const ALICE: &str = "Alice Admin <alice@example.com>";
@@ -226,18 +226,7 @@ fn a_shallow_clone_keeps_no_history() {
     let full = tmp.path().join("full");
     std::fs::create_dir_all(&full).unwrap();
     longer_history(&full);
-    let shallow = tmp.path().join("shallow");
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "2",
-            &format!("file://{}", full.display()),
-            shallow.to_str().unwrap(),
-        ],
-    );
+    let shallow = shallow_clone(tmp.path(), &full, 2);
     let cache = tmp.path().join("cache");
     let cold = listed(&shallow, &ALL, None);
     assert_eq!(listed(&shallow, &ALL, Some(&cache)), cold);

@@ -18,7 +18,7 @@ use crate::resolve::{CONCURRENCY, Clients, Dependency, Lookup};
 use crate::version::{self, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
 
@@ -145,7 +145,7 @@ pub async fn assess(
     let ctx = Arc::new(Ctx {
         github: clients.github.clone(),
         clients: clients.clone(),
-        root: working_dir.to_path_buf(),
+        reader: Arc::new(callsite::Reader::new(working_dir)),
         units,
         dependents: Arc::default(),
         requests: Semaphore::new(CONCURRENCY),
@@ -173,16 +173,18 @@ pub async fn assess(
             .iter()
             .map(|r| (r.file.as_str(), r.line))
             .collect();
-        let usages: Vec<Usage> = by_dependency
+        let mine: Vec<&Usage> = by_dependency
             .get(dep.id.as_str())
             .into_iter()
             .flatten()
             .filter(|u| places.contains(&(u.version_file(), u.version_line())))
-            .map(|u| (*u).clone())
+            .copied()
             .collect();
-        let Some(source) = usages.first().and_then(|u| u.address.clone()) else {
+        let Some(source) = mine.first().and_then(|u| u.address.clone()) else {
             continue;
         };
+        // What the check reads of each usage, shared with the thread pool without copies.
+        let usages: Arc<[UsageAt]> = mine.iter().map(|u| UsageAt::of(u)).collect();
         let dep = dep.clone();
         let ctx = ctx.clone();
         tasks.spawn(async move { (i, assess_one(&ctx, &dep, &source, &usages).await) });
@@ -207,7 +209,8 @@ struct Ctx {
     github: crate::clients::github::GitHub,
     /// The registry client, for the download addresses of registry modules.
     clients: Arc<Clients>,
-    root: PathBuf,
+    /// Reads the usages' call sites, sharing what many of them read (includes, folders).
+    reader: Arc<callsite::Reader>,
     /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
     units: Arc<Vec<String>>,
     /// Their `dependency` blocks, indexed on first need.
@@ -473,12 +476,34 @@ pub fn tag_text(tag: &str) -> String {
     }
 }
 
+/// What checking a usage reads of it: where it is and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageAt {
+    /// File relative to the working directory.
+    pub file: String,
+    /// Line of its `source`.
+    pub line: usize,
+    /// The construct it is in.
+    pub kind: UsageKind,
+}
+
+impl UsageAt {
+    /// Where `u` is.
+    pub fn of(u: &Usage) -> UsageAt {
+        UsageAt {
+            file: u.file.clone(),
+            line: u.line,
+            kind: u.kind,
+        }
+    }
+}
+
 /// The targets and impact of one dependency.
 async fn assess_one(
     ctx: &Ctx,
     dep: &Dependency,
     source: &Source,
-    usages: &[Usage],
+    usages: &Arc<[UsageAt]>,
 ) -> (version::Targets, Impact) {
     let mut targets = dep.targets.clone();
     let current = dep.current.first().cloned();
@@ -542,7 +567,7 @@ struct Walk<'a> {
     /// The lowest version in use, and where the module is at it.
     current: &'a Version,
     from: &'a At,
-    usages: &'a [Usage],
+    usages: &'a Arc<[UsageAt]>,
 }
 
 impl Walk<'_> {
@@ -637,7 +662,7 @@ async fn interface_impact(
     ctx: &Ctx,
     (from, to): (&At, &At),
     (from_tag, to_tag): (String, String),
-    usages: &[Usage],
+    usages: &Arc<[UsageAt]>,
     impact: &mut Impact,
 ) -> Result<(), String> {
     let read = |files: Vec<(String, String)>| {
@@ -675,25 +700,31 @@ async fn interface_impact(
         .any(|c| matches!(c, Change::OutputRemoved { .. }));
     let units = ctx.units.clone();
     let dependents = ctx.dependents.clone();
-    let root = ctx.root.clone();
+    let reader = ctx.reader.clone();
+    // Only the changed inputs are looked for.
+    let names = impact
+        .changes
+        .iter()
+        .filter_map(|c| c.name().map(str::to_string));
+    let wanted = callsite::Wanted::inputs(names, outputs_removed);
     let changes = impact.changes.clone();
-    let usages = usages.to_vec();
+    let usages = usages.clone();
     let mut checked = tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
         // Indexed here, outside the pool's tasks: a task waiting on the index could otherwise
         // be handed another task that waits on it too.
         let readers = (outputs_removed && usages.iter().any(|u| u.kind == UsageKind::Terragrunt))
-            .then(|| dependents.get_or_init(|| callsite::Dependents::index(&root, &units)));
+            .then(|| dependents.get_or_init(|| callsite::Dependents::index(&reader, &units)));
         usages
             .par_iter()
             .map(|u| {
                 let mut site = if reaches_usages {
-                    callsite::read(&root, &u.file, u.line, u.kind)
+                    reader.read(&u.file, u.line, u.kind, &wanted)
                 } else {
                     CallSite::default()
                 };
                 if let (Some(readers), UsageKind::Terragrunt) = (readers, u.kind) {
-                    readers.add_to(&root, &u.file, &mut site);
+                    readers.add_to(&reader, &u.file, &mut site);
                 }
                 check_usage(u, &site, &changes, &tag)
             })
@@ -718,7 +749,7 @@ async fn interface_impact(
 
 /// The findings of one usage, and the manual step each one asks for.
 pub fn check_usage(
-    u: &Usage,
+    u: &UsageAt,
     site: &CallSite,
     changes: &[Change],
     tag: &str,
@@ -790,7 +821,7 @@ impl Checks {
 
     /// An input now required: an error at the usage when it does not pass it and nothing
     /// hides its inputs.
-    fn input_required(&mut self, u: &Usage, site: &CallSite, name: &str, tag: &str) {
+    fn input_required(&mut self, u: &UsageAt, site: &CallSite, name: &str, tag: &str) {
         if site.passes.contains_key(name) {
             return;
         }
@@ -934,7 +965,7 @@ impl Checks {
 
     /// The usage's impact, its findings worst first, then by place, and their steps in the
     /// same order.
-    fn finish(mut self, u: &Usage) -> (UsageImpact, Vec<String>) {
+    fn finish(mut self, u: &UsageAt) -> (UsageImpact, Vec<String>) {
         self.found.sort_by(|a, b| {
             (a.0.severity, &a.0.file, a.0.line).cmp(&(b.0.severity, &b.0.file, b.0.line))
         });
@@ -997,12 +1028,12 @@ mod tests {
     use super::*;
     use crate::find::callsite::{Passed, Place, Read, Unknown};
 
-    fn usage(file: &str, line: usize, kind: UsageKind) -> Usage {
-        let mut u =
-            crate::find::scan::fixtures::usage(file, "github.com/a/b//x?ref=v1.0.0", "v1.0.0");
-        u.line = line;
-        u.kind = kind;
-        u
+    fn usage(file: &str, line: usize, kind: UsageKind) -> UsageAt {
+        UsageAt {
+            file: file.to_string(),
+            line,
+            kind,
+        }
     }
 
     fn place(file: &str, line: usize) -> Place {

@@ -369,6 +369,41 @@ async fn every_kind_of_change_is_checked_against_every_kind_of_usage() {
     );
 }
 
+/// The working directory as the user writes it: absolute, `.` (the action's default) or
+/// relative to where Baton runs. Includes found with `find_in_parent_folders` are read in
+/// each case, and the impact is the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_impact_is_the_same_however_the_working_directory_is_written() {
+    let (gh, _modules, work) = setup().await;
+    let api = gh.api_url();
+    let parent = work.path().parent().unwrap().to_path_buf();
+    let name = work.path().file_name().unwrap().to_string_lossy().into_owned();
+    let runs = [
+        (work.path().to_path_buf(), work.path().display().to_string()),
+        (work.path().to_path_buf(), ".".to_string()),
+        (parent, name),
+    ];
+    let mut impacts = Vec::new();
+    for (cwd, written) in runs {
+        let args = report_args(Path::new(&written), &api, &[]);
+        let assert = tokio::task::spawn_blocking(move || {
+            baton().current_dir(cwd).args(&args).assert().success()
+        })
+        .await
+        .expect("command ran");
+        let spec: Value = serde_json::from_str(&stdout_of(&assert)).unwrap();
+        let impact = dependency(&spec, "acme/modules/vpc")["Impact"].clone();
+        assert_eq!(
+            findings(&impact, "dev/app/vpc/terragrunt.hcl")[0],
+            "_envcommon/vpc.hcl:2 passes `azs` as a string, but its type is `list(string)` since v2.0.0",
+            "--working-dir {written}"
+        );
+        impacts.push(impact);
+    }
+    assert_eq!(impacts[0], impacts[1]);
+    assert_eq!(impacts[0], impacts[2]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_breaking_release_that_does_not_touch_the_module_is_an_empty_bump() {
     let (gh, _modules, work) = setup().await;

@@ -190,7 +190,7 @@ fn attribute(text: &str, i: usize, end: usize) -> Option<LiteralAttribute<'_>> {
 
 /// An identifier starting at `i` (ASCII letters, digits, `_` and `-`, not starting with a digit
 /// or `-`), ending before `end`; it must not run into a non-ASCII byte.
-fn ident(b: &[u8], i: usize, end: usize) -> Option<Range<usize>> {
+pub(super) fn ident(b: &[u8], i: usize, end: usize) -> Option<Range<usize>> {
     let first = *b.get(i).filter(|_| i < end)?;
     if !(first.is_ascii_alphabetic() || first == b'_') {
         return None;
@@ -207,7 +207,7 @@ fn ident(b: &[u8], i: usize, end: usize) -> Option<Range<usize>> {
 
 /// The offset after a quoted string starting at `i` (its closing quote included), when it holds
 /// no escape, interpolation, directive or control character and ends before `end`.
-fn quoted(b: &[u8], i: usize, end: usize) -> Option<usize> {
+pub(super) fn quoted(b: &[u8], i: usize, end: usize) -> Option<usize> {
     let mut j = i + 1;
     while j < end {
         match b[j] {
@@ -221,7 +221,7 @@ fn quoted(b: &[u8], i: usize, end: usize) -> Option<usize> {
 }
 
 /// The first offset at or after `i` (before `end`) that is not a space or a tab.
-fn skip_blank(b: &[u8], mut i: usize, end: usize) -> usize {
+pub(super) fn skip_blank(b: &[u8], mut i: usize, end: usize) -> usize {
     while i < end && matches!(b[i], b' ' | b'\t') {
         i += 1;
     }
@@ -229,7 +229,7 @@ fn skip_blank(b: &[u8], mut i: usize, end: usize) -> usize {
 }
 
 /// Whether the line from `i` to `end` is blank or a `#` or `//` comment (`/*` is not read).
-fn rest_blank(b: &[u8], i: usize, end: usize) -> bool {
+pub(super) fn rest_blank(b: &[u8], i: usize, end: usize) -> bool {
     let i = skip_blank(b, i, end);
     i == end || b[i] == b'#' || b[i..end].starts_with(b"//")
 }

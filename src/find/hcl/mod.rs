@@ -7,6 +7,7 @@
 //! skip with the reason, never guessed.
 
 pub mod eval;
+pub mod inputs;
 pub mod literal;
 pub mod skeleton;
 
@@ -220,6 +221,18 @@ pub fn parse(text: &str) -> Result<Body, ParseError> {
 /// parse, the whole text is parsed.
 pub fn parse_items(text: &str, keep: Keep) -> Result<Body, ParseError> {
     if let Some(kept) = skeleton::skeleton(text, keep) {
+        if let Ok(body) = parse(&kept) {
+            return Ok(body);
+        }
+    }
+    parse(text)
+}
+
+/// Parses the top-level item of `text` (BOM already stripped) that holds byte `offset`, with
+/// every other item blanked beforehand (spans stay those of `text`); the whole text when it
+/// cannot be split into items, no item holds `offset` or the item does not parse alone.
+pub fn parse_item_at(text: &str, offset: usize) -> Result<Body, ParseError> {
+    if let Some(kept) = skeleton::only_item_at(text, offset) {
         if let Ok(body) = parse(&kept) {
             return Ok(body);
         }

@@ -25,13 +25,44 @@ pub enum Keep {
     /// A file read through an include or `read_terragrunt_config`: its `locals` and `include`
     /// blocks, which are all that is looked up there.
     References,
+    /// A Terragrunt unit read for what it passes to its module: its `include` and `terraform`
+    /// blocks (includes and `extra_arguments`), and the `locals` they mention; its `inputs` are
+    /// read by [`super::inputs`].
+    CallSite,
 }
 
 /// Returns `text` with every top-level item that `keep` does not need replaced by spaces
 /// (newlines kept), or `None` when nothing would be blanked or the lexer cannot follow the text.
 pub fn skeleton(text: &str, keep: Keep) -> Option<String> {
+    blank(text, top_level_items(text.as_bytes())?, keep)
+}
+
+/// `text` with every top-level item blanked but the one that holds byte `offset` (newlines
+/// kept), or `None` when no item holds it or the lexer cannot follow the text.
+pub fn only_item_at(text: &str, offset: usize) -> Option<String> {
+    let items = top_level_items(text.as_bytes())?;
+    let at = items
+        .iter()
+        .position(|r| r.start <= offset && offset < r.end)?;
+    let mut bytes = text.as_bytes().to_vec();
+    for (i, r) in items.into_iter().enumerate() {
+        if i == at {
+            continue;
+        }
+        for c in &mut bytes[r] {
+            if *c != b'\n' {
+                *c = b' ';
+            }
+        }
+    }
+    // As in `blank`: whole items are overwritten, so the result is UTF-8.
+    String::from_utf8(bytes).ok()
+}
+
+/// [`skeleton`], given the top-level items of `text`.
+pub(super) fn blank(text: &str, items: Vec<Range<usize>>, keep: Keep) -> Option<String> {
     let b = text.as_bytes();
-    let items: Vec<(Range<usize>, &str)> = top_level_items(b)?
+    let items: Vec<(Range<usize>, &str)> = items
         .into_iter()
         .map(|r| {
             let word = first_word(&b[r.clone()]);
@@ -43,6 +74,7 @@ pub fn skeleton(text: &str, keep: Keep) -> Option<String> {
         .map(|(_, word)| match keep {
             Keep::Sources => SOURCE_BLOCKS.contains(word),
             Keep::References => matches!(*word, "locals" | "include"),
+            Keep::CallSite => matches!(*word, "include" | "terraform"),
         })
         .collect();
     // `locals` and `include` blocks are needed once a kept item mentions them (a word test, so it
@@ -145,6 +177,31 @@ pub(super) fn top_level_items_within(b: &[u8], max_depth: usize) -> Option<Vec<R
         lexer.step()?;
     }
     lexer.finish()
+}
+
+/// The offset just past the bracketed group or quoted string that opens at `at` (`{`, `[`, `(`
+/// or `"`), following nested strings, interpolations, heredocs and comments; `None` when the
+/// lexer cannot follow it, it nests deeper than `max_depth` or it does not close.
+pub(super) fn closing(b: &[u8], at: usize, max_depth: usize) -> Option<usize> {
+    if !matches!(b.get(at), Some(b'{' | b'[' | b'(' | b'"')) {
+        return None;
+    }
+    let mut lexer = Lexer {
+        b,
+        i: at,
+        stack: Vec::new(),
+        max_depth,
+        start: Some(at),
+        items: Vec::new(),
+    };
+    lexer.expression()?;
+    while !lexer.stack.is_empty() {
+        if lexer.i >= b.len() {
+            return None;
+        }
+        lexer.step()?;
+    }
+    Some(lexer.i)
 }
 
 /// The light lexer's state: where it is, what encloses it and the items found so far.

@@ -1,0 +1,342 @@
+//! What one usage of a module hands it and takes from it: the input names a Terragrunt unit
+//! passes (its `inputs`, with those merged from its includes) or a `module` block's arguments,
+//! and the `module.<name>.<output>` references of the same folder's `.tf` files. Whatever hides a
+//! name from a syntax-only reading (an `inputs` built by an expression, a module used as a whole)
+//! is reported as unknown, never guessed.
+
+mod dependents;
+mod env;
+mod module;
+mod references;
+mod unit;
+
+pub use dependents::Dependents;
+
+use crate::find::hcl::{self, UsageKind};
+use crate::find::scan::MAX_FILE_BYTES;
+use hcl_edit::expr::Expression;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::Hash;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A place in the environment: a file relative to the working directory and a line.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Place {
+    /// File relative to the working directory (`/`-separated), or an absolute path for a file
+    /// outside it.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// An input the usage passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passed {
+    /// Where the name is written (the include's file for an input merged from an include).
+    pub at: Place,
+    /// The value's kind when it is a literal (`string`, `number`, `bool`, `list`, `object`,
+    /// `null`), for type checks.
+    pub literal: Option<&'static str>,
+}
+
+/// A read of one of the module's outputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    /// The output's name.
+    pub output: String,
+    /// The reference as written (`module.vpc.nat_ids`).
+    pub text: String,
+    /// Where.
+    pub at: Place,
+}
+
+/// Something that hides inputs or output reads from Baton.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// Where.
+    pub at: Place,
+    /// What Baton could not read, as a sentence fragment (`inputs are built by …`).
+    pub what: String,
+    /// True when it may hide inputs; false when it may hide output reads.
+    pub inputs: bool,
+}
+
+/// What a usage passes to its module and reads from it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallSite {
+    /// Inputs passed, by name: the place that wins (the unit's own over an include's). Only the
+    /// inputs the check looks for are kept (see [`Wanted`]).
+    pub passes: BTreeMap<String, Passed>,
+    /// Reads of the module's outputs.
+    pub reads: Vec<Read>,
+    /// What could not be read.
+    pub unknowns: Vec<Unknown>,
+}
+
+impl CallSite {
+    /// True when every input passed is known (nothing hides one).
+    pub fn inputs_complete(&self) -> bool {
+        !self.unknowns.iter().any(|u| u.inputs)
+    }
+}
+
+/// Reads call sites for one run: the working directory made absolute once, and what many usages
+/// share read once (an include such as `root.hcl`, the output reads of a folder, the files
+/// `find_in_parent_folders` looks for), however many usages and dependencies are checked, from
+/// any thread. What is a usage's own (its unit, its `module` block) is read for it and not kept.
+#[derive(Debug)]
+pub struct Reader {
+    /// The working directory, absolute: include paths found from a unit's folder are absolute
+    /// too, whatever the working directory is written as.
+    root: PathBuf,
+    /// The same, with symbolic links resolved, to show paths relative to it.
+    canonical: PathBuf,
+    /// The inputs of each included file, by its absolute path.
+    includes: Cache<PathBuf, unit::Included>,
+    /// The reads of module outputs in each folder's `.tf` files, by the folder's absolute path.
+    folders: Cache<PathBuf, references::Found>,
+    /// Whether each path looked for by `find_in_parent_folders` exists.
+    exists: Mutex<HashMap<PathBuf, bool>>,
+}
+
+/// Values computed once per key, from any thread: a thread that asks for a value being computed
+/// waits for it (the computation needs no other task of the pool).
+type Cache<K, V> = Mutex<HashMap<K, Arc<OnceLock<Arc<V>>>>>;
+
+/// The value for `key`, computed by `make` on first need.
+fn cached<K: Hash + Eq, V>(cache: &Cache<K, V>, key: K, make: impl FnOnce() -> V) -> Arc<V> {
+    let slot = {
+        let mut map = cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.entry(key).or_default().clone()
+    };
+    slot.get_or_init(|| Arc::new(make())).clone()
+}
+
+/// What a check needs of a call site: the inputs it looks for (the others are not kept), and
+/// whether the reads of the module's outputs are needed.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// The names of the inputs looked for; `None` for every input.
+    names: Option<HashSet<String>>,
+    /// Whether the reads of the module's outputs in the usage's folder are needed.
+    reads: bool,
+}
+
+impl Wanted {
+    /// The inputs named `names`, and the reads of outputs when `reads`.
+    pub fn inputs(names: impl IntoIterator<Item = String>, reads: bool) -> Wanted {
+        Wanted {
+            names: Some(names.into_iter().collect()),
+            reads,
+        }
+    }
+
+    /// Every input, and the reads of outputs.
+    pub fn everything() -> Wanted {
+        Wanted {
+            names: None,
+            reads: true,
+        }
+    }
+
+    /// Whether the input `name` is looked for.
+    fn input(&self, name: &str) -> bool {
+        self.names.as_ref().is_none_or(|n| n.contains(name))
+    }
+}
+
+impl Reader {
+    /// A reader for the working directory `root` (relative to the current directory or
+    /// absolute).
+    pub fn new(root: &Path) -> Reader {
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let root = hcl::normalize(&root);
+        let canonical = std::fs::canonicalize(&root).unwrap_or_else(|_| root.clone());
+        Reader {
+            root,
+            canonical,
+            includes: Mutex::default(),
+            folders: Mutex::default(),
+            exists: Mutex::default(),
+        }
+    }
+
+    /// The working directory, absolute.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Reads the call site of the usage at `file:line` (relative to the working directory).
+    pub fn read(&self, file: &str, line: usize, kind: UsageKind, wanted: &Wanted) -> CallSite {
+        let here = Place {
+            file: file.to_string(),
+            line,
+        };
+        match kind {
+            UsageKind::Terragrunt => self.unit(file, here, wanted),
+            UsageKind::Module => self.module(file, here, wanted),
+            UsageKind::Unit | UsageKind::Stack => CallSite {
+                unknowns: vec![Unknown {
+                    at: here,
+                    what: format!(
+                        "a stack `{}` passes `values` to the unit's own configuration, which Baton does not follow",
+                        kind.as_str()
+                    ),
+                    inputs: true,
+                }],
+                ..CallSite::default()
+            },
+        }
+    }
+
+    /// Whether `path` exists, looked at once per run.
+    fn exists(&self, path: &Path) -> bool {
+        let lock = || self.exists.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&known) = lock().get(path) {
+            return known;
+        }
+        let found = path.exists();
+        lock().insert(path.to_path_buf(), found);
+        found
+    }
+
+    /// A path as shown: relative to the working directory when inside it.
+    fn shown(&self, path: &Path) -> String {
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| hcl::normalize(path));
+        match path.strip_prefix(&self.canonical) {
+            Ok(rel) => rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+            Err(_) => path.display().to_string(),
+        }
+    }
+}
+
+/// A file's text (BOM stripped), or an unknown at `here` saying why it cannot be read.
+fn load(path: &Path, here: &Place) -> Result<String, Unknown> {
+    let unknown = |what: String| Unknown {
+        at: here.clone(),
+        what,
+        inputs: true,
+    };
+    let text = read_text(path).map_err(|e| unknown(format!("the file cannot be read ({e})")))?;
+    Ok(match hcl::strip_bom(&text) {
+        (_, 0) => text,
+        (stripped, _) => stripped.to_string(),
+    })
+}
+
+/// The unknown for a file that does not parse.
+fn does_not_parse(here: &Place, e: &hcl::ParseError) -> Unknown {
+    Unknown {
+        at: here.clone(),
+        what: format!(
+            "the file does not parse ({}:{}: {})",
+            e.line, e.column, e.message
+        ),
+        inputs: true,
+    }
+}
+
+/// The kind of a literal value, for type checks.
+fn literal_kind(expr: &Expression) -> Option<&'static str> {
+    match expr {
+        Expression::String(_) => Some("string"),
+        Expression::Number(_) => Some("number"),
+        Expression::Bool(_) => Some("bool"),
+        Expression::Null(_) => Some("null"),
+        Expression::Array(_) => Some("list"),
+        Expression::Object(_) => Some("object"),
+        _ => None,
+    }
+}
+
+/// Whether a value of literal kind `kind` cannot be of the declared type `ty` (compact form).
+/// Only clear mismatches count; anything uncertain is `false`.
+pub fn mismatch(kind: &str, ty: &str) -> bool {
+    let head = ty.split('(').next().unwrap_or(ty);
+    let expected = match head {
+        "string" => "string",
+        "number" => "number",
+        "bool" => "bool",
+        "list" | "set" | "tuple" => "list",
+        "map" | "object" => "object",
+        _ => return false,
+    };
+    // Terraform converts numbers and bools to strings and back where it can.
+    let convertible = matches!(
+        (kind, expected),
+        ("number" | "bool", "string") | ("string", "number" | "bool")
+    );
+    kind != "null" && kind != expected && !convertible
+}
+
+/// Reads a regular file of at most [`MAX_FILE_BYTES`] as UTF-8.
+fn read_text(path: &Path) -> std::io::Result<String> {
+    use std::io::{Error, ErrorKind, Read as _};
+    use std::os::unix::fs::OpenOptionsExt as _;
+    // Opened without waiting (a FIFO would wait for a writer), then looked at through the open
+    // file: one path lookup per file.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file of at most 8 MiB",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
+    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|_| Error::new(ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// A markdown code span that holds `text` whatever it contains (backticks, line breaks): text
+/// read from files is shown through it.
+pub fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    if longest == 0 {
+        format!("`{text}`")
+    } else {
+        let fence = "`".repeat(longest + 1);
+        format!("{fence} {text} {fence}")
+    }
+}
+
+/// The text of a span, shortened for messages.
+fn snippet(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let s: String = span
+        .and_then(|r| text.get(r))
+        .unwrap_or("?")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -377,7 +377,12 @@ async fn the_impact_is_the_same_however_the_working_directory_is_written() {
     let (gh, _modules, work) = setup().await;
     let api = gh.api_url();
     let parent = work.path().parent().unwrap().to_path_buf();
-    let name = work.path().file_name().unwrap().to_string_lossy().into_owned();
+    let name = work
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let runs = [
         (work.path().to_path_buf(), work.path().display().to_string()),
         (work.path().to_path_buf(), ".".to_string()),

@@ -4,7 +4,7 @@
 use super::env::Env;
 use super::references::Found;
 use super::{CallSite, Place, Reader, Unknown, read_text};
-use crate::find::hcl::{self, LineIndex};
+use crate::find::hcl::{self, Keep, LineIndex};
 use hcl_edit::Span;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -69,12 +69,14 @@ fn readers_in(reader: &Reader, file: &str) -> Readers {
     let Ok(text) = read_text(&path) else {
         return (sites, unresolved);
     };
-    // Most units read no outputs: skip them without parsing.
-    if !(text.contains("dependency") && text.contains("config_path")) {
+    // Most units read no outputs: skip them without parsing. A unit that reads none cannot read
+    // this one's either, whatever its `config_path`s lead to.
+    if !(reads_outputs(&text) && text.contains("config_path")) {
         return (sites, unresolved);
     }
     let (text, _) = hcl::strip_bom(&text);
-    let Ok(body) = hcl::parse(text) else {
+    // Only the items that mention `dependency` (and the locals they use) are parsed.
+    let Ok(body) = hcl::parse_items(text, Keep::Dependencies) else {
         return (sites, unresolved);
     };
     let lines = LineIndex::new(text);
@@ -117,4 +119,35 @@ fn readers_in(reader: &Reader, file: &str) -> Readers {
         sites.push((target, site));
     }
     (sites, unresolved)
+}
+
+/// Whether `text` may read a dependency's outputs: `dependency` as a word, followed (after blank
+/// space) by `.`. A word test, so it may answer yes for a comment or a string, never no for a
+/// read.
+fn reads_outputs(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, b"dependency").any(|at| {
+        let word_start = at == 0 || !(b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_');
+        let next = b[at + "dependency".len()..]
+            .iter()
+            .find(|c| !c.is_ascii_whitespace());
+        word_start && next == Some(&b'.')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_outputs;
+
+    #[test]
+    fn a_unit_that_names_no_dependency_output_is_not_parsed() {
+        assert!(reads_outputs("x = dependency.vpc.outputs.id\n"));
+        assert!(reads_outputs("x = \"${dependency .vpc.outputs.id}\"\n"));
+        assert!(reads_outputs("dependency\n  .vpc"));
+        assert!(!reads_outputs(
+            "dependency \"vpc\" {\n  config_path = \"../vpc\"\n}\n"
+        ));
+        assert!(!reads_outputs("x = my_dependency.vpc\n"));
+        assert!(!reads_outputs("x = dependency"));
+    }
 }

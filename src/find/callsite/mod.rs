@@ -96,6 +96,9 @@ pub struct Reader {
     includes: Cache<PathBuf, unit::Included>,
     /// The reads of module outputs in each folder's `.tf` files, by the folder's absolute path.
     folders: Cache<PathBuf, references::Found>,
+    /// The includes (and `extra_arguments`) of units, parsed once for all units written alike,
+    /// by their text (see [`hcl::inputs::KeptItems`]).
+    kept: Cache<String, Option<hcl_edit::structure::Body>>,
     /// Whether each path looked for by `find_in_parent_folders` exists.
     exists: Mutex<HashMap<PathBuf, bool>>,
 }
@@ -160,6 +163,7 @@ impl Reader {
             canonical,
             includes: Mutex::default(),
             folders: Mutex::default(),
+            kept: Mutex::default(),
             exists: Mutex::default(),
         }
     }

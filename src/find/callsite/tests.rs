@@ -374,3 +374,34 @@ fn an_include_that_names_a_fifo_or_a_device_is_unknown_not_waited_for() {
     assert!(whats[0].starts_with("the included file pipe.hcl cannot be read (not a regular file"));
     assert!(whats[1].starts_with("the included file /dev/zero cannot be read (not a regular file"));
 }
+
+#[test]
+fn units_written_alike_share_a_parse_and_keep_their_own_lines() {
+    let include = "include \"x\" {\n  path = get_env(\"X\")\n}\n";
+    let unit = |comment_lines: usize| {
+        format!(
+            "{}{include}inputs = {{\n  a = 1\n}}\n",
+            "# note\n".repeat(comment_lines)
+        )
+    };
+    let dir = tree(&[
+        ("dev/one/terragrunt.hcl", &unit(1)),
+        ("dev/three/terragrunt.hcl", &unit(3)),
+    ]);
+    let reader = Reader::new(dir.path());
+    let wanted = Wanted::inputs(["a".to_string()], false);
+    for (file, include_line) in [
+        ("dev/one/terragrunt.hcl", 2),
+        ("dev/three/terragrunt.hcl", 4),
+    ] {
+        let site = reader.read(file, 1, UsageKind::Terragrunt, &wanted);
+        assert_eq!(site.unknowns.len(), 1, "{:?}", site.unknowns);
+        assert_eq!(site.unknowns[0].at.line, include_line, "{file}");
+        assert!(
+            site.unknowns[0].what.contains("get_env() is not evaluated"),
+            "{}",
+            site.unknowns[0].what
+        );
+        assert_eq!(site.passes["a"].at.line, include_line + 4, "{file}");
+    }
+}

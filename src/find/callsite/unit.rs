@@ -34,32 +34,51 @@ impl Reader {
             }
         };
         // The `inputs` read without the parser when they are written plainly; the parser then
-        // reads only the includes and `terraform` blocks.
+        // reads only the includes (and `extra_arguments`), once for all units written alike.
         let light = inputs::unit_inputs(&text);
-        let kept = light.as_ref().and_then(|l| l.kept.as_deref());
-        let body = match kept.and_then(|k| hcl::parse(k).ok()) {
-            Some(body) => body,
-            None => match hcl::parse(&text) {
-                Ok(body) => body,
-                Err(e) => {
-                    site.unknowns.push(does_not_parse(&here, &e));
-                    return site;
-                }
-            },
+        let shared = light.as_ref().map(|l| {
+            let kept = &l.kept;
+            cached(&self.kept, kept.text.clone(), || {
+                hcl::parse(&kept.text).ok()
+            })
+        });
+        let own;
+        let (body, body_text, kept) = match (&shared, &light) {
+            (Some(shared), Some(l)) if shared.is_some() => (
+                shared.as_ref().as_ref().expect("parsed"),
+                l.kept.text.as_str(),
+                Some(&l.kept),
+            ),
+            _ => {
+                own = match hcl::parse(&text) {
+                    Ok(body) => body,
+                    Err(e) => {
+                        site.unknowns.push(does_not_parse(&here, &e));
+                        return site;
+                    }
+                };
+                (&own, text.as_str(), None)
+            }
         };
         let lines = LineIndex::new(&text);
+        // A place in the unit, from an offset in the text parsed.
         let place = |offset: usize| Place {
             file: file.to_string(),
-            line: lines.line(offset),
+            line: lines.line(kept.map_or(offset, |k| k.original(offset))),
         };
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         // Includes first: the unit's own inputs override theirs.
-        self.includes(&text, &body, (&dir, wanted), &place, &mut site);
+        self.includes(body_text, body, (&dir, wanted), &place, &mut site);
         match light.as_ref().map(|l| l.inputs.as_ref()) {
             Some(Some(entries)) => {
                 for e in entries.iter().filter(|e| wanted.input(e.name)) {
+                    // An offset in the unit's own text.
+                    let at = Place {
+                        file: file.to_string(),
+                        line: lines.line(e.at),
+                    };
                     let passed = Passed {
-                        at: place(e.at),
+                        at,
                         literal: e.literal,
                     };
                     site.passes.insert(e.name.to_string(), passed);
@@ -68,12 +87,12 @@ impl Reader {
             Some(None) => {}
             None => {
                 if let Some(attr) = body.get_attribute("inputs") {
-                    collect_inputs(attr, &text, &place, &mut site);
+                    collect_inputs(attr, body_text, &place, &mut site);
                     site.passes.retain(|name, _| wanted.input(name));
                 }
             }
         }
-        extra_arguments(&body, &place, &mut site);
+        extra_arguments(body, &place, &mut site);
         site
     }
 

@@ -21,11 +21,12 @@
 //!   expression, or a reference or function call (`local.x`, `dependency.vpc.outputs.id`,
 //!   `get_env("X")`, with `.name` and `[…]` after it), which are no literals.
 //!
-//! The rest of the file (its includes, `terraform` block and the `locals` they mention) is given
-//! back with every other item blanked, for the parser (see [`Keep::CallSite`]).
+//! The items the parser still reads (its includes, a `terraform` block with `extra_arguments`
+//! and the `locals` they mention) are given back put together, for the parser (see
+//! [`Keep::CallSite`]).
 
 use super::literal::{ident, quoted, rest_blank, skip_blank};
-use super::skeleton::{Keep, blank, closing, first_word, top_level_items, top_level_items_within};
+use super::skeleton::{Keep, closing, first_word, top_level_items, top_level_items_within};
 use std::ops::Range;
 
 /// How deep the values this reader follows may nest (deeper: the parser decides).
@@ -48,10 +49,29 @@ pub struct InputEntry<'t> {
 pub struct UnitInputs<'t> {
     /// The entries of `inputs`, in order; `None` when the unit has no `inputs`.
     pub inputs: Option<Vec<InputEntry<'t>>>,
-    /// The text with every item but the unit's includes, `terraform` blocks and the `locals` they
-    /// mention blanked (spans and lines stay those of the text), to be parsed; `None` when
-    /// nothing is blanked.
-    pub kept: Option<String>,
+    /// The items the parser still reads (see [`Keep::CallSite`]).
+    pub kept: KeptItems,
+}
+
+/// Some top-level items of a text, put one after the other (a newline between) to be parsed
+/// alone: units written alike (the same includes) give the same text, parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptItems {
+    /// The items.
+    pub text: String,
+    /// Where each item starts in `text` and in the original text, in order.
+    starts: Vec<(usize, usize)>,
+}
+
+impl KeptItems {
+    /// The offset in the original text of the offset `at` of [`KeptItems::text`].
+    pub fn original(&self, at: usize) -> usize {
+        let i = self.starts.partition_point(|&(here, _)| here <= at);
+        match i.checked_sub(1).and_then(|i| self.starts.get(i)) {
+            Some(&(here, there)) => there + (at - here),
+            None => at,
+        }
+    }
 }
 
 /// Reads the `inputs` of a unit's text (BOM stripped), when it is written in the form this reader
@@ -67,10 +87,21 @@ pub fn unit_inputs(text: &str) -> Option<UnitInputs<'_>> {
         (Some(r), None) => Some(object(text, r.clone())?),
         (Some(_), Some(_)) => return None,
     };
-    Some(UnitInputs {
-        inputs,
-        kept: blank(text, items, Keep::CallSite),
-    })
+    let mut kept = KeptItems {
+        text: String::new(),
+        starts: Vec::new(),
+    };
+    for (r, k) in items
+        .iter()
+        .zip(super::skeleton::kept(text, &items, Keep::CallSite))
+    {
+        if k {
+            kept.starts.push((kept.text.len(), r.start));
+            kept.text.push_str(&text[r.clone()]);
+            kept.text.push('\n');
+        }
+    }
+    Some(UnitInputs { inputs, kept })
 }
 
 /// The end of the line that holds `start` (before its `\r\n` or `\n`), at most `end`.
@@ -359,11 +390,24 @@ inputs = {
         assert_eq!(got.len(), 17);
         assert_eq!(got[0], ("name".to_string(), 15, Some("string")));
         assert_eq!(got[12], ("templated".to_string(), 29, None));
-        // What the parser reads besides: the include and `terraform` blocks, not the rest.
-        let kept = unit_inputs(UNIT).unwrap().kept.unwrap();
-        assert!(kept.contains("find_in_parent_folders") && kept.contains("source ="));
-        assert!(!kept.contains("config_path") && !kept.contains("vpc_id"));
-        assert_eq!(kept.len(), UNIT.len());
+        // What the parser reads besides: the include, not the rest (the `terraform` block has
+        // no `extra_arguments`).
+        let kept = unit_inputs(UNIT).unwrap().kept;
+        assert_eq!(
+            kept.text,
+            "include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\n"
+        );
+        assert_eq!(kept.original(8), UNIT.find("\"root\"").unwrap());
+        let with_extra = UNIT.replace(
+            "terraform {\n",
+            "terraform {\n  extra_arguments \"v\" {\n    commands = []\n  }\n",
+        );
+        let kept = unit_inputs(&with_extra).unwrap().kept;
+        let at = kept.text.find("extra_arguments").unwrap();
+        assert_eq!(
+            kept.original(at),
+            with_extra.find("extra_arguments").unwrap()
+        );
     }
 
     #[test]
@@ -399,7 +443,7 @@ inputs = {
         let text = "include \"root\" {\n  path = find_in_parent_folders()\n}\n";
         let read = unit_inputs(text).unwrap();
         assert_eq!(read.inputs, None);
-        assert_eq!(read.kept, None, "nothing to blank");
+        assert_eq!(read.kept.text, text);
     }
 
     /// Pieces of entries, values and layout that the light reader must read as the parser does,

@@ -25,10 +25,14 @@ pub enum Keep {
     /// A file read through an include or `read_terragrunt_config`: its `locals` and `include`
     /// blocks, which are all that is looked up there.
     References,
-    /// A Terragrunt unit read for what it passes to its module: its `include` and `terraform`
-    /// blocks (includes and `extra_arguments`), and the `locals` they mention; its `inputs` are
-    /// read by [`super::inputs`].
+    /// A Terragrunt unit read for what it passes to its module: its `include` blocks, its
+    /// `terraform` blocks that hold `extra_arguments`, and the `locals` they mention; its
+    /// `inputs` are read by [`super::inputs`].
     CallSite,
+    /// A Terragrunt unit read for the outputs it reads of others: every item that mentions
+    /// `dependency` (its `dependency` blocks, and whatever reads `dependency.<name>.outputs`),
+    /// and the `locals` and `include` blocks they mention.
+    Dependencies,
 }
 
 /// Returns `text` with every top-level item that `keep` does not need replaced by spaces
@@ -62,19 +66,42 @@ pub fn only_item_at(text: &str, offset: usize) -> Option<String> {
 /// [`skeleton`], given the top-level items of `text`.
 pub(super) fn blank(text: &str, items: Vec<Range<usize>>, keep: Keep) -> Option<String> {
     let b = text.as_bytes();
+    let kept = kept(text, &items, keep);
+    let mut out: Option<Vec<u8>> = None;
+    for (r, k) in items.into_iter().zip(kept) {
+        if k {
+            continue;
+        }
+        let bytes = out.get_or_insert_with(|| b.to_vec());
+        for c in &mut bytes[r] {
+            if *c != b'\n' {
+                *c = b' ';
+            }
+        }
+    }
+    // Items start after ASCII blank space and end at a newline, so every byte of a multi-byte
+    // character is overwritten or none is: the result is UTF-8 (were it not, the caller would
+    // parse the text as written).
+    out.and_then(|bytes| String::from_utf8(bytes).ok())
+}
+
+/// Which of the top-level `items` of `text` a parse must keep for `keep`.
+pub(super) fn kept(text: &str, items: &[Range<usize>], keep: Keep) -> Vec<bool> {
+    let b = text.as_bytes();
     let items: Vec<(Range<usize>, &str)> = items
-        .into_iter()
-        .map(|r| {
-            let word = first_word(&b[r.clone()]);
-            (r, word)
-        })
+        .iter()
+        .map(|r| (r.clone(), first_word(&b[r.clone()])))
         .collect();
     let mut kept: Vec<bool> = items
         .iter()
-        .map(|(_, word)| match keep {
+        .map(|(r, word)| match keep {
             Keep::Sources => SOURCE_BLOCKS.contains(word),
             Keep::References => matches!(*word, "locals" | "include"),
-            Keep::CallSite => matches!(*word, "include" | "terraform"),
+            Keep::CallSite => {
+                *word == "include"
+                    || *word == "terraform" && contains(&b[r.clone()], b"extra_arguments")
+            }
+            Keep::Dependencies => contains(&b[r.clone()], b"dependency"),
         })
         .collect();
     // `locals` and `include` blocks are needed once a kept item mentions them (a word test, so it
@@ -103,22 +130,7 @@ pub(super) fn blank(text: &str, items: Vec<Range<usize>>, keep: Keep) -> Option<
             break;
         }
     }
-    let mut out: Option<Vec<u8>> = None;
-    for ((r, _), k) in items.into_iter().zip(kept) {
-        if k {
-            continue;
-        }
-        let bytes = out.get_or_insert_with(|| b.to_vec());
-        for c in &mut bytes[r] {
-            if *c != b'\n' {
-                *c = b' ';
-            }
-        }
-    }
-    // Items start after ASCII blank space and end at a newline, so every byte of a multi-byte
-    // character is overwritten or none is: the result is UTF-8 (were it not, the caller would
-    // parse the text as written).
-    out.and_then(|bytes| String::from_utf8(bytes).ok())
+    kept
 }
 
 /// What encloses the current position.

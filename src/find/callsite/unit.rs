@@ -10,7 +10,7 @@ use crate::find::hcl::{self, LineIndex, inputs};
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Attribute, Body};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// An included file, read once for every unit that includes it.
 #[derive(Debug)]
@@ -159,7 +159,7 @@ impl Reader {
     }
 
     /// Reads the `inputs` of the included file at `path` (absolute).
-    fn included(&self, path: &PathBuf) -> Included {
+    fn included(&self, path: &Path) -> Included {
         let shown = self.shown(path);
         let inputs = read_text(path).map_err(|e| e.to_string()).and_then(|text| {
             let (text, _) = hcl::strip_bom(&text);

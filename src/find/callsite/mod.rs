@@ -14,7 +14,6 @@ pub use dependents::Dependents;
 
 use crate::find::hcl::{self, UsageKind};
 use crate::find::scan::MAX_FILE_BYTES;
-use hcl_edit::expr::Expression;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
@@ -244,19 +243,6 @@ fn does_not_parse(here: &Place, e: &hcl::ParseError) -> Unknown {
             e.line, e.column, e.message
         ),
         inputs: true,
-    }
-}
-
-/// The kind of a literal value, for type checks.
-fn literal_kind(expr: &Expression) -> Option<&'static str> {
-    match expr {
-        Expression::String(_) => Some("string"),
-        Expression::Number(_) => Some("number"),
-        Expression::Bool(_) => Some("bool"),
-        Expression::Null(_) => Some("null"),
-        Expression::Array(_) => Some("list"),
-        Expression::Object(_) => Some("object"),
-        _ => None,
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::references::Found;
 use super::{
-    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, does_not_parse, literal_kind, load,
-    read_text,
+    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, does_not_parse, load, read_text,
 };
+use crate::find::hcl::inputs::literal_kind;
 use crate::find::hcl::{self, FileKind, LineIndex};
 use hcl_edit::Span;
 use std::path::Path;

@@ -3,10 +3,11 @@
 
 use super::env::Env;
 use super::{
-    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, code, does_not_parse, literal_kind,
-    load, read_text, snippet,
+    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, code, does_not_parse, load,
+    read_text, snippet,
 };
-use crate::find::hcl::{self, LineIndex, inputs};
+use crate::find::hcl::inputs::{self, literal_kind};
+use crate::find::hcl::{self, LineIndex};
 use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Attribute, Body};

@@ -29,6 +29,21 @@ use super::literal::{ident, quoted, rest_blank, skip_blank};
 use super::skeleton::{Keep, closing, first_word, top_level_items, top_level_items_within};
 use std::ops::Range;
 
+/// The kind of a parsed value when it is a literal, for type checks: what the light reader's
+/// [`InputEntry::literal`] agrees with.
+pub fn literal_kind(expr: &hcl_edit::expr::Expression) -> Option<&'static str> {
+    use hcl_edit::expr::Expression;
+    match expr {
+        Expression::String(_) => Some("string"),
+        Expression::Number(_) => Some("number"),
+        Expression::Bool(_) => Some("bool"),
+        Expression::Null(_) => Some("null"),
+        Expression::Array(_) => Some("list"),
+        Expression::Object(_) => Some("object"),
+        _ => None,
+    }
+}
+
 /// How deep the values this reader follows may nest (deeper: the parser decides).
 const MAX_DEPTH: usize = 32;
 
@@ -332,16 +347,7 @@ mod tests {
                 }
                 ObjectKey::Expression(e) => ("(expression)".into(), e.span()?.start),
             };
-            let kind = match value.expr() {
-                Expression::String(_) => Some("string"),
-                Expression::Number(_) => Some("number"),
-                Expression::Bool(_) => Some("bool"),
-                Expression::Null(_) => Some("null"),
-                Expression::Array(_) => Some("list"),
-                Expression::Object(_) => Some("object"),
-                _ => None,
-            };
-            out.push((name, lines.line(at), kind));
+            out.push((name, lines.line(at), literal_kind(value.expr())));
         }
         Some(out)
     }

@@ -39,18 +39,18 @@ impl Reader {
         let light = inputs::unit_inputs(&text);
         let shared = light.as_ref().map(|l| {
             let kept = &l.kept;
-            cached(&self.kept, kept.text.clone(), || {
+            let body = cached(&self.kept, kept.text.clone(), || {
                 hcl::parse(&kept.text).ok()
-            })
+            });
+            (body, kept)
         });
         let own;
-        let (body, body_text, kept) = match (&shared, &light) {
-            (Some(shared), Some(l)) if shared.is_some() => (
-                shared.as_ref().as_ref().expect("parsed"),
-                l.kept.text.as_str(),
-                Some(&l.kept),
-            ),
-            _ => {
+        let (body, body_text, kept) = match shared
+            .as_ref()
+            .and_then(|(b, k)| Some((b.as_ref().as_ref()?, *k)))
+        {
+            Some((body, kept)) => (body, kept.text.as_str(), Some(kept)),
+            None => {
                 own = match hcl::parse(&text) {
                     Ok(body) => body,
                     Err(e) => {

@@ -42,33 +42,31 @@ pub fn skeleton(text: &str, keep: Keep) -> Option<String> {
 }
 
 /// `text` with every top-level item blanked but the one that holds byte `offset` (newlines
-/// kept), or `None` when no item holds it or the lexer cannot follow the text.
+/// kept), or `None` when no item holds it, it is the only item or the lexer cannot follow the
+/// text.
 pub fn only_item_at(text: &str, offset: usize) -> Option<String> {
     let items = top_level_items(text.as_bytes())?;
-    let at = items
-        .iter()
-        .position(|r| r.start <= offset && offset < r.end)?;
-    let mut bytes = text.as_bytes().to_vec();
-    for (i, r) in items.into_iter().enumerate() {
-        if i == at {
-            continue;
-        }
-        for c in &mut bytes[r] {
-            if *c != b'\n' {
-                *c = b' ';
-            }
-        }
+    let kept: Vec<bool> = (items.iter())
+        .map(|r| r.start <= offset && offset < r.end)
+        .collect();
+    if !kept.contains(&true) {
+        return None;
     }
-    // As in `blank`: whole items are overwritten, so the result is UTF-8.
-    String::from_utf8(bytes).ok()
+    overwrite(text, items, &kept)
 }
 
 /// [`skeleton`], given the top-level items of `text`.
 pub(super) fn blank(text: &str, items: Vec<Range<usize>>, keep: Keep) -> Option<String> {
-    let b = text.as_bytes();
     let kept = kept(text, &items, keep);
+    overwrite(text, items, &kept)
+}
+
+/// `text` with the `items` not `kept` overwritten with spaces (newlines kept), or `None` when
+/// every item is kept.
+fn overwrite(text: &str, items: Vec<Range<usize>>, kept: &[bool]) -> Option<String> {
+    let b = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
-    for (r, k) in items.into_iter().zip(kept) {
+    for (r, &k) in items.into_iter().zip(kept) {
         if k {
             continue;
         }

@@ -144,7 +144,14 @@ pub struct ScanReport {
     /// How many files of the environment were read.
     #[serde(skip)]
     pub files_read: usize,
+    /// The text of each file that holds usages, by its name in the report, when the scan was
+    /// asked to keep them ([`scan_keeping_texts`]); empty otherwise.
+    #[serde(skip)]
+    pub texts: FileTexts,
 }
+
+/// The texts of files, by their names in a report, shared without copies.
+pub type FileTexts = Arc<HashMap<String, Box<str>>>;
 
 impl ScanReport {
     /// Usages grouped by dependency ID, in ID order; usages without an ID are left out.
@@ -161,6 +168,17 @@ impl ScanReport {
 
 /// Scans the environment.
 pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
+    scan_with(request, false)
+}
+
+/// Scans the environment, and keeps the text of each file that holds usages
+/// ([`ScanReport::texts`]), for what reads the usages again: the breaking-change impact then
+/// reads each of them from memory, as the scan saw it, instead of from disk once more.
+pub fn scan_keeping_texts(request: &ScanRequest) -> Result<ScanReport, ScanError> {
+    scan_with(request, true)
+}
+
+fn scan_with(request: &ScanRequest, keep_texts: bool) -> Result<ScanReport, ScanError> {
     // Absolute paths, so that includes can look above the working directory as Terragrunt does.
     let root = &std::fs::canonicalize(&request.working_dir)
         .ok()
@@ -209,7 +227,7 @@ pub fn scan(request: &ScanRequest) -> Result<ScanReport, ScanError> {
             if !dirs.matches(rel) {
                 return ignore::WalkState::Continue;
             }
-            let result = scan_file(root, path, &relative_name(rel), kind, files);
+            let result = scan_file((root, path), &relative_name(rel), kind, files, keep_texts);
             let _ = tx.send(result);
             ignore::WalkState::Continue
         })
@@ -238,11 +256,17 @@ fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
         usages: Vec::with_capacity(kept.iter().map(|r| r.usages.len()).sum()),
         errors: Vec::new(),
         files_read,
+        texts: FileTexts::default(),
     };
+    let mut texts = HashMap::new();
     for result in kept {
+        if let (Some(text), Some(u)) = (result.text, result.usages.first()) {
+            texts.insert(u.file.clone(), text);
+        }
         report.usages.extend(result.usages);
         report.errors.extend(result.error);
     }
+    report.texts = Arc::new(texts);
     report
 }
 
@@ -275,6 +299,8 @@ pub fn relative_name(rel: &Path) -> String {
 struct FileResult {
     usages: Vec<Usage>,
     error: Option<FileProblem>,
+    /// The file's text, when asked for and the file holds usages.
+    text: Option<Box<str>>,
 }
 
 impl FileResult {
@@ -297,10 +323,17 @@ fn problem(file: &str, line: Option<usize>, column: Option<usize>, message: Stri
             column,
             message,
         }),
+        text: None,
     }
 }
 
-fn scan_file(root: &Path, path: &Path, rel: &str, kind: FileKind, files: &dyn Files) -> FileResult {
+fn scan_file(
+    (root, path): (&Path, &Path),
+    rel: &str,
+    kind: FileKind,
+    files: &dyn Files,
+    keep_text: bool,
+) -> FileResult {
     // Read no more than the limit. No size check beforehand: the bounded read is the check, and
     // saves a system call per file. The buffer fits a typical unit in one read.
     let mut bytes = Vec::with_capacity(16 * 1024);
@@ -311,7 +344,7 @@ fn scan_file(root: &Path, path: &Path, rel: &str, kind: FileKind, files: &dyn Fi
     if let Err(e) = read {
         return problem(rel, None, None, format!("cannot read: {e}"));
     }
-    scan_bytes(root, path, rel, kind, bytes, files)
+    scan_bytes((root, path), rel, kind, bytes, files, keep_text)
 }
 
 /// Scans one file held in memory (`path` under the root `root`, `rel` as reports name it): its
@@ -324,18 +357,19 @@ pub(crate) fn scan_text(
     text: &str,
     files: &dyn Files,
 ) -> (Vec<Usage>, Option<FileProblem>) {
-    let result = scan_bytes(root, path, rel, kind, text.as_bytes().to_vec(), files);
+    let bytes = text.as_bytes().to_vec();
+    let result = scan_bytes((root, path), rel, kind, bytes, files, false);
     (result.usages, result.error)
 }
 
 /// Scans the bytes of one file (read from disk, or held in memory) at `path`.
 fn scan_bytes(
-    root: &Path,
-    path: &Path,
+    (root, path): (&Path, &Path),
     rel: &str,
     kind: FileKind,
     bytes: Vec<u8>,
     files: &dyn Files,
+    keep_text: bool,
 ) -> FileResult {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return problem(
@@ -370,6 +404,8 @@ fn scan_bytes(
     let found = catch_unwind(AssertUnwindSafe(|| hcl::find(path, kind, &text, files)));
     match found {
         Ok(Ok(found)) => FileResult {
+            // Kept at its size (the buffer it was read into is larger).
+            text: (keep_text && !found.is_empty()).then(|| Box::from(text.as_str())),
             usages: found
                 .into_iter()
                 .map(|f| usage_from(root, rel, f))
@@ -655,6 +691,7 @@ pub(crate) mod fixtures {
             usages,
             errors: vec![],
             files_read: 1,
+            texts: Default::default(),
         }
     }
 }
@@ -676,6 +713,36 @@ mod tests {
                 .unwrap()
                 .contains("commit")
         );
+    }
+
+    #[test]
+    fn only_a_scan_asked_to_keeps_texts_and_only_of_files_with_usages() {
+        let dir = tempfile::tempdir().unwrap();
+        let unit = "\u{feff}terraform {\n  source = \"git::https://github.com/acme/m.git//vpc?ref=v1.0.0\"\n}\n";
+        for (rel, text) in [
+            ("dev/a/terragrunt.hcl", unit),
+            ("dev/b/terragrunt.hcl", "inputs = {}\n"),
+            ("dev/c/terragrunt.hcl", "terraform {\n"),
+        ] {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let request = ScanRequest {
+            working_dir: dir.path().to_path_buf(),
+            dirs: DirFilter::default(),
+        };
+        let kept = scan_keeping_texts(&request).unwrap();
+        let names: Vec<&String> = kept.texts.keys().collect();
+        assert_eq!(names, ["dev/a/terragrunt.hcl"]);
+        // As read, BOM and all.
+        assert_eq!(&*kept.texts["dev/a/terragrunt.hcl"], unit);
+        let plain = scan(&request).unwrap();
+        assert!(plain.texts.is_empty());
+        assert_eq!(plain.usages.len(), 1);
+        assert_eq!(plain.errors.len(), 1, "{:?}", plain.errors);
+        let json = |r: &ScanReport| serde_json::to_value(r).unwrap();
+        assert_eq!(json(&plain), json(&kept));
     }
 
     #[test]

@@ -873,6 +873,7 @@ mod tests {
             usages: usages.iter().map(|(id, v)| usage(id, v)).collect(),
             errors: Vec::new(),
             files_read: usages.len(),
+            ..ScanReport::default()
         }
     }
 

@@ -145,7 +145,7 @@ pub async fn assess(
     let ctx = Arc::new(Ctx {
         github: clients.github.clone(),
         clients: clients.clone(),
-        reader: Arc::new(callsite::Reader::new(working_dir)),
+        reader: Arc::new(callsite::Reader::new(working_dir).with_texts(report.texts.clone())),
         units,
         dependents: Arc::default(),
         requests: Semaphore::new(CONCURRENCY),
@@ -189,10 +189,37 @@ pub async fn assess(
         let ctx = ctx.clone();
         tasks.spawn(async move { (i, assess_one(&ctx, &dep, &source, &usages).await) });
     }
+    let mut checks = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, (targets, impact))) = joined {
+        if let Ok((i, (targets, impact, check))) = joined {
             deps[i].targets = targets;
             deps[i].impact = Some(impact);
+            checks.extend(check.map(|c| (i, c)));
+        }
+    }
+    // Every usage checked in one pass over the files, once the changes are known: a file holding
+    // usages of several dependencies is read once.
+    let reader = ctx.reader.clone();
+    let (units, dependents) = (ctx.units.clone(), ctx.dependents.clone());
+    let indices: Vec<usize> = checks.iter().map(|(i, _)| *i).collect();
+    let pass = tokio::task::spawn_blocking(move || {
+        let checked = check_all(&reader, &units, &dependents, &checks);
+        (checks, checked)
+    });
+    match pass.await {
+        Ok((checks, checked)) => {
+            for ((i, check), usages) in checks.into_iter().zip(checked) {
+                if let Some(impact) = deps[i].impact.as_mut() {
+                    check.finish(usages, impact);
+                }
+            }
+        }
+        Err(e) => {
+            for i in indices {
+                if let Some(impact) = deps[i].impact.as_mut() {
+                    impact.unknown = Some(format!("checking the usages did not finish: {e}"));
+                }
+            }
         }
     }
 }
@@ -504,7 +531,7 @@ async fn assess_one(
     dep: &Dependency,
     source: &Source,
     usages: &Arc<[UsageAt]>,
-) -> (version::Targets, Impact) {
+) -> (version::Targets, Impact, Option<Check>) {
     let mut targets = dep.targets.clone();
     let current = dep.current.first().cloned();
     let from_tag = current
@@ -527,7 +554,7 @@ async fn assess_one(
         impact.unknown = Some(
             "Baton does not read the source of this kind of module: read the release notes".into(),
         );
-        return (targets, impact);
+        return (targets, impact, None);
     };
     if let Locate::Fixed { dir, .. } = &locate {
         impact.module = dir.clone();
@@ -537,13 +564,13 @@ async fn assess_one(
             "the version in use, {}, is not a published tag, so there is nothing to compare it with",
             tag_text(&from_tag)
         ));
-        return (targets, impact);
+        return (targets, impact, None);
     };
     let from = match ctx.at(&locate, dep, &current).await {
         Ok(at) => at,
         Err(e) => {
             impact.unknown = Some(format!("cannot read {}: {e}", tag_text(&from_tag)));
-            return (targets, impact);
+            return (targets, impact, None);
         }
     };
     impact.module = from.dir.clone();
@@ -555,8 +582,8 @@ async fn assess_one(
         from: &from,
         usages,
     };
-    walk.run(&mut targets, &mut impact).await;
-    (targets, impact)
+    let check = walk.run(&mut targets, &mut impact).await;
+    (targets, impact, check)
 }
 
 /// One dependency's way from the version in use to its breaking target, past empty bumps.
@@ -573,7 +600,7 @@ struct Walk<'a> {
 impl Walk<'_> {
     /// Goes past the breaking releases that change nothing in the module (at most
     /// [`MAX_HOPS`]), then works out what the first one that does changes here.
-    async fn run(&self, targets: &mut version::Targets, impact: &mut Impact) {
+    async fn run(&self, targets: &mut version::Targets, impact: &mut Impact) -> Option<Check> {
         let (ctx, dep) = (self.ctx, self.dep);
         let versions: Vec<Version> = dep.tags.keys().cloned().collect();
         let mut hops = 0;
@@ -613,13 +640,13 @@ impl Walk<'_> {
                 continue;
             }
             let tags = (impact.from.clone(), head_tag);
-            if let Err(e) =
-                interface_impact(ctx, (self.from, &head_at), tags, self.usages, impact).await
-            {
-                impact.unknown = Some(e);
+            match interface_impact(ctx, (self.from, &head_at), tags, self.usages, impact).await {
+                Ok(check) => return Some(check),
+                Err(e) => impact.unknown = Some(e),
             }
             break;
         }
+        None
     }
 
     /// Where the module is at `start` and at `head`, its folders at `head`, and what changed
@@ -657,14 +684,14 @@ fn tag_of(dep: &Dependency, v: &Version) -> String {
 }
 
 /// Compares the interfaces at the two places (`from`, `to`; their versions as published in
-/// `tags`) and checks every usage against the changes.
+/// `tags`) and says what checking the usages against the changes needs.
 async fn interface_impact(
     ctx: &Ctx,
     (from, to): (&At, &At),
     (from_tag, to_tag): (String, String),
     usages: &Arc<[UsageAt]>,
     impact: &mut Impact,
-) -> Result<(), String> {
+) -> Result<Check, String> {
     let read = |files: Vec<(String, String)>| {
         Interface::read(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
     };
@@ -691,60 +718,132 @@ async fn interface_impact(
         ));
     }
     impact.changes = interface::diff(&old, &new);
-    let tag = tag_text(&to_tag);
-    // Reading a usage's files costs a full parse: only when a change can reach a usage.
-    let reaches_usages = impact.changes.iter().any(|c| c.name().is_some());
     let outputs_removed = impact
         .changes
         .iter()
         .any(|c| matches!(c, Change::OutputRemoved { .. }));
-    let units = ctx.units.clone();
-    let dependents = ctx.dependents.clone();
-    let reader = ctx.reader.clone();
     // Only the changed inputs are looked for.
     let names = impact
         .changes
         .iter()
         .filter_map(|c| c.name().map(str::to_string));
-    let wanted = callsite::Wanted::inputs(names, outputs_removed);
-    let changes = impact.changes.clone();
-    let usages = usages.clone();
-    let mut checked = tokio::task::spawn_blocking(move || {
-        use rayon::prelude::*;
-        // Indexed here, outside the pool's tasks: a task waiting on the index could otherwise
-        // be handed another task that waits on it too.
-        let readers = (outputs_removed && usages.iter().any(|u| u.kind == UsageKind::Terragrunt))
-            .then(|| dependents.get_or_init(|| callsite::Dependents::index(&reader, &units)));
-        usages
-            .par_iter()
-            .map(|u| {
-                let mut site = if reaches_usages {
-                    reader.read(&u.file, u.line, u.kind, &wanted)
-                } else {
-                    CallSite::default()
-                };
-                if let (Some(readers), UsageKind::Terragrunt) = (readers, u.kind) {
-                    readers.add_to(&reader, &u.file, &mut site);
-                }
-                check_usage(u, &site, &changes, &tag)
-            })
-            .collect::<Vec<_>>()
+    Ok(Check {
+        // Reading a usage's files costs a read and a parse: only when a change can reach it.
+        reaches_usages: impact.changes.iter().any(|c| c.name().is_some()),
+        outputs_removed,
+        wanted: callsite::Wanted::inputs(names, outputs_removed),
+        changes: impact.changes.clone(),
+        shown_tag: tag_text(&to_tag),
+        usages: usages.clone(),
     })
-    .await
-    .map_err(|e| format!("checking the usages did not finish: {e}"))?;
-    checked
-        .sort_by(|a, b| (a.0.status, &a.0.file, a.0.line).cmp(&(b.0.status, &b.0.file, b.0.line)));
-    let mut seen = BTreeSet::new();
-    for (usage, steps) in checked {
-        impact.usages.push(usage);
+}
+
+/// What checking one dependency's usages against the changes of its breaking release needs.
+struct Check {
+    /// Whether a change concerns an input or output, so that the usages' files must be read.
+    reaches_usages: bool,
+    /// Whether an output is removed, so that the reads of outputs are looked for.
+    outputs_removed: bool,
+    /// What to read of each call site.
+    wanted: callsite::Wanted,
+    /// The changes.
+    changes: Vec<Change>,
+    /// The breaking release, as shown in messages.
+    shown_tag: String,
+    /// The usages.
+    usages: Arc<[UsageAt]>,
+}
+
+/// A usage checked: what it needs, and the manual steps.
+type Checked = (UsageImpact, Vec<String>);
+
+impl Check {
+    /// Puts the usages checked, and the steps they ask for, into `impact`.
+    fn finish(self, mut checked: Vec<Checked>, impact: &mut Impact) {
+        checked.sort_by(|a, b| {
+            (a.0.status, &a.0.file, a.0.line).cmp(&(b.0.status, &b.0.file, b.0.line))
+        });
+        let mut seen = BTreeSet::new();
+        for (usage, steps) in checked {
+            impact.usages.push(usage);
+            impact
+                .steps
+                .extend(steps.into_iter().filter(|s| seen.insert(s.clone())));
+        }
         impact
             .steps
-            .extend(steps.into_iter().filter(|s| seen.insert(s.clone())));
+            .extend(general_steps(&impact.changes, &self.shown_tag));
     }
-    impact
-        .steps
-        .extend(general_steps(&impact.changes, &tag_text(&to_tag)));
-    Ok(())
+}
+
+/// Checks the usages of every dependency in `checks`, each file read once for all the usages it
+/// holds; the results in the order of `checks` and of their usages.
+fn check_all(
+    reader: &callsite::Reader,
+    units: &[String],
+    dependents: &std::sync::OnceLock<callsite::Dependents>,
+    checks: &[(usize, Check)],
+) -> Vec<Vec<Checked>> {
+    use rayon::prelude::*;
+    // Indexed first, outside the pool's tasks: a task waiting on the index could otherwise be
+    // handed another task that waits on it too.
+    let index = checks.iter().any(|(_, c)| {
+        c.outputs_removed && c.usages.iter().any(|u| u.kind == UsageKind::Terragrunt)
+    });
+    let readers =
+        index.then(|| dependents.get_or_init(|| callsite::Dependents::index(reader, units)));
+    // Each (check, usage), by the file it is in.
+    let mut by_file: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    for (c, (_, check)) in checks.iter().enumerate() {
+        for (u, usage) in check.usages.iter().enumerate() {
+            by_file.entry(usage.file.as_str()).or_default().push((c, u));
+        }
+    }
+    let by_file: Vec<(&str, Vec<(usize, usize)>)> = by_file.into_iter().collect();
+    let done: Vec<Vec<((usize, usize), Checked)>> = by_file
+        .par_iter()
+        .map(|(file, pairs)| {
+            let sites = reader.read_file(
+                file,
+                pairs.iter().map(|&(c, u)| {
+                    let (_, check) = &checks[c];
+                    let usage = &check.usages[u];
+                    (
+                        usage.line,
+                        usage.kind,
+                        check.reaches_usages.then_some(&check.wanted),
+                    )
+                }),
+            );
+            pairs
+                .iter()
+                .zip(sites)
+                .map(|(&(c, u), mut site)| {
+                    let (_, check) = &checks[c];
+                    let usage = &check.usages[u];
+                    if let (Some(readers), UsageKind::Terragrunt, true) =
+                        (readers, usage.kind, check.outputs_removed)
+                    {
+                        readers.add_to(reader, &usage.file, &mut site);
+                    }
+                    (
+                        (c, u),
+                        check_usage(usage, &site, &check.changes, &check.shown_tag),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut out: Vec<Vec<Option<Checked>>> = checks
+        .iter()
+        .map(|(_, c)| (0..c.usages.len()).map(|_| None).collect())
+        .collect();
+    for ((c, u), checked) in done.into_iter().flatten() {
+        out[c][u] = Some(checked);
+    }
+    out.into_iter()
+        .map(|usages| usages.into_iter().flatten().collect())
+        .collect()
 }
 
 /// The findings of one usage, and the manual step each one asks for.

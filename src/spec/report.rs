@@ -57,7 +57,11 @@ pub struct ReportRequest {
 /// Scans the environment and builds its spec; problems go to `reporter` on the way.
 pub fn run(request: &ReportRequest, reporter: &dyn Reporter) -> anyhow::Result<Spec> {
     reporter.phase("scan");
-    let report = scan::scan(&request.scan)?;
+    // The breaking-change impact reads the usages' files again: from the scan's reading.
+    let report = match request.clients.skip_impact {
+        true => scan::scan(&request.scan)?,
+        false => scan::scan_keeping_texts(&request.scan)?,
+    };
     for w in request.scan.problems(&report) {
         reporter.warn(w);
     }

@@ -479,6 +479,7 @@ mod properties {
                 message: message.to_string(),
             }],
             files_read: 2,
+            ..ScanReport::default()
         }
     }
 

@@ -2,8 +2,8 @@
 //! indexed once by the folder each leads to.
 
 use super::env::Env;
-use super::references::Found;
-use super::{CallSite, Place, Reader, Unknown, read_text};
+use super::references::{Found, may_read};
+use super::{CallSite, Place, Reader, Unknown};
 use crate::find::hcl::{self, Keep, LineIndex};
 use hcl_edit::Span;
 use std::collections::HashMap;
@@ -66,12 +66,12 @@ fn readers_in(reader: &Reader, file: &str) -> Readers {
     let mut sites = Vec::new();
     let mut unresolved = Vec::new();
     let path = reader.root().join(file);
-    let Ok(text) = read_text(&path) else {
+    let Ok(text) = reader.text_of(file) else {
         return (sites, unresolved);
     };
     // Most units read no outputs: skip them without parsing. A unit that reads none cannot read
     // this one's either, whatever its `config_path`s lead to.
-    if !(reads_outputs(&text) && text.contains("config_path")) {
+    if !(may_read(&text, "dependency") && text.contains("config_path")) {
         return (sites, unresolved);
     }
     let (text, _) = hcl::strip_bom(&text);
@@ -119,35 +119,4 @@ fn readers_in(reader: &Reader, file: &str) -> Readers {
         sites.push((target, site));
     }
     (sites, unresolved)
-}
-
-/// Whether `text` may read a dependency's outputs: `dependency` as a word, followed (after blank
-/// space) by `.`. A word test, so it may answer yes for a comment or a string, never no for a
-/// read.
-fn reads_outputs(text: &str) -> bool {
-    let b = text.as_bytes();
-    memchr::memmem::find_iter(b, b"dependency").any(|at| {
-        let word_start = at == 0 || !(b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_');
-        let next = b[at + "dependency".len()..]
-            .iter()
-            .find(|c| !c.is_ascii_whitespace());
-        word_start && next == Some(&b'.')
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::reads_outputs;
-
-    #[test]
-    fn a_unit_that_names_no_dependency_output_is_not_parsed() {
-        assert!(reads_outputs("x = dependency.vpc.outputs.id\n"));
-        assert!(reads_outputs("x = \"${dependency .vpc.outputs.id}\"\n"));
-        assert!(reads_outputs("dependency\n  .vpc"));
-        assert!(!reads_outputs(
-            "dependency \"vpc\" {\n  config_path = \"../vpc\"\n}\n"
-        ));
-        assert!(!reads_outputs("x = my_dependency.vpc\n"));
-        assert!(!reads_outputs("x = dependency"));
-    }
 }

@@ -13,7 +13,8 @@ mod unit;
 pub use dependents::Dependents;
 
 use crate::find::hcl::{self, UsageKind};
-use crate::find::scan::MAX_FILE_BYTES;
+use crate::find::scan::{FileTexts, MAX_FILE_BYTES};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
@@ -100,6 +101,9 @@ pub struct Reader {
     kept: Cache<String, Option<hcl_edit::structure::Body>>,
     /// Whether each path looked for by `find_in_parent_folders` exists.
     exists: Mutex<HashMap<PathBuf, bool>>,
+    /// The texts of the files the scan read, by their names relative to the working directory:
+    /// read from here rather than from disk again.
+    texts: FileTexts,
 }
 
 /// Values computed once per key, from any thread: a thread that asks for a value being computed
@@ -164,6 +168,35 @@ impl Reader {
             folders: Mutex::default(),
             kept: Mutex::default(),
             exists: Mutex::default(),
+            texts: FileTexts::default(),
+        }
+    }
+
+    /// The same reader, taking the files the scan kept (see [`crate::find::scan::ScanReport::texts`])
+    /// from `texts` instead of from disk: as the scan saw them, without reading them again.
+    pub fn with_texts(mut self, texts: FileTexts) -> Reader {
+        self.texts = texts;
+        self
+    }
+
+    /// The text of `file` (relative to the working directory), BOM stripped: as the scan kept
+    /// it, else read now.
+    fn text_of(&self, file: &str) -> Result<Cow<'_, str>, String> {
+        match self.texts.get(file) {
+            Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
+            None => load(&self.root.join(file)).map(Cow::Owned),
+        }
+    }
+
+    /// [`Reader::text_of`] for a path under the working directory (absolute).
+    fn text_at(&self, path: &Path) -> Result<Cow<'_, str>, String> {
+        let kept = path.strip_prefix(&self.root).ok().and_then(|rel| {
+            let name = rel.to_str()?;
+            self.texts.get(name)
+        });
+        match kept {
+            Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
+            None => load(path).map(Cow::Owned),
         }
     }
 
@@ -174,25 +207,66 @@ impl Reader {
 
     /// Reads the call site of the usage at `file:line` (relative to the working directory).
     pub fn read(&self, file: &str, line: usize, kind: UsageKind, wanted: &Wanted) -> CallSite {
-        let here = Place {
-            file: file.to_string(),
-            line,
-        };
-        match kind {
-            UsageKind::Terragrunt => self.unit(file, here, wanted),
-            UsageKind::Module => self.module(file, here, wanted),
-            UsageKind::Unit | UsageKind::Stack => CallSite {
-                unknowns: vec![Unknown {
-                    at: here,
-                    what: format!(
-                        "a stack `{}` passes `values` to the unit's own configuration, which Baton does not follow",
-                        kind.as_str()
-                    ),
-                    inputs: true,
-                }],
-                ..CallSite::default()
-            },
+        self.read_file(file, [(line, kind, Some(wanted))])
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Reads the call sites of the usages in `file` (relative to the working directory), each
+    /// given as `(line, kind, wanted)`, with the file read once for all of them: one call site
+    /// per usage, in order. A usage without `wanted` gets an empty call site, and a file none of
+    /// whose usages wants anything is not read.
+    pub fn read_file<'w>(
+        &self,
+        file: &str,
+        usages: impl IntoIterator<Item = (usize, UsageKind, Option<&'w Wanted>)>,
+    ) -> Vec<CallSite> {
+        let mut text: Option<Result<Cow<'_, str>, String>> = None;
+        let mut sites = Vec::new();
+        for (line, kind, wanted) in usages {
+            let here = Place {
+                file: file.to_string(),
+                line,
+            };
+            let Some(wanted) = wanted else {
+                sites.push(CallSite::default());
+                continue;
+            };
+            if let UsageKind::Unit | UsageKind::Stack = kind {
+                sites.push(CallSite {
+                    unknowns: vec![Unknown {
+                        at: here,
+                        what: format!(
+                            "a stack `{}` passes `values` to the unit's own configuration, which Baton does not follow",
+                            kind.as_str()
+                        ),
+                        inputs: true,
+                    }],
+                    ..CallSite::default()
+                });
+                continue;
+            }
+            let text = match text.get_or_insert_with(|| self.text_of(file)) {
+                Ok(text) => &**text,
+                Err(why) => {
+                    let unknown = Unknown {
+                        at: here,
+                        what: format!("the file cannot be read ({why})"),
+                        inputs: true,
+                    };
+                    sites.push(CallSite {
+                        unknowns: vec![unknown],
+                        ..CallSite::default()
+                    });
+                    continue;
+                }
+            };
+            sites.push(match kind {
+                UsageKind::Terragrunt => self.unit(file, text, here, wanted),
+                _ => self.module(file, text, here, wanted),
+            });
         }
+        sites
     }
 
     /// Whether `path` exists, looked at once per run.
@@ -220,14 +294,9 @@ impl Reader {
     }
 }
 
-/// A file's text (BOM stripped), or an unknown at `here` saying why it cannot be read.
-fn load(path: &Path, here: &Place) -> Result<String, Unknown> {
-    let unknown = |what: String| Unknown {
-        at: here.clone(),
-        what,
-        inputs: true,
-    };
-    let text = read_text(path).map_err(|e| unknown(format!("the file cannot be read ({e})")))?;
+/// A file's text (BOM stripped), or why it cannot be read.
+fn load(path: &Path) -> Result<String, String> {
+    let text = read_text(path).map_err(|e| e.to_string())?;
     Ok(match hcl::strip_bom(&text) {
         (_, 0) => text,
         (stripped, _) => stripped.to_string(),

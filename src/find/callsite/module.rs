@@ -1,10 +1,8 @@
 //! What a `module` block passes to its module (its arguments), and the reads of the module's
 //! outputs in the `.tf` files of its folder.
 
-use super::references::Found;
-use super::{
-    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, does_not_parse, load, read_text,
-};
+use super::references::{Found, may_read};
+use super::{CallSite, Passed, Place, Reader, Unknown, Wanted, cached, does_not_parse};
 use crate::find::hcl::inputs::literal_kind;
 use crate::find::hcl::{self, FileKind, LineIndex};
 use hcl_edit::Span;
@@ -21,30 +19,23 @@ const META_ARGUMENTS: &[&str] = &[
 ];
 
 impl Reader {
-    /// The call site of the `module` block whose `source` is at `here`. Only that block is
-    /// parsed: each block of a file is read for its own usage, and nothing is kept after.
-    pub(super) fn module(&self, file: &str, here: Place, wanted: &Wanted) -> CallSite {
+    /// The call site of the `module` block whose `source` is at `here`, in `file` (whose text
+    /// is `text`). Only that block is parsed, for its own usage, and nothing is kept after.
+    pub(super) fn module(&self, file: &str, text: &str, here: Place, wanted: &Wanted) -> CallSite {
         let mut site = CallSite::default();
-        let text = match load(&self.root.join(file), &here) {
-            Ok(text) => text,
-            Err(unknown) => {
-                site.unknowns.push(unknown);
-                return site;
-            }
-        };
         let b = text.as_bytes();
         let line_start = match here.line {
             0 | 1 => Some(0),
             n => memchr::memchr_iter(b'\n', b).nth(n - 2).map(|at| at + 1),
         };
-        let body = match hcl::parse_item_at(&text, line_start.unwrap_or(0)) {
+        let body = match hcl::parse_item_at(text, line_start.unwrap_or(0)) {
             Ok(body) => body,
             Err(e) => {
                 site.unknowns.push(does_not_parse(&here, &e));
                 return site;
             }
         };
-        let lines = LineIndex::new(&text);
+        let lines = LineIndex::new(text);
         let line = |span: Option<std::ops::Range<usize>>| lines.line(span.map_or(0, |s| s.start));
         // The block whose `source` is on the usage's line.
         let block = body.blocks().find(|b| {
@@ -107,16 +98,20 @@ impl Reader {
                 ),
                 inputs: false,
             };
-            let Ok(text) = read_text(&path) else {
+            let Ok(text) = self.text_at(&path) else {
                 found.hidden(hidden("cannot be read"));
                 continue;
             };
-            let (text, _) = hcl::strip_bom(&text);
-            let Ok(body) = hcl::parse(text) else {
+            // A file whose words cannot read a module's outputs is not parsed: whether it
+            // parses or not, it hides no read.
+            if !may_read(&text, "module") {
+                continue;
+            }
+            let Ok(body) = hcl::parse(&text) else {
                 found.hidden(hidden("does not parse"));
                 continue;
             };
-            found.visit("module", text, &shown, &body);
+            found.visit("module", &text, &shown, &body);
         }
         found
     }

@@ -143,3 +143,116 @@ impl Visit for References<'_> {
         visit::visit_expr(self, expr);
     }
 }
+
+/// Whether `text` may read outputs through `root` (`module` or `dependency`), from its words
+/// alone: the word `root` followed by a `.` (blank space and line breaks between are allowed, as
+/// in expressions), or, for `module`, used bare (`for_each = module`, which hides every read):
+/// followed on its line by nothing, a comment, an operator or a closing bracket. A block's label
+/// (`module "x"`), a quote or another word after it (`the module's`, `this module calls`) is
+/// neither. A test of the words only, so it may answer yes for a comment or a string, never no
+/// for a read: a file it answers no for is not parsed.
+pub(super) fn may_read(text: &str, root: &str) -> bool {
+    let b = text.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    memchr::memmem::find_iter(b, root.as_bytes()).any(|at| {
+        // A `-` before the word may be a minus (`1-module.a.n`); after it, it continues a name.
+        let word_start = at == 0 || !ident(b[at - 1]);
+        let after = &b[at + root.len()..];
+        let word_end = after.first().is_none_or(|&c| !ident(c) && c != b'-');
+        if !(word_start && word_end) {
+            return false;
+        }
+        let next = after.iter().copied().find(|c| !c.is_ascii_whitespace());
+        let on_line = after.iter().copied().find(|&c| c != b' ' && c != b'\t');
+        next == Some(b'.')
+            || (root == "module"
+                && on_line.is_none_or(|c| {
+                    matches!(
+                        c,
+                        b'\r'
+                            | b'\n'
+                            | b'#'
+                            | b'/'
+                            | b','
+                            | b')'
+                            | b']'
+                            | b'}'
+                            | b'['
+                            | b'?'
+                            | b':'
+                            | b'='
+                            | b'!'
+                            | b'&'
+                            | b'|'
+                            | b'+'
+                            | b'-'
+                            | b'*'
+                            | b'%'
+                            | b'<'
+                            | b'>'
+                    )
+                }))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_read;
+
+    #[test]
+    fn only_files_whose_words_may_read_outputs_are_parsed() {
+        for (text, root, may) in [
+            ("x = dependency.vpc.outputs.id\n", "dependency", true),
+            (
+                "x = \"${dependency .vpc.outputs.id}\"\n",
+                "dependency",
+                true,
+            ),
+            ("dependency\n  .vpc", "dependency", true),
+            (
+                "dependency \"vpc\" {\n  config_path = \"../vpc\"\n}\n",
+                "dependency",
+                false,
+            ),
+            ("x = my_dependency.vpc\n", "dependency", false),
+            ("x = dependency", "dependency", false),
+            ("x = module.vpc.id\n", "module", true),
+            ("x = \"${module.vpc.id}\"\n", "module", true),
+            ("for_each = module\n", "module", true),
+            ("x = [module]", "module", true),
+            ("module", "module", true),
+            ("module \"vpc\" {\n}\n# module \"old\"\n", "module", false),
+            (
+                "x = modules.vpc\nx = module-x.vpc\nx = sub_module.a\n",
+                "module",
+                false,
+            ),
+            ("x = 1-module.a.n\n", "module", true),
+            ("x = 1-dependency.a.outputs.n\n", "dependency", true),
+            ("x = module # all of them\n", "module", true),
+            (
+                "x = [module, 1]\ny = module == null ? 1 : 2\n",
+                "module",
+                true,
+            ),
+            ("x = (module\n  .vpc.id)\n", "module", true),
+            ("module {\n}\n", "module", false),
+            // Prose is no read: another word or a quote after it.
+            (
+                "# see the module's README\n# this module calls another\n",
+                "module",
+                false,
+            ),
+            (
+                "description = \"the module for ${var.x}\"\n",
+                "module",
+                false,
+            ),
+            // Words in comments and strings may answer yes: the parser then decides.
+            ("# calls the vpc module\n", "module", true),
+            ("# see module.vpc\n", "module", true),
+        ] {
+            assert_eq!(may_read(text, root), may, "{root} in {text:?}");
+        }
+    }
+}

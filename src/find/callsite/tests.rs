@@ -405,3 +405,129 @@ fn units_written_alike_share_a_parse_and_keep_their_own_lines() {
         assert_eq!(site.passes["a"].at.line, include_line + 4, "{file}");
     }
 }
+
+#[test]
+fn a_folder_file_that_names_no_module_is_not_parsed_for_reads() {
+    let main = r#"module "vpc" {
+  source = "github.com/acme/mods//modules/vpc?ref=v1.0.0"
+  name   = "dev"
+}
+"#;
+    // Neither file can hide a read of `module.vpc`: no `module` in them is followed by anything
+    // but a block's label. Neither parses, and neither makes the reads unknown.
+    let quiet = "# the module \"vpc\" is called in main.tf\nresource \"x\" \"y\" {\n  a = [\n}\n";
+    let labels = "module \"old\" {\n  source = \"./old\"\n  a = (\n}\n";
+    // These may: a read, and `module` used as a whole, in files that do not parse.
+    let reads_id = "output \"id\" {\n  value = module.vpc.id\n  broken = [\n}\n";
+    let whole = "locals {\n  all = module\n  broken = (\n}\n";
+    for (extra, hidden) in [
+        (quiet, false),
+        (labels, false),
+        (reads_id, true),
+        (whole, true),
+    ] {
+        let dir = tree(&[("dev/root/main.tf", main), ("dev/root/extra.tf", extra)]);
+        let site = read(dir.path(), "dev/root/main.tf", 2, UsageKind::Module);
+        let whats: Vec<&str> = site.unknowns.iter().map(|u| u.what.as_str()).collect();
+        assert_eq!(
+            site.unknowns.len(),
+            usize::from(hidden),
+            "{extra}: {whats:?}"
+        );
+        if hidden {
+            assert!(whats[0].contains("does not parse"), "{whats:?}");
+            assert_eq!(site.unknowns[0].at.file, "dev/root/extra.tf");
+        }
+    }
+}
+
+#[test]
+fn the_usages_of_a_file_read_together_get_what_each_would_alone() {
+    let main = r#"module "a" {
+  source = "github.com/acme/mods//modules/a?ref=v1.0.0"
+  x      = 1
+}
+module "b" {
+  source = "github.com/acme/mods//modules/b?ref=v1.0.0"
+  y      = "2"
+  x      = true
+}
+output "a" {
+  value = module.a.id
+}
+"#;
+    let dir = tree(&[
+        ("dev/root/main.tf", main),
+        ("dev/unit/terragrunt.hcl", "inputs = {\n  x = 1\n}\n"),
+    ]);
+    let reader = Reader::new(dir.path());
+    let (all, x_only) = (Wanted::everything(), Wanted::inputs(["x".into()], false));
+    let usages = [
+        (2, UsageKind::Module, Some(&all)),
+        (6, UsageKind::Module, Some(&x_only)),
+        (6, UsageKind::Module, None),
+        (3, UsageKind::Module, Some(&all)),
+        (2, UsageKind::Unit, Some(&all)),
+    ];
+    let together = reader.read_file("dev/root/main.tf", usages);
+    let alone: Vec<CallSite> = usages
+        .iter()
+        .map(|&(line, kind, wanted)| match wanted {
+            Some(w) => reader.read("dev/root/main.tf", line, kind, w),
+            None => CallSite::default(),
+        })
+        .collect();
+    assert_eq!(together, alone);
+    assert_eq!(passes(&together[1]), [("x".to_string(), 8, Some("bool"))]);
+    assert_eq!(together[2], CallSite::default());
+    assert!(together[3].unknowns[0].what.contains("not found again"));
+    // A file none of whose usages wants anything is not read: a missing one says nothing.
+    let none = reader.read_file("dev/gone.tf", [(2, UsageKind::Module, None)]);
+    assert_eq!(none, [CallSite::default()]);
+    let gone = reader.read_file("dev/gone.tf", [(2, UsageKind::Module, Some(&all))]);
+    assert!(
+        gone[0].unknowns[0].what.contains("cannot be read"),
+        "{gone:?}"
+    );
+}
+
+#[test]
+fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
+    // On disk, each file says one thing; as the scan kept them, another.
+    let dir = tree(&[
+        ("dev/unit/terragrunt.hcl", "inputs = {\n  on_disk = 1\n}\n"),
+        (
+            "dev/root/main.tf",
+            "module \"vpc\" {\n  source = \"./x\"\n  on_disk = 1\n}\n",
+        ),
+        ("dev/root/outputs.tf", "# nothing\n"),
+        ("dev/reader/terragrunt.hcl", "# nothing\n"),
+    ]);
+    let kept: HashMap<String, Box<str>> = [
+        ("dev/unit/terragrunt.hcl", "\u{feff}inputs = {\n  kept = 1\n}\n"),
+        (
+            "dev/root/main.tf",
+            "module \"vpc\" {\n  source = \"./x\"\n  kept = 1\n}\n",
+        ),
+        ("dev/root/outputs.tf", "output \"a\" {\n  value = module.vpc.id\n}\n"),
+        (
+            "dev/reader/terragrunt.hcl",
+            "dependency \"u\" {\n  config_path = \"../unit\"\n}\ninputs = {\n  x = dependency.u.outputs.gone\n}\n",
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), Box::from(v)))
+    .collect();
+    let reader = Reader::new(dir.path()).with_texts(Arc::new(kept));
+    let all = Wanted::everything();
+    let unit = reader.read("dev/unit/terragrunt.hcl", 1, UsageKind::Terragrunt, &all);
+    assert_eq!(passes(&unit), [("kept".to_string(), 2, Some("number"))]);
+    let module = reader.read("dev/root/main.tf", 2, UsageKind::Module, &all);
+    assert_eq!(passes(&module), [("kept".to_string(), 3, Some("number"))]);
+    assert_eq!(module.reads[0].text, "module.vpc.id");
+    let units = ["dev/reader/terragrunt.hcl".to_string()];
+    let dependents = Dependents::index(&reader, &units);
+    let mut site = CallSite::default();
+    dependents.add_to(&reader, "dev/unit/terragrunt.hcl", &mut site);
+    assert_eq!(site.reads[0].text, "dependency.u.outputs.gone");
+}

@@ -3,8 +3,8 @@
 
 use super::env::Env;
 use super::{
-    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, code, does_not_parse, load,
-    read_text, snippet,
+    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, code, does_not_parse, read_text,
+    snippet,
 };
 use crate::find::hcl::inputs::{self, literal_kind};
 use crate::find::hcl::{self, LineIndex};
@@ -23,20 +23,13 @@ pub(super) struct Included {
 }
 
 impl Reader {
-    /// The call site of the unit `file`, whose usage is at `here`.
-    pub(super) fn unit(&self, file: &str, here: Place, wanted: &Wanted) -> CallSite {
+    /// The call site of the unit `file` (whose text is `text`), whose usage is at `here`.
+    pub(super) fn unit(&self, file: &str, text: &str, here: Place, wanted: &Wanted) -> CallSite {
         let mut site = CallSite::default();
         let path = self.root.join(file);
-        let text = match load(&path, &here) {
-            Ok(text) => text,
-            Err(unknown) => {
-                site.unknowns.push(unknown);
-                return site;
-            }
-        };
         // The `inputs` read without the parser when they are written plainly; the parser then
         // reads only the includes (and `extra_arguments`), once for all units written alike.
-        let light = inputs::unit_inputs(&text);
+        let light = inputs::unit_inputs(text);
         let shared = light.as_ref().map(|l| {
             let kept = &l.kept;
             let body = cached(&self.kept, kept.text.clone(), || {
@@ -51,17 +44,17 @@ impl Reader {
         {
             Some((body, kept)) => (body, kept.text.as_str(), Some(kept)),
             None => {
-                own = match hcl::parse(&text) {
+                own = match hcl::parse(text) {
                     Ok(body) => body,
                     Err(e) => {
                         site.unknowns.push(does_not_parse(&here, &e));
                         return site;
                     }
                 };
-                (&own, text.as_str(), None)
+                (&own, text, None)
             }
         };
-        let lines = LineIndex::new(&text);
+        let lines = LineIndex::new(text);
         // A place in the unit, from an offset in the text parsed.
         let place = |offset: usize| Place {
             file: file.to_string(),

@@ -151,7 +151,7 @@ pub struct ScanReport {
 }
 
 /// The texts of files, by their names in a report, shared without copies.
-pub type FileTexts = Arc<HashMap<String, Box<str>>>;
+pub type FileTexts = Arc<rustc_hash::FxHashMap<String, Box<str>>>;
 
 impl ScanReport {
     /// Usages grouped by dependency ID, in ID order; usages without an ID are left out.
@@ -258,7 +258,7 @@ fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
         files_read,
         texts: FileTexts::default(),
     };
-    let mut texts = HashMap::new();
+    let mut texts = rustc_hash::FxHashMap::default();
     for result in kept {
         if let (Some(text), Some(u)) = (result.text, result.usages.first()) {
             texts.insert(u.file.clone(), text);

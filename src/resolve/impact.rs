@@ -17,7 +17,8 @@ use crate::resolve::address::{self, At, Repo};
 use crate::resolve::{CONCURRENCY, Clients, Dependency, Lookup};
 use crate::version::{self, Version};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
@@ -157,18 +158,18 @@ pub async fn assess(
     });
     // The usages of each dependency, found once: a lookup per usage, not a pass over every
     // usage per dependency, nor over the dependency's places per usage.
-    let mut by_dependency: HashMap<&str, Vec<&Usage>> = HashMap::new();
+    let mut by_dependency: FxHashMap<&str, Vec<&Usage>> = FxHashMap::default();
     for u in report.usages.iter().filter(|u| u.skipped.is_none()) {
         if let Some(id) = u.dependency.as_deref() {
             by_dependency.entry(id).or_default().push(u);
         }
     }
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, dep) in deps.iter().enumerate() {
+    for (i, dep) in deps.iter_mut().enumerate() {
         if !dep.has_update() || dep.targets.breaking.is_none() {
             continue;
         }
-        let places: HashSet<(&str, usize)> = dep
+        let places: FxHashSet<(&str, usize)> = dep
             .usages
             .iter()
             .map(|r| (r.file.as_str(), r.line))
@@ -180,14 +181,18 @@ pub async fn assess(
             .filter(|u| places.contains(&(u.version_file(), u.version_line())))
             .copied()
             .collect();
+        drop(places);
         let Some(source) = mine.first().and_then(|u| u.address.clone()) else {
             continue;
         };
         // What the check reads of each usage, shared with the thread pool without copies.
         let usages: Arc<[UsageAt]> = mine.iter().map(|u| UsageAt::of(u)).collect();
-        let dep = dep.clone();
+        // The task reads all of the dependency but its usages (found above): not copied.
+        let refs = std::mem::take(&mut dep.usages);
+        let copy = dep.clone();
+        dep.usages = refs;
         let ctx = ctx.clone();
-        tasks.spawn(async move { (i, assess_one(&ctx, &dep, &source, &usages).await) });
+        tasks.spawn(async move { (i, assess_one(&ctx, &copy, &source, &usages).await) });
     }
     let mut checks = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -793,7 +798,7 @@ fn check_all(
     let readers =
         index.then(|| dependents.get_or_init(|| callsite::Dependents::index(reader, units)));
     // Each (check, usage), by the file it is in.
-    let mut by_file: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    let mut by_file: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
     for (c, (_, check)) in checks.iter().enumerate() {
         for (u, usage) in check.usages.iter().enumerate() {
             by_file.entry(usage.file.as_str()).or_default().push((c, u));

@@ -503,7 +503,7 @@ fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
         ("dev/root/outputs.tf", "# nothing\n"),
         ("dev/reader/terragrunt.hcl", "# nothing\n"),
     ]);
-    let kept: HashMap<String, Box<str>> = [
+    let kept: rustc_hash::FxHashMap<String, Box<str>> = [
         ("dev/unit/terragrunt.hcl", "\u{feff}inputs = {\n  kept = 1\n}\n"),
         (
             "dev/root/main.tf",

@@ -132,12 +132,6 @@ fn line_end(b: &[u8], start: usize, end: usize) -> usize {
 /// The entries of `inputs = { … }`, the item spanning `r`.
 fn object(text: &str, r: Range<usize>) -> Option<Vec<InputEntry<'_>>> {
     let b = text.as_bytes();
-    // A `\r` elsewhere than before a newline: how the parser reads that is not this reader's to
-    // guess.
-    let item = &b[r.clone()];
-    if !memchr::memchr_iter(b'\r', item).all(|n| b.get(r.start + n + 1) == Some(&b'\n')) {
-        return None;
-    }
     let header_end = line_end(b, r.start, r.end);
     let word = ident(b, r.start, header_end)?;
     let eq = skip_blank(b, word.end, header_end);
@@ -148,7 +142,75 @@ fn object(text: &str, r: Range<usize>) -> Option<Vec<InputEntry<'_>>> {
     if b.get(brace) != Some(&b'{') || brace >= header_end || !rest_blank(b, brace + 1, header_end) {
         return None;
     }
-    // The last line of the item closes the object: `}` and an optional comment.
+    entries(text, r, header_end, Within::Object)
+}
+
+/// A `module` block read without the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleBlock<'t> {
+    /// Its label, the module's name.
+    pub label: &'t str,
+    /// Its arguments, in order (`source` and the other meta-arguments among them).
+    pub arguments: Vec<InputEntry<'t>>,
+}
+
+/// The `module` block that is the top-level item holding the offset `at` of `text` (BOM
+/// stripped), when it is written in the form this reader checks: `module "name" {` alone on its
+/// first line, `}` on its last, and between them one argument per line, `name = value`, each
+/// value as in `inputs` (or a heredoc), each name once. `None` otherwise: the parser decides.
+pub fn module_block(text: &str, at: usize) -> Option<ModuleBlock<'_>> {
+    let b = text.as_bytes();
+    let r = top_level_items(b)?
+        .into_iter()
+        .find(|r| r.start <= at && at < r.end)?;
+    let header_end = line_end(b, r.start, r.end);
+    let word = ident(b, r.start, header_end)?;
+    if &text[word.clone()] != "module" {
+        return None;
+    }
+    let open = skip_blank(b, word.end, header_end);
+    if b.get(open) != Some(&b'"') || open == word.end {
+        return None;
+    }
+    let close = quoted(b, open, header_end)?;
+    let brace = skip_blank(b, close, header_end);
+    if b.get(brace) != Some(&b'{') || brace >= header_end || !rest_blank(b, brace + 1, header_end) {
+        return None;
+    }
+    let arguments = entries(text, r, header_end, Within::Block)?;
+    let mut names: Vec<&str> = arguments.iter().map(|a| a.name).collect();
+    names.sort_unstable();
+    if names.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    Some(ModuleBlock {
+        label: &text[open + 1..close - 1],
+        arguments,
+    })
+}
+
+/// What holds the entries: an object (names may be quoted, `:` may stand for `=`) or a block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Object,
+    Block,
+}
+
+/// The entries of the item spanning `r`, whose first line (the header, checked by the caller)
+/// ends at `header_end`, and whose last line closes it: `}` and an optional comment.
+fn entries(
+    text: &str,
+    r: Range<usize>,
+    header_end: usize,
+    within: Within,
+) -> Option<Vec<InputEntry<'_>>> {
+    let b = text.as_bytes();
+    // A `\r` elsewhere than before a newline: how the parser reads that is not this reader's to
+    // guess.
+    let item = &b[r.clone()];
+    if !memchr::memchr_iter(b'\r', item).all(|n| b.get(r.start + n + 1) == Some(&b'\n')) {
+        return None;
+    }
     let last = memchr::memrchr(b'\n', item).map(|n| r.start + n + 1)?;
     let close = skip_blank(b, last, r.end);
     if b.get(close) != Some(&b'}')
@@ -166,17 +228,17 @@ fn object(text: &str, r: Range<usize>) -> Option<Vec<InputEntry<'_>>> {
         } else {
             end
         };
-        entries.push(entry(text, start, end)?);
+        entries.push(entry(text, start, end, within)?);
     }
     Some(entries)
 }
 
 /// One entry, `name = value`, from `start` to `end` (the end of its last line).
-fn entry(text: &str, start: usize, end: usize) -> Option<InputEntry<'_>> {
+fn entry(text: &str, start: usize, end: usize, within: Within) -> Option<InputEntry<'_>> {
     let b = text.as_bytes();
     let first_line = line_end(b, start, end);
     let (name, after) = match b.get(start) {
-        Some(b'"') => {
+        Some(b'"') if within == Within::Object => {
             let stop = quoted(b, start, first_line)?;
             (&text[start + 1..stop - 1], stop)
         }
@@ -192,7 +254,7 @@ fn entry(text: &str, start: usize, end: usize) -> Option<InputEntry<'_>> {
     let sep = skip_blank(b, after, first_line);
     match b.get(sep) {
         Some(b'=') if b.get(sep + 1) != Some(&b'=') && sep < first_line => {}
-        Some(b':') if sep < first_line => {}
+        Some(b':') if sep < first_line && within == Within::Object => {}
         _ => return None,
     }
     let value = skip_blank(b, sep + 1, first_line);
@@ -205,7 +267,7 @@ fn entry(text: &str, start: usize, end: usize) -> Option<InputEntry<'_>> {
     }
     // After the value: blank space, an optional comma, an optional line comment.
     let mut i = skip_blank(b, stop, end);
-    if b.get(i) == Some(&b',') && i < end {
+    if b.get(i) == Some(&b',') && i < end && within == Within::Object {
         i += 1;
     }
     if !rest_blank(b, i, end) {
@@ -253,6 +315,7 @@ fn term(text: &str, i: usize, end: usize) -> Option<(Option<&'static str>, usize
             }
         }
         b'(' => Some((None, closing(b, i, MAX_DEPTH)?)),
+        b'<' => heredoc(b, i, end).map(|stop| (None, stop)),
         c if c.is_ascii_digit() => number(b, i).map(|stop| (Some("number"), stop)),
         _ => {
             let word = ident(b, i, end)?;
@@ -263,6 +326,28 @@ fn term(text: &str, i: usize, end: usize) -> Option<(Option<&'static str>, usize
             }
         }
     }
+}
+
+/// The offset after a heredoc starting at `i` that is the rest of the entry ending at `end`:
+/// `<<` or `<<-`, a marker and a line break, then lines, the last of which is the marker alone
+/// (after blank space). No literal: a heredoc is a template.
+fn heredoc(b: &[u8], i: usize, end: usize) -> Option<usize> {
+    let mut j = i + 2;
+    if b.get(i + 1) != Some(&b'<') {
+        return None;
+    }
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let marker = ident(b, j, end)?;
+    let newline = match b.get(marker.end) {
+        Some(b'\n') => marker.end,
+        Some(b'\r') if b.get(marker.end + 1) == Some(&b'\n') => marker.end + 1,
+        _ => return None,
+    };
+    let last = memchr::memrchr(b'\n', &b[newline..end]).map(|n| newline + n + 1)?;
+    let close = skip_blank(b, last, end);
+    (last > newline && &b[close..end] == &b[marker.clone()]).then_some(end)
 }
 
 /// The offset after a number starting at `i`: digits, an optional fraction and exponent, not
@@ -386,6 +471,9 @@ inputs = {
   grouped   = (1)
   // a comment between entries
   heredoc_free = "a/b" // cidr-like
+  doc = <<-EOT
+    a ${local.x}
+    EOT
 }
 "#;
 
@@ -393,7 +481,8 @@ inputs = {
     fn plain_inputs_are_read_as_the_parser_reads_them() {
         let got = light(UNIT).expect("the light reader accepts the unit");
         assert_eq!(Some(got.clone()), parsed(UNIT));
-        assert_eq!(got.len(), 17);
+        assert_eq!(got.len(), 18);
+        assert_eq!(got[17], ("doc".to_string(), 35, None));
         assert_eq!(got[0], ("name".to_string(), 15, Some("string")));
         assert_eq!(got[12], ("templated".to_string(), 29, None));
         // What the parser reads besides: the include, not the rest (the `terraform` block has
@@ -424,7 +513,9 @@ inputs = {
             "inputs = {\n  a = 1, b = 2\n}\n",
             "inputs = {\n  a =\n    1\n}\n",
             "inputs = {\n  a = -1\n}\n",
-            "inputs = {\n  a = <<EOT\nx\nEOT\n}\n",
+            "inputs = {\n  a = <<EOT x\nEOT\n}\n",
+            "inputs = {\n  a = <<EOT\nx\nEOT \n}\n",
+            "inputs = {\n  a = <<\"EOT\"\nx\nEOT\n}\n",
             "inputs = {\n  a = \"x\\ty\"\n}\n",
             "inputs = {\n  a = \"$${x}\"\n}\n",
             "inputs = {\n  a = 1 + 2\n}\n",
@@ -450,6 +541,98 @@ inputs = {
         let read = unit_inputs(text).unwrap();
         assert_eq!(read.inputs, None);
         assert_eq!(read.kept.text, text);
+    }
+
+    /// (label, [(name, line, literal kind)]) of the module block holding offset `at`, as the
+    /// light reader finds it.
+    type Block = (String, Entries);
+
+    fn light_block(text: &str, at: usize) -> Option<Block> {
+        let lines = LineIndex::new(text);
+        let block = module_block(text, at)?;
+        let args = block.arguments.iter();
+        let args = args.map(|e| (e.name.to_string(), lines.line(e.at), e.literal));
+        Some((block.label.to_string(), args.collect()))
+    }
+
+    /// The same, as the parser finds it: the arguments of the top-level `module` block holding
+    /// `at`.
+    fn parsed_block(text: &str, at: usize) -> Option<Block> {
+        let body = hcl::parse(text).ok()?;
+        let lines = LineIndex::new(text);
+        let block = body.blocks().find(|b| {
+            b.span().is_some_and(|s| s.start <= at && at < s.end) && b.ident.as_str() == "module"
+        })?;
+        let args = block.body.attributes().map(|a| {
+            let at = a.span().map_or(0, |s| s.start);
+            (
+                a.key.as_str().to_string(),
+                lines.line(at),
+                literal_kind(&a.value),
+            )
+        });
+        let label = block.labels.first().map(|l| l.as_str().to_string())?;
+        Some((label, args.collect()))
+    }
+
+    const ROOT: &str = r#"# Root module of the unit.
+locals {
+  name = "x"
+}
+
+module "cluster_0" {
+  source = "git::https://github.com/acme-infra/terraform-aws-waf.git//modules/cluster?ref=v1.8.0"
+
+  name        = "${local.name}-0"
+  policy_json = local.policy
+  capacity    = 21 # c
+  tags        = { a = 1 }
+  description = <<EOT
+  Instance 0 of cluster; see the module's README for the inputs.
+  EOT
+}
+"#;
+
+    #[test]
+    fn plain_module_blocks_are_read_as_the_parser_reads_them() {
+        let at = ROOT.find("source").unwrap();
+        let got = light_block(ROOT, at).expect("the light reader accepts the block");
+        assert_eq!(Some(got.clone()), parsed_block(ROOT, at));
+        assert_eq!(got.0, "cluster_0");
+        let names: Vec<&str> = got.1.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "source",
+                "name",
+                "policy_json",
+                "capacity",
+                "tags",
+                "description"
+            ]
+        );
+        assert_eq!(got.1[3], ("capacity".to_string(), 11, Some("number")));
+        assert_eq!(got.1[5], ("description".to_string(), 13, None));
+        // Not in a module block.
+        assert_eq!(module_block(ROOT, ROOT.find("name =").unwrap()), None);
+    }
+
+    #[test]
+    fn module_blocks_the_parser_must_read() {
+        for text in [
+            "module vpc {\n  source = \"./x\"\n}\n",
+            "module \"a\" \"b\" {\n  source = \"./x\"\n}\n",
+            "module \"a\" { source = \"./x\" }\n",
+            "module \"a\" {\n  source = \"./x\"\n  lifecycle {\n  }\n}\n",
+            "module \"a\" {\n  source: \"./x\"\n}\n",
+            "module \"a\" {\n  \"source\" = \"./x\"\n}\n",
+            "module \"a\" {\n  source = \"./x\"\n  source = \"./y\"\n}\n",
+            "module \"a\\\"b\" {\n  source = \"./x\"\n}\n",
+            "module \"a\" {\n  source = \"./x\"\n  n = 1 + 1\n}\n",
+            "resource \"a\" \"b\" {\n  source = \"./x\"\n}\n",
+        ] {
+            assert_eq!(light_block(text, 0), None, "{text:?}");
+        }
     }
 
     /// Pieces of entries, values and layout that the light reader must read as the parser does,
@@ -503,7 +686,23 @@ inputs = {
     fn entry_line() -> impl Strategy<Value = String> {
         let name = prop::sample::select(vec!["a", "b-1", "_c", "\"q k\"", "true", "for", "1x"]);
         let sep = prop::sample::select(vec![" = ", "=", ": ", " == ", " "]);
-        let value = prop::sample::select(vec![
+        let after = prop::sample::select(vec![
+            "", ",", " # c", " // c", ", # c", " ,", " /* c */", " x",
+        ]);
+        (name, sep, value(), after).prop_map(|(n, s, v, a)| format!("  {n}{s}{v}{a}\n"))
+    }
+
+    /// One argument per line, as module blocks hold them, mostly well formed.
+    fn argument_line() -> impl Strategy<Value = String> {
+        let name = prop::sample::select(vec!["a", "b-1", "_c", "source", "count", "for", "\"q\""]);
+        let sep = prop::sample::select(vec![" = ", "=", " = ", ": "]);
+        let after = prop::sample::select(vec!["", "", " # c", " // c", ",", " /* c */"]);
+        (name, sep, value(), after).prop_map(|(n, s, v, a)| format!("  {n}{s}{v}{a}\n"))
+    }
+
+    /// Values of entries and arguments.
+    fn value() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
             "\"s\"",
             "\"10.0.0.0/16\"",
             "\"${local.x}-y\"",
@@ -537,13 +736,15 @@ inputs = {
             "!x",
             "-1",
             "<<EOT\nx\nEOT",
+            "<<-EOT\n    x\n    EOT",
+            "<<EOT\n${a}\n  EOT",
+            "<<EOT\nEOT",
+            "<<EOT\nx\nEOTX\nEOT",
+            "<<EOT \nx\nEOT",
+            "<<EOT\nx\nEOT\n  y = 1",
             "try(local.x, null)",
             "[# c\n 1]",
-        ]);
-        let after = prop::sample::select(vec![
-            "", ",", " # c", " // c", ", # c", " ,", " /* c */", " x",
-        ]);
-        (name, sep, value, after).prop_map(|(n, s, v, a)| format!("  {n}{s}{v}{a}\n"))
+        ])
     }
 
     proptest! {
@@ -554,6 +755,19 @@ inputs = {
         fn reads_entries_as_the_parser_does(lines in prop::collection::vec(entry_line(), 0..6)) {
             let text = format!("inputs = {{\n{}}}\n", lines.concat());
             if let (Some(l), Some(p)) = (light(&text), parsed(&text)) {
+                prop_assert_eq!(l, p, "{:?}", text);
+            }
+        }
+
+        /// Module blocks as root modules write them: read as the parser reads them, or left
+        /// to it.
+        #[test]
+        fn reads_module_blocks_as_the_parser_does(
+            lines in prop::collection::vec(argument_line(), 0..6),
+            label in prop::sample::select(vec!["\"m\"", "\"a-b\"", "m", "\"\"", "\"x\" \"y\""]),
+        ) {
+            let text = format!("# c\nmodule {label} {{\n{}}}\nlocals {{\n}}\n", lines.concat());
+            if let (Some(l), Some(p)) = (light_block(&text, 5), parsed_block(&text, 5)) {
                 prop_assert_eq!(l, p, "{:?}", text);
             }
         }

@@ -347,7 +347,7 @@ fn heredoc(b: &[u8], i: usize, end: usize) -> Option<usize> {
     };
     let last = memchr::memrchr(b'\n', &b[newline..end]).map(|n| newline + n + 1)?;
     let close = skip_blank(b, last, end);
-    (last > newline && &b[close..end] == &b[marker.clone()]).then_some(end)
+    (last > newline && b[close..end] == b[marker.clone()]).then_some(end)
 }
 
 /// The offset after a number starting at `i`: digits, an optional fraction and exponent, not

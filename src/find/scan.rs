@@ -150,8 +150,31 @@ pub struct ScanReport {
     pub texts: FileTexts,
 }
 
-/// The texts of files, by their names in a report, shared without copies.
-pub type FileTexts = Arc<rustc_hash::FxHashMap<String, Box<str>>>;
+/// The texts of files, by their names in a report, in name order, shared without copies.
+#[derive(Debug, Clone, Default)]
+pub struct FileTexts(Arc<Vec<(String, Box<str>)>>);
+
+impl FileTexts {
+    /// Texts by file name, taken in any order.
+    pub fn new(mut texts: Vec<(String, Box<str>)>) -> FileTexts {
+        texts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        FileTexts(Arc::new(texts))
+    }
+
+    /// The text of `file`, when kept.
+    pub fn get(&self, file: &str) -> Option<&str> {
+        let i = self
+            .0
+            .binary_search_by(|(f, _)| f.as_str().cmp(file))
+            .ok()?;
+        Some(&self.0[i].1)
+    }
+
+    /// The names of the files kept, in order.
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(f, _)| f.as_str())
+    }
+}
 
 impl ScanReport {
     /// Usages grouped by dependency ID, in ID order; usages without an ID are left out.
@@ -258,15 +281,16 @@ fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
         files_read,
         texts: FileTexts::default(),
     };
-    let mut texts = rustc_hash::FxHashMap::default();
+    // The results are in file order: so are the texts.
+    let mut texts = Vec::new();
     for result in kept {
         if let (Some(text), Some(u)) = (result.text, result.usages.first()) {
-            texts.insert(u.file.clone(), text);
+            texts.push((u.file.clone(), text));
         }
         report.usages.extend(result.usages);
         report.errors.extend(result.error);
     }
-    report.texts = Arc::new(texts);
+    report.texts = FileTexts::new(texts);
     report
 }
 
@@ -733,12 +757,13 @@ mod tests {
             dirs: DirFilter::default(),
         };
         let kept = scan_keeping_texts(&request).unwrap();
-        let names: Vec<&String> = kept.texts.keys().collect();
+        let names: Vec<&str> = kept.texts.files().collect();
         assert_eq!(names, ["dev/a/terragrunt.hcl"]);
         // As read, BOM and all.
-        assert_eq!(&*kept.texts["dev/a/terragrunt.hcl"], unit);
+        assert_eq!(kept.texts.get("dev/a/terragrunt.hcl"), Some(unit));
+        assert_eq!(kept.texts.get("dev/b/terragrunt.hcl"), None);
         let plain = scan(&request).unwrap();
-        assert!(plain.texts.is_empty());
+        assert_eq!(plain.texts.files().count(), 0);
         assert_eq!(plain.usages.len(), 1);
         assert_eq!(plain.errors.len(), 1, "{:?}", plain.errors);
         let json = |r: &ScanReport| serde_json::to_value(r).unwrap();

@@ -503,7 +503,7 @@ fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
         ("dev/root/outputs.tf", "# nothing\n"),
         ("dev/reader/terragrunt.hcl", "# nothing\n"),
     ]);
-    let kept: rustc_hash::FxHashMap<String, Box<str>> = [
+    let kept: Vec<(String, Box<str>)> = [
         ("dev/unit/terragrunt.hcl", "\u{feff}inputs = {\n  kept = 1\n}\n"),
         (
             "dev/root/main.tf",
@@ -518,7 +518,7 @@ fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), Box::from(v)))
     .collect();
-    let reader = Reader::new(dir.path()).with_texts(Arc::new(kept));
+    let reader = Reader::new(dir.path()).with_texts(FileTexts::new(kept));
     let all = Wanted::everything();
     let unit = reader.read("dev/unit/terragrunt.hcl", 1, UsageKind::Terragrunt, &all);
     assert_eq!(passes(&unit), [("kept".to_string(), 2, Some("number"))]);

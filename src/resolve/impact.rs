@@ -148,7 +148,6 @@ pub async fn assess(
         clients: clients.clone(),
         reader: Arc::new(callsite::Reader::new(working_dir).with_texts(report.texts.clone())),
         units,
-        dependents: Arc::default(),
         requests: Semaphore::new(CONCURRENCY),
         downloads: Semaphore::new(DOWNLOAD_MEMORY / moduletree::MAX_TF_TOTAL),
         tarballs: Mutex::default(),
@@ -202,13 +201,18 @@ pub async fn assess(
             checks.extend(check.map(|c| (i, c)));
         }
     }
-    // Every usage checked in one pass over the files, once the changes are known: a file holding
-    // usages of several dependencies is read once.
+    check_usages(&ctx, checks, deps).await;
+}
+
+/// Checks the usages of every dependency in `checks` (by index in `deps`), in one pass over the
+/// files once the changes of each are known: a file holding usages of several dependencies is
+/// read once. The results go into each dependency's impact.
+async fn check_usages(ctx: &Ctx, checks: Vec<(usize, Check)>, deps: &mut [Dependency]) {
     let reader = ctx.reader.clone();
-    let (units, dependents) = (ctx.units.clone(), ctx.dependents.clone());
+    let units = ctx.units.clone();
     let indices: Vec<usize> = checks.iter().map(|(i, _)| *i).collect();
     let pass = tokio::task::spawn_blocking(move || {
-        let checked = check_all(&reader, &units, &dependents, &checks);
+        let checked = check_all(&reader, &units, &checks);
         (checks, checked)
     });
     match pass.await {
@@ -245,8 +249,6 @@ struct Ctx {
     reader: Arc<callsite::Reader>,
     /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
     units: Arc<Vec<String>>,
-    /// Their `dependency` blocks, indexed on first need.
-    dependents: Arc<std::sync::OnceLock<callsite::Dependents>>,
     /// Requests (and git fetches) in flight at once, across every dependency.
     requests: Semaphore,
     /// Tarballs being unpacked at once: each may keep up to `MAX_TF_TOTAL` of Terraform text,
@@ -786,17 +788,16 @@ impl Check {
 fn check_all(
     reader: &callsite::Reader,
     units: &[String],
-    dependents: &std::sync::OnceLock<callsite::Dependents>,
     checks: &[(usize, Check)],
 ) -> Vec<Vec<Checked>> {
     use rayon::prelude::*;
-    // Indexed first, outside the pool's tasks: a task waiting on the index could otherwise be
-    // handed another task that waits on it too.
+    // The `dependency` blocks of every unit, indexed once before the pass when an output is
+    // removed: the checks of Terragrunt usages read it.
     let index = checks.iter().any(|(_, c)| {
         c.outputs_removed && c.usages.iter().any(|u| u.kind == UsageKind::Terragrunt)
     });
-    let readers =
-        index.then(|| dependents.get_or_init(|| callsite::Dependents::index(reader, units)));
+    let readers = index.then(|| callsite::Dependents::index(reader, units));
+    let readers = readers.as_ref();
     // Each (check, usage), by the file it is in.
     let mut by_file: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
     for (c, (_, check)) in checks.iter().enumerate() {

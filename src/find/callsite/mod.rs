@@ -182,22 +182,14 @@ impl Reader {
     /// The text of `file` (relative to the working directory), BOM stripped: as the scan kept
     /// it, else read now.
     fn text_of(&self, file: &str) -> Result<Cow<'_, str>, String> {
-        match self.texts.get(file) {
-            Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
-            None => load(&self.root.join(file)).map(Cow::Owned),
-        }
+        kept_or_load(self.texts.get(file), || self.root.join(file))
     }
 
     /// [`Reader::text_of`] for a path under the working directory (absolute).
     fn text_at(&self, path: &Path) -> Result<Cow<'_, str>, String> {
-        let kept = path.strip_prefix(&self.root).ok().and_then(|rel| {
-            let name = rel.to_str()?;
-            self.texts.get(name)
-        });
-        match kept {
-            Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
-            None => load(path).map(Cow::Owned),
-        }
+        let rel = path.strip_prefix(&self.root).ok();
+        let kept = rel.and_then(|rel| self.texts.get(rel.to_str()?));
+        kept_or_load(kept, || path.to_path_buf())
     }
 
     /// The working directory, absolute.
@@ -291,6 +283,17 @@ impl Reader {
                 .join("/"),
             Err(_) => path.display().to_string(),
         }
+    }
+}
+
+/// A text kept by the scan, BOM stripped, or else the file at `path` read now.
+fn kept_or_load(
+    kept: Option<&str>,
+    path: impl FnOnce() -> PathBuf,
+) -> Result<Cow<'_, str>, String> {
+    match kept {
+        Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
+        None => load(&path()).map(Cow::Owned),
     }
 }
 

@@ -150,29 +150,26 @@ pub struct ScanReport {
     pub texts: FileTexts,
 }
 
-/// The texts of files, by their names in a report, in name order, shared without copies.
+/// The texts of files, by their names in a report, shared without copies.
 #[derive(Debug, Clone, Default)]
-pub struct FileTexts(Arc<Vec<(String, Box<str>)>>);
+pub struct FileTexts(Arc<rustc_hash::FxHashMap<Box<str>, Box<str>>>);
 
 impl FileTexts {
-    /// Texts by file name, taken in any order.
-    pub fn new(mut texts: Vec<(String, Box<str>)>) -> FileTexts {
-        texts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        FileTexts(Arc::new(texts))
+    /// Texts by file name.
+    pub fn new(texts: impl IntoIterator<Item = (Box<str>, Box<str>)>) -> FileTexts {
+        FileTexts(Arc::new(texts.into_iter().collect()))
     }
 
     /// The text of `file`, when kept.
     pub fn get(&self, file: &str) -> Option<&str> {
-        let i = self
-            .0
-            .binary_search_by(|(f, _)| f.as_str().cmp(file))
-            .ok()?;
-        Some(&self.0[i].1)
+        self.0.get(file).map(|t| &**t)
     }
 
-    /// The names of the files kept, in order.
-    pub fn files(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(f, _)| f.as_str())
+    /// The names of the files kept, in name order.
+    pub fn files(&self) -> Vec<&str> {
+        let mut files: Vec<&str> = self.0.keys().map(|f| &**f).collect();
+        files.sort_unstable();
+        files
     }
 }
 
@@ -281,11 +278,10 @@ fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
         files_read,
         texts: FileTexts::default(),
     };
-    // The results are in file order: so are the texts.
     let mut texts = Vec::new();
     for result in kept {
         if let (Some(text), Some(u)) = (result.text, result.usages.first()) {
-            texts.push((u.file.clone(), text));
+            texts.push((Box::from(u.file.as_str()), text));
         }
         report.usages.extend(result.usages);
         report.errors.extend(result.error);
@@ -757,13 +753,13 @@ mod tests {
             dirs: DirFilter::default(),
         };
         let kept = scan_keeping_texts(&request).unwrap();
-        let names: Vec<&str> = kept.texts.files().collect();
+        let names = kept.texts.files();
         assert_eq!(names, ["dev/a/terragrunt.hcl"]);
         // As read, BOM and all.
         assert_eq!(kept.texts.get("dev/a/terragrunt.hcl"), Some(unit));
         assert_eq!(kept.texts.get("dev/b/terragrunt.hcl"), None);
         let plain = scan(&request).unwrap();
-        assert_eq!(plain.texts.files().count(), 0);
+        assert!(plain.texts.files().is_empty());
         assert_eq!(plain.usages.len(), 1);
         assert_eq!(plain.errors.len(), 1, "{:?}", plain.errors);
         let json = |r: &ScanReport| serde_json::to_value(r).unwrap();

@@ -100,7 +100,7 @@ pub struct Reader {
     /// by their text (see [`hcl::inputs::KeptItems`]).
     kept: Cache<String, Option<hcl_edit::structure::Body>>,
     /// Whether each path looked for by `find_in_parent_folders` exists.
-    exists: Mutex<HashMap<PathBuf, bool>>,
+    exists: Mutex<rustc_hash::FxHashMap<PathBuf, bool>>,
     /// The texts of the files the scan read, by their names relative to the working directory:
     /// read from here rather than from disk again.
     texts: FileTexts,

@@ -503,7 +503,7 @@ fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
         ("dev/root/outputs.tf", "# nothing\n"),
         ("dev/reader/terragrunt.hcl", "# nothing\n"),
     ]);
-    let kept: Vec<(String, Box<str>)> = [
+    let kept: Vec<(Box<str>, Box<str>)> = [
         ("dev/unit/terragrunt.hcl", "\u{feff}inputs = {\n  kept = 1\n}\n"),
         (
             "dev/root/main.tf",
@@ -516,7 +516,7 @@ fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
         ),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_string(), Box::from(v)))
+    .map(|(k, v)| (Box::from(k), Box::from(v)))
     .collect();
     let reader = Reader::new(dir.path()).with_texts(FileTexts::new(kept));
     let all = Wanted::everything();

@@ -92,11 +92,13 @@ fn readers_in(reader: &Reader, file: &str) -> Readers {
             continue;
         };
         let exists = |p: &std::path::Path| reader.exists(p);
+        let find_up = |from: &std::path::Path, name: &str| reader.find_up(from, name);
         let env = Env {
             text,
             body: &body,
             dir: &dir,
             exists: &exists,
+            find_up: &find_up,
         };
         let target = match env.path(&config.value) {
             Ok(p) => p,

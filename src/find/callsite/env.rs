@@ -17,6 +17,9 @@ pub(super) struct Env<'a> {
     pub(super) dir: &'a Path,
     /// Whether a file exists (the reader's cache: units of one folder look for the same files).
     pub(super) exists: &'a dyn Fn(&Path) -> bool,
+    /// The nearest file of a name in a folder or above it (the reader's cache: the units of a
+    /// folder look from the same one).
+    pub(super) find_up: &'a dyn Fn(&Path, &str) -> Option<PathBuf>,
 }
 
 impl Env<'_> {
@@ -84,12 +87,8 @@ impl Env<'_> {
                         } else {
                             arg(0)?
                         };
-                        self.dir
-                            .ancestors()
-                            .skip(1)
-                            .take(64)
-                            .map(|d| d.join(&wanted))
-                            .find(|p| (self.exists)(p))
+                        (self.dir.parent())
+                            .and_then(|above| (self.find_up)(above, &wanted))
                             .map(|p| p.to_string_lossy().into_owned())
                             .ok_or_else(|| {
                                 format!("find_in_parent_folders(\"{wanted}\") finds nothing")

@@ -14,8 +14,9 @@ pub use dependents::Dependents;
 
 use crate::find::hcl::{self, UsageKind};
 use crate::find::scan::{FileTexts, MAX_FILE_BYTES};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -100,7 +101,9 @@ pub struct Reader {
     /// by their text (see [`hcl::inputs::KeptItems`]).
     kept: Cache<String, Option<hcl_edit::structure::Body>>,
     /// Whether each path looked for by `find_in_parent_folders` exists.
-    exists: Mutex<rustc_hash::FxHashMap<PathBuf, bool>>,
+    exists: Mutex<FxHashMap<PathBuf, bool>>,
+    /// What `find_in_parent_folders` finds, by the name looked for and the folder it looks from.
+    found_up: Mutex<FxHashMap<String, FxHashMap<PathBuf, Option<PathBuf>>>>,
     /// The texts of the files the scan read, by their names relative to the working directory:
     /// read from here rather than from disk again.
     texts: FileTexts,
@@ -108,7 +111,7 @@ pub struct Reader {
 
 /// Values computed once per key, from any thread: a thread that asks for a value being computed
 /// waits for it (the computation needs no other task of the pool).
-type Cache<K, V> = Mutex<HashMap<K, Arc<OnceLock<Arc<V>>>>>;
+type Cache<K, V> = Mutex<FxHashMap<K, Arc<OnceLock<Arc<V>>>>>;
 
 /// The value for `key`, computed by `make` on first need.
 fn cached<K: Hash + Eq, V>(cache: &Cache<K, V>, key: K, make: impl FnOnce() -> V) -> Arc<V> {
@@ -168,6 +171,7 @@ impl Reader {
             folders: Mutex::default(),
             kept: Mutex::default(),
             exists: Mutex::default(),
+            found_up: Mutex::default(),
             texts: FileTexts::default(),
         }
     }
@@ -269,6 +273,22 @@ impl Reader {
         }
         let found = path.exists();
         lock().insert(path.to_path_buf(), found);
+        found
+    }
+
+    /// The nearest file named `wanted` in the folder `from` or above it (at most 64 folders up),
+    /// looked for once per run for each folder and name.
+    fn find_up(&self, from: &Path, wanted: &str) -> Option<PathBuf> {
+        let lock = || self.found_up.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = lock().get(wanted).and_then(|by_dir| by_dir.get(from)) {
+            return found.clone();
+        }
+        let found = (from.ancestors().take(64))
+            .map(|d| d.join(wanted))
+            .find(|p| self.exists(p));
+        let mut map = lock();
+        let by_dir = map.entry(wanted.to_string()).or_default();
+        by_dir.insert(from.to_path_buf(), found.clone());
         found
     }
 

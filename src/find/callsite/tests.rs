@@ -531,3 +531,39 @@ fn files_the_scan_kept_are_read_as_it_read_them_not_from_disk() {
     dependents.add_to(&reader, "dev/unit/terragrunt.hcl", &mut site);
     assert_eq!(site.reads[0].text, "dependency.u.outputs.gone");
 }
+
+#[test]
+fn find_in_parent_folders_answers_each_unit_from_its_own_folder_once_looked_up() {
+    let unit = "include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\ninputs = {\n  own = 1\n}\n";
+    let dir = tree(&[
+        ("root.hcl", "inputs = {\n  from_root = 1\n}\n"),
+        ("dev/a/terragrunt.hcl", unit),
+        ("dev/b/terragrunt.hcl", unit),
+        ("dev/deep/root.hcl", "inputs = {\n  from_deep = 1\n}\n"),
+        ("dev/deep/c/terragrunt.hcl", unit),
+        ("dev/deep/c/d/terragrunt.hcl", unit),
+        (
+            "x/terragrunt.hcl",
+            "include \"gone\" {\n  path = find_in_parent_folders(\"gone.hcl\")\n}\n",
+        ),
+    ]);
+    let reader = Reader::new(dir.path());
+    let names = |file: &str| {
+        let site = reader.read(file, 1, UsageKind::Terragrunt, &Wanted::everything());
+        site.passes.keys().cloned().collect::<Vec<_>>()
+    };
+    // Twice each, in an order that asks the cache before and after each folder is looked up.
+    for _ in 0..2 {
+        assert_eq!(names("dev/a/terragrunt.hcl"), ["from_root", "own"]);
+        assert_eq!(names("dev/deep/c/d/terragrunt.hcl"), ["from_deep", "own"]);
+        assert_eq!(names("dev/b/terragrunt.hcl"), ["from_root", "own"]);
+        assert_eq!(names("dev/deep/c/terragrunt.hcl"), ["from_deep", "own"]);
+    }
+    let gone = reader.read(
+        "x/terragrunt.hcl",
+        1,
+        UsageKind::Terragrunt,
+        &Wanted::everything(),
+    );
+    assert!(gone.unknowns[0].what.contains("finds nothing"), "{gone:?}");
+}

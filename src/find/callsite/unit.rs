@@ -113,11 +113,13 @@ impl Reader {
                 continue;
             };
             let exists = |p: &Path| self.exists(p);
+            let find_up = |from: &Path, name: &str| self.find_up(from, name);
             let env = Env {
                 text,
                 body,
                 dir,
                 exists: &exists,
+                find_up: &find_up,
             };
             let included = match env.path(&path_attr.value) {
                 Ok(p) => p,

@@ -20,7 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{OnceCell, Semaphore};
 
 /// The most breaking releases one dependency goes past as empty bumps.
@@ -142,12 +142,11 @@ pub async fn assess(
         .map(|u| u.file.clone())
         .collect();
     units.dedup();
-    let units = Arc::new(units);
+    let reader = Arc::new(callsite::Reader::new(working_dir).with_texts(report.texts.clone()));
     let ctx = Arc::new(Ctx {
         github: clients.github.clone(),
         clients: clients.clone(),
-        reader: Arc::new(callsite::Reader::new(working_dir).with_texts(report.texts.clone())),
-        units,
+        checker: checker(reader, units),
         requests: Semaphore::new(CONCURRENCY),
         downloads: Semaphore::new(DOWNLOAD_MEMORY / moduletree::MAX_TF_TOTAL),
         tarballs: Mutex::default(),
@@ -191,44 +190,20 @@ pub async fn assess(
         let copy = dep.clone();
         dep.usages = refs;
         let ctx = ctx.clone();
-        tasks.spawn(async move { (i, assess_one(&ctx, &copy, &source, &usages).await) });
+        tasks.spawn(async move {
+            let (targets, mut impact, check) = assess_one(&ctx, &copy, &source, &usages).await;
+            // Checked as soon as the changes are known, while other dependencies still wait
+            // on the network.
+            if let Some(check) = check {
+                ctx.check(check, &mut impact).await;
+            }
+            (i, targets, impact)
+        });
     }
-    let mut checks = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, (targets, impact, check))) = joined {
+        if let Ok((i, targets, impact)) = joined {
             deps[i].targets = targets;
             deps[i].impact = Some(impact);
-            checks.extend(check.map(|c| (i, c)));
-        }
-    }
-    check_usages(&ctx, checks, deps).await;
-}
-
-/// Checks the usages of every dependency in `checks` (by index in `deps`), in one pass over the
-/// files once the changes of each are known: a file holding usages of several dependencies is
-/// read once. The results go into each dependency's impact.
-async fn check_usages(ctx: &Ctx, checks: Vec<(usize, Check)>, deps: &mut [Dependency]) {
-    let reader = ctx.reader.clone();
-    let units = ctx.units.clone();
-    let indices: Vec<usize> = checks.iter().map(|(i, _)| *i).collect();
-    let pass = tokio::task::spawn_blocking(move || {
-        let checked = check_all(&reader, &units, &checks);
-        (checks, checked)
-    });
-    match pass.await {
-        Ok((checks, checked)) => {
-            for ((i, check), usages) in checks.into_iter().zip(checked) {
-                if let Some(impact) = deps[i].impact.as_mut() {
-                    check.finish(usages, impact);
-                }
-            }
-        }
-        Err(e) => {
-            for i in indices {
-                if let Some(impact) = deps[i].impact.as_mut() {
-                    impact.unknown = Some(format!("checking the usages did not finish: {e}"));
-                }
-            }
         }
     }
 }
@@ -245,10 +220,8 @@ struct Ctx {
     github: crate::clients::github::GitHub,
     /// The registry client, for the download addresses of registry modules.
     clients: Arc<Clients>,
-    /// Reads the usages' call sites, sharing what many of them read (includes, folders).
-    reader: Arc<callsite::Reader>,
-    /// Every Terragrunt unit of the environment (their `dependency` blocks may read outputs).
-    units: Arc<Vec<String>>,
+    /// Where the usages of each dependency are sent to be checked (see [`checker`]).
+    checker: std::sync::mpsc::Sender<CheckJob>,
     /// Requests (and git fetches) in flight at once, across every dependency.
     requests: Semaphore,
     /// Tarballs being unpacked at once: each may keep up to `MAX_TF_TOTAL` of Terraform text,
@@ -321,6 +294,17 @@ impl Locate {
 }
 
 impl Ctx {
+    /// Checks the usages of one dependency against the changes of its breaking release (on the
+    /// checker, see [`checker`]), and puts the result in its impact.
+    async fn check(&self, check: Check, impact: &mut Impact) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let sent = self.checker.send((check, reply)).is_ok();
+        match answer.await {
+            Ok((check, checked)) if sent => check.finish(checked, impact),
+            _ => impact.unknown = Some("checking the usages did not finish".into()),
+        }
+    }
+
     async fn changed(&self, repo: &Repo, base: &str, head: &str) -> Result<Changed, String> {
         match repo {
             Repo::GitHub { owner, repo } => {
@@ -783,73 +767,77 @@ impl Check {
     }
 }
 
-/// Checks the usages of every dependency in `checks`, each file read once for all the usages it
-/// holds; the results in the order of `checks` and of their usages.
+/// The usages of one dependency to check, and where to send them checked.
+type CheckJob = (Check, tokio::sync::oneshot::Sender<(Check, Vec<Checked>)>);
+
+/// A thread that checks the usages of each dependency sent to it, one dependency at a time on
+/// every core, as their changes become known: the checks overlap the other dependencies' waits
+/// on the network, and never compete with each other for the cores. `reader` reads the call
+/// sites, sharing what many of them read (includes, folders); `units` are the environment's
+/// Terragrunt units, whose `dependency` blocks may read outputs (indexed on first need). It ends
+/// when every sender is gone.
+fn checker(reader: Arc<callsite::Reader>, units: Vec<String>) -> std::sync::mpsc::Sender<CheckJob> {
+    let (jobs, queue) = std::sync::mpsc::channel::<CheckJob>();
+    // Without the thread, every check is said not to have finished.
+    let _ = std::thread::Builder::new()
+        .name("impact-check".into())
+        .spawn(move || {
+            let dependents = OnceLock::new();
+            for (check, reply) in queue {
+                let checked = check_all(&reader, (&units, &dependents), &check);
+                let _ = reply.send((check, checked));
+            }
+        });
+    jobs
+}
+
+/// Checks the usages of one dependency, each file read once for all the usages it holds; the
+/// results in the order of the usages.
 fn check_all(
     reader: &callsite::Reader,
-    units: &[String],
-    checks: &[(usize, Check)],
-) -> Vec<Vec<Checked>> {
+    (units, dependents): (&[String], &OnceLock<callsite::Dependents>),
+    check: &Check,
+) -> Vec<Checked> {
     use rayon::prelude::*;
-    // The `dependency` blocks of every unit, indexed once before the pass when an output is
-    // removed: the checks of Terragrunt usages read it.
-    let index = checks.iter().any(|(_, c)| {
-        c.outputs_removed && c.usages.iter().any(|u| u.kind == UsageKind::Terragrunt)
-    });
-    let readers = index.then(|| callsite::Dependents::index(reader, units));
-    let readers = readers.as_ref();
-    // Each (check, usage), by the file it is in.
-    let mut by_file: FxHashMap<&str, Vec<(usize, usize)>> = FxHashMap::default();
-    for (c, (_, check)) in checks.iter().enumerate() {
-        for (u, usage) in check.usages.iter().enumerate() {
-            by_file.entry(usage.file.as_str()).or_default().push((c, u));
-        }
+    // Indexed here, outside the pool's tasks.
+    let terragrunt = check.usages.iter().any(|u| u.kind == UsageKind::Terragrunt);
+    let readers = (check.outputs_removed && terragrunt)
+        .then(|| dependents.get_or_init(|| callsite::Dependents::index(reader, units)));
+    // The usages, by the file they are in.
+    let mut by_file: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (u, usage) in check.usages.iter().enumerate() {
+        by_file.entry(usage.file.as_str()).or_default().push(u);
     }
-    let by_file: Vec<(&str, Vec<(usize, usize)>)> = by_file.into_iter().collect();
-    let done: Vec<Vec<((usize, usize), Checked)>> = by_file
+    let by_file: Vec<(&str, Vec<usize>)> = by_file.into_iter().collect();
+    let wanted = check.reaches_usages.then_some(&check.wanted);
+    let done: Vec<Vec<(usize, Checked)>> = by_file
         .par_iter()
-        .map(|(file, pairs)| {
+        .map(|(file, usages)| {
+            let at = |u: usize| &check.usages[u];
             let sites = reader.read_file(
                 file,
-                pairs.iter().map(|&(c, u)| {
-                    let (_, check) = &checks[c];
-                    let usage = &check.usages[u];
-                    (
-                        usage.line,
-                        usage.kind,
-                        check.reaches_usages.then_some(&check.wanted),
-                    )
-                }),
+                usages.iter().map(|&u| (at(u).line, at(u).kind, wanted)),
             );
-            pairs
+            usages
                 .iter()
                 .zip(sites)
-                .map(|(&(c, u), mut site)| {
-                    let (_, check) = &checks[c];
-                    let usage = &check.usages[u];
-                    if let (Some(readers), UsageKind::Terragrunt, true) =
-                        (readers, usage.kind, check.outputs_removed)
-                    {
-                        readers.add_to(reader, &usage.file, &mut site);
+                .map(|(&u, mut site)| {
+                    if let (Some(readers), UsageKind::Terragrunt) = (readers, at(u).kind) {
+                        readers.add_to(reader, file, &mut site);
                     }
                     (
-                        (c, u),
-                        check_usage(usage, &site, &check.changes, &check.shown_tag),
+                        u,
+                        check_usage(at(u), &site, &check.changes, &check.shown_tag),
                     )
                 })
                 .collect()
         })
         .collect();
-    let mut out: Vec<Vec<Option<Checked>>> = checks
-        .iter()
-        .map(|(_, c)| (0..c.usages.len()).map(|_| None).collect())
-        .collect();
-    for ((c, u), checked) in done.into_iter().flatten() {
-        out[c][u] = Some(checked);
+    let mut out: Vec<Option<Checked>> = (0..check.usages.len()).map(|_| None).collect();
+    for (u, checked) in done.into_iter().flatten() {
+        out[u] = Some(checked);
     }
-    out.into_iter()
-        .map(|usages| usages.into_iter().flatten().collect())
-        .collect()
+    out.into_iter().flatten().collect()
 }
 
 /// The findings of one usage, and the manual step each one asks for.

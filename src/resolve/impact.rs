@@ -784,7 +784,7 @@ fn checker(reader: Arc<callsite::Reader>, units: Vec<String>) -> std::sync::mpsc
         .spawn(move || {
             let dependents = OnceLock::new();
             for (check, reply) in queue {
-                let checked = check_all(&reader, (&units, &dependents), &check);
+                let checked = check_dependency(&reader, (&units, &dependents), &check);
                 let _ = reply.send((check, checked));
             }
         });
@@ -793,7 +793,7 @@ fn checker(reader: Arc<callsite::Reader>, units: Vec<String>) -> std::sync::mpsc
 
 /// Checks the usages of one dependency, each file read once for all the usages it holds; the
 /// results in the order of the usages.
-fn check_all(
+fn check_dependency(
     reader: &callsite::Reader,
     (units, dependents): (&[String], &OnceLock<callsite::Dependents>),
     check: &Check,

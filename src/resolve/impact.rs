@@ -298,10 +298,11 @@ impl Ctx {
     /// checker, see [`checker`]), and puts the result in its impact.
     async fn check(&self, check: Check, impact: &mut Impact) {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let sent = self.checker.send((check, reply)).is_ok();
+        // A send that fails drops `reply`: the answer is then an error too.
+        let _ = self.checker.send((check, reply));
         match answer.await {
-            Ok((check, checked)) if sent => check.finish(checked, impact),
-            _ => impact.unknown = Some("checking the usages did not finish".into()),
+            Ok((check, checked)) => check.finish(checked, impact),
+            Err(_) => impact.unknown = Some("checking the usages did not finish".into()),
         }
     }
 

@@ -164,9 +164,12 @@ impl FileTexts {
     pub fn get(&self, file: &str) -> Option<&str> {
         self.0.get(file).map(|t| &**t)
     }
+}
 
+#[cfg(test)]
+impl FileTexts {
     /// The names of the files kept, in name order.
-    pub fn files(&self) -> Vec<&str> {
+    fn files(&self) -> Vec<&str> {
         let mut files: Vec<&str> = self.0.keys().map(|f| &**f).collect();
         files.sort_unstable();
         files

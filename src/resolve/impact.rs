@@ -20,7 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Component, Path};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
 
 /// The most breaking releases one dependency goes past as empty bumps.
@@ -783,9 +783,9 @@ fn checker(reader: Arc<callsite::Reader>, units: Vec<String>) -> std::sync::mpsc
     let _ = std::thread::Builder::new()
         .name("impact-check".into())
         .spawn(move || {
-            let dependents = OnceLock::new();
+            let mut dependents = None;
             for (check, reply) in queue {
-                let checked = check_dependency(&reader, (&units, &dependents), &check);
+                let checked = check_dependency(&reader, (&units, &mut dependents), &check);
                 let _ = reply.send((check, checked));
             }
         });
@@ -796,14 +796,14 @@ fn checker(reader: Arc<callsite::Reader>, units: Vec<String>) -> std::sync::mpsc
 /// results in the order of the usages.
 fn check_dependency(
     reader: &callsite::Reader,
-    (units, dependents): (&[String], &OnceLock<callsite::Dependents>),
+    (units, dependents): (&[String], &mut Option<callsite::Dependents>),
     check: &Check,
 ) -> Vec<Checked> {
     use rayon::prelude::*;
-    // Indexed here, outside the pool's tasks.
+    // Indexed on first need, before the pool's tasks, and kept for the next dependencies.
     let terragrunt = check.usages.iter().any(|u| u.kind == UsageKind::Terragrunt);
     let readers = (check.outputs_removed && terragrunt)
-        .then(|| dependents.get_or_init(|| callsite::Dependents::index(reader, units)));
+        .then(|| &*dependents.get_or_insert_with(|| callsite::Dependents::index(reader, units)));
     // The usages, by the file they are in.
     let mut by_file: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
     for (u, usage) in check.usages.iter().enumerate() {

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 /// The scan parses thousands of files on every thread: mimalloc is markedly faster than the
-/// system allocators for that (see docs/src/performance.md).
+/// system allocators for that. It is built without transparent huge pages (`no_thp`): asked for
+/// them, the kernel zeroes 2 MiB at each first touch and again after each purge, which made the
+/// system time of a large `report` several times its user time (see docs/src/performance.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -9,6 +9,7 @@ use crate::find::source::Source;
 use crate::version;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
@@ -152,17 +153,43 @@ pub struct ScanReport {
 
 /// The texts of files, by their names in a report, shared without copies.
 #[derive(Debug, Clone, Default)]
-pub struct FileTexts(Arc<rustc_hash::FxHashMap<Box<str>, Box<str>>>);
+pub struct FileTexts(Arc<rustc_hash::FxHashMap<Box<str>, KeptText>>);
+
+/// A file's text as read, and the top-level items of its text (BOM stripped) as the light lexer
+/// found them (see [`hcl::top_level_items`]), so that what reads the file again does not lex
+/// it again.
+#[derive(Debug)]
+struct KeptText {
+    text: Box<str>,
+    items: Option<Box<[Range<usize>]>>,
+}
 
 impl FileTexts {
-    /// Texts by file name.
+    /// Texts by file name, each lexed here.
     pub fn new(texts: impl IntoIterator<Item = (Box<str>, Box<str>)>) -> FileTexts {
-        FileTexts(Arc::new(texts.into_iter().collect()))
+        let lexed = texts.into_iter().map(|(name, text)| {
+            let items = hcl::top_level_items(hcl::strip_bom(&text).0);
+            (name, KeptText::new(text, items))
+        });
+        FileTexts(Arc::new(lexed.collect()))
     }
 
     /// The text of `file`, when kept.
     pub fn get(&self, file: &str) -> Option<&str> {
-        self.0.get(file).map(|t| &**t)
+        self.0.get(file).map(|t| &*t.text)
+    }
+
+    /// The text of `file` and its top-level items (`None`: the lexer cannot follow the text),
+    /// when kept.
+    pub fn get_lexed(&self, file: &str) -> Option<(&str, Option<&[Range<usize>]>)> {
+        self.0.get(file).map(|t| (&*t.text, t.items.as_deref()))
+    }
+}
+
+impl KeptText {
+    fn new(text: Box<str>, items: Option<Vec<Range<usize>>>) -> KeptText {
+        let items = items.map(Vec::into_boxed_slice);
+        KeptText { text, items }
     }
 }
 
@@ -289,7 +316,7 @@ fn collect(results: mpsc::Receiver<FileResult>) -> ScanReport {
         report.usages.extend(result.usages);
         report.errors.extend(result.error);
     }
-    report.texts = FileTexts::new(texts);
+    report.texts = FileTexts(Arc::new(texts.into_iter().collect()));
     report
 }
 
@@ -322,8 +349,8 @@ pub fn relative_name(rel: &Path) -> String {
 struct FileResult {
     usages: Vec<Usage>,
     error: Option<FileProblem>,
-    /// The file's text, when asked for and the file holds usages.
-    text: Option<Box<str>>,
+    /// The file's text and its items, when asked for and the file holds usages.
+    text: Option<KeptText>,
 }
 
 impl FileResult {
@@ -424,21 +451,24 @@ fn scan_bytes(
         );
     }
     // One bad file must never take the run down, even through a bug in a dependency.
-    let found = catch_unwind(AssertUnwindSafe(|| hcl::find(path, kind, &text, files)));
+    let found = catch_unwind(AssertUnwindSafe(|| {
+        hcl::find_keeping_items(path, kind, &text, files)
+    }));
     match found {
-        Ok(Ok(found)) => FileResult {
+        Ok((Ok(found), items)) => FileResult {
             // Kept at its size (the buffer it was read into is larger).
-            text: (keep_text && !found.is_empty()).then(|| Box::from(text.as_str())),
+            text: (keep_text && !found.is_empty())
+                .then(|| KeptText::new(Box::from(text.as_str()), items)),
             usages: found
                 .into_iter()
                 .map(|f| usage_from(root, rel, f))
                 .collect(),
             error: None,
         },
-        Ok(Err(e)) if e.kind == hcl::ProblemKind::TooLarge => {
+        Ok((Err(e), _)) if e.kind == hcl::ProblemKind::TooLarge => {
             problem(rel, Some(e.line), None, e.message)
         }
-        Ok(Err(e)) => problem(
+        Ok((Err(e), _)) => problem(
             rel,
             Some(e.line),
             Some(e.column),

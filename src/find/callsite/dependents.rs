@@ -66,15 +66,15 @@ fn readers_in(reader: &Reader, file: &str) -> Readers {
     let mut sites = Vec::new();
     let mut unresolved = Vec::new();
     let path = reader.root().join(file);
-    let Ok(text) = reader.text_of(file) else {
+    let Ok(read) = reader.text_of(file) else {
         return (sites, unresolved);
     };
+    let text = &*read.text;
     // Most units read no outputs: skip them without parsing. A unit that reads none cannot read
     // this one's either, whatever its `config_path`s lead to.
-    if !(may_read(&text, "dependency") && text.contains("config_path")) {
+    if !(may_read(text, "dependency") && text.contains("config_path")) {
         return (sites, unresolved);
     }
-    let (text, _) = hcl::strip_bom(&text);
     // Only the items that mention `dependency` (and the locals they use) are parsed.
     let Ok(body) = hcl::parse_items(text, Keep::Dependencies) else {
         return (sites, unresolved);

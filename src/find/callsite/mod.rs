@@ -16,8 +16,10 @@ use crate::find::hcl::{self, UsageKind};
 use crate::find::scan::{FileTexts, MAX_FILE_BYTES};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -184,16 +186,22 @@ impl Reader {
     }
 
     /// The text of `file` (relative to the working directory), BOM stripped: as the scan kept
-    /// it, else read now.
-    fn text_of(&self, file: &str) -> Result<Cow<'_, str>, String> {
-        kept_or_load(self.texts.get(file), || self.root.join(file))
+    /// it (with its top-level items), else read now.
+    fn text_of(&self, file: &str) -> Result<FileText<'_>, String> {
+        match self.texts.get_lexed(file) {
+            Some((text, items)) => Ok(FileText::kept(text, items)),
+            None => load(&self.root.join(file)).map(FileText::loaded),
+        }
     }
 
-    /// [`Reader::text_of`] for a path under the working directory (absolute).
+    /// The text of a file under the working directory (`path` absolute), BOM stripped: as the
+    /// scan kept it, else read now.
     fn text_at(&self, path: &Path) -> Result<Cow<'_, str>, String> {
         let rel = path.strip_prefix(&self.root).ok();
-        let kept = rel.and_then(|rel| self.texts.get(rel.to_str()?));
-        kept_or_load(kept, || path.to_path_buf())
+        match rel.and_then(|rel| self.texts.get(rel.to_str()?)) {
+            Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
+            None => load(path).map(Cow::Owned),
+        }
     }
 
     /// The working directory, absolute.
@@ -217,7 +225,7 @@ impl Reader {
         file: &str,
         usages: impl IntoIterator<Item = (usize, UsageKind, Option<&'w Wanted>)>,
     ) -> Vec<CallSite> {
-        let mut text: Option<Result<Cow<'_, str>, String>> = None;
+        let mut text: Option<Result<FileText<'_>, String>> = None;
         let mut sites = Vec::new();
         for (line, kind, wanted) in usages {
             let here = Place {
@@ -243,7 +251,7 @@ impl Reader {
                 continue;
             }
             let text = match text.get_or_insert_with(|| self.text_of(file)) {
-                Ok(text) => &**text,
+                Ok(text) => &*text,
                 Err(why) => {
                     let unknown = Unknown {
                         at: here,
@@ -306,14 +314,39 @@ impl Reader {
     }
 }
 
-/// A text kept by the scan, BOM stripped, or else the file at `path` read now.
-fn kept_or_load(
-    kept: Option<&str>,
-    path: impl FnOnce() -> PathBuf,
-) -> Result<Cow<'_, str>, String> {
-    match kept {
-        Some(text) => Ok(Cow::Borrowed(hcl::strip_bom(text).0)),
-        None => load(&path()).map(Cow::Owned),
+/// A file's text (BOM stripped), read once for all the usages it holds, and its top-level items
+/// (see [`hcl::top_level_items`]): as the scan lexed them when it kept the text, else lexed on
+/// first need.
+pub(super) struct FileText<'a> {
+    /// The text.
+    pub(super) text: Cow<'a, str>,
+    /// Its top-level items, once known (`None` inside: the lexer cannot follow the text).
+    items: OnceCell<Option<Cow<'a, [Range<usize>]>>>,
+}
+
+impl<'a> FileText<'a> {
+    /// A text the scan kept (BOM and all), with the items it found in it.
+    fn kept(text: &'a str, items: Option<&'a [Range<usize>]>) -> FileText<'a> {
+        FileText {
+            text: Cow::Borrowed(hcl::strip_bom(text).0),
+            items: OnceCell::from(items.map(Cow::Borrowed)),
+        }
+    }
+
+    /// A text read now (BOM stripped).
+    fn loaded(text: String) -> FileText<'a> {
+        FileText {
+            text: Cow::Owned(text),
+            items: OnceCell::new(),
+        }
+    }
+
+    /// The text's top-level items; `None` when the lexer cannot follow the text.
+    pub(super) fn items(&self) -> Option<&[Range<usize>]> {
+        let items = self
+            .items
+            .get_or_init(|| hcl::top_level_items(&self.text).map(Cow::Owned));
+        items.as_deref()
     }
 }
 

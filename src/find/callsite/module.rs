@@ -2,7 +2,7 @@
 //! outputs in the `.tf` files of its folder.
 
 use super::references::{Found, may_read};
-use super::{CallSite, Passed, Place, Reader, Unknown, Wanted, cached, does_not_parse};
+use super::{CallSite, FileText, Passed, Place, Reader, Unknown, Wanted, cached, does_not_parse};
 use crate::find::hcl::inputs::{self, literal_kind};
 use crate::find::hcl::{self, FileKind, LineIndex};
 use hcl_edit::Span;
@@ -20,10 +20,16 @@ const META_ARGUMENTS: &[&str] = &[
 
 impl Reader {
     /// The call site of the `module` block whose `source` is at `here`, in `file` (whose text
-    /// is `text`). Only that block is read, for its own usage, and nothing is kept after.
-    pub(super) fn module(&self, file: &str, text: &str, here: Place, wanted: &Wanted) -> CallSite {
+    /// is `read`). Only that block is read, for its own usage, and nothing is kept after.
+    pub(super) fn module(
+        &self,
+        file: &str,
+        read: &FileText<'_>,
+        here: Place,
+        wanted: &Wanted,
+    ) -> CallSite {
         let mut site = CallSite::default();
-        let (label, arguments) = match block_arguments(text, &here) {
+        let (label, arguments) = match block_arguments(read, &here) {
             Ok(block) => block,
             Err(unknown) => {
                 site.unknowns.push(unknown);
@@ -109,14 +115,18 @@ type Argument = (String, usize, Option<&'static str>);
 /// The label and arguments of the `module` block whose `source` is on the line of `here`: read
 /// without the parser when the block is written plainly (see [`inputs::module_block`]), else
 /// from a parse of that block alone.
-fn block_arguments(text: &str, here: &Place) -> Result<(String, Vec<Argument>), Unknown> {
+fn block_arguments(read: &FileText<'_>, here: &Place) -> Result<(String, Vec<Argument>), Unknown> {
+    let text = &*read.text;
     let b = text.as_bytes();
     let line_start = match here.line {
         0 | 1 => Some(0),
         n => memchr::memchr_iter(b'\n', b).nth(n - 2).map(|at| at + 1),
     };
     let lines = LineIndex::new(text);
-    let light = inputs::module_block(text, line_start.unwrap_or(0)).filter(|block| {
+    let light = read
+        .items()
+        .and_then(|items| inputs::module_block_in(text, items, line_start.unwrap_or(0)));
+    let light = light.filter(|block| {
         (block.arguments.iter()).any(|a| a.name == "source" && lines.line(a.at) == here.line)
     });
     if let Some(block) = light {

@@ -567,3 +567,44 @@ fn find_in_parent_folders_answers_each_unit_from_its_own_folder_once_looked_up()
     );
     assert!(gone.unknowns[0].what.contains("finds nothing"), "{gone:?}");
 }
+
+#[test]
+fn call_sites_from_the_scans_texts_and_items_are_those_read_from_disk() {
+    let unit = "\u{feff}include \"root\" {\r\n  path = find_in_parent_folders(\"root.hcl\")\r\n}\r\nterraform {\r\n  source = \"github.com/acme/mods//modules/vpc?ref=v1.0.0\"\r\n}\r\ninputs = {\r\n  name = \"dev\" # a comment\r\n  count = 3\r\n  doc = <<EOT\r\n}\r\nEOT\r\n}\r\n";
+    let main = "module \"a\" {\n  source = \"github.com/acme/mods//modules/a?ref=v1.0.0\"\n  x      = 1\n}\n\n# between\nmodule \"b\" {\n  source = \"github.com/acme/mods//modules/b?ref=v1.0.0\"\n  y = { z = [1, 2] }\n}\nmodule \"c\" { # the parser reads this one\n  source = \"github.com/acme/mods//modules/c?ref=v1.0.0\"\n  w = 1 /* one */\n}\noutput \"a\" {\n  value = module.a.id\n}\n";
+    let files = [
+        ("root.hcl", COMMON),
+        ("dev/vpc/terragrunt.hcl", unit),
+        ("dev/root/main.tf", main),
+    ];
+    let dir = tree(&files);
+    let request = crate::find::scan::ScanRequest {
+        working_dir: dir.path().to_path_buf(),
+        dirs: Default::default(),
+    };
+    let scanned = crate::find::scan::scan_keeping_texts(&request).unwrap();
+    assert_eq!(scanned.usages.len(), 4, "{:?}", scanned.errors);
+    for (file, text) in &files[1..] {
+        let (kept, items) = scanned.texts.get_lexed(file).unwrap();
+        assert_eq!(kept, *text);
+        let lexed = hcl::top_level_items(hcl::strip_bom(text).0).unwrap();
+        assert_eq!(items, Some(&lexed[..]), "{file}");
+    }
+    let all = Wanted::everything();
+    let from_disk: Vec<CallSite> = (scanned.usages.iter())
+        .map(|u| Reader::new(dir.path()).read(&u.file, u.line, u.kind, &all))
+        .collect();
+    assert!(
+        from_disk.iter().all(|s| !s.passes.is_empty()),
+        "{from_disk:?}"
+    );
+    // Emptied on disk, the files are read as the scan kept them, items and all.
+    for (file, _) in &files[1..] {
+        std::fs::write(dir.path().join(file), "# emptied\n").unwrap();
+    }
+    let reader = Reader::new(dir.path()).with_texts(scanned.texts.clone());
+    let kept: Vec<CallSite> = (scanned.usages.iter())
+        .map(|u| reader.read(&u.file, u.line, u.kind, &all))
+        .collect();
+    assert_eq!(kept, from_disk);
+}

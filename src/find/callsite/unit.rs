@@ -3,8 +3,8 @@
 
 use super::env::Env;
 use super::{
-    CallSite, Passed, Place, Reader, Unknown, Wanted, cached, code, does_not_parse, read_text,
-    snippet,
+    CallSite, FileText, Passed, Place, Reader, Unknown, Wanted, cached, code, does_not_parse,
+    read_text, snippet,
 };
 use crate::find::hcl::inputs::{self, literal_kind};
 use crate::find::hcl::{self, LineIndex};
@@ -23,13 +23,22 @@ pub(super) struct Included {
 }
 
 impl Reader {
-    /// The call site of the unit `file` (whose text is `text`), whose usage is at `here`.
-    pub(super) fn unit(&self, file: &str, text: &str, here: Place, wanted: &Wanted) -> CallSite {
+    /// The call site of the unit `file` (whose text is `read`), whose usage is at `here`.
+    pub(super) fn unit(
+        &self,
+        file: &str,
+        read: &FileText<'_>,
+        here: Place,
+        wanted: &Wanted,
+    ) -> CallSite {
         let mut site = CallSite::default();
         let path = self.root.join(file);
+        let text = &*read.text;
         // The `inputs` read without the parser when they are written plainly; the parser then
         // reads only the includes (and `extra_arguments`), once for all units written alike.
-        let light = inputs::unit_inputs(text);
+        let light = read
+            .items()
+            .and_then(|items| inputs::unit_inputs_in(text, items));
         let shared = light.as_ref().map(|l| {
             let kept = &l.kept;
             let body = cached(&self.kept, kept.text.clone(), || {

@@ -92,8 +92,12 @@ impl KeptItems {
 /// Reads the `inputs` of a unit's text (BOM stripped), when it is written in the form this reader
 /// checks; `None` otherwise.
 pub fn unit_inputs(text: &str) -> Option<UnitInputs<'_>> {
+    unit_inputs_in(text, &top_level_items(text.as_bytes())?)
+}
+
+/// [`unit_inputs`], given the text's top-level items (see [`super::top_level_items`]).
+pub fn unit_inputs_in<'t>(text: &'t str, items: &[Range<usize>]) -> Option<UnitInputs<'t>> {
     let b = text.as_bytes();
-    let items = top_level_items(b)?;
     let mut found = items
         .iter()
         .filter(|r| first_word(&b[(*r).clone()]) == "inputs");
@@ -108,7 +112,7 @@ pub fn unit_inputs(text: &str) -> Option<UnitInputs<'_>> {
     };
     for (r, k) in items
         .iter()
-        .zip(super::skeleton::kept(text, &items, Keep::CallSite))
+        .zip(super::skeleton::kept(text, items, Keep::CallSite))
     {
         if k {
             kept.starts.push((kept.text.len(), r.start));
@@ -159,10 +163,18 @@ pub struct ModuleBlock<'t> {
 /// first line, `}` on its last, and between them one argument per line, `name = value`, each
 /// value as in `inputs` (or a heredoc), each name once. `None` otherwise: the parser decides.
 pub fn module_block(text: &str, at: usize) -> Option<ModuleBlock<'_>> {
+    module_block_in(text, &top_level_items(text.as_bytes())?, at)
+}
+
+/// [`module_block`], given the text's top-level items (see [`super::top_level_items`]).
+pub fn module_block_in<'t>(
+    text: &'t str,
+    items: &[Range<usize>],
+    at: usize,
+) -> Option<ModuleBlock<'t>> {
     let b = text.as_bytes();
-    let r = top_level_items(b)?
-        .into_iter()
-        .find(|r| r.start <= at && at < r.end)?;
+    let i = items.partition_point(|r| r.end <= at);
+    let r = items.get(i).filter(|r| r.start <= at)?.clone();
     let header_end = line_end(b, r.start, r.end);
     let word = ident(b, r.start, header_end)?;
     if &text[word.clone()] != "module" {

@@ -23,7 +23,7 @@
 //! there is left to Terraform, as it is in the items the skeleton blanks. Since `source` and
 //! `version` are plain strings, nothing is evaluated: `locals` and includes are not needed.
 
-use super::skeleton::{SOURCE_BLOCKS, first_word, top_level_items, top_level_items_within};
+use super::skeleton::{SOURCE_BLOCKS, first_word, top_level_items_within};
 use std::ops::Range;
 
 /// One attribute of a [`LiteralBlock`].
@@ -55,10 +55,11 @@ impl LiteralBlock<'_> {
 
 /// The source blocks of `text` (BOM stripped), in order, when every one of them is written in
 /// the form this reader checks and none mentions `local` or `include`; `None` otherwise.
-pub fn literal_blocks(text: &str) -> Option<Vec<LiteralBlock<'_>>> {
+/// `items` are the text's top-level items (see [`super::top_level_items`]).
+pub fn literal_blocks<'t>(text: &'t str, items: &[Range<usize>]) -> Option<Vec<LiteralBlock<'t>>> {
     let b = text.as_bytes();
     let mut out = Vec::new();
-    for r in top_level_items(b)? {
+    for r in items.iter().cloned() {
         let item = &b[r.clone()];
         if !SOURCE_BLOCKS.contains(&first_word(item)) {
             continue;
@@ -242,7 +243,8 @@ mod tests {
     type Read = Vec<(String, Vec<(String, String, bool)>)>;
 
     fn names(text: &str) -> Option<Read> {
-        literal_blocks(text).map(|blocks| {
+        let items = super::super::top_level_items(text)?;
+        literal_blocks(text, &items).map(|blocks| {
             blocks
                 .into_iter()
                 .map(|b| {

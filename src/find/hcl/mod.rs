@@ -274,14 +274,53 @@ pub fn find_measured(
     text: &str,
     files: &dyn Files,
 ) -> (Result<Vec<Found>, ParseError>, u64) {
+    let (found, work, _) = find_lexed(path, kind, text, files);
+    (found, work)
+}
+
+/// [`find`], and the top-level items of `text` (BOM stripped) as its lexer found them on the
+/// way (see [`top_level_items`]), for what reads the file again.
+pub fn find_keeping_items(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    files: &dyn Files,
+) -> (Result<Vec<Found>, ParseError>, Option<Vec<Range<usize>>>) {
+    let (found, _, items) = find_lexed(path, kind, text, files);
+    (found, items)
+}
+
+/// [`find_measured`], and the top-level items.
+fn find_lexed(
+    path: &Path,
+    kind: FileKind,
+    text: &str,
+    files: &dyn Files,
+) -> (
+    Result<Vec<Found>, ParseError>,
+    u64,
+    Option<Vec<Range<usize>>>,
+) {
     let (body_text, bom) = strip_bom(text);
-    if let Some(found) = find_literal(path, kind, body_text, bom, files) {
-        return (Ok(found), 0);
+    let items = skeleton::top_level_items(body_text.as_bytes());
+    let literal = items.as_deref();
+    if let Some(found) = literal.and_then(|i| find_literal(path, kind, (body_text, bom), i, files))
+    {
+        return (Ok(found), 0, items);
     }
-    match parse_items(body_text, Keep::Sources) {
+    let (found, work) = match parse_items(body_text, Keep::Sources) {
         Ok(body) => find_in(path, kind, body_text, body, bom, files),
         Err(e) => (Err(e), 0),
-    }
+    };
+    (found, work, items)
+}
+
+/// The byte ranges of the top-level items of `text` (BOM stripped), each from its first byte to
+/// the newline that ends it, comments between items left out, as the light lexer finds them
+/// (strings, interpolations, heredocs, comments and brackets followed); `None` when it cannot
+/// follow the text (the parser then decides).
+pub fn top_level_items(text: &str) -> Option<Vec<Range<usize>>> {
+    skeleton::top_level_items(text.as_bytes())
 }
 
 /// [`find`], parsing the whole text: what `find` must agree with whenever the whole text parses
@@ -314,11 +353,11 @@ fn usage_kind(kind: FileKind, ident: &str) -> Option<UsageKind> {
 fn find_literal(
     path: &Path,
     kind: FileKind,
-    body_text: &str,
-    bom: usize,
+    (body_text, bom): (&str, usize),
+    items: &[Range<usize>],
     files: &dyn Files,
 ) -> Option<Vec<Found>> {
-    let blocks = literal::literal_blocks(body_text)?;
+    let blocks = literal::literal_blocks(body_text, items)?;
     if !blocks.iter().any(|b| usage_kind(kind, b.ident).is_some()) {
         return Some(Vec::new());
     }
@@ -909,7 +948,11 @@ mod tests {
                     let files = MemFiles::default();
                     let path = Path::new(file);
                     let (body, _) = strip_bom(&text);
-                    fast += usize::from(literal::literal_blocks(body).is_some());
+                    fast += usize::from(
+                        top_level_items(body)
+                            .and_then(|i| literal::literal_blocks(body, &i).map(drop))
+                            .is_some(),
+                    );
                     let quick = format!("{:?}", find(path, kind, &text, &files));
                     let parsed = format!("{:?}", find_parsing_all(path, kind, &text, &files));
                     assert_eq!(quick, parsed, "{text:?}");

@@ -285,7 +285,7 @@ pub fn find_keeping_items(
     kind: FileKind,
     text: &str,
     files: &dyn Files,
-) -> (Result<Vec<Found>, ParseError>, Option<Vec<Range<usize>>>) {
+) -> (Result<Vec<Found>, ParseError>, Option<Items>) {
     let (found, _, items) = find_lexed(path, kind, text, files);
     (found, items)
 }
@@ -296,11 +296,7 @@ fn find_lexed(
     kind: FileKind,
     text: &str,
     files: &dyn Files,
-) -> (
-    Result<Vec<Found>, ParseError>,
-    u64,
-    Option<Vec<Range<usize>>>,
-) {
+) -> (Result<Vec<Found>, ParseError>, u64, Option<Items>) {
     let (body_text, bom) = strip_bom(text);
     let items = skeleton::top_level_items(body_text.as_bytes());
     let literal = items.as_deref();
@@ -315,11 +311,14 @@ fn find_lexed(
     (found, work, items)
 }
 
+/// The byte ranges of a text's top-level items, in order (see [`top_level_items`]).
+pub type Items = Vec<Range<usize>>;
+
 /// The byte ranges of the top-level items of `text` (BOM stripped), each from its first byte to
 /// the newline that ends it, comments between items left out, as the light lexer finds them
 /// (strings, interpolations, heredocs, comments and brackets followed); `None` when it cannot
 /// follow the text (the parser then decides).
-pub fn top_level_items(text: &str) -> Option<Vec<Range<usize>>> {
+pub fn top_level_items(text: &str) -> Option<Items> {
     skeleton::top_level_items(text.as_bytes())
 }
 

@@ -10,5 +10,20 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_huge_pages();
     baton::app::cli::main()
 }
+
+/// Transparent huge pages off for this process (and the `git` it runs), also where the host
+/// gives them to every process (`always` rather than `madvise`): the same page zeroing as above.
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
+    // SAFETY: `PR_SET_THP_DISABLE` takes integers only and sets one flag of this process; if
+    // the kernel refuses it, nothing changes and the run goes on.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}

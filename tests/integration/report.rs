@@ -482,3 +482,56 @@ async fn releases_are_read_across_pages_with_their_notes() {
         requests[1].contains("/api/v3/repos/acme/big/releases") && requests[1].contains("page=2")
     );
 }
+
+/// Baton asks the kernel for no transparent huge pages, whatever the host's setting: held on a
+/// request that gets no answer, the running process says so in its status.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_run_asks_for_no_transparent_huge_pages() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[(
+            "dev/vpc/terragrunt.hcl",
+            &terragrunt("git::https://github.com/acme/mods.git//vpc?ref=v1.0.0"),
+        )],
+    );
+    // A server that takes the connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = format!("http://{}", listener.local_addr().unwrap());
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("baton"));
+    for var in crate::common::CLEARED_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.args(report_args(dir.path(), &api, &[]))
+        .env("GITHUB_TOKEN", "x")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    // Until Baton connects (or ends, which fails the test).
+    listener.set_nonblocking(true).unwrap();
+    let _held = loop {
+        match listener.accept() {
+            Ok((held, _)) => break held,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let ended = child.try_wait().unwrap();
+                assert!(ended.is_none(), "baton ended without asking: {ended:?}");
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let status = std::fs::File::open(format!("/proc/{}/status", child.id())).unwrap();
+    let thp: Vec<String> = std::io::BufReader::new(status)
+        .lines()
+        .map(Result::unwrap)
+        .filter(|l| l.starts_with("THP_enabled:"))
+        .collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Kernels before 5.0 do not show the flag.
+    if let Some(line) = thp.first() {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
+}

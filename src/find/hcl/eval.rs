@@ -26,6 +26,7 @@ use hcl_edit::expr::{
     BinaryOperator, Expression, ObjectKey, Traversal, TraversalOperator, UnaryOperator,
 };
 use hcl_edit::structure::Structure;
+use rustc_hash::FxHashMap;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -363,7 +364,7 @@ pub struct Evaluator<'a> {
     terragrunt_dir: PathBuf,
     scopes: RefCell<Vec<Rc<Scope>>>,
     /// Files opened, by path, context folder and whether as an include.
-    by_path: RefCell<HashMap<(PathBuf, PathBuf, bool), usize>>,
+    by_path: RefCell<FxHashMap<(PathBuf, PathBuf, bool), usize>>,
     memo: RefCell<HashMap<(usize, String), Memo>>,
     /// The variables of the `for` expressions and directives being evaluated, innermost last;
     /// set aside while a local or an include of any file is evaluated.
@@ -390,7 +391,10 @@ impl<'a> Evaluator<'a> {
                 terragrunt_dir.clone(),
                 false,
             ))]),
-            by_path: RefCell::new(HashMap::from([((path, terragrunt_dir.clone(), false), 0)])),
+            by_path: RefCell::new(FxHashMap::from_iter([(
+                (path, terragrunt_dir.clone(), false),
+                0,
+            )])),
             terragrunt_dir,
             memo: RefCell::default(),
             bindings: RefCell::default(),

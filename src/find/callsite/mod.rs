@@ -266,8 +266,8 @@ impl Reader {
                 }
             };
             sites.push(match kind {
-                UsageKind::Terragrunt => self.unit(file, text, here, wanted),
-                _ => self.module(file, text, here, wanted),
+                UsageKind::Terragrunt => self.unit(text, here, wanted),
+                _ => self.module(text, here, wanted),
             });
         }
         sites

@@ -19,16 +19,11 @@ const META_ARGUMENTS: &[&str] = &[
 ];
 
 impl Reader {
-    /// The call site of the `module` block whose `source` is at `here`, in `file` (whose text
-    /// is `read`). Only that block is read, for its own usage, and nothing is kept after.
-    pub(super) fn module(
-        &self,
-        file: &str,
-        read: &FileText<'_>,
-        here: Place,
-        wanted: &Wanted,
-    ) -> CallSite {
+    /// The call site of the `module` block whose `source` is at `here`, in the file whose text
+    /// is `read`. Only that block is read, for its own usage, and nothing is kept after.
+    pub(super) fn module(&self, read: &FileText<'_>, here: Place, wanted: &Wanted) -> CallSite {
         let mut site = CallSite::default();
+        let file = here.file.as_str();
         let (label, arguments) = match block_arguments(read, &here) {
             Ok(block) => block,
             Err(unknown) => {

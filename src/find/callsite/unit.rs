@@ -23,15 +23,10 @@ pub(super) struct Included {
 }
 
 impl Reader {
-    /// The call site of the unit `file` (whose text is `read`), whose usage is at `here`.
-    pub(super) fn unit(
-        &self,
-        file: &str,
-        read: &FileText<'_>,
-        here: Place,
-        wanted: &Wanted,
-    ) -> CallSite {
+    /// The call site of the unit whose text is `read` and whose usage is at `here`.
+    pub(super) fn unit(&self, read: &FileText<'_>, here: Place, wanted: &Wanted) -> CallSite {
         let mut site = CallSite::default();
+        let file = here.file.as_str();
         let path = self.root.join(file);
         let text = &*read.text;
         // The `inputs` read without the parser when they are written plainly; the parser then
